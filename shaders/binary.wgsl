@@ -1,0 +1,38 @@
+// Element-wise binary ops with broadcasting, forward: y = f(a, b).
+// OP codes match `BinaryOp` in src/ops/elementwise.rs.
+
+override OP: u32 = 0u;
+
+@group(0) @binding(0) var<uniform> p: BroadcastParams;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+fn apply(u: f32, v: f32) -> f32 {
+    switch OP {
+        case 0u: { return u + v; }
+        case 1u: { return u - v; }
+        case 2u: { return u * v; }
+        case 3u: { return u / v; }
+        // maximum/minimum propagate NaN, as PyTorch
+        case 4u: { return select(select(v, u, u > v), u + v, is_nan(u) || is_nan(v)); }
+        case 5u: { return select(select(v, u, u < v), u + v, is_nan(u) || is_nan(v)); }
+        case 6u: { return pow_ieee(u, v); }
+        default: { return quiet_nan(); }
+    }
+}
+
+@compute @workgroup_size(256)
+fn forward(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = thread_index(wid, nwg, lid);
+    if (i >= p.len) {
+        return;
+    }
+    let ia = operand_index(i, p.mode_a, p.rank, p.shape, p.stride_a);
+    let ib = operand_index(i, p.mode_b, p.rank, p.shape, p.stride_b);
+    y[p.off_out + i] = apply(a[p.off_a + ia], b[p.off_b + ib]);
+}

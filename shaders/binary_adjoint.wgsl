@@ -1,0 +1,59 @@
+// Element-wise binary ops, adjoint: for each element of the output (gather
+// form, one thread per element) the partial derivatives times the incoming
+// gradient g, written in the output's shape. A broadcast operand's gradient
+// is then summed to its shape by the reduce kernel.
+// Conventions as PyTorch: maximum/minimum split the gradient equally on ties;
+// pow's exponent gradient is 0 where the base is 0 and the exponent >= 0.
+
+override OP: u32 = 0u;
+
+@group(0) @binding(0) var<uniform> p: BroadcastParams;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read> g: array<f32>;
+@group(0) @binding(4) var<storage, read_write> ga: array<f32>;
+@group(0) @binding(5) var<storage, read_write> gb: array<f32>;
+
+// (d/da, d/db) times grad.
+fn adjoint(u: f32, v: f32, grad: f32) -> vec2<f32> {
+    switch OP {
+        case 0u: { return vec2(grad, grad); }
+        case 1u: { return vec2(grad, -grad); }
+        case 2u: { return vec2(grad * v, grad * u); }
+        case 3u: { return vec2(grad / v, -grad * u / (v * v)); }
+        case 4u, 5u: {
+            if (u == v) {
+                return vec2(0.5 * grad, 0.5 * grad);
+            }
+            let a_wins = select((u < v), (u > v), OP == 4u);
+            return select(vec2(0.0, grad), vec2(grad, 0.0), a_wins);
+        }
+        case 6u: {
+            let da = select(grad * v * pow_ieee(u, v - 1.0), 0.0, v == 0.0);
+            let db = select(grad * pow_ieee(u, v) * log(u), 0.0, u == 0.0 && v >= 0.0);
+            return vec2(da, db);
+        }
+        default: { return vec2(quiet_nan()); }
+    }
+}
+
+@compute @workgroup_size(256)
+fn adjoint_main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = thread_index(wid, nwg, lid);
+    if (i >= p.len) {
+        return;
+    }
+    let ia = operand_index(i, p.mode_a, p.rank, p.shape, p.stride_a);
+    let ib = operand_index(i, p.mode_b, p.rank, p.shape, p.stride_b);
+    let d = adjoint(a[p.off_a + ia], b[p.off_b + ib], g[p.off_out + i]);
+    if (p.need_a != 0u) {
+        ga[p.off_ga + i] = d.x;
+    }
+    if (p.need_b != 0u) {
+        gb[p.off_gb + i] = d.y;
+    }
+}

@@ -1,0 +1,116 @@
+// Shared prelude, prepended to every kernel (see src/gpu/kernel.rs).
+// 1-D kernels run 256 threads per workgroup; past 65535 workgroups the grid
+// wraps into y, and the linear thread index is rebuilt here.
+
+const WG: u32 = 256u;
+
+fn thread_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+    return (wid.y * nwg.x + wid.x) * WG + lid;
+}
+
+fn pos_inf() -> f32 {
+    return bitcast<f32>(0x7f800000u);
+}
+
+fn quiet_nan() -> f32 {
+    return bitcast<f32>(0x7fc00000u);
+}
+
+fn is_nan(x: f32) -> bool {
+    return x != x;
+}
+
+// Up to 8 dimensions packed in two vec4 (uniform arrays need a 16-byte stride).
+struct Dims {
+    lo: vec4<u32>,
+    hi: vec4<u32>,
+}
+
+fn dim(d: Dims, i: u32) -> u32 {
+    if (i < 4u) {
+        return d.lo[i];
+    }
+    return d.hi[i - 4u];
+}
+
+// Element index of a (possibly broadcast) operand for the row-major output
+// index `i`: mode 0 = same layout as the output, 1 = a single element,
+// 2 = strides (0 along broadcast dimensions).
+fn operand_index(i: u32, mode: u32, rank: u32, shape: Dims, strides: Dims) -> u32 {
+    if (mode == 0u) {
+        return i;
+    }
+    if (mode == 1u) {
+        return 0u;
+    }
+    var rest = i;
+    var index = 0u;
+    for (var d = i32(rank) - 1; d >= 0; d--) {
+        let n = dim(shape, u32(d));
+        index += (rest % n) * dim(strides, u32(d));
+        rest /= n;
+    }
+    return index;
+}
+
+// x^y with IEEE/PyTorch meaning for negative bases and zero: WGSL's pow is
+// undefined for x < 0 (it computes exp2(y * log2(x))).
+fn pow_ieee(x: f32, y: f32) -> f32 {
+    if (y == 0.0) {
+        return 1.0;
+    }
+    if (is_nan(y)) {
+        return quiet_nan();
+    }
+    if (x == 0.0) {
+        return select(pos_inf(), 0.0, y > 0.0);
+    }
+    let magnitude = pow(abs(x), y);
+    if (x > 0.0 || is_nan(x)) {
+        return magnitude;
+    }
+    if (y != floor(y)) {
+        return quiet_nan();
+    }
+    let odd = abs(y) < 16777216.0 && (i32(y) & 1) != 0;
+    return select(magnitude, -magnitude, odd);
+}
+
+// Parameters of the broadcasting element-wise kernels (binary and ternary,
+// forward and adjoint): output index space `shape` (rank <= 8), and per
+// operand an addressing mode (see operand_index), strides and an offset.
+struct BroadcastParams {
+    len: u32,
+    rank: u32,
+    mode_a: u32,
+    mode_b: u32,
+    mode_c: u32,
+    off_a: u32,
+    off_b: u32,
+    off_c: u32,
+    // Offset of the output (forward) or of the incoming gradient (adjoint).
+    off_out: u32,
+    off_ga: u32,
+    off_gb: u32,
+    off_gc: u32,
+    need_a: u32,
+    need_b: u32,
+    need_c: u32,
+    _pad: u32,
+    shape: Dims,
+    stride_a: Dims,
+    stride_b: Dims,
+    stride_c: Dims,
+}
+
+// Parameters of the unary kernels, forward and adjoint.
+struct UnaryParams {
+    len: u32,
+    off_x: u32,
+    off_y: u32,
+    off_g: u32,
+    off_gx: u32,
+    _pad: u32,
+    s0: f32,
+    s1: f32,
+}

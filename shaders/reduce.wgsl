@@ -1,0 +1,114 @@
+// Deterministic sum of an input over some of its dimensions ("reduce to
+// shape"), times `scale` (1/count for a mean). No atomics: the order of
+// every addition depends only on the shapes.
+//
+// Input dimensions are split (on the host, after merging neighbours) into
+// kept ones, which index the output in row-major order, and reduced ones.
+// reduce_tree: one workgroup per (output element, chunk of the reduced range);
+//   threads stride over the chunk, then a tree sum in workgroup memory;
+//   output index = element * chunks + chunk. With chunks > 1 the host runs it
+//   again over those partial sums.
+// reduce_seq: one thread per output element, summing in order (few terms).
+// expand: the adjoint, dst[input index] = src[output index] * scale, one
+//   thread per input element (each written once).
+
+struct ReduceParams {
+    targets: u32,
+    count: u32,
+    chunk: u32,
+    chunks: u32,
+    off_in: u32,
+    off_out: u32,
+    kept_rank: u32,
+    red_rank: u32,
+    scale: f32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+    kept_shape: vec4<u32>,
+    kept_stride: vec4<u32>,
+    red_shape: vec4<u32>,
+    red_stride: vec4<u32>,
+}
+
+@group(0) @binding(0) var<uniform> p: ReduceParams;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+
+var<workgroup> partial: array<f32, 256>;
+
+fn unravel(i: u32, rank: u32, shape: vec4<u32>, stride: vec4<u32>) -> u32 {
+    var rest = i;
+    var index = 0u;
+    for (var d = i32(rank) - 1; d >= 0; d--) {
+        index += (rest % shape[d]) * stride[d];
+        rest /= shape[d];
+    }
+    return index;
+}
+
+@compute @workgroup_size(256)
+fn reduce_tree(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let w = wid.y * nwg.x + wid.x;
+    let in_range = w < p.targets * p.chunks;
+    var acc = 0.0;
+    if (in_range) {
+        let target_index = w / p.chunks;
+        let base = p.off_in + unravel(target_index, p.kept_rank, p.kept_shape, p.kept_stride);
+        let start = (w % p.chunks) * p.chunk;
+        let end = min(p.count, start + p.chunk);
+        for (var r = start + lid; r < end; r += WG) {
+            acc += src[base + unravel(r, p.red_rank, p.red_shape, p.red_stride)];
+        }
+    }
+    partial[lid] = acc;
+    workgroupBarrier();
+    for (var width = WG / 2u; width > 0u; width /= 2u) {
+        if (lid < width) {
+            partial[lid] += partial[lid + width];
+        }
+        workgroupBarrier();
+    }
+    if (in_range && lid == 0u) {
+        dst[p.off_out + w] = partial[0] * p.scale;
+    }
+}
+
+@compute @workgroup_size(256)
+fn reduce_seq(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let t = thread_index(wid, nwg, lid);
+    if (t >= p.targets) {
+        return;
+    }
+    let base = p.off_in + unravel(t, p.kept_rank, p.kept_shape, p.kept_stride);
+    var acc = 0.0;
+    for (var r = 0u; r < p.count; r++) {
+        acc += src[base + unravel(r, p.red_rank, p.red_shape, p.red_stride)];
+    }
+    dst[p.off_out + t] = acc * p.scale;
+}
+
+@compute @workgroup_size(256)
+fn expand(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let k = thread_index(wid, nwg, lid);
+    if (k >= p.targets * p.count) {
+        return;
+    }
+    let t = k / p.count;
+    let r = k % p.count;
+    let index = unravel(t, p.kept_rank, p.kept_shape, p.kept_stride)
+        + unravel(r, p.red_rank, p.red_shape, p.red_stride);
+    dst[p.off_out + index] = src[p.off_in + t] * p.scale;
+}

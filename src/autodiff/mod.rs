@@ -1,0 +1,106 @@
+//! Reverse-mode autodiff.
+//!
+//! The graph hangs off the tensors that produced it: an op's result holds an
+//! `Arc` to its [`Node`], which holds edges to its inputs' nodes and the
+//! adjoint closure with exactly the tensors it saved. Dropping a result
+//! without calling backward frees the graph; [`Tensor::backward`] consumes
+//! it, dropping each node's saved tensors as soon as its adjoint has run.
+//!
+//! [`Tensor::backward`]: crate::Tensor::backward
+
+pub(crate) mod backward;
+mod grad_mode;
+
+use std::sync::{Arc, Mutex};
+
+pub use backward::{Gradients, ValueAndGrad, value_and_grad};
+pub use grad_mode::{NoGradGuard, is_grad_enabled, no_grad};
+
+use crate::error::{Error, Result};
+use crate::tensor::{Tensor, TensorId};
+
+/// An op's adjoint: incoming gradient of the result -> gradient of each
+/// input (`None` where the input needs none).
+pub(crate) type Adjoint = Box<dyn FnOnce(&Tensor) -> Result<Vec<Option<Tensor>>> + Send>;
+
+/// Where an input's gradient goes.
+#[derive(Clone)]
+pub(crate) enum Source {
+    Leaf(TensorId),
+    Node(Arc<Node>),
+}
+
+#[derive(Clone)]
+pub(crate) struct Edge {
+    pub source: Source,
+    pub shape: Vec<usize>,
+}
+
+/// One recorded op.
+pub(crate) struct Node {
+    pub op: &'static str,
+    /// One per op input; `None` for inputs that need no gradient.
+    pub inputs: Vec<Option<Edge>>,
+    adjoint: Mutex<Option<Adjoint>>,
+}
+
+impl Node {
+    fn take_adjoint(&self) -> Option<Adjoint> {
+        self.adjoint.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    fn is_consumed(&self) -> bool {
+        self.adjoint.lock().unwrap_or_else(|e| e.into_inner()).is_none()
+    }
+}
+
+/// A tensor saved for the backward pass, with the version it had then.
+/// Saved detached, so a saved result never holds its own node (no cycle).
+pub(crate) struct Saved {
+    tensor: Tensor,
+    version: u64,
+}
+
+impl Saved {
+    pub(crate) fn new(tensor: &Tensor) -> Saved {
+        Saved {
+            tensor: tensor.detach(),
+            version: tensor.version(),
+        }
+    }
+
+    /// The saved tensor, or an error if it was modified in place since.
+    pub(crate) fn get(&self, op: &'static str) -> Result<&Tensor> {
+        let now = self.tensor.version();
+        if now != self.version {
+            return Err(Error::SavedTensorModified {
+                op,
+                saved: self.version,
+                now,
+            });
+        }
+        Ok(&self.tensor)
+    }
+}
+
+/// Attaches a node to `out` when gradients are enabled and any input
+/// tracks gradients. `adjoint` receives which inputs need a gradient and
+/// builds the closure (saving what it needs) only in that case.
+pub(crate) fn record(
+    op: &'static str,
+    out: Tensor,
+    inputs: &[&Tensor],
+    adjoint: impl FnOnce(&[bool]) -> Adjoint,
+) -> Tensor {
+    if !is_grad_enabled() || !inputs.iter().any(|t| t.requires_grad()) {
+        return out;
+    }
+    let edges: Vec<Option<Edge>> = inputs.iter().map(|t| t.grad_edge()).collect();
+    let needs: Vec<bool> = edges.iter().map(Option::is_some).collect();
+    let node = Node {
+        op,
+        inputs: edges,
+        adjoint: Mutex::new(Some(adjoint(&needs))),
+    };
+    out.with_node(Arc::new(node))
+}

@@ -1,0 +1,78 @@
+//! # pixgrad
+//!
+//! Differentiable image processing on any GPU. Operators are WGSL compute
+//! shaders run through [`wgpu`], each with a hand-written adjoint shader,
+//! recorded on pixgrad's own reverse-mode autodiff graph.
+//!
+//! ```no_run
+//! use pixgrad::{Context, Tensor};
+//!
+//! let ctx = Context::new()?; // hardware GPU, else software Vulkan, else GL
+//! let image = Tensor::rand_uniform(&ctx, &[1, 3, 64, 64], 0.0, 1.0, 7)?;
+//! let gain = Tensor::full(&ctx, &[1, 3, 1, 1], 1.2)?.with_grad();
+//! let loss = image.mul(&gain)?.sub(&image)?.square()?.mean()?;
+//! let grads = loss.backward()?;
+//! let d_gain = grads.get(&gain).unwrap().to_vec()?;
+//! # Ok::<(), pixgrad::Error>(())
+//! ```
+//!
+//! ## Conventions
+//!
+//! - Tensors are f32, row-major; images `[N, C, H, W]` with values in [0, 1].
+//! - Broadcasting as PyTorch; a broadcast operand's gradient is summed back
+//!   to its shape deterministically (no atomics).
+//! - Two runs of the same computation on the same device give bitwise
+//!   identical values and gradients.
+//! - Work is recorded into one open command batch and submitted when a
+//!   value is read back, on [`Context::flush`], or after 1024 commands.
+//! - Host-side arguments are checked before anything is recorded; errors
+//!   are [`Error`] values, never panics.
+
+pub mod autodiff;
+mod error;
+mod gpu;
+pub mod ops;
+mod shape;
+mod tensor;
+
+pub use autodiff::{Gradients, NoGradGuard, ValueAndGrad, is_grad_enabled, no_grad, value_and_grad};
+pub use error::{Error, Result};
+pub use gpu::{Context, ContextOptions, LimitsPreset, MemoryStats, Stats};
+pub use shape::MAX_RANK;
+pub use tensor::{BufferView, Tensor, TensorId};
+pub use wgpu;
+
+#[cfg(test)]
+mod shader_validation {
+    use crate::gpu::kernel::shader;
+
+    /// Every WGSL file, parsed and validated by naga (no GPU needed).
+    #[test]
+    fn every_shader_validates() {
+        let shaders = [
+            shader!("unary"),
+            shader!("unary_adjoint"),
+            shader!("binary"),
+            shader!("binary_adjoint"),
+            shader!("ternary"),
+            shader!("ternary_adjoint"),
+            shader!("reduce"),
+            shader!("fill"),
+            shader!("image"),
+            shader!("update"),
+        ];
+        let listed: Vec<&str> = shaders.iter().map(|s| s.name).collect();
+        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            let stem = name.trim_end_matches(".wgsl");
+            assert!(stem == "common" || listed.contains(&stem), "{name} is not validated here");
+        }
+        for shader in &shaders {
+            let module = naga::front::wgsl::parse_str(shader.source)
+                .unwrap_or_else(|e| panic!("{}: {}", shader.name, e.emit_to_string(shader.source)));
+            naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
+                .validate(&module)
+                .unwrap_or_else(|e| panic!("{}: {}", shader.name, e.emit_to_string(shader.source)));
+        }
+    }
+}

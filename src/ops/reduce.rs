@@ -1,0 +1,234 @@
+//! Reductions: `sum`/`mean` over everything, over H×W, over the batch, and
+//! the general "reduce to shape" that broadcasting adjoints use.
+//!
+//! Deterministic: no atomics; the order of every addition depends only on
+//! the shapes. Large reductions run in two passes (per-workgroup partial
+//! sums over fixed chunks, then a tree sum of the partials), small ones one
+//! thread per output element.
+
+use crate::autodiff::record;
+use crate::error::{Error, Result};
+use crate::gpu::Context;
+use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, grid_for_groups, params_bytes, shader};
+use crate::shape::{ReduceLayout, numel, reduce_layout};
+use crate::tensor::{BufferView, Tensor};
+
+static REDUCE: Shader = shader!("reduce");
+
+/// Reduced elements per workgroup chunk at least; fewer chunks of more
+/// elements once a reduction is longer than 256 chunks of this.
+const MIN_CHUNK: u32 = 4096;
+/// Below this many terms (or with many outputs) one thread sums each output.
+const SEQUENTIAL_TERMS: u32 = 64;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct ReduceParams {
+    targets: u32,
+    count: u32,
+    chunk: u32,
+    chunks: u32,
+    off_in: u32,
+    off_out: u32,
+    kept_rank: u32,
+    red_rank: u32,
+    scale: f32,
+    _pad: [u32; 3],
+    kept_shape: [u32; 4],
+    kept_stride: [u32; 4],
+    red_shape: [u32; 4],
+    red_stride: [u32; 4],
+}
+
+fn params(layout: &ReduceLayout, scale: f32, off_in: u32, off_out: u32) -> ReduceParams {
+    let mut p = ReduceParams {
+        targets: layout.targets,
+        count: layout.count,
+        chunk: layout.count.max(1),
+        chunks: 1,
+        off_in,
+        off_out,
+        kept_rank: layout.kept.len() as u32,
+        red_rank: layout.reduced.len() as u32,
+        scale,
+        _pad: [0; 3],
+        kept_shape: [1; 4],
+        kept_stride: [0; 4],
+        red_shape: [1; 4],
+        red_stride: [0; 4],
+    };
+    for (d, &(size, stride)) in layout.kept.iter().enumerate() {
+        p.kept_shape[d] = size;
+        p.kept_stride[d] = stride;
+    }
+    for (d, &(size, stride)) in layout.reduced.iter().enumerate() {
+        p.red_shape[d] = size;
+        p.red_stride[d] = stride;
+    }
+    p
+}
+
+fn kernel(entry: &'static str) -> Kernel {
+    Kernel {
+        shader: &REDUCE,
+        entry,
+        reads: 1,
+        writes: 1,
+    }
+}
+
+fn record_one(
+    ctx: &Context,
+    encoder: Option<&mut wgpu::CommandEncoder>,
+    entry: &'static str,
+    p: &ReduceParams,
+    src: &wgpu::Buffer,
+    dst: &wgpu::Buffer,
+    groups: [u32; 3],
+) -> Result<()> {
+    let dispatch = Dispatch {
+        kernel: &kernel(entry),
+        constants: &[],
+        params: params_bytes(p),
+        buffers: &[src, dst],
+        groups,
+    };
+    ctx.record("reduce", dispatch, encoder)
+}
+
+/// Encodes `y = scale · Σ x` from `x` of shape `input` down to `output`
+/// (each output dimension equal to the input's or 1; missing leading
+/// dimensions count as 1). A long reduction writes partial sums to a pooled
+/// scratch buffer first.
+pub fn reduce_forward(
+    ctx: &Context,
+    mut encoder: Option<&mut wgpu::CommandEncoder>,
+    x: BufferView<'_>,
+    input: &[usize],
+    y: BufferView<'_>,
+    output: &[usize],
+    scale: f32,
+) -> Result<()> {
+    let layout = reduce_layout("reduce", input, output)?;
+    x.check("reduce", "x", numel(input))?;
+    y.check("reduce", "y", numel(output))?;
+    let mut p = params(&layout, scale, x.offset, y.offset);
+    let sequential = layout.count <= SEQUENTIAL_TERMS || (layout.targets >= 8192 && layout.count <= 2048);
+    if sequential {
+        return record_one(ctx, encoder, "reduce_seq", &p, x.buffer, y.buffer, grid_1d(layout.targets));
+    }
+    let chunk = MIN_CHUNK.max(layout.count.div_ceil(256));
+    let chunks = layout.count.div_ceil(chunk);
+    p.chunk = chunk;
+    p.chunks = chunks;
+    if chunks == 1 {
+        return record_one(ctx, encoder, "reduce_tree", &p, x.buffer, y.buffer, grid_for_groups(layout.targets));
+    }
+    // Pass 1: partial sums [targets, chunks]; pass 2: sum each row of them.
+    let partials = ctx.alloc("reduce", u64::from(layout.targets * chunks) * 4)?;
+    p.scale = 1.0;
+    p.off_out = 0;
+    let groups = grid_for_groups(layout.targets * chunks);
+    record_one(ctx, encoder.as_deref_mut(), "reduce_tree", &p, x.buffer, partials.buffer(), groups)?;
+    let second = ReduceLayout {
+        targets: layout.targets,
+        count: chunks,
+        kept: vec![(layout.targets, chunks)],
+        reduced: vec![(chunks, 1)],
+    };
+    let p2 = params(&second, scale, 0, y.offset);
+    record_one(ctx, encoder, "reduce_tree", &p2, partials.buffer(), y.buffer, grid_for_groups(layout.targets))
+}
+
+/// Encodes the adjoint of [`reduce_forward`]: `gx = scale · g` broadcast
+/// from the output shape back to the input shape.
+pub fn reduce_adjoint(
+    ctx: &Context,
+    encoder: Option<&mut wgpu::CommandEncoder>,
+    g: BufferView<'_>,
+    output: &[usize],
+    gx: BufferView<'_>,
+    input: &[usize],
+    scale: f32,
+) -> Result<()> {
+    let layout = reduce_layout("reduce", input, output)?;
+    g.check("reduce", "g", numel(output))?;
+    gx.check("reduce", "gx", numel(input))?;
+    let p = params(&layout, scale, g.offset, gx.offset);
+    record_one(ctx, encoder, "expand", &p, g.buffer, gx.buffer, grid_1d(layout.targets * layout.count))
+}
+
+impl Tensor {
+    fn reduce(&self, op: &'static str, output: &[usize], mean: bool) -> Result<Tensor> {
+        let layout = reduce_layout(op, self.shape(), output)?;
+        let scale = if mean { 1.0 / layout.count as f32 } else { 1.0 };
+        let ctx = self.context();
+        let out = Tensor::uninit(ctx, op, output)?;
+        reduce_forward(ctx, None, self.view(), self.shape(), out.view(), output, scale)?;
+        let input = self.shape().to_vec();
+        Ok(record(op, out, &[self], move |_| {
+            Box::new(move |g| {
+                let gx = Tensor::uninit(g.context(), op, &input)?;
+                reduce_adjoint(g.context(), None, g.view(), g.shape(), gx.view(), &input, scale)?;
+                Ok(vec![Some(gx)])
+            })
+        }))
+    }
+
+    /// Sums down to `shape`: each of its dimensions equal to this tensor's or
+    /// 1, leading ones optional (the adjoint of broadcasting; `[N,C,H,W]` to
+    /// `[N,C,1,1]`, `[1,C,1,1]`, `[N,1,1,1]`, `[]`).
+    pub fn sum_to_shape(&self, shape: &[usize]) -> Result<Tensor> {
+        self.reduce("sum_to_shape", shape, false)
+    }
+
+    /// Means down to `shape` (see [`sum_to_shape`](Self::sum_to_shape)).
+    pub fn mean_to_shape(&self, shape: &[usize]) -> Result<Tensor> {
+        self.reduce("mean_to_shape", shape, true)
+    }
+
+    /// Sum of all elements, shape `[]`.
+    pub fn sum(&self) -> Result<Tensor> {
+        self.reduce("sum", &[], false)
+    }
+
+    /// Mean of all elements, shape `[]`.
+    pub fn mean(&self) -> Result<Tensor> {
+        self.reduce("mean", &[], true)
+    }
+
+    fn image_dims(&self, op: &'static str) -> Result<[usize; 4]> {
+        match *self.shape() {
+            [n, c, h, w] => Ok([n, c, h, w]),
+            _ => Err(Error::InvalidShape {
+                op,
+                shape: self.shape().to_vec(),
+                reason: "expected an image batch [N, C, H, W]".into(),
+            }),
+        }
+    }
+
+    /// Sum over H and W of `[N, C, H, W]`, shape `[N, C, 1, 1]`.
+    pub fn sum_hw(&self) -> Result<Tensor> {
+        let [n, c, _, _] = self.image_dims("sum_hw")?;
+        self.reduce("sum_hw", &[n, c, 1, 1], false)
+    }
+
+    /// Mean over H and W of `[N, C, H, W]`, shape `[N, C, 1, 1]`.
+    pub fn mean_hw(&self) -> Result<Tensor> {
+        let [n, c, _, _] = self.image_dims("mean_hw")?;
+        self.reduce("mean_hw", &[n, c, 1, 1], true)
+    }
+
+    /// Sum over the batch of `[N, C, H, W]`, shape `[1, C, H, W]`.
+    pub fn sum_batch(&self) -> Result<Tensor> {
+        let [_, c, h, w] = self.image_dims("sum_batch")?;
+        self.reduce("sum_batch", &[1, c, h, w], false)
+    }
+
+    /// Mean over the batch of `[N, C, H, W]`, shape `[1, C, H, W]`.
+    pub fn mean_batch(&self) -> Result<Tensor> {
+        let [_, c, h, w] = self.image_dims("mean_batch")?;
+        self.reduce("mean_batch", &[1, c, h, w], true)
+    }
+}
