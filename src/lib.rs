@@ -29,6 +29,7 @@
 //!   are [`Error`] values, never panics.
 
 pub mod autodiff;
+pub mod check;
 mod error;
 mod gpu;
 pub mod ops;

@@ -16,7 +16,7 @@ use crate::tensor::{Tensor, TensorId};
 /// assert_eq!(grads.get(&w).unwrap().to_vec()?, vec![2.0, 4.0]);
 /// # Ok::<(), pixgrad::Error>(())
 /// ```
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Gradients {
     by_id: HashMap<TensorId, Tensor>,
 }

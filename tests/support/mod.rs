@@ -1,0 +1,145 @@
+//! Shared by the integration tests: one context, host random numbers, CPU
+//! f64 references and tolerance helpers. Each op family's test file adds its
+//! own references and uses these for the rest.
+#![allow(dead_code)]
+
+use std::sync::LazyLock;
+
+use pixgrad::{Context, Tensor};
+
+static CONTEXT: LazyLock<Context> = LazyLock::new(|| {
+    let ctx = Context::new().expect("a GPU adapter (see README: software Vulkan or GL)");
+    // The suite runs under the WebGPU default limits, so it passes on any device.
+    if ctx.adapter_info().backend == pixgrad::wgpu::Backend::Vulkan {
+        assert_eq!(ctx.limits(), pixgrad::wgpu::Limits::default());
+    }
+    ctx
+});
+
+/// The context shared by a test binary's tests.
+pub fn ctx() -> Context {
+    CONTEXT.clone()
+}
+
+/// Deterministic host random numbers (SplitMix64).
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [lo, hi).
+    pub fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// `n` values in [lo, hi), each exactly representable in f32.
+    pub fn vec(&mut self, n: usize, lo: f64, hi: f64) -> Vec<f64> {
+        (0..n).map(|_| self.uniform(lo, hi) as f32 as f64).collect()
+    }
+}
+
+pub fn to_f32(v: &[f64]) -> Vec<f32> {
+    v.iter().map(|&x| x as f32).collect()
+}
+
+pub fn to_f64(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|&x| x as f64).collect()
+}
+
+/// A GPU tensor holding `values` (rounded to f32).
+pub fn tensor(values: &[f64], shape: &[usize]) -> Tensor {
+    Tensor::from_slice(&ctx(), &to_f32(values), shape).unwrap()
+}
+
+pub fn numel(shape: &[usize]) -> usize {
+    shape.iter().product()
+}
+
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Asserts `|got - want| <= atol + rtol·|want|` element-wise; IEEE specials
+/// (NaN, ±inf) must match exactly.
+#[track_caller]
+pub fn assert_close(got: &[f32], want: &[f64], rtol: f64, atol: f64, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let g = g as f64;
+        let ok = if w.is_nan() {
+            g.is_nan()
+        } else if w.is_infinite() {
+            g == w
+        } else {
+            (g - w).abs() <= atol + rtol * w.abs()
+        };
+        assert!(ok, "{what}[{i}]: got {g}, want {w}");
+    }
+}
+
+/// Row-major strides of `shape`.
+pub fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; shape.len()];
+    for d in (0..shape.len().saturating_sub(1)).rev() {
+        s[d] = s[d + 1] * shape[d + 1];
+    }
+    s
+}
+
+/// Index into an operand of shape `shape` broadcast to `out` for the
+/// row-major output index `i` (the CPU reference of broadcasting).
+pub fn broadcast_index(i: usize, out: &[usize], shape: &[usize]) -> usize {
+    let out_strides = strides(out);
+    let own = strides(shape);
+    let pad = out.len() - shape.len();
+    let mut index = 0;
+    for d in 0..out.len() {
+        let coord = (i / out_strides[d]) % out[d];
+        if d >= pad && shape[d - pad] != 1 {
+            index += coord * own[d - pad];
+        }
+    }
+    index
+}
+
+/// The CPU reference of summing `x` of shape `input` down to `output`.
+pub fn reduce_ref(x: &[f64], input: &[usize], output: &[usize]) -> Vec<f64> {
+    let mut out = vec![0.0; numel(output)];
+    for (i, &v) in x.iter().enumerate() {
+        out[broadcast_index(i, input, output)] += v;
+    }
+    out
+}
+
+/// Central finite-difference check of a CPU f64 reference: compares
+/// `⟨vjp(x, u), v⟩` with `(⟨f(x + h v), u⟩ - ⟨f(x - h v), u⟩) / 2h` for
+/// random `u`, `v`. Returns the relative error.
+pub fn fd_check(
+    f: impl Fn(&[f64]) -> Vec<f64>,
+    vjp: impl Fn(&[f64], &[f64]) -> Vec<f64>,
+    x: &[f64],
+    seed: u64,
+) -> f64 {
+    let mut rng = Rng::new(seed);
+    let y = f(x);
+    let u = rng.vec(y.len(), -1.0, 1.0);
+    let v = rng.vec(x.len(), -1.0, 1.0);
+    let h = 1e-6;
+    let at = |s: f64| {
+        let moved: Vec<f64> = x.iter().zip(&v).map(|(a, b)| a + s * h * b).collect();
+        dot(&f(&moved), &u)
+    };
+    let numeric = (at(1.0) - at(-1.0)) / (2.0 * h);
+    let analytic = dot(&vjp(x, &u), &v);
+    (numeric - analytic).abs() / numeric.abs().max(analytic.abs()).max(1e-12)
+}
