@@ -2,6 +2,10 @@
 // OP codes match `BinaryOp` in src/ops/elementwise.rs.
 
 override OP: u32 = 0u;
+// Addressing mode of each operand (see operand_index), fixed per pipeline so
+// the common same-shape and scalar cases compile to plain loads.
+override MODE_A: u32 = 2u;
+override MODE_B: u32 = 2u;
 
 @group(0) @binding(0) var<uniform> p: BroadcastParams;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -32,7 +36,7 @@ fn forward(
     if (i >= p.len) {
         return;
     }
-    let ia = operand_index(i, p.mode_a, p.rank, p.shape, p.stride_a);
-    let ib = operand_index(i, p.mode_b, p.rank, p.shape, p.stride_b);
+    let ia = operand_index(i, MODE_A, p.rank, p.shape, p.stride_a);
+    let ib = operand_index(i, MODE_B, p.rank, p.shape, p.stride_b);
     y[p.off_out + i] = apply(a[p.off_a + ia], b[p.off_b + ib]);
 }

@@ -6,6 +6,10 @@
 // pow's exponent gradient is 0 where the base is 0 and the exponent >= 0.
 
 override OP: u32 = 0u;
+// Addressing mode of each operand (see operand_index), fixed per pipeline so
+// the common same-shape and scalar cases compile to plain loads.
+override MODE_A: u32 = 2u;
+override MODE_B: u32 = 2u;
 
 @group(0) @binding(0) var<uniform> p: BroadcastParams;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -47,8 +51,8 @@ fn adjoint_main(
     if (i >= p.len) {
         return;
     }
-    let ia = operand_index(i, p.mode_a, p.rank, p.shape, p.stride_a);
-    let ib = operand_index(i, p.mode_b, p.rank, p.shape, p.stride_b);
+    let ia = operand_index(i, MODE_A, p.rank, p.shape, p.stride_a);
+    let ib = operand_index(i, MODE_B, p.rank, p.shape, p.stride_b);
     let d = adjoint(a[p.off_a + ia], b[p.off_b + ib], g[p.off_out + i]);
     if (p.need_a != 0u) {
         ga[p.off_ga + i] = d.x;

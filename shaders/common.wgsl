@@ -36,7 +36,8 @@ fn dim(d: Dims, i: u32) -> u32 {
 
 // Element index of a (possibly broadcast) operand for the row-major output
 // index `i`: mode 0 = same layout as the output, 1 = a single element,
-// 2 = strides (0 along broadcast dimensions).
+// 2 = strides (0 along broadcast dimensions). The outermost dimension needs
+// no modulo; integer division is slow on CPU adapters, so it is skipped there.
 fn operand_index(i: u32, mode: u32, rank: u32, shape: Dims, strides: Dims) -> u32 {
     if (mode == 0u) {
         return i;
@@ -46,12 +47,12 @@ fn operand_index(i: u32, mode: u32, rank: u32, shape: Dims, strides: Dims) -> u3
     }
     var rest = i;
     var index = 0u;
-    for (var d = i32(rank) - 1; d >= 0; d--) {
-        let n = dim(shape, u32(d));
-        index += (rest % n) * dim(strides, u32(d));
+    for (var d = rank - 1u; d > 0u; d--) {
+        let n = dim(shape, d);
+        index += (rest % n) * dim(strides, d);
         rest /= n;
     }
-    return index;
+    return index + rest * dim(strides, 0u);
 }
 
 // x^y with IEEE/PyTorch meaning for negative bases and zero: WGSL's pow is
@@ -79,13 +80,10 @@ fn pow_ieee(x: f32, y: f32) -> f32 {
 
 // Parameters of the broadcasting element-wise kernels (binary and ternary,
 // forward and adjoint): output index space `shape` (rank <= 8), and per
-// operand an addressing mode (see operand_index), strides and an offset.
+// operand strides and an offset (the addressing modes are pipeline constants).
 struct BroadcastParams {
     len: u32,
     rank: u32,
-    mode_a: u32,
-    mode_b: u32,
-    mode_c: u32,
     off_a: u32,
     off_b: u32,
     off_c: u32,
@@ -97,7 +95,6 @@ struct BroadcastParams {
     need_a: u32,
     need_b: u32,
     need_c: u32,
-    _pad: u32,
     shape: Dims,
     stride_a: Dims,
     stride_b: Dims,

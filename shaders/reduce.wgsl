@@ -19,12 +19,8 @@ struct ReduceParams {
     chunks: u32,
     off_in: u32,
     off_out: u32,
-    kept_rank: u32,
-    red_rank: u32,
     scale: f32,
     _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
     kept_shape: vec4<u32>,
     kept_stride: vec4<u32>,
     red_shape: vec4<u32>,
@@ -37,14 +33,24 @@ struct ReduceParams {
 
 var<workgroup> partial: array<f32, 256>;
 
+// Ranks of the kept and reduced index spaces, fixed per pipeline: the loops
+// unroll, and a rank-1 space needs no integer division (slow on CPU adapters).
+override KEPT_RANK: u32 = 4u;
+override RED_RANK: u32 = 4u;
+
+// Offset of the row-major index `i` of a space of `rank` dimensions (rank 0:
+// a single element). The outermost dimension needs no modulo.
 fn unravel(i: u32, rank: u32, shape: vec4<u32>, stride: vec4<u32>) -> u32 {
+    if (rank == 0u) {
+        return 0u;
+    }
     var rest = i;
     var index = 0u;
-    for (var d = i32(rank) - 1; d >= 0; d--) {
+    for (var d = rank - 1u; d > 0u; d--) {
         index += (rest % shape[d]) * stride[d];
         rest /= shape[d];
     }
-    return index;
+    return index + rest * stride[0];
 }
 
 @compute @workgroup_size(256)
@@ -58,11 +64,11 @@ fn reduce_tree(
     var acc = 0.0;
     if (in_range) {
         let target_index = w / p.chunks;
-        let base = p.off_in + unravel(target_index, p.kept_rank, p.kept_shape, p.kept_stride);
+        let base = p.off_in + unravel(target_index, KEPT_RANK, p.kept_shape, p.kept_stride);
         let start = (w % p.chunks) * p.chunk;
         let end = min(p.count, start + p.chunk);
         for (var r = start + lid; r < end; r += WG) {
-            acc += src[base + unravel(r, p.red_rank, p.red_shape, p.red_stride)];
+            acc += src[base + unravel(r, RED_RANK, p.red_shape, p.red_stride)];
         }
     }
     partial[lid] = acc;
@@ -88,10 +94,10 @@ fn reduce_seq(
     if (t >= p.targets) {
         return;
     }
-    let base = p.off_in + unravel(t, p.kept_rank, p.kept_shape, p.kept_stride);
+    let base = p.off_in + unravel(t, KEPT_RANK, p.kept_shape, p.kept_stride);
     var acc = 0.0;
     for (var r = 0u; r < p.count; r++) {
-        acc += src[base + unravel(r, p.red_rank, p.red_shape, p.red_stride)];
+        acc += src[base + unravel(r, RED_RANK, p.red_shape, p.red_stride)];
     }
     dst[p.off_out + t] = acc * p.scale;
 }
@@ -108,7 +114,7 @@ fn expand(
     }
     let t = k / p.count;
     let r = k % p.count;
-    let index = unravel(t, p.kept_rank, p.kept_shape, p.kept_stride)
-        + unravel(r, p.red_rank, p.red_shape, p.red_stride);
+    let index = unravel(t, KEPT_RANK, p.kept_shape, p.kept_stride)
+        + unravel(r, RED_RANK, p.red_shape, p.red_stride);
     dst[p.off_out + index] = src[p.off_in + t] * p.scale;
 }

@@ -3,6 +3,11 @@
 // 0 where(mask a != 0, b, c); 1 lerp(start a, end b, weight c).
 
 override OP: u32 = 0u;
+// Addressing mode of each operand (see operand_index), fixed per pipeline so
+// the common same-shape and scalar cases compile to plain loads.
+override MODE_A: u32 = 2u;
+override MODE_B: u32 = 2u;
+override MODE_C: u32 = 2u;
 
 @group(0) @binding(0) var<uniform> p: BroadcastParams;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -29,8 +34,8 @@ fn forward(
     if (i >= p.len) {
         return;
     }
-    let ia = operand_index(i, p.mode_a, p.rank, p.shape, p.stride_a);
-    let ib = operand_index(i, p.mode_b, p.rank, p.shape, p.stride_b);
-    let ic = operand_index(i, p.mode_c, p.rank, p.shape, p.stride_c);
+    let ia = operand_index(i, MODE_A, p.rank, p.shape, p.stride_a);
+    let ib = operand_index(i, MODE_B, p.rank, p.shape, p.stride_b);
+    let ic = operand_index(i, MODE_C, p.rank, p.shape, p.stride_c);
     y[p.off_out + i] = apply(a[p.off_a + ia], b[p.off_b + ib], c[p.off_c + ic]);
 }

@@ -17,8 +17,9 @@ fn apply(v: f32) -> f32 {
         case 4u: { return exp(v); }
         case 5u: { return log(v); }
         case 6u: { return pow_ieee(v, p.s0); }
-        // clamp that keeps NaN (WGSL's clamp/min/max leave NaN unspecified)
-        case 7u: { return select(select(v, p.s0, v < p.s0), p.s1, v > p.s1); }
+        // clamp that keeps NaN (WGSL's clamp/min/max leave NaN unspecified,
+        // and GL drivers turn the selects into min/max)
+        case 7u: { return select(min(max(v, p.s0), p.s1), v, is_nan(v)); }
         case 8u: { return v * p.s0 + p.s1; }
         default: { return quiet_nan(); }
     }

@@ -9,9 +9,9 @@
 //! Both read values back (they are tests, not training steps) and sum in f64
 //! on the host.
 
+use crate::autodiff::no_grad;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
-use crate::autodiff::no_grad;
 
 /// Options of [`check_gradients`].
 #[derive(Clone, Debug)]
@@ -28,11 +28,7 @@ pub struct CheckOptions {
 
 impl Default for CheckOptions {
     fn default() -> Self {
-        CheckOptions {
-            seed: 0x5eed,
-            relative_step: None,
-            tolerance: 1e-2,
-        }
+        CheckOptions { seed: 0x5eed, relative_step: None, tolerance: 1e-2 }
     }
 }
 
@@ -92,7 +88,7 @@ fn direction(like: &Tensor, seed: u64) -> Result<Tensor> {
 /// Choose inputs away from kinks (e.g. no exactly-integer sample points for
 /// bilinear sampling); f32 differences are good to about 1e-3 relative.
 ///
-/// ```no_run
+/// ```
 /// use pixgrad::{Context, Tensor, check::{check_gradients, CheckOptions}};
 /// let ctx = Context::new()?;
 /// let x = Tensor::rand_uniform(&ctx, &[2, 3, 8, 8], 0.1, 1.0, 1)?;
@@ -138,17 +134,9 @@ pub fn check_gradients(
         };
         // The step actually taken, after rounding x ± h v to f32, is what divides.
         let numeric = (shifted(1.0)? - shifted(-1.0)?) / (2.0 * f64::from(step));
-        report.push(InputCheck {
-            analytic,
-            numeric,
-            relative_error: relative_error(analytic, numeric),
-            step,
-        });
+        report.push(InputCheck { analytic, numeric, relative_error: relative_error(analytic, numeric), step });
     }
-    Ok(GradCheck {
-        inputs: report,
-        tolerance: options.tolerance,
-    })
+    Ok(GradCheck { inputs: report, tolerance: options.tolerance })
 }
 
 /// The dot-product test of a linear map `A`: returns the relative
@@ -156,7 +144,7 @@ pub fn check_gradients(
 /// backward pass and `u` random. Near f32 rounding (1e-6) when the adjoint
 /// is right.
 ///
-/// ```no_run
+/// ```
 /// use pixgrad::{Context, Tensor, check::check_adjoint};
 /// let ctx = Context::new()?;
 /// let x = Tensor::rand_uniform(&ctx, &[2, 3, 8, 8], 0.0, 1.0, 1)?;

@@ -4,7 +4,7 @@
 //! shaders run through [`wgpu`], each with a hand-written adjoint shader,
 //! recorded on pixgrad's own reverse-mode autodiff graph.
 //!
-//! ```no_run
+//! ```
 //! use pixgrad::{Context, Tensor};
 //!
 //! let ctx = Context::new()?; // hardware GPU, else software Vulkan, else GL

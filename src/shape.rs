@@ -13,11 +13,7 @@ pub(crate) fn numel(shape: &[usize]) -> usize {
 /// Rejects shapes no tensor may have: too many dimensions, a zero
 /// dimension (empty tensors are not supported), or more than `u32::MAX` elements.
 pub(crate) fn check_shape(op: &'static str, shape: &[usize]) -> Result<()> {
-    let invalid = |reason: String| Error::InvalidShape {
-        op,
-        shape: shape.to_vec(),
-        reason,
-    };
+    let invalid = |reason: String| Error::InvalidShape { op, shape: shape.to_vec(), reason };
     if shape.len() > MAX_RANK {
         return Err(invalid(format!("at most {MAX_RANK} dimensions are supported")));
     }

@@ -50,7 +50,7 @@ struct Inner {
 /// tensors; only the explicitly named in-place methods write into a buffer,
 /// and they bump its version so a stale value saved for backward is caught.
 ///
-/// ```no_run
+/// ```
 /// use pixgrad::{Context, Tensor};
 /// let ctx = Context::new()?;
 /// let a = Tensor::from_slice(&ctx, &[1.0, 2.0, 3.0, 4.0], &[1, 1, 2, 2])?;
@@ -90,11 +90,7 @@ impl<'a> BufferView<'a> {
             return Err(Error::InvalidArgument {
                 op,
                 name,
-                reason: format!(
-                    "elements {}..{end} do not fit a buffer of {} bytes",
-                    self.offset,
-                    self.buffer.size()
-                ),
+                reason: format!("elements {}..{end} do not fit a buffer of {} bytes", self.offset, self.buffer.size()),
             });
         }
         Ok(())
@@ -142,35 +138,20 @@ struct UpdateParams {
 fn check_finite(op: &'static str, name: &'static str, values: &[f32]) -> Result<()> {
     match values.iter().find(|v| !v.is_finite()) {
         None => Ok(()),
-        Some(v) => Err(Error::InvalidArgument {
-            op,
-            name,
-            reason: format!("must be finite, got {v}"),
-        }),
+        Some(v) => Err(Error::InvalidArgument { op, name, reason: format!("must be finite, got {v}") }),
     }
 }
 
 impl Tensor {
     fn wrap(ctx: &Context, storage: Arc<Storage>, shape: Vec<usize>, grad: GradState) -> Tensor {
-        Tensor {
-            inner: Arc::new(Inner {
-                ctx: ctx.clone(),
-                storage,
-                shape,
-                id: TensorId::fresh(),
-                grad,
-            }),
-        }
+        Tensor { inner: Arc::new(Inner { ctx: ctx.clone(), storage, shape, id: TensorId::fresh(), grad }) }
     }
 
     /// A tensor with uninitialised contents, for ops to write into.
     pub(crate) fn uninit(ctx: &Context, op: &'static str, shape: &[usize]) -> Result<Tensor> {
         check_shape(op, shape)?;
         let buffer = ctx.alloc(op, numel(shape) as u64 * 4)?;
-        let storage = Arc::new(Storage {
-            buffer,
-            version: AtomicU64::new(0),
-        });
+        let storage = Arc::new(Storage { buffer, version: AtomicU64::new(0) });
         Ok(Self::wrap(ctx, storage, shape.to_vec(), GradState::None))
     }
 
@@ -239,12 +220,7 @@ impl Tensor {
     }
 
     fn fill_kernel(&self, entry: &'static str, a: f32, b: f32, seed: u64) -> Result<()> {
-        let kernel = Kernel {
-            shader: &FILL,
-            entry,
-            reads: 0,
-            writes: 1,
-        };
+        let kernel = Kernel { shader: &FILL, entry, reads: 0, writes: 1 };
         let params = FillParams {
             len: self.numel() as u32,
             off: 0,
@@ -312,10 +288,7 @@ impl Tensor {
 
     /// The values as a [`BufferView`], for calling kernels directly.
     pub fn view(&self) -> BufferView<'_> {
-        BufferView {
-            buffer: self.buffer(),
-            offset: 0,
-        }
+        BufferView { buffer: self.buffer(), offset: 0 }
     }
 
     /// How many in-place writes the buffer has had.
@@ -355,10 +328,7 @@ impl Tensor {
             GradState::Leaf => Source::Leaf(self.inner.id),
             GradState::Node(node) => Source::Node(node.clone()),
         };
-        Some(Edge {
-            source,
-            shape: self.inner.shape.clone(),
-        })
+        Some(Edge { source, shape: self.inner.shape.clone() })
     }
 
     pub(crate) fn with_node(self, node: Arc<Node>) -> Tensor {
@@ -462,20 +432,8 @@ impl Tensor {
         } else {
             x.clone()
         };
-        let kernel = Kernel {
-            shader: &UPDATE,
-            entry: "axpy",
-            reads: 1,
-            writes: 1,
-        };
-        let params = UpdateParams {
-            len: self.numel() as u32,
-            off_x: 0,
-            off_y: 0,
-            _pad: 0,
-            alpha,
-            _pad1: [0; 3],
-        };
+        let kernel = Kernel { shader: &UPDATE, entry: "axpy", reads: 1, writes: 1 };
+        let params = UpdateParams { len: self.numel() as u32, off_x: 0, off_y: 0, _pad: 0, alpha, _pad1: [0; 3] };
         self.inner.ctx.dispatch(
             "add_scaled_in_place",
             Dispatch {
@@ -530,12 +488,7 @@ impl Tensor {
             bytes: bytes.len() as u32,
             _pad: [0; 3],
         };
-        let kernel = Kernel {
-            shader: &IMAGE,
-            entry: "u8_to_f32",
-            reads: 1,
-            writes: 1,
-        };
+        let kernel = Kernel { shader: &IMAGE, entry: "u8_to_f32", reads: 1, writes: 1 };
         ctx.dispatch(
             "from_image",
             Dispatch {
@@ -573,12 +526,7 @@ impl Tensor {
             bytes: bytes as u32,
             _pad: [0; 3],
         };
-        let kernel = Kernel {
-            shader: &IMAGE,
-            entry: "f32_to_u8",
-            reads: 1,
-            writes: 1,
-        };
+        let kernel = Kernel { shader: &IMAGE, entry: "f32_to_u8", reads: 1, writes: 1 };
         ctx.dispatch(
             "to_image",
             Dispatch {

@@ -24,11 +24,51 @@ struct Unary {
 fn unary_cases() -> Vec<Unary> {
     vec![
         Unary { name: "neg", gpu: |x| x.neg(), f: |x| -x, df: |_| -1.0, domain: (-2.0, 2.0), kinks: &[], linear: true },
-        Unary { name: "abs", gpu: |x| x.abs(), f: f64::abs, df: f64::signum, domain: (-2.0, 2.0), kinks: &[0.0], linear: false },
-        Unary { name: "square", gpu: |x| x.square(), f: |x| x * x, df: |x| 2.0 * x, domain: (-2.0, 2.0), kinks: &[], linear: false },
-        Unary { name: "sqrt", gpu: |x| x.sqrt(), f: f64::sqrt, df: |x| 0.5 / x.sqrt(), domain: (0.1, 2.0), kinks: &[], linear: false },
-        Unary { name: "exp", gpu: |x| x.exp(), f: f64::exp, df: f64::exp, domain: (-2.0, 2.0), kinks: &[], linear: false },
-        Unary { name: "log", gpu: |x| x.log(), f: f64::ln, df: |x| 1.0 / x, domain: (0.1, 2.0), kinks: &[], linear: false },
+        Unary {
+            name: "abs",
+            gpu: |x| x.abs(),
+            f: f64::abs,
+            df: f64::signum,
+            domain: (-2.0, 2.0),
+            kinks: &[0.0],
+            linear: false,
+        },
+        Unary {
+            name: "square",
+            gpu: |x| x.square(),
+            f: |x| x * x,
+            df: |x| 2.0 * x,
+            domain: (-2.0, 2.0),
+            kinks: &[],
+            linear: false,
+        },
+        Unary {
+            name: "sqrt",
+            gpu: |x| x.sqrt(),
+            f: f64::sqrt,
+            df: |x| 0.5 / x.sqrt(),
+            domain: (0.1, 2.0),
+            kinks: &[],
+            linear: false,
+        },
+        Unary {
+            name: "exp",
+            gpu: |x| x.exp(),
+            f: f64::exp,
+            df: f64::exp,
+            domain: (-2.0, 2.0),
+            kinks: &[],
+            linear: false,
+        },
+        Unary {
+            name: "log",
+            gpu: |x| x.log(),
+            f: f64::ln,
+            df: |x| 1.0 / x,
+            domain: (0.1, 2.0),
+            kinks: &[],
+            linear: false,
+        },
         Unary {
             name: "powf(2.5)",
             gpu: |x| x.powf(2.5),
@@ -121,9 +161,30 @@ struct Binary {
 
 fn binary_cases() -> Vec<Binary> {
     vec![
-        Binary { name: "add", gpu: |a, b| a.add(b), f: |a, b| (a + b, 1.0, 1.0), a_domain: (-2.0, 2.0), b_domain: (-2.0, 2.0), linear: true },
-        Binary { name: "sub", gpu: |a, b| a.sub(b), f: |a, b| (a - b, 1.0, -1.0), a_domain: (-2.0, 2.0), b_domain: (-2.0, 2.0), linear: true },
-        Binary { name: "mul", gpu: |a, b| a.mul(b), f: |a, b| (a * b, b, a), a_domain: (-2.0, 2.0), b_domain: (-2.0, 2.0), linear: false },
+        Binary {
+            name: "add",
+            gpu: |a, b| a.add(b),
+            f: |a, b| (a + b, 1.0, 1.0),
+            a_domain: (-2.0, 2.0),
+            b_domain: (-2.0, 2.0),
+            linear: true,
+        },
+        Binary {
+            name: "sub",
+            gpu: |a, b| a.sub(b),
+            f: |a, b| (a - b, 1.0, -1.0),
+            a_domain: (-2.0, 2.0),
+            b_domain: (-2.0, 2.0),
+            linear: true,
+        },
+        Binary {
+            name: "mul",
+            gpu: |a, b| a.mul(b),
+            f: |a, b| (a * b, b, a),
+            a_domain: (-2.0, 2.0),
+            b_domain: (-2.0, 2.0),
+            linear: false,
+        },
         Binary {
             name: "div",
             gpu: |a, b| a.div(b),
@@ -169,7 +230,14 @@ const PAIRS: [([usize; 4], &[usize]); 6] = [
     ([2, 1, 5, 7], &[3, 1, 7]),
 ];
 
-fn binary_ref(case: &Binary, a: &[f64], a_shape: &[usize], b: &[f64], b_shape: &[usize], out: &[usize]) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+fn binary_ref(
+    case: &Binary,
+    a: &[f64],
+    a_shape: &[usize],
+    b: &[f64],
+    b_shape: &[usize],
+    out: &[usize],
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let n = numel(out);
     let mut y = vec![0.0; n];
     let mut da = vec![0.0; n];
@@ -290,7 +358,9 @@ fn ternary_select_and_lerp_match_references() {
     let end = rng.vec(n, -1.0, 1.0);
     let w = rng.vec(3, 0.0, 1.0);
     let lerp = |a: f64, e: f64, w: f64| if w.abs() < 0.5 { a + w * (e - a) } else { e - (e - a) * (1.0 - w) };
-    let f = |x: &[f64]| (0..n).map(|i| lerp(x[i], x[n + i], x[2 * n + broadcast_index(i, &out, &b_shape)])).collect::<Vec<_>>();
+    let f = |x: &[f64]| {
+        (0..n).map(|i| lerp(x[i], x[n + i], x[2 * n + broadcast_index(i, &out, &b_shape)])).collect::<Vec<_>>()
+    };
     let vjp = |x: &[f64], u: &[f64]| {
         let wi = |i: usize| x[2 * n + broadcast_index(i, &out, &b_shape)];
         let mut g: Vec<f64> = (0..n).map(|i| u[i] * (1.0 - wi(i))).collect();

@@ -32,7 +32,10 @@ fn a_chain_of_100_ops_is_one_submit_and_reads_back_once() {
     x.add_scaled_in_place(-0.1, grads.get(&x).unwrap()).unwrap();
     let step = ctx.stats().since(&before);
     assert_eq!((step.readbacks, step.submits, step.uploads), (0, 0, 0));
-    println!("100-op chain forward: 100 dispatches, 1 submit, 1 readback; backward + update: {} dispatches", step.dispatches);
+    println!(
+        "100-op chain forward: 100 dispatches, 1 submit, 1 readback; backward + update: {} dispatches",
+        step.dispatches
+    );
 }
 
 #[test]
@@ -235,8 +238,13 @@ fn adapter_and_limits_are_reported() {
     let ctx = ctx();
     let info = ctx.adapter_info();
     println!("adapter: {} ({:?}, {:?})", info.name, info.backend, info.device_type);
+    // CI names the adapter and backend it installed, so a silent fallback fails.
     if let Ok(expected) = std::env::var("PIXGRAD_EXPECT_ADAPTER") {
         assert!(info.name.contains(&expected), "adapter {} is not the expected {expected}", info.name);
+    }
+    if let Ok(expected) = std::env::var("PIXGRAD_EXPECT_BACKEND") {
+        let backend = format!("{:?}", info.backend).to_lowercase();
+        assert_eq!(backend, expected.to_lowercase(), "backend");
     }
     assert!(ctx.limits().max_storage_buffer_binding_size >= 128 << 20);
 }

@@ -52,7 +52,13 @@ fn named_reductions() {
     assert_close(&t.sum_hw().unwrap().to_vec().unwrap(), &reduce_ref(&x, &shape, &[2, 3, 1, 1]), 1e-5, 1e-6, "sum_hw");
     let mean_hw: Vec<f64> = reduce_ref(&x, &shape, &[2, 3, 1, 1]).iter().map(|v| v / 20.0).collect();
     assert_close(&t.mean_hw().unwrap().to_vec().unwrap(), &mean_hw, 1e-5, 1e-6, "mean_hw");
-    assert_close(&t.sum_batch().unwrap().to_vec().unwrap(), &reduce_ref(&x, &shape, &[1, 3, 4, 5]), 1e-6, 1e-6, "sum_batch");
+    assert_close(
+        &t.sum_batch().unwrap().to_vec().unwrap(),
+        &reduce_ref(&x, &shape, &[1, 3, 4, 5]),
+        1e-6,
+        1e-6,
+        "sum_batch",
+    );
     let mean_b: Vec<f64> = reduce_ref(&x, &shape, &[1, 3, 4, 5]).iter().map(|v| v / 2.0).collect();
     assert_close(&t.mean_batch().unwrap().to_vec().unwrap(), &mean_b, 1e-6, 1e-6, "mean_batch");
     assert!(tensor(&x, &[120]).sum_hw().is_err(), "sum_hw needs [N,C,H,W]");
@@ -67,7 +73,8 @@ fn adjoints_broadcast_back_and_pass_the_dot_product_test() {
         let x = rng.vec(numel(input), -1.0, 1.0);
         let u = rng.vec(numel(output), -1.0, 1.0);
         // The reference adjoint (broadcast) is right by finite differences.
-        let expand = |_: &[f64], u: &[f64]| (0..x.len()).map(|i| u[broadcast_index(i, input, output)]).collect::<Vec<_>>();
+        let expand =
+            |_: &[f64], u: &[f64]| (0..x.len()).map(|i| u[broadcast_index(i, input, output)]).collect::<Vec<_>>();
         let fd = fd_check(|x| reduce_ref(x, input, output), expand, &x, 3);
         assert!(fd < 1e-8, "{input:?}: {fd}");
 

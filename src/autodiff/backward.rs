@@ -9,7 +9,7 @@ use crate::tensor::{Tensor, TensorId};
 
 /// Gradients of a backward pass, by parameter.
 ///
-/// ```no_run
+/// ```
 /// # let ctx = pixgrad::Context::new()?;
 /// let w = pixgrad::Tensor::from_slice(&ctx, &[1.0, 2.0], &[2])?.with_grad();
 /// let grads = w.square()?.sum()?.backward()?;
@@ -96,17 +96,11 @@ pub(crate) fn backward(root: &Tensor, seed: Tensor) -> Result<Gradients> {
                     .into(),
             ));
         }
-        Some(Edge {
-            source: Source::Leaf(id),
-            ..
-        }) => {
+        Some(Edge { source: Source::Leaf(id), .. }) => {
             grads.by_id.insert(id, seed);
             return Ok(grads);
         }
-        Some(Edge {
-            source: Source::Node(node),
-            ..
-        }) => node,
+        Some(Edge { source: Source::Node(node), .. }) => node,
     };
     let order = topological_order(&node);
     if let Some(used) = order.iter().find(|n| n.is_consumed()) {
@@ -173,7 +167,7 @@ pub struct ValueAndGrad<A> {
 /// `f` receives tracked handles to the parameters (sharing their buffers)
 /// and returns the loss plus auxiliary outputs of its choosing.
 ///
-/// ```no_run
+/// ```
 /// use pixgrad::{Context, Tensor, value_and_grad};
 /// let ctx = Context::new()?;
 /// let x = Tensor::from_slice(&ctx, &[1.0, 2.0, 3.0], &[3])?;
@@ -196,10 +190,7 @@ pub fn value_and_grad<A>(
         value.backward()?
     } else {
         if value.numel() != 1 {
-            return Err(Error::Autodiff(format!(
-                "value_and_grad needs a scalar loss, got shape {:?}",
-                value.shape()
-            )));
+            return Err(Error::Autodiff(format!("value_and_grad needs a scalar loss, got shape {:?}", value.shape())));
         }
         Gradients::default()
     };
@@ -210,9 +201,5 @@ pub fn value_and_grad<A>(
             None => no_grad(|| Tensor::zeros(p.context(), p.shape())),
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(ValueAndGrad {
-        value: value.detach(),
-        aux,
-        grads,
-    })
+    Ok(ValueAndGrad { value: value.detach(), aux, grads })
 }

@@ -13,7 +13,7 @@ pub fn is_grad_enabled() -> bool {
 
 /// Turns graph recording off on this thread until dropped.
 ///
-/// ```no_run
+/// ```
 /// # let ctx = pixgrad::Context::new()?;
 /// let w = pixgrad::Tensor::ones(&ctx, &[4])?.with_grad();
 /// let y = {
@@ -50,7 +50,7 @@ impl Drop for NoGradGuard {
 
 /// Runs `f` without recording the graph (evaluation, parameter updates).
 ///
-/// ```no_run
+/// ```
 /// # let ctx = pixgrad::Context::new()?;
 /// let w = pixgrad::Tensor::ones(&ctx, &[4])?.with_grad();
 /// let y = pixgrad::no_grad(|| w.exp())?;

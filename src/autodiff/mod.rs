@@ -63,21 +63,14 @@ pub(crate) struct Saved {
 
 impl Saved {
     pub(crate) fn new(tensor: &Tensor) -> Saved {
-        Saved {
-            tensor: tensor.detach(),
-            version: tensor.version(),
-        }
+        Saved { tensor: tensor.detach(), version: tensor.version() }
     }
 
     /// The saved tensor, or an error if it was modified in place since.
     pub(crate) fn get(&self, op: &'static str) -> Result<&Tensor> {
         let now = self.tensor.version();
         if now != self.version {
-            return Err(Error::SavedTensorModified {
-                op,
-                saved: self.version,
-                now,
-            });
+            return Err(Error::SavedTensorModified { op, saved: self.version, now });
         }
         Ok(&self.tensor)
     }
@@ -97,10 +90,6 @@ pub(crate) fn record(
     }
     let edges: Vec<Option<Edge>> = inputs.iter().map(|t| t.grad_edge()).collect();
     let needs: Vec<bool> = edges.iter().map(Option::is_some).collect();
-    let node = Node {
-        op,
-        inputs: edges,
-        adjoint: Mutex::new(Some(adjoint(&needs))),
-    };
+    let node = Node { op, inputs: edges, adjoint: Mutex::new(Some(adjoint(&needs))) };
     out.with_node(Arc::new(node))
 }

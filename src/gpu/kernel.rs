@@ -86,8 +86,7 @@ impl PipelineCache {
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let overrides: Vec<(&str, f64)> =
-            constants.iter().map(|&(name, value)| (name, f64::from(value))).collect();
+        let overrides: Vec<(&str, f64)> = constants.iter().map(|&(name, value)| (name, f64::from(value))).collect();
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(kernel.entry),
             layout: Some(&pipeline_layout),
@@ -128,10 +127,7 @@ fn bind_group_layout(device: &wgpu::Device, reads: u32, writes: u32) -> wgpu::Bi
     }];
     entries.extend((0..reads).map(|i| storage(1 + i, true)));
     entries.extend((0..writes).map(|i| storage(1 + reads + i, false)));
-    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-        label: None,
-        entries: &entries,
-    })
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: None, entries: &entries })
 }
 
 /// Workgroup counts covering `threads` invocations of a 1-D kernel. Past
@@ -144,11 +140,7 @@ pub(crate) fn grid_1d(threads: u32) -> [u32; 3] {
 /// A grid of at least `groups` workgroups, wrapped into y past 65535.
 pub(crate) fn grid_for_groups(groups: u32) -> [u32; 3] {
     const MAX: u32 = 65535;
-    if groups <= MAX {
-        [groups.max(1), 1, 1]
-    } else {
-        [MAX, groups.div_ceil(MAX), 1]
-    }
+    if groups <= MAX { [groups.max(1), 1, 1] } else { [MAX, groups.div_ceil(MAX), 1] }
 }
 
 /// Packs a parameter struct into one uniform block.
@@ -198,9 +190,7 @@ impl Dispatch<'_> {
         }
         let written = &self.buffers[kernel.reads as usize..];
         for (i, w) in written.iter().enumerate() {
-            let aliased = self.buffers.iter().enumerate().any(|(j, b)| {
-                j != kernel.reads as usize + i && *b == *w
-            });
+            let aliased = self.buffers.iter().enumerate().any(|(j, b)| j != kernel.reads as usize + i && *b == *w);
             if aliased {
                 return Err(Error::InvalidArgument {
                     op,

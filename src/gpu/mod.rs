@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub(crate) use kernel::{Dispatch, PARAMS_SIZE};
-pub(crate) use pool::PooledBuffer;
 pub use pool::MemoryStats;
+pub(crate) use pool::PooledBuffer;
 
 use crate::error::{Error, Result};
 use kernel::PipelineCache;
@@ -123,7 +123,7 @@ struct Inner {
 /// threads is recorded into one open command encoder, submitted when a value
 /// is read back, on [`flush`](Self::flush), or after 1024 commands.
 ///
-/// ```no_run
+/// ```
 /// let ctx = pixgrad::Context::new()?;
 /// println!("running on {}", ctx.adapter_info().name);
 /// # Ok::<(), pixgrad::Error>(())
@@ -184,11 +184,7 @@ impl Context {
         let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
         let adapter = adapters
             .into_iter()
-            .filter(|a| {
-                a.get_downlevel_capabilities()
-                    .flags
-                    .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
-            })
+            .filter(|a| a.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS))
             .min_by_key(|a| adapter_rank(&a.get_info()))
             .ok_or(Error::NoAdapter { tried })?;
         let info = adapter.get_info();
@@ -198,9 +194,8 @@ impl Context {
             _ => adapter.limits(),
         };
         // Optional features are taken when offered and never required.
-        let optional = wgpu::Features::SHADER_FLOAT32_ATOMIC
-            | wgpu::Features::SUBGROUP
-            | wgpu::Features::TIMESTAMP_QUERY;
+        let optional =
+            wgpu::Features::SHADER_FLOAT32_ATOMIC | wgpu::Features::SUBGROUP | wgpu::Features::TIMESTAMP_QUERY;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("pixgrad"),
             required_features: adapter.features() & optional,
@@ -322,11 +317,7 @@ impl Context {
     }
 
     fn wait(&self) -> Result<()> {
-        self.inner
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map(|_| ())
-            .map_err(|e| Error::Gpu(e.to_string()))
+        self.inner.device.poll(wgpu::PollType::wait_indefinitely()).map(|_| ()).map_err(|e| Error::Gpu(e.to_string()))
     }
 
     fn take_gpu_errors(&self) -> Result<()> {
@@ -354,11 +345,7 @@ impl Context {
 
     fn open_batch<'a>(&self, batch: &'a mut Batch) -> &'a mut wgpu::CommandEncoder {
         batch.encoder.get_or_insert_with(|| {
-            self.inner
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("pixgrad batch"),
-                })
+            self.inner.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("pixgrad batch") })
         })
     }
 
@@ -373,12 +360,7 @@ impl Context {
     pub(crate) fn check_binding_size(&self, op: &'static str, bytes: u64) -> Result<()> {
         let limit = self.inner.device.limits().max_storage_buffer_binding_size;
         if bytes > limit {
-            return Err(Error::TooLarge {
-                op,
-                bytes,
-                limit_name: "max_storage_buffer_binding_size",
-                limit,
-            });
+            return Err(Error::TooLarge { op, bytes, limit_name: "max_storage_buffer_binding_size", limit });
         }
         Ok(())
     }
@@ -410,16 +392,13 @@ impl Context {
             mapped_at_creation: true,
         });
         {
-            let mut view = staging
-                .slice(..)
-                .get_mapped_range_mut()
-                .expect("a buffer mapped at creation has a mapped range");
+            let mut view =
+                staging.slice(..).get_mapped_range_mut().expect("a buffer mapped at creation has a mapped range");
             view.slice(..data.len()).copy_from_slice(data);
         }
         staging.unmap();
         let mut batch = lock(&self.inner.batch);
-        self.open_batch(&mut batch)
-            .copy_buffer_to_buffer(&staging, 0, dst, offset, size);
+        self.open_batch(&mut batch).copy_buffer_to_buffer(&staging, 0, dst, offset, size);
         self.after_command(&mut batch);
         bump(&self.inner.counters.uploads, 1);
         bump(&self.inner.counters.bytes_uploaded, data.len() as u64);
@@ -428,8 +407,7 @@ impl Context {
     /// Records a buffer-to-buffer copy (sizes in bytes, multiples of 4).
     pub(crate) fn copy(&self, src: &wgpu::Buffer, src_offset: u64, dst: &wgpu::Buffer, dst_offset: u64, size: u64) {
         let mut batch = lock(&self.inner.batch);
-        self.open_batch(&mut batch)
-            .copy_buffer_to_buffer(src, src_offset, dst, dst_offset, size);
+        self.open_batch(&mut batch).copy_buffer_to_buffer(src, src_offset, dst, dst_offset, size);
         self.after_command(&mut batch);
     }
 
@@ -446,27 +424,22 @@ impl Context {
         {
             let mut batch = lock(&self.inner.batch);
             if padded > 0 {
-                self.open_batch(&mut batch)
-                    .copy_buffer_to_buffer(src, offset, &staging, 0, padded);
+                self.open_batch(&mut batch).copy_buffer_to_buffer(src, offset, &staging, 0, padded);
             }
             self.submit_locked(&mut batch);
         }
         self.take_gpu_errors()?;
         let (sender, receiver) = std::sync::mpsc::channel();
-        staging
-            .slice(..)
-            .map_async(wgpu::MapMode::Read, move |result| {
-                let _ = sender.send(result);
-            });
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |result| {
+            let _ = sender.send(result);
+        });
         self.wait()?;
         receiver
             .recv()
             .map_err(|e| Error::Gpu(format!("readback never completed: {e}")))?
             .map_err(|e| Error::Gpu(format!("readback failed: {e}")))?;
-        let bytes = staging
-            .slice(..)
-            .get_mapped_range()
-            .map_err(|e| Error::Gpu(format!("readback failed: {e}")))?[..size as usize]
+        let bytes = staging.slice(..).get_mapped_range().map_err(|e| Error::Gpu(format!("readback failed: {e}")))?
+            [..size as usize]
             .to_vec();
         staging.unmap();
         bump(&self.inner.counters.readbacks, 1);
@@ -499,11 +472,9 @@ impl Context {
                     size: wgpu::BufferSize::new(PARAMS_SIZE as u64),
                 }),
             }];
-            entries.extend(dispatch.buffers.iter().enumerate().map(|(i, buffer)| {
-                wgpu::BindGroupEntry {
-                    binding: 1 + i as u32,
-                    resource: buffer.as_entire_binding(),
-                }
+            entries.extend(dispatch.buffers.iter().enumerate().map(|(i, buffer)| wgpu::BindGroupEntry {
+                binding: 1 + i as u32,
+                resource: buffer.as_entire_binding(),
             }));
             device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: None,

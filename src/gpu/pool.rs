@@ -17,9 +17,8 @@ pub struct MemoryStats {
     pub cached: u64,
 }
 
-pub(crate) const BUFFER_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
-    .union(wgpu::BufferUsages::COPY_SRC)
-    .union(wgpu::BufferUsages::COPY_DST);
+pub(crate) const BUFFER_USAGE: wgpu::BufferUsages =
+    wgpu::BufferUsages::STORAGE.union(wgpu::BufferUsages::COPY_SRC).union(wgpu::BufferUsages::COPY_DST);
 
 #[derive(Default)]
 struct PoolState {
@@ -96,11 +95,7 @@ impl Pool {
         state.stats.live += class;
         state.stats.peak = state.stats.peak.max(state.stats.live);
         drop(state);
-        let pooled = PooledBuffer {
-            buffer,
-            class,
-            pool: self.clone(),
-        };
+        let pooled = PooledBuffer { buffer, class, pool: self.clone() };
         (pooled, created)
     }
 

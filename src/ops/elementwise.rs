@@ -143,12 +143,10 @@ struct UnaryParams {
 struct BroadcastParams {
     len: u32,
     rank: u32,
-    modes: [u32; 3],
     offsets: [u32; 3],
     off_out: u32,
     off_grads: [u32; 3],
     needs: [u32; 3],
-    _pad: u32,
     shape: [u32; MAX_RANK],
     strides: [[u32; MAX_RANK]; 3],
 }
@@ -158,12 +156,10 @@ impl BroadcastParams {
         BroadcastParams {
             len: layout.len,
             rank: layout.rank,
-            modes: layout.modes,
             offsets,
             off_out,
             off_grads: [0; 3],
             needs: [0; 3],
-            _pad: 0,
             shape: layout.shape,
             strides: layout.strides,
         }
@@ -180,15 +176,7 @@ pub struct Operand<'a> {
 }
 
 fn unary_params(len: usize, s: [f32; 2]) -> UnaryParams {
-    UnaryParams {
-        len: len as u32,
-        off_x: 0,
-        off_y: 0,
-        off_g: 0,
-        off_gx: 0,
-        _pad: 0,
-        s,
-    }
+    UnaryParams { len: len as u32, off_x: 0, off_y: 0, off_g: 0, off_gx: 0, _pad: 0, s }
 }
 
 /// Encodes `y = op(x; s)` over `len` elements.
@@ -207,17 +195,8 @@ pub fn unary_forward(
 ) -> Result<()> {
     x.check(op.name(), "x", len)?;
     y.check(op.name(), "y", len)?;
-    let params = UnaryParams {
-        off_x: x.offset,
-        off_y: y.offset,
-        ..unary_params(len, s)
-    };
-    let kernel = Kernel {
-        shader: &UNARY,
-        entry: "forward",
-        reads: 1,
-        writes: 1,
-    };
+    let params = UnaryParams { off_x: x.offset, off_y: y.offset, ..unary_params(len, s) };
+    let kernel = Kernel { shader: &UNARY, entry: "forward", reads: 1, writes: 1 };
     let dispatch = Dispatch {
         kernel: &kernel,
         constants: &[("OP", op as u32)],
@@ -245,19 +224,9 @@ pub fn unary_adjoint(
     for (name, view) in [("x", x), ("y", y), ("g", g), ("gx", gx)] {
         view.check(op.name(), name, len)?;
     }
-    let params = UnaryParams {
-        off_x: x.offset,
-        off_y: y.offset,
-        off_g: g.offset,
-        off_gx: gx.offset,
-        ..unary_params(len, s)
-    };
-    let kernel = Kernel {
-        shader: &UNARY_ADJOINT,
-        entry: "adjoint_main",
-        reads: 3,
-        writes: 1,
-    };
+    let params =
+        UnaryParams { off_x: x.offset, off_y: y.offset, off_g: g.offset, off_gx: gx.offset, ..unary_params(len, s) };
+    let kernel = Kernel { shader: &UNARY_ADJOINT, entry: "adjoint_main", reads: 3, writes: 1 };
     let dispatch = Dispatch {
         kernel: &kernel,
         constants: &[("OP", op as u32)],
@@ -301,20 +270,23 @@ pub fn binary_forward(
     let layout = layout_for(op.name(), out_shape, &[a, b])?;
     y.check(op.name(), "y", numel(out_shape))?;
     let params = BroadcastParams::new(&layout, [a.view.offset, b.view.offset, 0], y.offset);
-    let kernel = Kernel {
-        shader: &BINARY,
-        entry: "forward",
-        reads: 2,
-        writes: 1,
-    };
+    let kernel = Kernel { shader: &BINARY, entry: "forward", reads: 2, writes: 1 };
     let dispatch = Dispatch {
         kernel: &kernel,
-        constants: &[("OP", op as u32)],
+        constants: &constants(op as u32, &layout, 2),
         params: params_bytes(&params),
         buffers: &[a.view.buffer, b.view.buffer, y.buffer],
         groups: grid_1d(layout.len),
     };
     ctx.record(op.name(), dispatch, encoder)
+}
+
+/// Pipeline constants of a broadcasting kernel: the op and each operand's
+/// addressing mode.
+fn constants(op: u32, layout: &BroadcastLayout, arity: usize) -> Vec<(&'static str, u32)> {
+    let mut constants = vec![("OP", op)];
+    constants.extend(["MODE_A", "MODE_B", "MODE_C"].into_iter().zip(layout.modes).take(arity));
+    constants
 }
 
 /// A scratch buffer bound in place of a gradient nobody asked for.
@@ -341,11 +313,8 @@ pub fn binary_adjoint(
     let layout = layout_for(op.name(), out_shape, &[a, b])?;
     let len = numel(out_shape);
     g.check(op.name(), "g", len)?;
-    let spare: Vec<PooledBuffer> = [ga, gb]
-        .iter()
-        .filter(|v| v.is_none())
-        .map(|_| placeholder(ctx, op.name()))
-        .collect::<Result<_>>()?;
+    let spare: Vec<PooledBuffer> =
+        [ga, gb].iter().filter(|v| v.is_none()).map(|_| placeholder(ctx, op.name())).collect::<Result<_>>()?;
     let mut spare = spare.iter();
     let mut outputs = Vec::new();
     let mut params = BroadcastParams::new(&layout, [a.view.offset, b.view.offset, 0], g.offset);
@@ -360,15 +329,10 @@ pub fn binary_adjoint(
             None => outputs.push(spare.next().expect("one spare per missing gradient").buffer()),
         }
     }
-    let kernel = Kernel {
-        shader: &BINARY_ADJOINT,
-        entry: "adjoint_main",
-        reads: 3,
-        writes: 2,
-    };
+    let kernel = Kernel { shader: &BINARY_ADJOINT, entry: "adjoint_main", reads: 3, writes: 2 };
     let dispatch = Dispatch {
         kernel: &kernel,
-        constants: &[("OP", op as u32)],
+        constants: &constants(op as u32, &layout, 2),
         params: params_bytes(&params),
         buffers: &[a.view.buffer, b.view.buffer, g.buffer, outputs[0], outputs[1]],
         groups: grid_1d(layout.len),
@@ -392,15 +356,10 @@ pub fn ternary_forward(
     y.check(op.name(), "y", numel(out_shape))?;
     let offsets = [a.view.offset, b.view.offset, c.view.offset];
     let params = BroadcastParams::new(&layout, offsets, y.offset);
-    let kernel = Kernel {
-        shader: &TERNARY,
-        entry: "forward",
-        reads: 3,
-        writes: 1,
-    };
+    let kernel = Kernel { shader: &TERNARY, entry: "forward", reads: 3, writes: 1 };
     let dispatch = Dispatch {
         kernel: &kernel,
-        constants: &[("OP", op as u32)],
+        constants: &constants(op as u32, &layout, 3),
         params: params_bytes(&params),
         buffers: &[a.view.buffer, b.view.buffer, c.view.buffer, y.buffer],
         groups: grid_1d(layout.len),
@@ -423,11 +382,8 @@ pub fn ternary_adjoint(
     let layout = layout_for(op.name(), out_shape, &operands)?;
     let len = numel(out_shape);
     g.check(op.name(), "g", len)?;
-    let spare: Vec<PooledBuffer> = grads
-        .iter()
-        .filter(|v| v.is_none())
-        .map(|_| placeholder(ctx, op.name()))
-        .collect::<Result<_>>()?;
+    let spare: Vec<PooledBuffer> =
+        grads.iter().filter(|v| v.is_none()).map(|_| placeholder(ctx, op.name())).collect::<Result<_>>()?;
     let mut spare = spare.iter();
     let offsets = operands.map(|o| o.view.offset);
     let mut params = BroadcastParams::new(&layout, offsets, g.offset);
@@ -444,15 +400,10 @@ pub fn ternary_adjoint(
             None => buffers.push(spare.next().expect("one spare per missing gradient").buffer()),
         }
     }
-    let kernel = Kernel {
-        shader: &TERNARY_ADJOINT,
-        entry: "adjoint_main",
-        reads: 4,
-        writes: 3,
-    };
+    let kernel = Kernel { shader: &TERNARY_ADJOINT, entry: "adjoint_main", reads: 4, writes: 3 };
     let dispatch = Dispatch {
         kernel: &kernel,
-        constants: &[("OP", op as u32)],
+        constants: &constants(op as u32, &layout, 3),
         params: params_bytes(&params),
         buffers: &buffers,
         groups: grid_1d(layout.len),
@@ -464,28 +415,17 @@ fn check_scalar(op: &'static str, name: &'static str, value: f32) -> Result<()> 
     if value.is_finite() {
         Ok(())
     } else {
-        Err(Error::InvalidArgument {
-            op,
-            name,
-            reason: format!("must be finite, got {value}"),
-        })
+        Err(Error::InvalidArgument { op, name, reason: format!("must be finite, got {value}") })
     }
 }
 
 fn operand(t: &Tensor) -> Operand<'_> {
-    Operand {
-        view: t.view(),
-        shape: t.shape(),
-    }
+    Operand { view: t.view(), shape: t.shape() }
 }
 
 /// Sums a gradient computed in the output's shape down to an input's shape.
 fn reduce_to(grad: Tensor, shape: &[usize]) -> Result<Tensor> {
-    if grad.shape() == shape {
-        Ok(grad)
-    } else {
-        grad.sum_to_shape(shape)
-    }
+    if grad.shape() == shape { Ok(grad) } else { grad.sum_to_shape(shape) }
 }
 
 impl Tensor {

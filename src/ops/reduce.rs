@@ -17,7 +17,7 @@ static REDUCE: Shader = shader!("reduce");
 
 /// Reduced elements per workgroup chunk at least; fewer chunks of more
 /// elements once a reduction is longer than 256 chunks of this.
-const MIN_CHUNK: u32 = 4096;
+const MIN_CHUNK: u32 = 16384;
 /// Below this many terms (or with many outputs) one thread sums each output.
 const SEQUENTIAL_TERMS: u32 = 64;
 
@@ -30,10 +30,8 @@ struct ReduceParams {
     chunks: u32,
     off_in: u32,
     off_out: u32,
-    kept_rank: u32,
-    red_rank: u32,
     scale: f32,
-    _pad: [u32; 3],
+    _pad: u32,
     kept_shape: [u32; 4],
     kept_stride: [u32; 4],
     red_shape: [u32; 4],
@@ -48,10 +46,8 @@ fn params(layout: &ReduceLayout, scale: f32, off_in: u32, off_out: u32) -> Reduc
         chunks: 1,
         off_in,
         off_out,
-        kept_rank: layout.kept.len() as u32,
-        red_rank: layout.reduced.len() as u32,
         scale,
-        _pad: [0; 3],
+        _pad: 0,
         kept_shape: [1; 4],
         kept_stride: [0; 4],
         red_shape: [1; 4],
@@ -69,26 +65,21 @@ fn params(layout: &ReduceLayout, scale: f32, off_in: u32, off_out: u32) -> Reduc
 }
 
 fn kernel(entry: &'static str) -> Kernel {
-    Kernel {
-        shader: &REDUCE,
-        entry,
-        reads: 1,
-        writes: 1,
-    }
+    Kernel { shader: &REDUCE, entry, reads: 1, writes: 1 }
 }
 
 fn record_one(
     ctx: &Context,
     encoder: Option<&mut wgpu::CommandEncoder>,
     entry: &'static str,
+    layout: &ReduceLayout,
     p: &ReduceParams,
-    src: &wgpu::Buffer,
-    dst: &wgpu::Buffer,
+    [src, dst]: [&wgpu::Buffer; 2],
     groups: [u32; 3],
 ) -> Result<()> {
     let dispatch = Dispatch {
         kernel: &kernel(entry),
-        constants: &[],
+        constants: &[("KEPT_RANK", layout.kept.len() as u32), ("RED_RANK", layout.reduced.len() as u32)],
         params: params_bytes(p),
         buffers: &[src, dst],
         groups,
@@ -115,21 +106,29 @@ pub fn reduce_forward(
     let mut p = params(&layout, scale, x.offset, y.offset);
     let sequential = layout.count <= SEQUENTIAL_TERMS || (layout.targets >= 8192 && layout.count <= 2048);
     if sequential {
-        return record_one(ctx, encoder, "reduce_seq", &p, x.buffer, y.buffer, grid_1d(layout.targets));
+        return record_one(ctx, encoder, "reduce_seq", &layout, &p, [x.buffer, y.buffer], grid_1d(layout.targets));
     }
     let chunk = MIN_CHUNK.max(layout.count.div_ceil(256));
     let chunks = layout.count.div_ceil(chunk);
     p.chunk = chunk;
     p.chunks = chunks;
     if chunks == 1 {
-        return record_one(ctx, encoder, "reduce_tree", &p, x.buffer, y.buffer, grid_for_groups(layout.targets));
+        return record_one(
+            ctx,
+            encoder,
+            "reduce_tree",
+            &layout,
+            &p,
+            [x.buffer, y.buffer],
+            grid_for_groups(layout.targets),
+        );
     }
     // Pass 1: partial sums [targets, chunks]; pass 2: sum each row of them.
     let partials = ctx.alloc("reduce", u64::from(layout.targets * chunks) * 4)?;
     p.scale = 1.0;
     p.off_out = 0;
     let groups = grid_for_groups(layout.targets * chunks);
-    record_one(ctx, encoder.as_deref_mut(), "reduce_tree", &p, x.buffer, partials.buffer(), groups)?;
+    record_one(ctx, encoder.as_deref_mut(), "reduce_tree", &layout, &p, [x.buffer, partials.buffer()], groups)?;
     let second = ReduceLayout {
         targets: layout.targets,
         count: chunks,
@@ -137,7 +136,15 @@ pub fn reduce_forward(
         reduced: vec![(chunks, 1)],
     };
     let p2 = params(&second, scale, 0, y.offset);
-    record_one(ctx, encoder, "reduce_tree", &p2, partials.buffer(), y.buffer, grid_for_groups(layout.targets))
+    record_one(
+        ctx,
+        encoder,
+        "reduce_tree",
+        &second,
+        &p2,
+        [partials.buffer(), y.buffer],
+        grid_for_groups(layout.targets),
+    )
 }
 
 /// Encodes the adjoint of [`reduce_forward`]: `gx = scale · g` broadcast
@@ -155,7 +162,7 @@ pub fn reduce_adjoint(
     g.check("reduce", "g", numel(output))?;
     gx.check("reduce", "gx", numel(input))?;
     let p = params(&layout, scale, g.offset, gx.offset);
-    record_one(ctx, encoder, "expand", &p, g.buffer, gx.buffer, grid_1d(layout.targets * layout.count))
+    record_one(ctx, encoder, "expand", &layout, &p, [g.buffer, gx.buffer], grid_1d(layout.targets * layout.count))
 }
 
 impl Tensor {

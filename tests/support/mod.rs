@@ -124,12 +124,7 @@ pub fn reduce_ref(x: &[f64], input: &[usize], output: &[usize]) -> Vec<f64> {
 /// Central finite-difference check of a CPU f64 reference: compares
 /// `⟨vjp(x, u), v⟩` with `(⟨f(x + h v), u⟩ - ⟨f(x - h v), u⟩) / 2h` for
 /// random `u`, `v`. Returns the relative error.
-pub fn fd_check(
-    f: impl Fn(&[f64]) -> Vec<f64>,
-    vjp: impl Fn(&[f64], &[f64]) -> Vec<f64>,
-    x: &[f64],
-    seed: u64,
-) -> f64 {
+pub fn fd_check(f: impl Fn(&[f64]) -> Vec<f64>, vjp: impl Fn(&[f64], &[f64]) -> Vec<f64>, x: &[f64], seed: u64) -> f64 {
     let mut rng = Rng::new(seed);
     let y = f(x);
     let u = rng.vec(y.len(), -1.0, 1.0);
