@@ -248,3 +248,24 @@ fn adapter_and_limits_are_reported() {
     }
     assert!(ctx.limits().max_storage_buffer_binding_size >= 128 << 20);
 }
+
+/// A buffer recycled by the pool while recorded work still uses it gets
+/// its new contents after that work, never before.
+#[test]
+fn uploads_into_recycled_buffers_land_after_recorded_work() {
+    let ctx = Context::new().unwrap();
+    let x = Tensor::from_slice(&ctx, &[1.0, 2.0, 3.0, 4.0], &[4]).unwrap();
+    let mut outputs = Vec::new();
+    for round in 0..50 {
+        let t = x.mul_scalar(round as f32).unwrap(); // recorded write into a pooled buffer
+        let y = t.add_scalar(1.0).unwrap(); // recorded read of it
+        drop(t); // its buffer goes back to the pool, the work not yet submitted
+        let fresh = Tensor::from_slice(&ctx, &[-7.0; 4], &[4]).unwrap(); // may take that buffer
+        outputs.push((round, y, fresh));
+    }
+    for (round, y, fresh) in outputs {
+        let r = round as f32;
+        assert_eq!(y.to_vec().unwrap(), vec![r + 1.0, 2.0 * r + 1.0, 3.0 * r + 1.0, 4.0 * r + 1.0]);
+        assert_eq!(fresh.to_vec().unwrap(), vec![-7.0; 4]);
+    }
+}

@@ -203,3 +203,38 @@ pub fn value_and_grad<A>(
         .collect::<Result<Vec<_>>>()?;
     Ok(ValueAndGrad { value: value.detach(), aux, grads })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::autodiff::{Saved, record};
+    use crate::{Context, Tensor};
+
+    /// While the adjoint of an op runs, the tensors saved by the op after it
+    /// in the forward pass (whose adjoints ran before) are already freed.
+    #[test]
+    fn saved_tensors_are_freed_as_soon_as_their_adjoint_has_run() {
+        let ctx = Context::new().unwrap();
+        // A size class nothing else in this test uses: 1 MiB.
+        let big = Tensor::zeros(&ctx, &[1 << 18]).unwrap();
+        let x = Tensor::ones(&ctx, &[4]).unwrap().with_grad();
+        let first = record("first", x.mul_scalar(1.0).unwrap(), &[&x], |_| {
+            let ctx = ctx.clone();
+            Box::new(move |g| {
+                // The second op's saved 1 MiB buffer is back in the pool by now.
+                assert!(ctx.memory().cached >= 1 << 20, "{:?}", ctx.memory());
+                Ok(vec![Some(g.clone())])
+            })
+        });
+        let second = record("second", first.mul_scalar(1.0).unwrap(), &[&first], |_| {
+            let saved = Saved::new(&big);
+            Box::new(move |g| {
+                let _ = saved.get("second")?;
+                Ok(vec![Some(g.clone())])
+            })
+        });
+        drop(big);
+        assert_eq!(ctx.memory().cached, 0);
+        let grads = second.sum().unwrap().backward().unwrap();
+        assert_eq!(grads.get(&x).unwrap().to_vec().unwrap(), vec![1.0; 4]);
+    }
+}
