@@ -33,6 +33,7 @@ pub mod check;
 mod error;
 mod gpu;
 pub mod ops;
+pub mod optim;
 mod shape;
 mod tensor;
 
@@ -61,6 +62,7 @@ mod shader_validation {
             shader!("fill"),
             shader!("image"),
             shader!("update"),
+            shader!("optim"),
         ];
         let listed: Vec<&str> = shaders.iter().map(|s| s.name).collect();
         for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap() {

@@ -389,7 +389,7 @@ impl Tensor {
 
     // ---- in-place writes (not recorded; bump the version) ----
 
-    fn bump_version(&self) {
+    pub(crate) fn bump_version(&self) {
         self.inner.storage.version.fetch_add(1, Ordering::AcqRel);
     }
 

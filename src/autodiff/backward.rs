@@ -41,6 +41,18 @@ impl Gradients {
         }
     }
 
+    pub(crate) fn ids(&self) -> impl Iterator<Item = TensorId> + '_ {
+        self.by_id.keys().copied()
+    }
+
+    pub(crate) fn get_by_id(&self, id: TensorId) -> Option<&Tensor> {
+        self.by_id.get(&id)
+    }
+
+    pub(crate) fn replace(&mut self, id: TensorId, grad: Tensor) {
+        self.by_id.insert(id, grad);
+    }
+
     /// Number of parameters with a gradient.
     pub fn len(&self) -> usize {
         self.by_id.len()
