@@ -1,15 +1,19 @@
-// 8-bit images <-> f32 tensors. Bytes are packed four to a u32 with pixels
-// interleaved (HWC, as the `image` crate stores them); tensors are planar
-// [C, H, W] in [0, 1], their f32 bits read and written through u32.
-// u8 -> f32 is v / 255; f32 -> u8 rounds clamp(v, 0, 1) * 255 to nearest
-// (NaN -> 0), so an 8-bit round trip is exact.
+// Images <-> f32 tensors. Samples are interleaved (HWC, as the `image` crate
+// stores them) and packed into u32 words: four u8, two u16 or one f32 per
+// word (DEPTH = bytes per sample). Tensors are planar [C, H, W], their f32
+// bits read and written through u32.
+// Integer samples map to [0, 1] as v / max (max = 255 or 65535); back, values
+// are clamped to [0, 1] and rounded to nearest (NaN -> 0), so integer round
+// trips are exact. f32 samples pass through unchanged.
+
+override DEPTH: u32 = 1u;
 
 struct ImageParams {
     pixels: u32,
     channels: u32,
     off_in: u32,
     off_out: u32,
-    bytes: u32,
+    samples: u32,
     _pad0: u32,
     _pad1: u32,
     _pad2: u32,
@@ -19,9 +23,21 @@ struct ImageParams {
 @group(0) @binding(1) var<storage, read> src: array<u32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<u32>;
 
+override PER_WORD: u32 = 4u / DEPTH;
+override BITS: u32 = DEPTH * 8u;
+override MAX_VALUE: u32 = 0xffffffffu >> (32u - BITS);
+
+fn sample_bits(index: u32) -> u32 {
+    let word = src[p.off_in + index / PER_WORD];
+    if (DEPTH == 4u) {
+        return word;
+    }
+    return (word >> ((index % PER_WORD) * BITS)) & MAX_VALUE;
+}
+
 // One thread per tensor element.
 @compute @workgroup_size(256)
-fn u8_to_f32(
+fn unpack(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
@@ -32,35 +48,41 @@ fn u8_to_f32(
     }
     let channel = i / p.pixels;
     let pixel = i % p.pixels;
-    let byte = pixel * p.channels + channel;
-    let value = (src[p.off_in + byte / 4u] >> ((byte % 4u) * 8u)) & 0xffu;
-    dst[p.off_out + i] = bitcast<u32>(f32(value) / 255.0);
+    let bits = sample_bits(pixel * p.channels + channel);
+    var value = bitcast<f32>(bits);
+    if (DEPTH != 4u) {
+        value = f32(bits) / f32(MAX_VALUE);
+    }
+    dst[p.off_out + i] = bitcast<u32>(value);
 }
 
 fn quantize(v: f32) -> u32 {
+    if (DEPTH == 4u) {
+        return bitcast<u32>(v);
+    }
     let safe = select(v, 0.0, is_nan(v));
-    return u32(round(clamp(safe, 0.0, 1.0) * 255.0));
+    return u32(round(clamp(safe, 0.0, 1.0) * f32(MAX_VALUE)));
 }
 
-// One thread per packed output word (four bytes).
+// One thread per packed output word.
 @compute @workgroup_size(256)
-fn f32_to_u8(
+fn pack(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
     let word = thread_index(wid, nwg, lid);
-    if (word * 4u >= p.bytes) {
+    if (word * PER_WORD >= p.samples) {
         return;
     }
     var packed = 0u;
-    for (var k = 0u; k < 4u; k++) {
-        let byte = word * 4u + k;
-        if (byte < p.bytes) {
-            let pixel = byte / p.channels;
-            let channel = byte % p.channels;
+    for (var k = 0u; k < PER_WORD; k++) {
+        let sample = word * PER_WORD + k;
+        if (sample < p.samples) {
+            let pixel = sample / p.channels;
+            let channel = sample % p.channels;
             let value = bitcast<f32>(src[p.off_in + channel * p.pixels + pixel]);
-            packed |= quantize(value) << (k * 8u);
+            packed |= quantize(value) << (k * BITS);
         }
     }
     dst[p.off_out + word] = packed;

@@ -32,6 +32,7 @@ pub mod autodiff;
 pub mod check;
 mod error;
 mod gpu;
+pub mod interop;
 pub mod ops;
 pub mod optim;
 mod shape;
@@ -40,9 +41,12 @@ mod tensor;
 pub use autodiff::{Gradients, NoGradGuard, ValueAndGrad, is_grad_enabled, no_grad, value_and_grad};
 pub use error::{Error, Result};
 pub use gpu::{Context, ContextOptions, LimitsPreset, MemoryStats, Stats};
+pub use interop::image::SampleType;
+pub use interop::nalgebra::MatrixScalar;
 pub use shape::MAX_RANK;
 pub use tensor::{BufferView, Tensor, TensorId};
 pub use wgpu;
+pub use {image, nalgebra};
 
 #[cfg(test)]
 mod shader_validation {

@@ -98,7 +98,6 @@ impl<'a> BufferView<'a> {
 }
 
 static FILL: crate::gpu::kernel::Shader = shader!("fill");
-static IMAGE: crate::gpu::kernel::Shader = shader!("image");
 static UPDATE: crate::gpu::kernel::Shader = shader!("update");
 
 #[repr(C)]
@@ -111,17 +110,6 @@ struct FillParams {
     a: f32,
     b: f32,
     _pad: [u32; 2],
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct ImageParams {
-    pixels: u32,
-    channels: u32,
-    off_in: u32,
-    off_out: u32,
-    bytes: u32,
-    _pad: [u32; 3],
 }
 
 #[repr(C)]
@@ -453,98 +441,5 @@ impl Tensor {
         self.fill_kernel("fill_constant", value, 0.0, 0)?;
         self.bump_version();
         Ok(())
-    }
-
-    // ---- images ----
-
-    /// An 8-bit grey, RGB or RGBA image as a `[1, C, H, W]` tensor in [0, 1]
-    /// (C = 1, 3, 4). The bytes are uploaded as they are and converted to
-    /// f32 planes on the GPU. Other pixel types: convert first (`to_rgb8()`).
-    pub fn from_image(ctx: &Context, image: &image::DynamicImage) -> Result<Tensor> {
-        use image::DynamicImage as D;
-        let (channels, bytes): (usize, &[u8]) = match image {
-            D::ImageLuma8(i) => (1, i.as_raw()),
-            D::ImageRgb8(i) => (3, i.as_raw()),
-            D::ImageRgba8(i) => (4, i.as_raw()),
-            other => {
-                return Err(Error::Image(format!(
-                    "from_image takes 8-bit grey, RGB or RGBA images, got {:?}; convert with \
-                     to_luma8(), to_rgb8() or to_rgba8()",
-                    other.color()
-                )));
-            }
-        };
-        let (w, h) = (image.width() as usize, image.height() as usize);
-        let shape = [1, channels, h, w];
-        check_shape("from_image", &shape)?;
-        let out = Self::uninit(ctx, "from_image", &shape)?;
-        let packed = ctx.alloc("from_image", (bytes.len() as u64).next_multiple_of(4))?;
-        ctx.upload(bytes, packed.buffer(), 0);
-        let params = ImageParams {
-            pixels: (w * h) as u32,
-            channels: channels as u32,
-            off_in: 0,
-            off_out: 0,
-            bytes: bytes.len() as u32,
-            _pad: [0; 3],
-        };
-        let kernel = Kernel { shader: &IMAGE, entry: "u8_to_f32", reads: 1, writes: 1 };
-        ctx.dispatch(
-            "from_image",
-            Dispatch {
-                kernel: &kernel,
-                constants: &[],
-                params: params_bytes(&params),
-                buffers: &[packed.buffer(), out.buffer()],
-                groups: grid_1d(params.pixels * params.channels),
-            },
-        )?;
-        Ok(out)
-    }
-
-    /// A `[1, C, H, W]` or `[C, H, W]` tensor (C = 1, 3, 4) as an 8-bit image:
-    /// values clamped to [0, 1] and rounded to the nearest of 0..=255 on the GPU.
-    pub fn to_image(&self) -> Result<image::DynamicImage> {
-        let (c, h, w) = match *self.shape() {
-            [1, c, h, w] | [c, h, w] if matches!(c, 1 | 3 | 4) => (c, h, w),
-            _ => {
-                return Err(Error::InvalidShape {
-                    op: "to_image",
-                    shape: self.shape().to_vec(),
-                    reason: "expected [1, C, H, W] or [C, H, W] with C = 1, 3 or 4".into(),
-                });
-            }
-        };
-        let ctx = &self.inner.ctx;
-        let bytes = c * h * w;
-        let packed = ctx.alloc("to_image", (bytes as u64).next_multiple_of(4))?;
-        let params = ImageParams {
-            pixels: (w * h) as u32,
-            channels: c as u32,
-            off_in: 0,
-            off_out: 0,
-            bytes: bytes as u32,
-            _pad: [0; 3],
-        };
-        let kernel = Kernel { shader: &IMAGE, entry: "f32_to_u8", reads: 1, writes: 1 };
-        ctx.dispatch(
-            "to_image",
-            Dispatch {
-                kernel: &kernel,
-                constants: &[],
-                params: params_bytes(&params),
-                buffers: &[self.buffer(), packed.buffer()],
-                groups: grid_1d(bytes.div_ceil(4) as u32),
-            },
-        )?;
-        let mut data = ctx.read(packed.buffer(), 0, bytes as u64)?;
-        data.truncate(bytes);
-        let (w, h) = (w as u32, h as u32);
-        let invalid = || Error::Image("pixel buffer of the wrong size".into());
-        Ok(match c {
-            1 => image::DynamicImage::ImageLuma8(image::GrayImage::from_raw(w, h, data).ok_or_else(invalid)?),
-            3 => image::DynamicImage::ImageRgb8(image::RgbImage::from_raw(w, h, data).ok_or_else(invalid)?),
-            _ => image::DynamicImage::ImageRgba8(image::RgbaImage::from_raw(w, h, data).ok_or_else(invalid)?),
-        })
     }
 }

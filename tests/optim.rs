@@ -65,7 +65,7 @@ fn sgd_matches_hand_computed_steps() {
     ];
     for config in configs {
         let p = tensor(&P0, &[4]).with_grad();
-        let mut opt = Sgd::new(&[p.clone()], config).unwrap();
+        let mut opt = Sgd::new(std::slice::from_ref(&p), config).unwrap();
         for _ in 0..4 {
             opt.step(&grads_of(&p)).unwrap();
         }
@@ -83,7 +83,7 @@ fn adam_and_adamw_match_hand_computed_steps() {
     ];
     for config in configs {
         let p = tensor(&P0, &[4]).with_grad();
-        let mut opt = Adam::new(&[p.clone()], config).unwrap();
+        let mut opt = Adam::new(std::slice::from_ref(&p), config).unwrap();
         for _ in 0..5 {
             opt.step(&grads_of(&p)).unwrap();
         }
@@ -164,10 +164,10 @@ fn bad_settings_are_errors() {
     let p = tensor(&[1.0], &[1]).with_grad();
     let constant = tensor(&[1.0], &[1]);
     assert!(matches!(Sgd::new(&[constant], SgdConfig::new(0.1)), Err(Error::InvalidArgument { .. })));
-    assert!(Sgd::new(&[p.clone()], SgdConfig::new(f32::NAN)).is_err());
-    assert!(Sgd::new(&[p.clone()], SgdConfig { nesterov: true, ..SgdConfig::new(0.1) }).is_err());
-    assert!(Adam::new(&[p.clone()], AdamConfig { betas: (1.0, 0.999), ..AdamConfig::new(0.1) }).is_err());
-    assert!(Adam::new(&[p.clone()], AdamConfig::new(-1.0)).is_err());
+    assert!(Sgd::new(std::slice::from_ref(&p), SgdConfig::new(f32::NAN)).is_err());
+    assert!(Sgd::new(std::slice::from_ref(&p), SgdConfig { nesterov: true, ..SgdConfig::new(0.1) }).is_err());
+    assert!(Adam::new(std::slice::from_ref(&p), AdamConfig { betas: (1.0, 0.999), ..AdamConfig::new(0.1) }).is_err());
+    assert!(Adam::new(std::slice::from_ref(&p), AdamConfig::new(-1.0)).is_err());
     let mut opt = Adam::new(&[p], AdamConfig::new(0.1)).unwrap();
     assert!(opt.set_lr(f32::INFINITY).is_err());
 }
