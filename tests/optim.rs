@@ -20,7 +20,7 @@ fn grads_of(p: &Tensor) -> Gradients {
 fn sgd_reference(c: SgdConfig, steps: usize) -> Vec<f64> {
     let (lr, mu, tau, wd) = (c.lr as f64, c.momentum as f64, c.dampening as f64, c.weight_decay as f64);
     let mut p = P0.to_vec();
-    let mut buf = vec![0.0; 4];
+    let mut buf = [0.0; 4];
     for t in 0..steps {
         for i in 0..4 {
             let mut g = p[i] + K[i] + wd * p[i];
