@@ -341,6 +341,9 @@ impl Context {
         batch.commands = 0;
         self.inner.queue.submit([encoder.finish()]);
         bump(&self.inner.counters.submits, 1);
+        // Reclaims what finished submissions held (bind groups, staging
+        // buffers) without waiting, so long loops that never read back stay flat.
+        let _ = self.inner.device.poll(wgpu::PollType::Poll);
     }
 
     fn open_batch<'a>(&self, batch: &'a mut Batch) -> &'a mut wgpu::CommandEncoder {
