@@ -73,14 +73,20 @@ fn reduce_tree(
     }
     partial[lid] = acc;
     workgroupBarrier();
-    for (var width = WG / 2u; width > 0u; width /= 2u) {
+    // Tree down to 32 partial sums, then one thread adds those in order:
+    // fewer barriers (costly on CPU adapters), same fixed order everywhere.
+    for (var width = WG / 2u; width >= 32u; width /= 2u) {
         if (lid < width) {
             partial[lid] += partial[lid + width];
         }
         workgroupBarrier();
     }
     if (in_range && lid == 0u) {
-        dst[p.off_out + w] = partial[0] * p.scale;
+        var total = 0.0;
+        for (var k = 0u; k < 32u; k++) {
+            total += partial[k];
+        }
+        dst[p.off_out + w] = total * p.scale;
     }
 }
 

@@ -28,6 +28,8 @@
 //! - Host-side arguments are checked before anything is recorded; errors
 //!   are [`Error`] values, never panics.
 
+#![warn(missing_docs)]
+
 pub mod autodiff;
 pub mod check;
 mod error;

@@ -267,3 +267,17 @@ fn uploads_into_recycled_buffers_land_after_recorded_work() {
         assert_eq!(fresh.to_vec().unwrap(), vec![-7.0; 4]);
     }
 }
+
+/// Past 65535 workgroups (16.7 M elements) the dispatch grid wraps into a
+/// second dimension; every element is still visited once.
+#[test]
+fn large_tensors_wrap_the_dispatch_grid() {
+    let ctx = ctx();
+    let n = 65535 * 256 + 4097;
+    let x = Tensor::full(&ctx, &[n], 1.0).unwrap();
+    let y = x.add_scalar(2.0).unwrap();
+    let v = y.to_vec().unwrap();
+    assert!(v.iter().all(|&e| e == 3.0));
+    let sum = y.sum().unwrap().item().unwrap() as f64;
+    assert!((sum - 3.0 * n as f64).abs() <= 4.0, "{sum}");
+}

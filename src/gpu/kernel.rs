@@ -137,10 +137,12 @@ pub(crate) fn grid_1d(threads: u32) -> [u32; 3] {
     grid_for_groups(threads.div_ceil(WORKGROUP))
 }
 
-/// A grid of at least `groups` workgroups, wrapped into y past 65535.
+/// A grid of at least `groups` workgroups, wrapped into y past 65535 and
+/// balanced so that at most `y - 1` workgroups are spare.
 pub(crate) fn grid_for_groups(groups: u32) -> [u32; 3] {
     const MAX: u32 = 65535;
-    if groups <= MAX { [groups.max(1), 1, 1] } else { [MAX, groups.div_ceil(MAX), 1] }
+    let rows = groups.div_ceil(MAX).max(1);
+    [groups.div_ceil(rows).max(1), rows, 1]
 }
 
 /// Packs a parameter struct into one uniform block.
@@ -200,5 +202,19 @@ impl Dispatch<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grid_for_groups;
+
+    #[test]
+    fn grids_cover_every_workgroup_with_little_spare() {
+        for groups in [0u32, 1, 255, 65535, 65536, 65537, 1 << 20, 3_000_001] {
+            let [x, y, z] = grid_for_groups(groups);
+            assert!(x <= 65535 && y <= 65535 && z == 1);
+            assert!(x * y >= groups.max(1) && x * y - groups.max(1) < y, "{groups}: {x}x{y}");
+        }
     }
 }
