@@ -97,9 +97,12 @@ fn bump(counter: &AtomicU64, by: u64) {
 /// Parameters are written to `uniforms` with `queue.write_buffer` just
 /// before the batch is submitted: such a write lands before the batch's
 /// commands and after every earlier submit, which is exactly what they need.
+/// Consecutive dispatches share one compute pass (`pass`, ended before a
+/// copy or the submit); wgpu orders dispatches within a pass as it does passes.
 #[derive(Default)]
 struct Batch {
     encoder: Option<wgpu::CommandEncoder>,
+    pass: Option<wgpu::ComputePass<'static>>,
     uniforms: Option<wgpu::Buffer>,
     params: Vec<u8>,
     commands: u32,
@@ -331,6 +334,7 @@ impl Context {
     }
 
     fn submit_locked(&self, batch: &mut Batch) {
+        batch.pass = None;
         let Some(encoder) = batch.encoder.take() else {
             return;
         };
@@ -346,10 +350,24 @@ impl Context {
         let _ = self.inner.device.poll(wgpu::PollType::Poll);
     }
 
+    /// The open encoder, for a copy: ends the open compute pass first.
     fn open_batch<'a>(&self, batch: &'a mut Batch) -> &'a mut wgpu::CommandEncoder {
+        batch.pass = None;
         batch.encoder.get_or_insert_with(|| {
             self.inner.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("pixgrad batch") })
         })
+    }
+
+    /// The open compute pass, begun on the open encoder if needed.
+    fn open_pass<'a>(&self, batch: &'a mut Batch) -> &'a mut wgpu::ComputePass<'static> {
+        if batch.pass.is_none() {
+            let pass = self
+                .open_batch(batch)
+                .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("pixgrad"), timestamp_writes: None })
+                .forget_lifetime();
+            batch.pass = Some(pass);
+        }
+        batch.pass.as_mut().expect("just opened")
     }
 
     fn after_command(&self, batch: &mut Batch) {
@@ -485,11 +503,7 @@ impl Context {
                 entries: &entries,
             })
         };
-        let encode = |encoder: &mut wgpu::CommandEncoder, group: &wgpu::BindGroup, offset: u32| {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some(dispatch.kernel.entry),
-                timestamp_writes: None,
-            });
+        let encode = |pass: &mut wgpu::ComputePass<'_>, group: &wgpu::BindGroup, offset: u32| {
             pass.set_pipeline(&pipeline.pipeline);
             pass.set_bind_group(0, group, &[offset]);
             let [x, y, z] = dispatch.groups;
@@ -512,7 +526,11 @@ impl Context {
                     .slice(..)
                     .copy_from_slice(&dispatch.params);
                 uniforms.unmap();
-                encode(encoder, &bind(&uniforms), 0);
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some(dispatch.kernel.entry),
+                    timestamp_writes: None,
+                });
+                encode(&mut pass, &bind(&uniforms), 0);
             }
             None => {
                 let mut batch = lock(&self.inner.batch);
@@ -530,7 +548,7 @@ impl Context {
                 let offset = batch.params.len() as u32;
                 batch.params.extend_from_slice(&dispatch.params);
                 let group = bind(&uniforms);
-                encode(self.open_batch(&mut batch), &group, offset);
+                encode(self.open_pass(&mut batch), &group, offset);
                 self.after_command(&mut batch);
             }
         }
