@@ -23,12 +23,15 @@ pub struct Shader {
     pub source: &'static str,
 }
 
+/// `shader!("name")` or `shader!("name", "snippet", ...)`: the prelude, the
+/// named shared snippets (WGSL has no `#include`), then `shaders/name.wgsl`.
 macro_rules! shader {
-    ($name:literal) => {
+    ($name:literal $(, $snippet:literal)*) => {
         $crate::gpu::kernel::Shader {
             name: $name,
             source: concat!(
                 include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/common.wgsl")),
+                $(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $snippet, ".wgsl")),)*
                 include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $name, ".wgsl"))
             ),
         }

@@ -4,3 +4,5 @@
 
 pub mod elementwise;
 pub mod reduce;
+pub(crate) mod scan;
+pub mod warp;

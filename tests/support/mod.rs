@@ -138,3 +138,5 @@ pub fn fd_check(f: impl Fn(&[f64]) -> Vec<f64>, vjp: impl Fn(&[f64], &[f64]) -> 
     let analytic = dot(&vjp(x, &u), &v);
     (numeric - analytic).abs() / numeric.abs().max(analytic.abs()).max(1e-12)
 }
+
+pub mod sampling;

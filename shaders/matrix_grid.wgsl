@@ -1,0 +1,140 @@
+// Sampling grids from matrices: grid[n, y, x] = M_n · (bx, by, 1), divided
+// by w when PROJECTIVE (w <= 0, behind the camera: NaN, i.e. padding).
+// Base coordinates: pixel (x, y), or normalised to [-1, 1] as PyTorch's
+// affine_grid (BASE 1: align_corners, 2: not).
+// matrix_grid_adjoint: dL/dM summed over each workgroup's 256 pixels (tree
+// in workgroup memory), partials[(n · groups + group) · rows · 3 + j];
+// the host sums the partials (deterministic two passes).
+
+override PROJECTIVE: u32 = 0u;
+override BASE: u32 = 0u;
+
+struct GridParams {
+    batch: u32,
+    rows: u32,
+    // 0 when one matrix serves the whole batch
+    m_batch_stride: u32,
+    out_height: u32,
+    out_width: u32,
+    off_m: u32,
+    off_g: u32,
+    off_out: u32,
+    groups: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: GridParams;
+@group(0) @binding(1) var<storage, read> m: array<f32>;
+@group(0) @binding(2) var<storage, read> g: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+fn base_coordinate(i: u32, size: u32) -> f32 {
+    if (BASE == 0u) {
+        return f32(i);
+    }
+    if (size <= 1u) {
+        return 0.0;
+    }
+    if (BASE == 1u) {
+        return -1.0 + 2.0 * f32(i) / f32(size - 1u);
+    }
+    return (2.0 * f32(i) + 1.0) / f32(size) - 1.0;
+}
+
+fn base_of(pixel: u32) -> vec3<f32> {
+    return vec3(base_coordinate(pixel % p.out_width, p.out_width), base_coordinate(pixel / p.out_width, p.out_height), 1.0);
+}
+
+fn row(n: u32, r: u32) -> vec3<f32> {
+    let at = p.off_m + n * p.m_batch_stride + r * 3u;
+    return vec3(m[at], m[at + 1u], m[at + 2u]);
+}
+
+@compute @workgroup_size(256)
+fn grid_forward(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let pixels = p.out_height * p.out_width;
+    let i = thread_index(wid, nwg, lid);
+    if (i >= p.batch * pixels) {
+        return;
+    }
+    let n = i / pixels;
+    let b = base_of(i % pixels);
+    var x = dot(row(n, 0u), b);
+    var y = dot(row(n, 1u), b);
+    if (PROJECTIVE == 1u) {
+        let w = dot(row(n, 2u), b);
+        if (w > 0.0) {
+            x /= w;
+            y /= w;
+        } else {
+            x = quiet_nan();
+            y = quiet_nan();
+        }
+    }
+    out[p.off_out + 2u * i] = x;
+    out[p.off_out + 2u * i + 1u] = y;
+}
+
+var<workgroup> partial: array<array<f32, 9>, 256>;
+
+@compute @workgroup_size(256)
+fn grid_adjoint(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let w_index = wid.y * nwg.x + wid.x;
+    let in_range = w_index < p.batch * p.groups;
+    let pixels = p.out_height * p.out_width;
+    let n = w_index / max(p.groups, 1u);
+    let pixel = (w_index % max(p.groups, 1u)) * WG + lid;
+    var d = array<f32, 9>(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    if (in_range && pixel < pixels) {
+        let i = n * pixels + pixel;
+        let gx = g[p.off_g + 2u * i];
+        let gy = g[p.off_g + 2u * i + 1u];
+        let b = base_of(pixel);
+        var du = gx;
+        var dv = gy;
+        var dw = 0.0;
+        var valid = true;
+        if (PROJECTIVE == 1u) {
+            let w = dot(row(n, 2u), b);
+            valid = w > 0.0;
+            let x = dot(row(n, 0u), b) / w;
+            let y = dot(row(n, 1u), b) / w;
+            du = gx / w;
+            dv = gy / w;
+            dw = -(gx * x + gy * y) / w;
+        }
+        if (valid && !is_nan(du) && !is_nan(dv) && !is_nan(dw)) {
+            for (var j = 0u; j < 3u; j++) {
+                d[j] = du * b[j];
+                d[3u + j] = dv * b[j];
+                d[6u + j] = dw * b[j];
+            }
+        }
+    }
+    partial[lid] = d;
+    workgroupBarrier();
+    for (var width = WG / 2u; width > 0u; width /= 2u) {
+        if (lid < width) {
+            for (var j = 0u; j < 9u; j++) {
+                partial[lid][j] += partial[lid + width][j];
+            }
+        }
+        workgroupBarrier();
+    }
+    if (in_range && lid == 0u) {
+        let count = p.rows * 3u;
+        for (var j = 0u; j < count; j++) {
+            out[p.off_out + w_index * count + j] = partial[0][j];
+        }
+    }
+}

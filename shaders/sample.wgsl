@@ -1,0 +1,62 @@
+// The sampler, forward: out[n, c, p] = Σ_k weight_k · img[n, c, tap_k] for
+// the point that output pixel p samples (see sampling.wgsl). One thread per
+// output pixel; the taps and weights are computed once for all channels.
+
+@group(0) @binding(0) var<uniform> p: SampleParams;
+@group(0) @binding(1) var<storage, read> img: array<f32>;
+@group(0) @binding(2) var<storage, read> coord_x: array<f32>;
+@group(0) @binding(3) var<storage, read> coord_y: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+fn point_of(n: u32, pixel: u32) -> vec2<f32> {
+    let cx = coord_x[p.off_x + n * p.coord_batch_stride + pixel * p.coord_stride];
+    let cy = coord_y[p.off_y + n * p.coord_batch_stride + pixel * p.coord_stride];
+    return sample_point(n, pixel, cx, cy);
+}
+
+@compute @workgroup_size(256)
+fn forward(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let pixels = p.out_height * p.out_width;
+    let i = thread_index(wid, nwg, lid);
+    if (i >= p.batch * pixels) {
+        return;
+    }
+    let n = i / pixels;
+    let pixel = i % pixels;
+    let taps = compute_taps(point_of(n, pixel));
+    let plane = p.height * p.width;
+    for (var c = 0u; c < p.channels; c++) {
+        let base = p.off_img + (n * p.channels + c) * plane;
+        var acc = 0.0;
+        for (var k = 0u; k < tap_count(); k++) {
+            let q = taps.index[k];
+            if (q >= 0) {
+                acc += taps.weight[k] * img[base + u32(q)];
+            }
+        }
+        out[p.off_out + (n * p.channels + c) * pixels + pixel] = acc;
+    }
+}
+
+// 1 where the sample point lies inside the source, [0, W-1] x [0, H-1]
+// (no padding enters its value), else 0. No gradient.
+@compute @workgroup_size(256)
+fn valid_mask(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let pixels = p.out_height * p.out_width;
+    let i = thread_index(wid, nwg, lid);
+    if (i >= p.batch * pixels) {
+        return;
+    }
+    let point = point_of(i / pixels, i % pixels);
+    let inside = point.x >= 0.0 && point.y >= 0.0 && point.x <= f32(p.width) - 1.0
+        && point.y <= f32(p.height) - 1.0;
+    out[p.off_out + i] = select(0.0, 1.0, inside);
+}

@@ -1,0 +1,236 @@
+// Shared by the sampler kernels (sample.wgsl, sample_adjoint.wgsl): where a
+// sample point reads the source image, with what weights, and the weights'
+// derivatives with respect to the point. PyTorch grid_sample semantics
+// (aten/src/ATen/native/GridSampler.h), in source pixel coordinates with
+// pixel centres at integers.
+
+// 0 nearest, 1 bilinear, 2 bicubic (cubic convolution, A = -0.75)
+override MODE: u32 = 1u;
+// 0 zeros, 1 border, 2 reflection
+override PADDING: u32 = 0u;
+// Reflection about pixel centres (1: align_corners) or pixel edges (0).
+override ALIGN: u32 = 1u;
+// Coordinates are displacements from the output pixel (flow_warp).
+override ADD_BASE: u32 = 0u;
+
+const CUBIC_A: f32 = -0.75;
+
+struct SampleParams {
+    batch: u32,
+    channels: u32,
+    height: u32,
+    width: u32,
+    out_height: u32,
+    out_width: u32,
+    off_img: u32,
+    off_out: u32,
+    // Coordinate of output pixel p of batch item n: x at
+    // off_x + n * coord_batch_stride + p * coord_stride, y likewise at off_y.
+    off_x: u32,
+    off_y: u32,
+    coord_batch_stride: u32,
+    coord_stride: u32,
+    off_grad: u32,
+    // The batch item the image adjoint works on.
+    item: u32,
+    // Where the coordinate adjoint writes d/dx and d/dy (same scheme).
+    grad_off_x: u32,
+    grad_off_y: u32,
+    grad_batch_stride: u32,
+    grad_stride: u32,
+    _pad0: u32,
+    _pad1: u32,
+    // Source pixel = coordinate * scale + shift (normalised grids).
+    scale_x: f32,
+    shift_x: f32,
+    scale_y: f32,
+    shift_y: f32,
+}
+
+// Up to 16 taps (bicubic): source pixel index within the plane (-1: none,
+// i.e. zero padding), weight, and the weight's derivatives with respect to
+// the sample point's x and y (in the coordinates' own units).
+struct Taps {
+    index: array<i32, 16>,
+    weight: array<f32, 16>,
+    dx: array<f32, 16>,
+    dy: array<f32, 16>,
+}
+
+fn tap_count() -> u32 {
+    switch MODE {
+        case 0u: { return 1u; }
+        case 1u: { return 4u; }
+        default: { return 16u; }
+    }
+}
+
+// A coordinate after padding, and d(padded)/d(coordinate).
+struct Padded {
+    value: f32,
+    slope: f32,
+}
+
+fn clip_coordinate(x: f32, size: u32) -> Padded {
+    let high = f32(size) - 1.0;
+    if (x <= 0.0) {
+        return Padded(0.0, 0.0);
+    }
+    if (x >= high) {
+        return Padded(high, 0.0);
+    }
+    return Padded(x, 1.0);
+}
+
+fn reflect_coordinate(x: f32, twice_low: f32, twice_high: f32) -> Padded {
+    if (twice_low == twice_high) {
+        return Padded(0.0, 0.0);
+    }
+    let low = twice_low / 2.0;
+    let span = (twice_high - twice_low) / 2.0;
+    var v = x - low;
+    var slope = 1.0;
+    if (v < 0.0) {
+        slope = -1.0;
+        v = -v;
+    }
+    let extra = v - span * floor(v / span);
+    let flips = floor(v / span);
+    if (flips - 2.0 * floor(flips / 2.0) == 0.0) {
+        return Padded(extra + low, slope);
+    }
+    return Padded(span - extra + low, -slope);
+}
+
+// PyTorch's compute_source_index_set_grad for nearest and bilinear.
+fn pad_coordinate(x: f32, size: u32) -> Padded {
+    if (PADDING == 1u) {
+        return clip_coordinate(x, size);
+    }
+    if (PADDING == 2u) {
+        var r: Padded;
+        if (ALIGN == 1u) {
+            r = reflect_coordinate(x, 0.0, 2.0 * (f32(size) - 1.0));
+        } else {
+            r = reflect_coordinate(x, -1.0, 2.0 * f32(size) - 1.0);
+        }
+        let c = clip_coordinate(r.value, size);
+        return Padded(c.value, r.slope * c.slope);
+    }
+    return Padded(x, 1.0);
+}
+
+// Bicubic pads each integer tap instead of the sample point.
+fn pad_tap(i: i32, size: u32) -> i32 {
+    if (PADDING == 0u) {
+        return i;
+    }
+    return i32(pad_coordinate(f32(i), size).value);
+}
+
+fn plane_index(ix: i32, iy: i32) -> i32 {
+    if (ix < 0 || iy < 0 || ix >= i32(p.width) || iy >= i32(p.height)) {
+        return -1;
+    }
+    return iy * i32(p.width) + ix;
+}
+
+fn cubic_near(t: f32) -> f32 {
+    return ((CUBIC_A + 2.0) * t - (CUBIC_A + 3.0)) * t * t + 1.0;
+}
+
+fn cubic_far(t: f32) -> f32 {
+    return ((CUBIC_A * t - 5.0 * CUBIC_A) * t + 8.0 * CUBIC_A) * t - 4.0 * CUBIC_A;
+}
+
+fn cubic_near_slope(t: f32) -> f32 {
+    return (3.0 * (CUBIC_A + 2.0) * t - 2.0 * (CUBIC_A + 3.0)) * t;
+}
+
+fn cubic_far_slope(t: f32) -> f32 {
+    return (3.0 * CUBIC_A * t - 10.0 * CUBIC_A) * t + 8.0 * CUBIC_A;
+}
+
+// Weights of taps -1, 0, 1, 2 at fractional offset t, and their t-derivatives.
+fn cubic_weights(t: f32) -> array<vec2<f32>, 4> {
+    return array<vec2<f32>, 4>(
+        vec2(cubic_far(t + 1.0), cubic_far_slope(t + 1.0)),
+        vec2(cubic_near(t), cubic_near_slope(t)),
+        vec2(cubic_near(1.0 - t), -cubic_near_slope(1.0 - t)),
+        vec2(cubic_far(2.0 - t), -cubic_far_slope(2.0 - t)),
+    );
+}
+
+// The point (in source pixels) that output pixel `pixel` of item `n` samples;
+// NaN when its coordinate is invalid (behind the camera, singular matrix).
+fn sample_point(n: u32, pixel: u32, cx: f32, cy: f32) -> vec2<f32> {
+    var x = cx * p.scale_x + p.shift_x;
+    var y = cy * p.scale_y + p.shift_y;
+    if (ADD_BASE == 1u) {
+        x += f32(pixel % p.out_width);
+        y += f32(pixel / p.out_width);
+    }
+    return vec2(x, y);
+}
+
+fn compute_taps(sample: vec2<f32>) -> Taps {
+    var t: Taps;
+    for (var k = 0u; k < 16u; k++) {
+        t.index[k] = -1;
+    }
+    if (is_nan(sample.x) || is_nan(sample.y)) {
+        return t;
+    }
+    // Far outside, every tap is padding already: keep integer conversions in range.
+    let point = clamp(sample, vec2(-1e7), vec2(1e7));
+    if (MODE == 0u) {
+        let x = pad_coordinate(point.x, p.width).value;
+        let y = pad_coordinate(point.y, p.height).value;
+        t.index[0] = plane_index(i32(round(x)), i32(round(y)));
+        t.weight[0] = 1.0;
+        return t;
+    }
+    if (MODE == 1u) {
+        let px = pad_coordinate(point.x, p.width);
+        let py = pad_coordinate(point.y, p.height);
+        let x0 = floor(px.value);
+        let y0 = floor(py.value);
+        let fx = px.value - x0;
+        let fy = py.value - y0;
+        let ix = i32(x0);
+        let iy = i32(y0);
+        t.index[0] = plane_index(ix, iy);
+        t.index[1] = plane_index(ix + 1, iy);
+        t.index[2] = plane_index(ix, iy + 1);
+        t.index[3] = plane_index(ix + 1, iy + 1);
+        t.weight[0] = (1.0 - fx) * (1.0 - fy);
+        t.weight[1] = fx * (1.0 - fy);
+        t.weight[2] = (1.0 - fx) * fy;
+        t.weight[3] = fx * fy;
+        t.dx[0] = -(1.0 - fy) * px.slope;
+        t.dx[1] = (1.0 - fy) * px.slope;
+        t.dx[2] = -fy * px.slope;
+        t.dx[3] = fy * px.slope;
+        t.dy[0] = -(1.0 - fx) * py.slope;
+        t.dy[1] = -fx * py.slope;
+        t.dy[2] = (1.0 - fx) * py.slope;
+        t.dy[3] = fx * py.slope;
+        return t;
+    }
+    let x0 = floor(point.x);
+    let y0 = floor(point.y);
+    let wx = cubic_weights(point.x - x0);
+    let wy = cubic_weights(point.y - y0);
+    for (var j = 0; j < 4; j++) {
+        let iy = pad_tap(i32(y0) - 1 + j, p.height);
+        for (var i = 0; i < 4; i++) {
+            let ix = pad_tap(i32(x0) - 1 + i, p.width);
+            let k = u32(j * 4 + i);
+            t.index[k] = plane_index(ix, iy);
+            t.weight[k] = wx[i].x * wy[j].x;
+            t.dx[k] = wx[i].y * wy[j].x;
+            t.dy[k] = wx[i].x * wy[j].y;
+        }
+    }
+    return t;
+}

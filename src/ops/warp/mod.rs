@@ -1,0 +1,366 @@
+//! Geometric warps, differentiable in the image and in every transform
+//! parameter: [`grid_sample`](Tensor::grid_sample),
+//! [`affine_grid`](Tensor::affine_grid), [`warp_affine`](Tensor::warp_affine),
+//! [`warp_perspective`](Tensor::warp_perspective), [`remap`](Tensor::remap)
+//! and [`flow_warp`](Tensor::flow_warp).
+//!
+//! ## Conventions
+//!
+//! - `grid_sample` follows PyTorch: grids `[N, Ho, Wo, 2]` of (x, y) in
+//!   [-1, 1], `align_corners`, bicubic = cubic convolution with a = -0.75,
+//!   nearest rounds half to even, padding per PyTorch (bicubic pads each tap).
+//! - The matrix warps work in pixel space with pixel centres at integer
+//!   coordinates, as OpenCV's `warpAffine`/`warpPerspective` and Kornia with
+//!   `align_corners=True`: the matrix maps source pixels to destination
+//!   pixels; each destination pixel samples the source at `M⁻¹ (x, y, 1)`.
+//!   The identity returns the input bit for bit. Reflection padding reflects
+//!   about the outermost pixel centres.
+//! - A homography's sign is normalised first (H and −H are one map: the
+//!   destination centre maps with w > 0); destination pixels with w ≤ 0
+//!   ("behind the camera") are padding — zeros whatever the padding mode —
+//!   and outside the validity mask.
+//! - `dsize` is `[height, width]` of the output (Kornia's order).
+//! - `remap` takes absolute source pixel coordinates (OpenCV; Kornia agrees
+//!   with `align_corners=True`); `flow_warp` samples at `(x + dx, y + dy)`.
+//!
+//! ## Gradients
+//!
+//! Image gradients are deterministic without float atomics: every tap is
+//! binned by the source pixel it reads (integer counts, a prefix sum), and
+//! each source pixel sums its bin in a fixed order. Coordinate gradients are
+//! one thread per output pixel; matrix gradients reduce over pixels in two
+//! passes. Same inputs, bitwise-identical gradients. At the borders the
+//! gradients follow PyTorch: a coordinate clipped by `Border` padding (or
+//! reflected by `Reflection`) has gradient 0 (or ±1) exactly as
+//! `grid_sampler_compute_source_index_set_grad`.
+//!
+//! A matrix held on the host is checked before it is uploaded
+//! ([`affine_matrices`], [`homographies`]). A matrix already on the GPU is not
+//! read back: if it is singular (judged on the matrix divided by its
+//! Frobenius norm), every pixel it warps is padding and its gradient is 0.
+
+mod matrix;
+mod sample;
+
+use nalgebra::{Matrix2x3, Matrix3};
+
+use crate::error::{Error, Result};
+use crate::gpu::Context;
+use crate::interop::nalgebra::MatrixScalar;
+use crate::tensor::Tensor;
+use matrix::{Base, grid_from_matrix, invert};
+use sample::{Coords, Sampling, sample, valid_mask};
+
+/// How a sample point between pixels is interpolated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[repr(u32)]
+pub enum Interpolation {
+    /// The nearest pixel (half to even); no coordinate gradient.
+    Nearest = 0,
+    /// Bilinear.
+    #[default]
+    Bilinear = 1,
+    /// Cubic convolution, a = -0.75 (PyTorch).
+    Bicubic = 2,
+}
+
+/// What a sample point outside the source reads (PyTorch's `padding_mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[repr(u32)]
+pub enum Padding {
+    /// Zeros.
+    #[default]
+    Zeros = 0,
+    /// The nearest edge pixel.
+    Border = 1,
+    /// The source reflected at its border.
+    Reflection = 2,
+}
+
+fn image_shape(op: &'static str, img: &Tensor) -> Result<[usize; 4]> {
+    match *img.shape() {
+        [n, c, h, w] => Ok([n, c, h, w]),
+        _ => Err(Error::InvalidShape {
+            op,
+            shape: img.shape().to_vec(),
+            reason: "expected an image batch [N, C, H, W]".into(),
+        }),
+    }
+}
+
+fn check_dsize(op: &'static str, dsize: [usize; 2]) -> Result<()> {
+    crate::shape::check_shape(op, &dsize)
+}
+
+fn check_batch(op: &'static str, img: &Tensor, other: &Tensor, n: usize) -> Result<()> {
+    img.same_context(op, other)?;
+    if n != img.shape()[0] {
+        return Err(Error::ShapeMismatch {
+            op,
+            lhs: img.shape().to_vec(),
+            rhs: other.shape().to_vec(),
+            reason: "have different batch sizes",
+        });
+    }
+    Ok(())
+}
+
+/// Checks `[N or 1, rows, 3]` matrices against an image batch of `n`.
+fn check_matrices(op: &'static str, img: &Tensor, m: &Tensor, rows: usize) -> Result<()> {
+    img.same_context(op, m)?;
+    match *m.shape() {
+        [b, r, 3] if r == rows && (b == 1 || b == img.shape()[0]) => Ok(()),
+        _ => Err(Error::ShapeMismatch {
+            op,
+            lhs: img.shape().to_vec(),
+            rhs: m.shape().to_vec(),
+            reason: if rows == 2 {
+                "do not fit: matrices must be [N, 2, 3] or [1, 2, 3]"
+            } else {
+                "do not fit: matrices must be [N, 3, 3] or [1, 3, 3]"
+            },
+        }),
+    }
+}
+
+/// Host-side check: finite, and not singular after dividing by the
+/// Frobenius norm (scale-invariant, unlike a raw determinant threshold).
+fn check_invertible<T: MatrixScalar>(op: &'static str, entries: &[T], index: usize) -> Result<()> {
+    let m: Vec<f64> = entries.iter().map(|v| f64::from(v.to_f32())).collect();
+    let norm = m.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let invalid =
+        |reason: String| Error::InvalidArgument { op, name: "matrix", reason: format!("matrix {index}: {reason}") };
+    if !m.iter().all(|v| v.is_finite()) {
+        return Err(invalid("entries must be finite".into()));
+    }
+    let u: Vec<f64> = m.iter().map(|v| v / norm).collect();
+    let (a, b, c, d, e, f, g, h, i) = if u.len() == 6 {
+        (u[0], u[1], u[2], u[3], u[4], u[5], 0.0, 0.0, 1.0 / norm)
+    } else {
+        (u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8])
+    };
+    let det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
+    if norm <= 0.0 || det.abs() < 1e-7 {
+        return Err(invalid(format!("singular (determinant {det:.3e} after dividing by the Frobenius norm)")));
+    }
+    Ok(())
+}
+
+/// Affine matrices from the host as a `[N, 2, 3]` tensor for
+/// [`warp_affine`](Tensor::warp_affine), checked: finite and invertible.
+///
+/// ```
+/// use nalgebra::Matrix2x3;
+/// let ctx = pixgrad::Context::new()?;
+/// let shift = Matrix2x3::new(1.0, 0.0, 5.0, 0.0, 1.0, -2.0);
+/// let m = pixgrad::ops::warp::affine_matrices(&ctx, &[shift])?;
+/// assert_eq!(m.shape(), &[1, 2, 3]);
+/// assert!(pixgrad::ops::warp::affine_matrices(&ctx, &[Matrix2x3::zeros()]).is_err());
+/// # Ok::<(), pixgrad::Error>(())
+/// ```
+pub fn affine_matrices<T: MatrixScalar>(ctx: &Context, matrices: &[Matrix2x3<T>]) -> Result<Tensor> {
+    for (k, m) in matrices.iter().enumerate() {
+        check_invertible("affine_matrices", m.transpose().as_slice(), k)?;
+    }
+    Tensor::from_matrices(ctx, matrices)
+}
+
+/// Homographies from the host as a `[N, 3, 3]` tensor for
+/// [`warp_perspective`](Tensor::warp_perspective), checked: finite and
+/// non-singular (scale-invariant).
+pub fn homographies<T: MatrixScalar>(ctx: &Context, matrices: &[Matrix3<T>]) -> Result<Tensor> {
+    for (k, m) in matrices.iter().enumerate() {
+        check_invertible("homographies", m.transpose().as_slice(), k)?;
+    }
+    Tensor::from_matrices(ctx, matrices)
+}
+
+fn pixel_grid(op: &'static str, img: &Tensor, m: &Tensor, dsize: [usize; 2], projective: bool) -> Result<Tensor> {
+    let centre = [(dsize[1] as f32 - 1.0) / 2.0, (dsize[0] as f32 - 1.0) / 2.0];
+    let inverse = invert(op, m, projective, centre)?;
+    grid_from_matrix(op, &inverse, img.shape()[0], dsize, Base::Pixel, projective)
+}
+
+fn pixel_coords(grid: Tensor) -> Coords {
+    Coords::Grid { grid, scale: [1.0, 1.0], shift: [0.0, 0.0] }
+}
+
+/// The pixel scale and shift of a normalised grid (PyTorch's unnormalize).
+fn normalized_coords(grid: Tensor, size: [usize; 2], align_corners: bool) -> Coords {
+    let axis = |n: usize| {
+        let n = n as f32;
+        if align_corners { ((n - 1.0) / 2.0, (n - 1.0) / 2.0) } else { (n / 2.0, (n - 1.0) / 2.0) }
+    };
+    let ((sx, tx), (sy, ty)) = (axis(size[1]), axis(size[0]));
+    Coords::Grid { grid, scale: [sx, sy], shift: [tx, ty] }
+}
+
+const MATRIX_WARP: fn(Interpolation, Padding) -> Sampling =
+    |mode, padding| Sampling { mode, padding, align_corners: true };
+
+impl Tensor {
+    /// PyTorch's `grid_sample`: samples this `[N, C, H, W]` image at `grid`
+    /// `[N, Ho, Wo, 2]` (x, y in [-1, 1]), giving `[N, C, Ho, Wo]`.
+    /// Differentiable in the image and the grid.
+    ///
+    /// ```
+    /// use pixgrad::ops::warp::{Interpolation, Padding};
+    /// let ctx = pixgrad::Context::new()?;
+    /// let img = pixgrad::Tensor::rand_uniform(&ctx, &[1, 3, 8, 8], 0.0, 1.0, 1)?;
+    /// let theta = pixgrad::Tensor::from_slice(&ctx, &[1.0, 0.0, 0.0, 0.0, 1.0, 0.0], &[1, 2, 3])?;
+    /// let grid = pixgrad::Tensor::affine_grid(&theta, [1, 3, 8, 8], true)?;
+    /// let out = img.grid_sample(&grid, Interpolation::Bilinear, Padding::Zeros, true)?;
+    /// assert_eq!(out.shape(), &[1, 3, 8, 8]);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
+    pub fn grid_sample(
+        &self,
+        grid: &Tensor,
+        mode: Interpolation,
+        padding: Padding,
+        align_corners: bool,
+    ) -> Result<Tensor> {
+        let op = "grid_sample";
+        let [_, _, h, w] = image_shape(op, self)?;
+        let [n, ho, wo] = match *grid.shape() {
+            [n, ho, wo, 2] => [n, ho, wo],
+            _ => {
+                return Err(Error::InvalidShape {
+                    op,
+                    shape: grid.shape().to_vec(),
+                    reason: "grids are [N, Ho, Wo, 2]".into(),
+                });
+            }
+        };
+        check_batch(op, self, grid, n)?;
+        let coords = normalized_coords(grid.clone(), [h, w], align_corners);
+        sample(op, self, coords, [ho, wo], Sampling { mode, padding, align_corners })
+    }
+
+    /// PyTorch's `affine_grid`: the normalised grid `[N, H, W, 2]` of
+    /// `theta` `[N, 2, 3]` for an output of `size` `[N, C, H, W]`;
+    /// differentiable in `theta`.
+    pub fn affine_grid(theta: &Tensor, size: [usize; 4], align_corners: bool) -> Result<Tensor> {
+        let op = "affine_grid";
+        let [n, _, h, w] = size;
+        crate::shape::check_shape(op, &size)?;
+        if theta.shape() != [n, 2, 3] {
+            return Err(Error::ShapeMismatch {
+                op,
+                lhs: theta.shape().to_vec(),
+                rhs: size.to_vec(),
+                reason: "do not fit: theta must be [N, 2, 3] for size [N, C, H, W]",
+            });
+        }
+        let base = if align_corners { Base::NormalizedAligned } else { Base::Normalized };
+        grid_from_matrix(op, theta, n, [h, w], base, false)
+    }
+
+    /// Warps this `[N, C, H, W]` image by affine matrices `m` `[N, 2, 3]` or
+    /// `[1, 2, 3]` (source → destination pixels, OpenCV's `warpAffine`
+    /// convention) into `dsize = [height, width]`. Differentiable in the
+    /// image and the matrices.
+    ///
+    /// ```
+    /// use pixgrad::ops::warp::{Interpolation, Padding, affine_matrices};
+    /// let ctx = pixgrad::Context::new()?;
+    /// let img = pixgrad::Tensor::rand_uniform(&ctx, &[1, 3, 16, 16], 0.0, 1.0, 1)?;
+    /// let m = affine_matrices(&ctx, &[nalgebra::Matrix2x3::new(1.0, 0.0, 2.5, 0.0, 1.0, -1.0)])?.with_grad();
+    /// let out = img.warp_affine(&m, [16, 16], Interpolation::Bilinear, Padding::Zeros)?;
+    /// let grads = out.mean()?.backward()?;
+    /// assert_eq!(grads.get(&m).unwrap().shape(), &[1, 2, 3]);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
+    pub fn warp_affine(&self, m: &Tensor, dsize: [usize; 2], mode: Interpolation, padding: Padding) -> Result<Tensor> {
+        let op = "warp_affine";
+        image_shape(op, self)?;
+        check_matrices(op, self, m, 2)?;
+        check_dsize(op, dsize)?;
+        let grid = pixel_grid(op, self, m, dsize, false)?;
+        sample(op, self, pixel_coords(grid), dsize, MATRIX_WARP(mode, padding))
+    }
+
+    /// Warps this `[N, C, H, W]` image by homographies `h` `[N, 3, 3]` or
+    /// `[1, 3, 3]` (source → destination pixels, OpenCV's
+    /// `warpPerspective` convention) into `dsize = [height, width]`.
+    /// Differentiable in the image and the homographies, through the
+    /// perspective divide.
+    pub fn warp_perspective(
+        &self,
+        h: &Tensor,
+        dsize: [usize; 2],
+        mode: Interpolation,
+        padding: Padding,
+    ) -> Result<Tensor> {
+        let op = "warp_perspective";
+        image_shape(op, self)?;
+        check_matrices(op, self, h, 3)?;
+        check_dsize(op, dsize)?;
+        let grid = pixel_grid(op, self, h, dsize, true)?;
+        sample(op, self, pixel_coords(grid), dsize, MATRIX_WARP(mode, padding))
+    }
+
+    /// The validity mask `[N, 1, H', W']` of [`warp_affine`](Self::warp_affine):
+    /// 1 where the destination pixel samples inside the source
+    /// (`[0, W-1] × [0, H-1]`), so losses can ignore pixels warped in from outside.
+    pub fn warp_affine_mask(&self, m: &Tensor, dsize: [usize; 2]) -> Result<Tensor> {
+        let op = "warp_affine_mask";
+        image_shape(op, self)?;
+        check_matrices(op, self, m, 2)?;
+        check_dsize(op, dsize)?;
+        let grid = crate::no_grad(|| pixel_grid(op, self, m, dsize, false))?;
+        valid_mask(op, self, &pixel_coords(grid), dsize)
+    }
+
+    /// The validity mask of [`warp_perspective`](Self::warp_perspective)
+    /// (also 0 where w ≤ 0).
+    pub fn warp_perspective_mask(&self, h: &Tensor, dsize: [usize; 2]) -> Result<Tensor> {
+        let op = "warp_perspective_mask";
+        image_shape(op, self)?;
+        check_matrices(op, self, h, 3)?;
+        check_dsize(op, dsize)?;
+        let grid = crate::no_grad(|| pixel_grid(op, self, h, dsize, true))?;
+        valid_mask(op, self, &pixel_coords(grid), dsize)
+    }
+
+    /// OpenCV's `remap`: output pixel (x, y) samples this image at
+    /// `(map_x[n, y, x], map_y[n, y, x])`, absolute source pixel coordinates
+    /// (maps `[N, Ho, Wo]`). Differentiable in the image and both maps.
+    pub fn remap(&self, map_x: &Tensor, map_y: &Tensor, mode: Interpolation, padding: Padding) -> Result<Tensor> {
+        let op = "remap";
+        image_shape(op, self)?;
+        let [n, ho, wo] = match *map_x.shape() {
+            [n, ho, wo] if map_y.shape() == map_x.shape() => [n, ho, wo],
+            _ => {
+                return Err(Error::ShapeMismatch {
+                    op,
+                    lhs: map_x.shape().to_vec(),
+                    rhs: map_y.shape().to_vec(),
+                    reason: "must be equal, [N, Ho, Wo]",
+                });
+            }
+        };
+        check_batch(op, self, map_x, n)?;
+        self.same_context(op, map_y)?;
+        let coords = Coords::Maps { x: map_x.clone(), y: map_y.clone() };
+        sample(op, self, coords, [ho, wo], MATRIX_WARP(mode, padding))
+    }
+
+    /// Warps this image by a flow `[N, 2, H, W]` of displacements in pixels:
+    /// output pixel (x, y) samples at `(x + dx, y + dy)`. Differentiable in
+    /// the image and the flow.
+    pub fn flow_warp(&self, flow: &Tensor, mode: Interpolation, padding: Padding) -> Result<Tensor> {
+        let op = "flow_warp";
+        let [n, _, h, w] = image_shape(op, self)?;
+        if flow.shape() != [n, 2, h, w] {
+            return Err(Error::ShapeMismatch {
+                op,
+                lhs: self.shape().to_vec(),
+                rhs: flow.shape().to_vec(),
+                reason: "do not fit: the flow must be [N, 2, H, W] of the image",
+            });
+        }
+        self.same_context(op, flow)?;
+        sample(op, self, Coords::Flow { flow: flow.clone() }, [h, w], MATRIX_WARP(mode, padding))
+    }
+}

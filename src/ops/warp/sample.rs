@@ -1,0 +1,344 @@
+//! The sampler every warp is made of: each output pixel reads the source
+//! image at a point given by coordinates (a grid, two maps, a flow), with
+//! nearest, bilinear or bicubic interpolation and a padding mode. Kernels in
+//! `shaders/sampling.wgsl`, `sample.wgsl`, `sample_adjoint.wgsl` and
+//! `sample_image_adjoint.wgsl`.
+
+use crate::autodiff::{Saved, record};
+use crate::error::{Error, Result};
+use crate::gpu::Context;
+use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
+use crate::ops::scan::exclusive_scan;
+use crate::tensor::Tensor;
+
+use super::{Interpolation, Padding};
+
+static SAMPLE: Shader = shader!("sample", "sampling");
+static SAMPLE_ADJOINT: Shader = shader!("sample_adjoint", "sampling");
+static SAMPLE_IMAGE_ADJOINT: Shader = shader!("sample_image_adjoint", "sampling");
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct SampleParams {
+    batch: u32,
+    channels: u32,
+    height: u32,
+    width: u32,
+    out_height: u32,
+    out_width: u32,
+    off_img: u32,
+    off_out: u32,
+    off_x: u32,
+    off_y: u32,
+    coord_batch_stride: u32,
+    coord_stride: u32,
+    off_grad: u32,
+    item: u32,
+    grad_off_x: u32,
+    grad_off_y: u32,
+    grad_batch_stride: u32,
+    grad_stride: u32,
+    _pad: [u32; 2],
+    scale_x: f32,
+    shift_x: f32,
+    scale_y: f32,
+    shift_y: f32,
+}
+
+/// How sample points are stored and what they mean.
+#[derive(Clone, Debug)]
+pub(crate) enum Coords {
+    /// `[N, Ho, Wo, 2]` (x, y); source pixel = value · scale + shift.
+    Grid { grid: Tensor, scale: [f32; 2], shift: [f32; 2] },
+    /// Absolute source pixel coordinates, `[N, Ho, Wo]` each.
+    Maps { x: Tensor, y: Tensor },
+    /// Displacements `[N, 2, Ho, Wo]` from each output pixel.
+    Flow { flow: Tensor },
+}
+
+/// Sampler configuration: interpolation, padding, and whether reflection
+/// is about pixel centres (align_corners) or edges.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Sampling {
+    pub mode: Interpolation,
+    pub padding: Padding,
+    pub align_corners: bool,
+}
+
+impl Sampling {
+    fn taps(self) -> u32 {
+        match self.mode {
+            Interpolation::Nearest => 1,
+            Interpolation::Bilinear => 4,
+            Interpolation::Bicubic => 16,
+        }
+    }
+
+    fn constants(self, add_base: bool) -> [(&'static str, u32); 4] {
+        [
+            ("MODE", self.mode as u32),
+            ("PADDING", self.padding as u32),
+            ("ALIGN", self.align_corners as u32),
+            ("ADD_BASE", add_base as u32),
+        ]
+    }
+}
+
+impl Coords {
+    fn tensors(&self) -> Vec<&Tensor> {
+        match self {
+            Coords::Grid { grid, .. } => vec![grid],
+            Coords::Maps { x, y } => vec![x, y],
+            Coords::Flow { flow } => vec![flow],
+        }
+    }
+
+    /// Buffers of x and y, and the addressing of the parameters.
+    fn layout(&self, params: &mut SampleParams, pixels: u32) -> [&wgpu::Buffer; 2] {
+        params.scale_x = 1.0;
+        params.scale_y = 1.0;
+        match self {
+            Coords::Grid { grid, scale, shift } => {
+                (params.off_x, params.off_y, params.coord_batch_stride, params.coord_stride) = (0, 1, 2 * pixels, 2);
+                [params.scale_x, params.scale_y] = *scale;
+                [params.shift_x, params.shift_y] = *shift;
+                [grid.buffer(), grid.buffer()]
+            }
+            Coords::Maps { x, y } => {
+                (params.off_x, params.off_y, params.coord_batch_stride, params.coord_stride) = (0, 0, pixels, 1);
+                [x.buffer(), y.buffer()]
+            }
+            Coords::Flow { flow } => {
+                (params.off_x, params.off_y, params.coord_batch_stride, params.coord_stride) =
+                    (0, pixels, 2 * pixels, 1);
+                [flow.buffer(), flow.buffer()]
+            }
+        }
+    }
+
+    fn add_base(&self) -> bool {
+        matches!(self, Coords::Flow { .. })
+    }
+
+    fn saved(&self) -> SavedCoords {
+        match self {
+            Coords::Grid { grid, scale, shift } => {
+                SavedCoords::Grid { grid: Saved::new(grid), scale: *scale, shift: *shift }
+            }
+            Coords::Maps { x, y } => SavedCoords::Maps { x: Saved::new(x), y: Saved::new(y) },
+            Coords::Flow { flow } => SavedCoords::Flow { flow: Saved::new(flow) },
+        }
+    }
+}
+
+enum SavedCoords {
+    Grid { grid: Saved, scale: [f32; 2], shift: [f32; 2] },
+    Maps { x: Saved, y: Saved },
+    Flow { flow: Saved },
+}
+
+impl SavedCoords {
+    fn get(&self, op: &'static str) -> Result<Coords> {
+        Ok(match self {
+            SavedCoords::Grid { grid, scale, shift } => {
+                Coords::Grid { grid: grid.get(op)?.clone(), scale: *scale, shift: *shift }
+            }
+            SavedCoords::Maps { x, y } => Coords::Maps { x: x.get(op)?.clone(), y: y.get(op)?.clone() },
+            SavedCoords::Flow { flow } => Coords::Flow { flow: flow.get(op)?.clone() },
+        })
+    }
+}
+
+fn base_params(img: &[usize], out_hw: [usize; 2]) -> SampleParams {
+    SampleParams {
+        batch: img[0] as u32,
+        channels: img[1] as u32,
+        height: img[2] as u32,
+        width: img[3] as u32,
+        out_height: out_hw[0] as u32,
+        out_width: out_hw[1] as u32,
+        ..Default::default()
+    }
+}
+
+fn run(
+    ctx: &Context,
+    op: &'static str,
+    kernel: Kernel,
+    constants: &[(&'static str, u32)],
+    params: &SampleParams,
+    buffers: &[&wgpu::Buffer],
+    threads: u32,
+) -> Result<()> {
+    let dispatch =
+        Dispatch { kernel: &kernel, constants, params: params_bytes(params), buffers, groups: grid_1d(threads) };
+    ctx.dispatch(op, dispatch)
+}
+
+/// Samples `img` `[N, C, H, W]` at `coords`, giving `[N, C, Ho, Wo]`;
+/// differentiable in the image and the coordinates.
+pub(crate) fn sample(
+    op: &'static str,
+    img: &Tensor,
+    coords: Coords,
+    out_hw: [usize; 2],
+    s: Sampling,
+) -> Result<Tensor> {
+    let ctx = img.context();
+    let shape = img.shape().to_vec();
+    let out = Tensor::uninit(ctx, op, &[shape[0], shape[1], out_hw[0], out_hw[1]])?;
+    let pixels = (out_hw[0] * out_hw[1]) as u32;
+    let mut params = base_params(&shape, out_hw);
+    let [cx, cy] = coords.layout(&mut params, pixels);
+    let kernel = Kernel { shader: &SAMPLE, entry: "forward", reads: 3, writes: 1 };
+    run(
+        ctx,
+        op,
+        kernel,
+        &s.constants(coords.add_base()),
+        &params,
+        &[img.buffer(), cx, cy, out.buffer()],
+        params.batch * pixels,
+    )?;
+
+    let mut inputs = vec![img];
+    inputs.extend(coords.tensors());
+    let saved_img = Saved::new(img);
+    let saved_coords = coords.saved();
+    Ok(record(op, out, &inputs, move |needs| {
+        let needs = needs.to_vec();
+        Box::new(move |grad| {
+            let img = saved_img.get(op)?;
+            let coords = saved_coords.get(op)?;
+            let mut grads = vec![None; needs.len()];
+            if needs[0] {
+                grads[0] = Some(image_adjoint(op, img, &coords, grad, out_hw, s)?);
+            }
+            if needs[1..].iter().any(|&n| n) {
+                let coord_grads = coord_adjoint(op, img, &coords, grad, out_hw, s)?;
+                for (slot, g) in grads[1..].iter_mut().zip(coord_grads) {
+                    *slot = Some(g);
+                }
+            }
+            Ok(grads)
+        })
+    }))
+}
+
+/// `[N, 1, Ho, Wo]`: 1 where the sample point lies inside the source
+/// (`[0, W-1] × [0, H-1]`), else 0.
+pub(crate) fn valid_mask(op: &'static str, img: &Tensor, coords: &Coords, out_hw: [usize; 2]) -> Result<Tensor> {
+    let ctx = img.context();
+    let shape = img.shape();
+    let out = Tensor::uninit(ctx, op, &[shape[0], 1, out_hw[0], out_hw[1]])?;
+    let pixels = (out_hw[0] * out_hw[1]) as u32;
+    let mut params = base_params(shape, out_hw);
+    let [cx, cy] = coords.layout(&mut params, pixels);
+    let s = Sampling { mode: Interpolation::Bilinear, padding: Padding::Zeros, align_corners: true };
+    let kernel = Kernel { shader: &SAMPLE, entry: "valid_mask", reads: 3, writes: 1 };
+    run(
+        ctx,
+        op,
+        kernel,
+        &s.constants(coords.add_base()),
+        &params,
+        &[img.buffer(), cx, cy, out.buffer()],
+        params.batch * pixels,
+    )?;
+    Ok(out)
+}
+
+/// Gradient of the coordinates, shaped like them.
+fn coord_adjoint(
+    op: &'static str,
+    img: &Tensor,
+    coords: &Coords,
+    grad: &Tensor,
+    out_hw: [usize; 2],
+    s: Sampling,
+) -> Result<Vec<Tensor>> {
+    let ctx = img.context();
+    let n = img.shape()[0];
+    let pixels = (out_hw[0] * out_hw[1]) as u32;
+    let mut params = base_params(img.shape(), out_hw);
+    let [cx, cy] = coords.layout(&mut params, pixels);
+    // Gradients are written with the coordinates' own addressing, except
+    // that two maps share one [2, N, Ho, Wo] buffer, split afterwards.
+    let target = match coords {
+        Coords::Grid { grid, .. } => Tensor::uninit(ctx, op, grid.shape())?,
+        Coords::Flow { flow } => Tensor::uninit(ctx, op, flow.shape())?,
+        Coords::Maps { .. } => Tensor::uninit(ctx, op, &[2, n, out_hw[0], out_hw[1]])?,
+    };
+    (params.grad_off_x, params.grad_off_y, params.grad_batch_stride, params.grad_stride) = match coords {
+        Coords::Maps { .. } => (0, n as u32 * pixels, pixels, 1),
+        _ => (params.off_x, params.off_y, params.coord_batch_stride, params.coord_stride),
+    };
+    let kernel = Kernel { shader: &SAMPLE_ADJOINT, entry: "coord_adjoint", reads: 4, writes: 1 };
+    let buffers = [img.buffer(), cx, cy, grad.buffer(), target.buffer()];
+    run(ctx, op, kernel, &s.constants(coords.add_base()), &params, &buffers, params.batch * pixels)?;
+    Ok(match coords {
+        Coords::Maps { x, .. } => {
+            let bytes = u64::from(n as u32 * pixels) * 4;
+            let (gx, gy) = (Tensor::uninit(ctx, op, x.shape())?, Tensor::uninit(ctx, op, x.shape())?);
+            ctx.copy(target.buffer(), 0, gx.buffer(), 0, bytes);
+            ctx.copy(target.buffer(), bytes, gy.buffer(), 0, bytes);
+            vec![gx, gy]
+        }
+        _ => vec![target],
+    })
+}
+
+/// Gradient of the image: the deterministic binned scatter of
+/// `sample_image_adjoint.wgsl`, one batch item at a time.
+fn image_adjoint(
+    op: &'static str,
+    img: &Tensor,
+    coords: &Coords,
+    grad: &Tensor,
+    out_hw: [usize; 2],
+    s: Sampling,
+) -> Result<Tensor> {
+    let ctx = img.context();
+    let shape = img.shape();
+    let plane = shape[2] * shape[3];
+    let pixels = (out_hw[0] * out_hw[1]) as u32;
+    let entries = pixels as usize * s.taps() as usize;
+    let grad_img = Tensor::uninit(ctx, op, shape)?;
+    let counts = Tensor::uninit(ctx, op, &[plane + 1])?;
+    let starts = Tensor::uninit(ctx, op, &[plane + 1])?;
+    let keys = Tensor::uninit(ctx, op, &[entries]).map_err(|e| too_many_taps(op, e))?;
+    let weights = Tensor::uninit(ctx, op, &[entries]).map_err(|e| too_many_taps(op, e))?;
+    let mut params = base_params(shape, out_hw);
+    let [cx, cy] = coords.layout(&mut params, pixels);
+    params.off_grad = 0;
+    let constants = s.constants(coords.add_base());
+    let kernel = |entry| Kernel { shader: &SAMPLE_IMAGE_ADJOINT, entry, reads: 4, writes: 4 };
+    for item in 0..shape[0] as u32 {
+        params.item = item;
+        // u32 zeros have the bits of f32 zeros
+        counts.fill_in_place(0.0)?;
+        let buffers = [
+            cx,
+            cy,
+            grad.buffer(),
+            starts.buffer(),
+            counts.buffer(),
+            keys.buffer(),
+            weights.buffer(),
+            grad_img.buffer(),
+        ];
+        run(ctx, op, kernel("count_taps"), &constants, &params, &buffers, pixels)?;
+        exclusive_scan(ctx, counts.buffer(), starts.buffer(), plane as u32 + 1)?;
+        counts.fill_in_place(0.0)?;
+        run(ctx, op, kernel("fill_taps"), &constants, &params, &buffers, pixels)?;
+        run(ctx, op, kernel("gather_taps"), &constants, &params, &buffers, plane as u32)?;
+    }
+    Ok(grad_img)
+}
+
+fn too_many_taps(op: &'static str, e: Error) -> Error {
+    match e {
+        Error::TooLarge { bytes, limit_name, limit, .. } => Error::TooLarge { op, bytes, limit_name, limit },
+        other => other,
+    }
+}
