@@ -18,7 +18,7 @@ const PADDINGS: [Padding; 3] = [Padding::Zeros, Padding::Border, Padding::Reflec
 /// interpolation weights and padding have kinks.
 fn away_from_kinks(x: f64) -> f64 {
     let frac = x - x.floor();
-    if frac < 0.02 || frac > 0.98 || (frac - 0.5).abs() < 0.02 { x + 0.07 } else { x }
+    if !(0.02..=0.98).contains(&frac) || (frac - 0.5).abs() < 0.02 { x + 0.07 } else { x }
 }
 
 fn configs() -> Vec<Config> {
@@ -430,7 +430,10 @@ fn bad_input_is_a_typed_error() {
         img.warp_affine(&m, [0, 8], Interpolation::Bilinear, Padding::Zeros),
         Err(Error::InvalidShape { .. })
     ));
-    assert!(matches!(img.warp_affine(&m, [1 << 20, 1 << 20], Interpolation::Bilinear, Padding::Zeros), Err(_)));
+    assert!(matches!(
+        img.warp_affine(&m, [1 << 20, 1 << 20], Interpolation::Bilinear, Padding::Zeros),
+        Err(Error::InvalidShape { .. } | Error::TooLarge { .. })
+    ));
     let three = Tensor::zeros(&ctx, &[3, 2, 3]).unwrap();
     assert!(matches!(
         img.warp_affine(&three, [8, 8], Interpolation::Bilinear, Padding::Zeros),
