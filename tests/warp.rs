@@ -461,3 +461,44 @@ fn bad_input_is_a_typed_error() {
         Tensor::zeros(&ctx, &[8, 8]).unwrap().warp_affine(&m, [8, 8], Interpolation::Bilinear, Padding::Zeros).is_err()
     );
 }
+
+/// PyTorch 2.5.1's own outputs and gradients at and beyond the image edges
+/// (tests/data/grid_sample_edges.py), where PyTorch once shipped wrong
+/// border and reflection gradients: the same numbers here, for every mode,
+/// padding and align_corners.
+#[test]
+fn edges_match_pytorch_for_every_mode_and_padding() {
+    let text = include_str!("data/grid_sample_edges.txt");
+    let img: Vec<f64> = (0..12).map(|i| ((i * 7) % 12) as f64 / 11.0).collect();
+    let points = [(-1.0, -1.0), (1.0, 1.0), (-1.0, 0.3), (1.0, -0.2), (0.999, 0.5), (-1.2, 0.4), (1.3, -1.1), (0.25, 1.0)];
+    let grid: Vec<f64> = points.iter().flat_map(|&(x, y)| [x, y]).collect();
+    let weights: Vec<f64> = (0..8).map(|i| 0.5 + 0.1 * i as f64).collect();
+    let mut cases = 0;
+    for line in text.lines() {
+        let mut parts = line.split('|');
+        let head: Vec<&str> = parts.next().unwrap().split_whitespace().collect();
+        let numbers = |s: &str| s.split_whitespace().map(|v| v.parse::<f64>().unwrap()).collect::<Vec<_>>();
+        let (want_y, want_gi, want_gg) = (numbers(parts.next().unwrap()), numbers(parts.next().unwrap()), numbers(parts.next().unwrap()));
+        let mode = match head[0] {
+            "nearest" => Interpolation::Nearest,
+            "bilinear" => Interpolation::Bilinear,
+            _ => Interpolation::Bicubic,
+        };
+        let padding = match head[1] {
+            "zeros" => Padding::Zeros,
+            "border" => Padding::Border,
+            _ => Padding::Reflection,
+        };
+        let align = head[2] == "1";
+        let what = format!("{mode:?} {padding:?} align_corners={align}");
+        let it = tensor(&img, &[1, 1, 3, 4]).with_grad();
+        let gt = tensor(&grid, &[1, 1, 8, 2]).with_grad();
+        let y = it.grid_sample(&gt, mode, padding, align).unwrap();
+        assert_close(&y.to_vec().unwrap(), &want_y, 1e-5, 1e-6, &what);
+        let grads = y.backward_with(&tensor(&weights, &[1, 1, 1, 8])).unwrap();
+        assert_close(&grads.get(&it).unwrap().to_vec().unwrap(), &want_gi, 1e-5, 1e-6, &format!("{what} image grad"));
+        assert_close(&grads.get(&gt).unwrap().to_vec().unwrap(), &want_gg, 1e-4, 1e-5, &format!("{what} grid grad"));
+        cases += 1;
+    }
+    assert_eq!(cases, 18);
+}
