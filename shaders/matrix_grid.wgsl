@@ -2,9 +2,9 @@
 // by w when PROJECTIVE (w <= 0, behind the camera: NaN, i.e. padding).
 // Base coordinates: pixel (x, y), or normalised to [-1, 1] as PyTorch's
 // affine_grid (BASE 1: align_corners, 2: not).
-// matrix_grid_adjoint: dL/dM summed over each workgroup's 256 pixels (tree
-// in workgroup memory), partials[(n · groups + group) · rows · 3 + j];
-// the host sums the partials (deterministic two passes).
+// grid_adjoint: dL/dM summed over runs of 64 pixels,
+// partials[(n · groups + run) · rows · 3 + j]; the host sums the partials
+// (deterministic two passes).
 
 override PROJECTIVE: u32 = 0u;
 override BASE: u32 = 0u;
@@ -81,7 +81,9 @@ fn grid_forward(
     out[p.off_out + 2u * i + 1u] = y;
 }
 
-var<workgroup> partial: array<array<f32, 9>, 256>;
+// One thread per run of RUN pixels of one item, summed in order: no
+// workgroup barriers (costly on CPU adapters); the host sums the runs.
+const RUN: u32 = 64u;
 
 @compute @workgroup_size(256)
 fn grid_adjoint(
@@ -89,13 +91,15 @@ fn grid_adjoint(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let w_index = wid.y * nwg.x + wid.x;
-    let in_range = w_index < p.batch * p.groups;
+    let t = thread_index(wid, nwg, lid);
+    if (t >= p.batch * p.groups) {
+        return;
+    }
     let pixels = p.out_height * p.out_width;
-    let n = w_index / max(p.groups, 1u);
-    let pixel = (w_index % max(p.groups, 1u)) * WG + lid;
+    let n = t / p.groups;
+    let first = (t % p.groups) * RUN;
     var d = array<f32, 9>(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-    if (in_range && pixel < pixels) {
+    for (var pixel = first; pixel < min(first + RUN, pixels); pixel++) {
         let i = n * pixels + pixel;
         let gx = g[p.off_g + 2u * i];
         let gy = g[p.off_g + 2u * i + 1u];
@@ -115,26 +119,14 @@ fn grid_adjoint(
         }
         if (valid && !is_nan(du) && !is_nan(dv) && !is_nan(dw)) {
             for (var j = 0u; j < 3u; j++) {
-                d[j] = du * b[j];
-                d[3u + j] = dv * b[j];
-                d[6u + j] = dw * b[j];
+                d[j] += du * b[j];
+                d[3u + j] += dv * b[j];
+                d[6u + j] += dw * b[j];
             }
         }
     }
-    partial[lid] = d;
-    workgroupBarrier();
-    for (var width = WG / 2u; width > 0u; width /= 2u) {
-        if (lid < width) {
-            for (var j = 0u; j < 9u; j++) {
-                partial[lid][j] += partial[lid + width][j];
-            }
-        }
-        workgroupBarrier();
-    }
-    if (in_range && lid == 0u) {
-        let count = p.rows * 3u;
-        for (var j = 0u; j < count; j++) {
-            out[p.off_out + w_index * count + j] = partial[0][j];
-        }
+    let count = p.rows * 3u;
+    for (var j = 0u; j < count; j++) {
+        out[p.off_out + t * count + j] = d[j];
     }
 }

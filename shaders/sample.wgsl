@@ -27,8 +27,17 @@ fn forward(
     }
     let n = i / pixels;
     let pixel = i % pixels;
-    let taps = compute_taps(point_of(n, pixel));
     let plane = p.height * p.width;
+    if (MODE == 1u) {
+        let quad = bilinear_quad(point_of(n, pixel));
+        for (var c = 0u; c < p.channels; c++) {
+            let at = quad_addresses(quad, p.off_img + (n * p.channels + c) * plane);
+            let v = quad_mask(quad, vec4(img[at.x], img[at.y], img[at.z], img[at.w]));
+            out[p.off_out + (n * p.channels + c) * pixels + pixel] = dot(v, quad.weight);
+        }
+        return;
+    }
+    let taps = compute_taps(point_of(n, pixel));
     for (var c = 0u; c < p.channels; c++) {
         let base = p.off_img + (n * p.channels + c) * plane;
         var acc = 0.0;

@@ -25,11 +25,21 @@ fn coord_adjoint(
     let pixel = i % pixels;
     let cx = coord_x[p.off_x + n * p.coord_batch_stride + pixel * p.coord_stride];
     let cy = coord_y[p.off_y + n * p.coord_batch_stride + pixel * p.coord_stride];
-    let taps = compute_taps(sample_point(n, pixel, cx, cy));
+    let point = sample_point(n, pixel, cx, cy);
     let plane = p.height * p.width;
     var gx = 0.0;
     var gy = 0.0;
-    if (MODE != 0u) {
+    if (MODE == 1u) {
+        let quad = bilinear_quad(point);
+        for (var c = 0u; c < p.channels; c++) {
+            let g = grad_out[p.off_grad + (n * p.channels + c) * pixels + pixel];
+            let at = quad_addresses(quad, p.off_img + (n * p.channels + c) * plane);
+            let v = quad_mask(quad, vec4(img[at.x], img[at.y], img[at.z], img[at.w]));
+            gx += g * dot(v, quad.dx);
+            gy += g * dot(v, quad.dy);
+        }
+    } else if (MODE == 2u) {
+        let taps = compute_taps(point);
         for (var c = 0u; c < p.channels; c++) {
             let base = p.off_img + (n * p.channels + c) * plane;
             let g = grad_out[p.off_grad + (n * p.channels + c) * pixels + pixel];

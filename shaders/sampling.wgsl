@@ -38,8 +38,12 @@ struct SampleParams {
     grad_off_y: u32,
     grad_batch_stride: u32,
     grad_stride: u32,
+    // Matrix warps' gather adjoint: rows of the forward matrix (2 or 3) and
+    // the batch strides of the forward and inverse matrices (0: shared).
+    m_rows: u32,
+    m_batch_stride: u32,
+    inv_batch_stride: u32,
     _pad0: u32,
-    _pad1: u32,
     // Source pixel = coordinate * scale + shift (normalised grids).
     scale_x: f32,
     shift_x: f32,
@@ -173,6 +177,47 @@ fn sample_point(n: u32, pixel: u32, cx: f32, cy: f32) -> vec2<f32> {
     return vec2(x, y);
 }
 
+// The four bilinear taps in vectors: the hot path of the sampler, without
+// the 16-entry arrays of Taps (costly on CPU adapters).
+struct Quad {
+    index: vec4<i32>,
+    weight: vec4<f32>,
+    dx: vec4<f32>,
+    dy: vec4<f32>,
+}
+
+fn bilinear_quad(sample: vec2<f32>) -> Quad {
+    var q: Quad;
+    q.index = vec4(-1);
+    if (is_nan(sample.x) || is_nan(sample.y)) {
+        return q;
+    }
+    let point = clamp(sample, vec2(-1e7), vec2(1e7));
+    let px = pad_coordinate(point.x, p.width);
+    let py = pad_coordinate(point.y, p.height);
+    let x0 = floor(px.value);
+    let y0 = floor(py.value);
+    let fx = px.value - x0;
+    let fy = py.value - y0;
+    let ix = i32(x0);
+    let iy = i32(y0);
+    q.index = vec4(plane_index(ix, iy), plane_index(ix + 1, iy), plane_index(ix, iy + 1), plane_index(ix + 1, iy + 1));
+    q.weight = vec4((1.0 - fx) * (1.0 - fy), fx * (1.0 - fy), (1.0 - fx) * fy, fx * fy);
+    q.dx = vec4(-(1.0 - fy), 1.0 - fy, -fy, fy) * px.slope;
+    q.dy = vec4(-(1.0 - fx), -fx, 1.0 - fx, fx) * py.slope;
+    return q;
+}
+
+// Addresses of the four taps in a plane starting at `base`: taps outside
+// read the plane's first pixel, and `quad_mask` zeroes them (branch-free).
+fn quad_addresses(quad: Quad, base: u32) -> vec4<u32> {
+    return vec4(base) + vec4<u32>(max(quad.index, vec4(0)));
+}
+
+fn quad_mask(quad: Quad, v: vec4<f32>) -> vec4<f32> {
+    return select(vec4(0.0), v, quad.index >= vec4(0));
+}
+
 fn compute_taps(sample: vec2<f32>) -> Taps {
     var t: Taps;
     for (var k = 0u; k < 16u; k++) {
@@ -191,30 +236,13 @@ fn compute_taps(sample: vec2<f32>) -> Taps {
         return t;
     }
     if (MODE == 1u) {
-        let px = pad_coordinate(point.x, p.width);
-        let py = pad_coordinate(point.y, p.height);
-        let x0 = floor(px.value);
-        let y0 = floor(py.value);
-        let fx = px.value - x0;
-        let fy = py.value - y0;
-        let ix = i32(x0);
-        let iy = i32(y0);
-        t.index[0] = plane_index(ix, iy);
-        t.index[1] = plane_index(ix + 1, iy);
-        t.index[2] = plane_index(ix, iy + 1);
-        t.index[3] = plane_index(ix + 1, iy + 1);
-        t.weight[0] = (1.0 - fx) * (1.0 - fy);
-        t.weight[1] = fx * (1.0 - fy);
-        t.weight[2] = (1.0 - fx) * fy;
-        t.weight[3] = fx * fy;
-        t.dx[0] = -(1.0 - fy) * px.slope;
-        t.dx[1] = (1.0 - fy) * px.slope;
-        t.dx[2] = -fy * px.slope;
-        t.dx[3] = fy * px.slope;
-        t.dy[0] = -(1.0 - fx) * py.slope;
-        t.dy[1] = -fx * py.slope;
-        t.dy[2] = (1.0 - fx) * py.slope;
-        t.dy[3] = fx * py.slope;
+        let quad = bilinear_quad(point);
+        for (var k = 0u; k < 4u; k++) {
+            t.index[k] = quad.index[k];
+            t.weight[k] = quad.weight[k];
+            t.dx[k] = quad.dx[k];
+            t.dy[k] = quad.dy[k];
+        }
         return t;
     }
     let x0 = floor(point.x);

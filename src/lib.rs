@@ -75,6 +75,7 @@ mod shader_validation {
             shader!("sample_image_adjoint", "sampling"),
             shader!("matrix"),
             shader!("matrix_grid"),
+            shader!("warp_gather", "sampling"),
         ];
         let listed: Vec<&str> = shaders.iter().map(|s| s.name).collect();
         for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap() {

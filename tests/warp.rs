@@ -470,7 +470,8 @@ fn bad_input_is_a_typed_error() {
 fn edges_match_pytorch_for_every_mode_and_padding() {
     let text = include_str!("data/grid_sample_edges.txt");
     let img: Vec<f64> = (0..12).map(|i| ((i * 7) % 12) as f64 / 11.0).collect();
-    let points = [(-1.0, -1.0), (1.0, 1.0), (-1.0, 0.3), (1.0, -0.2), (0.999, 0.5), (-1.2, 0.4), (1.3, -1.1), (0.25, 1.0)];
+    let points =
+        [(-1.0, -1.0), (1.0, 1.0), (-1.0, 0.3), (1.0, -0.2), (0.999, 0.5), (-1.2, 0.4), (1.3, -1.1), (0.25, 1.0)];
     let grid: Vec<f64> = points.iter().flat_map(|&(x, y)| [x, y]).collect();
     let weights: Vec<f64> = (0..8).map(|i| 0.5 + 0.1 * i as f64).collect();
     let mut cases = 0;
@@ -478,7 +479,8 @@ fn edges_match_pytorch_for_every_mode_and_padding() {
         let mut parts = line.split('|');
         let head: Vec<&str> = parts.next().unwrap().split_whitespace().collect();
         let numbers = |s: &str| s.split_whitespace().map(|v| v.parse::<f64>().unwrap()).collect::<Vec<_>>();
-        let (want_y, want_gi, want_gg) = (numbers(parts.next().unwrap()), numbers(parts.next().unwrap()), numbers(parts.next().unwrap()));
+        let (want_y, want_gi, want_gg) =
+            (numbers(parts.next().unwrap()), numbers(parts.next().unwrap()), numbers(parts.next().unwrap()));
         let mode = match head[0] {
             "nearest" => Interpolation::Nearest,
             "bilinear" => Interpolation::Bilinear,

@@ -4,8 +4,7 @@
 
 use crate::autodiff::{Saved, record};
 use crate::error::Result;
-use crate::gpu::kernel::WORKGROUP;
-use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, grid_for_groups, params_bytes, shader};
+use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::tensor::Tensor;
 
 static MATRIX: Shader = shader!("matrix");
@@ -112,7 +111,8 @@ pub(crate) fn grid_from_matrix(
     let (m_batch, rows) = (m.shape()[0], m.shape()[1]);
     let grid = Tensor::uninit(ctx, op, &[batch, out_hw[0], out_hw[1], 2])?;
     let pixels = (out_hw[0] * out_hw[1]) as u32;
-    let groups = pixels.div_ceil(WORKGROUP);
+    // runs of RUN = 64 pixels summed per thread by grid_adjoint
+    let groups = pixels.div_ceil(64);
     let params = GridParams {
         batch: batch as u32,
         rows: rows as u32,
@@ -148,7 +148,7 @@ pub(crate) fn grid_from_matrix(
                 constants: &constants,
                 params: params_bytes(&params),
                 buffers: &buffers,
-                groups: grid_for_groups(params.batch * groups),
+                groups: grid_1d(params.batch * groups),
             };
             ctx.dispatch(op, dispatch)?;
             // Sum the per-workgroup partials (and the batch, for a shared matrix).

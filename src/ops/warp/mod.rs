@@ -49,7 +49,7 @@ use crate::gpu::Context;
 use crate::interop::nalgebra::MatrixScalar;
 use crate::tensor::Tensor;
 use matrix::{Base, grid_from_matrix, invert};
-use sample::{Coords, Sampling, sample, valid_mask};
+use sample::{Coords, MatrixWarp, Sampling, sample, valid_mask};
 
 /// How a sample point between pixels is interpolated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -175,10 +175,30 @@ pub fn homographies<T: MatrixScalar>(ctx: &Context, matrices: &[Matrix3<T>]) -> 
     Tensor::from_matrices(ctx, matrices)
 }
 
-fn pixel_grid(op: &'static str, img: &Tensor, m: &Tensor, dsize: [usize; 2], projective: bool) -> Result<Tensor> {
+/// The pixel grid of a matrix warp, and the matrices it was made from.
+fn pixel_grid(
+    op: &'static str,
+    img: &Tensor,
+    m: &Tensor,
+    dsize: [usize; 2],
+    projective: bool,
+) -> Result<(Tensor, MatrixWarp)> {
     let centre = [(dsize[1] as f32 - 1.0) / 2.0, (dsize[0] as f32 - 1.0) / 2.0];
     let inverse = invert(op, m, projective, centre)?;
-    grid_from_matrix(op, &inverse, img.shape()[0], dsize, Base::Pixel, projective)
+    let grid = grid_from_matrix(op, &inverse, img.shape()[0], dsize, Base::Pixel, projective)?;
+    Ok((grid, MatrixWarp { forward: m.detach(), inverse: inverse.detach(), projective }))
+}
+
+fn matrix_warp(
+    op: &'static str,
+    img: &Tensor,
+    m: &Tensor,
+    dsize: [usize; 2],
+    projective: bool,
+    s: Sampling,
+) -> Result<Tensor> {
+    let (grid, matrices) = pixel_grid(op, img, m, dsize, projective)?;
+    sample(op, img, pixel_coords(grid), dsize, s, Some(matrices))
 }
 
 fn pixel_coords(grid: Tensor) -> Coords {
@@ -234,7 +254,7 @@ impl Tensor {
         };
         check_batch(op, self, grid, n)?;
         let coords = normalized_coords(grid.clone(), [h, w], align_corners);
-        sample(op, self, coords, [ho, wo], Sampling { mode, padding, align_corners })
+        sample(op, self, coords, [ho, wo], Sampling { mode, padding, align_corners }, None)
     }
 
     /// PyTorch's `affine_grid`: the normalised grid `[N, H, W, 2]` of
@@ -276,8 +296,7 @@ impl Tensor {
         image_shape(op, self)?;
         check_matrices(op, self, m, 2)?;
         check_dsize(op, dsize)?;
-        let grid = pixel_grid(op, self, m, dsize, false)?;
-        sample(op, self, pixel_coords(grid), dsize, MATRIX_WARP(mode, padding))
+        matrix_warp(op, self, m, dsize, false, MATRIX_WARP(mode, padding))
     }
 
     /// Warps this `[N, C, H, W]` image by homographies `h` `[N, 3, 3]` or
@@ -296,8 +315,7 @@ impl Tensor {
         image_shape(op, self)?;
         check_matrices(op, self, h, 3)?;
         check_dsize(op, dsize)?;
-        let grid = pixel_grid(op, self, h, dsize, true)?;
-        sample(op, self, pixel_coords(grid), dsize, MATRIX_WARP(mode, padding))
+        matrix_warp(op, self, h, dsize, true, MATRIX_WARP(mode, padding))
     }
 
     /// The validity mask `[N, 1, H', W']` of [`warp_affine`](Self::warp_affine):
@@ -308,7 +326,7 @@ impl Tensor {
         image_shape(op, self)?;
         check_matrices(op, self, m, 2)?;
         check_dsize(op, dsize)?;
-        let grid = crate::no_grad(|| pixel_grid(op, self, m, dsize, false))?;
+        let (grid, _) = crate::no_grad(|| pixel_grid(op, self, m, dsize, false))?;
         valid_mask(op, self, &pixel_coords(grid), dsize)
     }
 
@@ -319,7 +337,7 @@ impl Tensor {
         image_shape(op, self)?;
         check_matrices(op, self, h, 3)?;
         check_dsize(op, dsize)?;
-        let grid = crate::no_grad(|| pixel_grid(op, self, h, dsize, true))?;
+        let (grid, _) = crate::no_grad(|| pixel_grid(op, self, h, dsize, true))?;
         valid_mask(op, self, &pixel_coords(grid), dsize)
     }
 
@@ -343,7 +361,7 @@ impl Tensor {
         check_batch(op, self, map_x, n)?;
         self.same_context(op, map_y)?;
         let coords = Coords::Maps { x: map_x.clone(), y: map_y.clone() };
-        sample(op, self, coords, [ho, wo], MATRIX_WARP(mode, padding))
+        sample(op, self, coords, [ho, wo], MATRIX_WARP(mode, padding), None)
     }
 
     /// Warps this image by a flow `[N, 2, H, W]` of displacements in pixels:
@@ -361,6 +379,6 @@ impl Tensor {
             });
         }
         self.same_context(op, flow)?;
-        sample(op, self, Coords::Flow { flow: flow.clone() }, [h, w], MATRIX_WARP(mode, padding))
+        sample(op, self, Coords::Flow { flow: flow.clone() }, [h, w], MATRIX_WARP(mode, padding), None)
     }
 }

@@ -16,6 +16,7 @@ use super::{Interpolation, Padding};
 static SAMPLE: Shader = shader!("sample", "sampling");
 static SAMPLE_ADJOINT: Shader = shader!("sample_adjoint", "sampling");
 static SAMPLE_IMAGE_ADJOINT: Shader = shader!("sample_image_adjoint", "sampling");
+static WARP_GATHER: Shader = shader!("warp_gather", "sampling");
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
@@ -38,7 +39,10 @@ struct SampleParams {
     grad_off_y: u32,
     grad_batch_stride: u32,
     grad_stride: u32,
-    _pad: [u32; 2],
+    m_rows: u32,
+    m_batch_stride: u32,
+    inv_batch_stride: u32,
+    _pad: u32,
     scale_x: f32,
     shift_x: f32,
     scale_y: f32,
@@ -54,6 +58,17 @@ pub(crate) enum Coords {
     Maps { x: Tensor, y: Tensor },
     /// Displacements `[N, 2, Ho, Wo]` from each output pixel.
     Flow { flow: Tensor },
+}
+
+/// The matrices behind a matrix warp's grid (values only, no gradient):
+/// with zero padding its image adjoint runs in gather form through them.
+#[derive(Clone, Debug)]
+pub(crate) struct MatrixWarp {
+    /// `[N or 1, rows, 3]`, source to destination.
+    pub forward: Tensor,
+    /// `[N or 1, 3, 3]`, destination to source, as the grid was made from.
+    pub inverse: Tensor,
+    pub projective: bool,
 }
 
 /// Sampler configuration: interpolation, padding, and whether reflection
@@ -176,13 +191,15 @@ fn run(
 }
 
 /// Samples `img` `[N, C, H, W]` at `coords`, giving `[N, C, Ho, Wo]`;
-/// differentiable in the image and the coordinates.
+/// differentiable in the image and the coordinates. `matrix`: the
+/// matrices a matrix warp's grid came from (for the gather adjoint).
 pub(crate) fn sample(
     op: &'static str,
     img: &Tensor,
     coords: Coords,
     out_hw: [usize; 2],
     s: Sampling,
+    matrix: Option<MatrixWarp>,
 ) -> Result<Tensor> {
     let ctx = img.context();
     let shape = img.shape().to_vec();
@@ -212,7 +229,10 @@ pub(crate) fn sample(
             let coords = saved_coords.get(op)?;
             let mut grads = vec![None; needs.len()];
             if needs[0] {
-                grads[0] = Some(image_adjoint(op, img, &coords, grad, out_hw, s)?);
+                grads[0] = Some(match &matrix {
+                    Some(m) if s.padding == Padding::Zeros => gather_image_adjoint(op, img, m, grad, out_hw, s)?,
+                    _ => image_adjoint(op, img, &coords, grad, out_hw, s)?,
+                });
             }
             if needs[1..].iter().any(|&n| n) {
                 let coord_grads = coord_adjoint(op, img, &coords, grad, out_hw, s)?;
@@ -333,6 +353,34 @@ fn image_adjoint(
         run(ctx, op, kernel("fill_taps"), &constants, &params, &buffers, pixels)?;
         run(ctx, op, kernel("gather_taps"), &constants, &params, &buffers, plane as u32)?;
     }
+    Ok(grad_img)
+}
+
+/// Gradient of the image of a matrix warp with zero padding: gather form
+/// through the matrices (`shaders/warp_gather.wgsl`).
+fn gather_image_adjoint(
+    op: &'static str,
+    img: &Tensor,
+    matrix: &MatrixWarp,
+    grad: &Tensor,
+    out_hw: [usize; 2],
+    s: Sampling,
+) -> Result<Tensor> {
+    let ctx = img.context();
+    let shape = img.shape();
+    let grad_img = Tensor::uninit(ctx, op, shape)?;
+    let stride = |t: &Tensor| if t.shape()[0] == 1 { 0 } else { (t.shape()[1] * 3) as u32 };
+    let params = SampleParams {
+        m_rows: matrix.forward.shape()[1] as u32,
+        m_batch_stride: stride(&matrix.forward),
+        inv_batch_stride: stride(&matrix.inverse),
+        ..base_params(shape, out_hw)
+    };
+    let mut constants = s.constants(false).to_vec();
+    constants.push(("PROJECTIVE", matrix.projective as u32));
+    let kernel = Kernel { shader: &WARP_GATHER, entry: "gather", reads: 3, writes: 1 };
+    let buffers = [matrix.forward.buffer(), matrix.inverse.buffer(), grad.buffer(), grad_img.buffer()];
+    run(ctx, op, kernel, &constants, &params, &buffers, (shape[0] * shape[2] * shape[3]) as u32)?;
     Ok(grad_img)
 }
 

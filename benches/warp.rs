@@ -1,0 +1,83 @@
+//! Warp benchmarks: forward and forward + backward (image and parameter
+//! gradients) of warp_affine, warp_perspective, grid_sample (bilinear) and
+//! flow_warp on RGB images: 512² and 1024² at batch 1, 512² at batch 8.
+//!
+//! ```text
+//! WGPU_BACKEND=vulkan cargo bench --bench warp
+//! ```
+
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use nalgebra::{Matrix2x3, Matrix3};
+use pixgrad::ops::warp::{Interpolation, Padding, affine_matrices, homographies};
+use pixgrad::{Context, Result, Tensor};
+
+const CASES: [(&str, usize, usize); 3] = [("512x512_b1", 1, 512), ("1024x1024_b1", 1, 1024), ("512x512_b8", 8, 512)];
+
+fn timed(ctx: &Context, iters: u64, mut f: impl FnMut()) -> Duration {
+    ctx.synchronize().unwrap();
+    let start = Instant::now();
+    for _ in 0..iters {
+        f();
+    }
+    ctx.synchronize().unwrap();
+    start.elapsed()
+}
+
+type Op = Box<dyn Fn(&Tensor, &Tensor) -> Result<Tensor>>;
+
+fn warps(c: &mut Criterion) {
+    let ctx = Context::new().expect("a GPU adapter");
+    eprintln!("adapter: {} ({:?})", ctx.adapter_info().name, ctx.adapter_info().backend);
+    let mut group = c.benchmark_group("warp");
+    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    for (label, n, side) in CASES {
+        let img = Tensor::rand_uniform(&ctx, &[n, 3, side, side], 0.0, 1.0, 1).unwrap();
+        let s = side as f64;
+        let affine = Matrix2x3::new(0.95, 0.12, 0.02 * s, -0.1, 1.02, -0.03 * s);
+        let homography =
+            Matrix3::new(0.97, 0.08, 0.02 * s, -0.06, 1.01, -0.01 * s, 1e-4 * 512.0 / s, -5e-5 * 512.0 / s, 1.0);
+        let params: [(&str, Tensor, Op); 4] = [
+            (
+                "warp_affine",
+                affine_matrices(&ctx, &vec![affine; n]).unwrap(),
+                Box::new(move |x, m| x.warp_affine(m, [side, side], Interpolation::Bilinear, Padding::Zeros)),
+            ),
+            (
+                "warp_perspective",
+                homographies(&ctx, &vec![homography; n]).unwrap(),
+                Box::new(move |x, h| x.warp_perspective(h, [side, side], Interpolation::Bilinear, Padding::Zeros)),
+            ),
+            (
+                "grid_sample_bilinear",
+                Tensor::rand_uniform(&ctx, &[n, side, side, 2], -1.0, 1.0, 2).unwrap(),
+                Box::new(|x, g| x.grid_sample(g, Interpolation::Bilinear, Padding::Zeros, false)),
+            ),
+            (
+                "flow_warp",
+                Tensor::rand_normal(&ctx, &[n, 2, side, side], 0.0, 3.0, 3).unwrap(),
+                Box::new(|x, f| x.flow_warp(f, Interpolation::Bilinear, Padding::Border)),
+            ),
+        ];
+        for (name, param, op) in &params {
+            group.bench_function(BenchmarkId::new(format!("{name}/forward"), label), |b| {
+                b.iter_custom(|iters| pixgrad::no_grad(|| timed(&ctx, iters, || drop(op(&img, param).unwrap()))))
+            });
+            let x = img.detach().with_grad();
+            let p = param.detach().with_grad();
+            group.bench_function(BenchmarkId::new(format!("{name}/forward_backward"), label), |b| {
+                b.iter_custom(|iters| {
+                    timed(&ctx, iters, || {
+                        let grads = op(&x, &p).unwrap().mean().unwrap().backward().unwrap();
+                        drop(grads);
+                    })
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, warps);
+criterion_main!(benches);
