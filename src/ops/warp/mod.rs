@@ -155,7 +155,7 @@ fn check_invertible<T: MatrixScalar>(op: &'static str, entries: &[T], index: usi
 /// let shift = Matrix2x3::new(1.0, 0.0, 5.0, 0.0, 1.0, -2.0);
 /// let m = pixgrad::ops::warp::affine_matrices(&ctx, &[shift])?;
 /// assert_eq!(m.shape(), &[1, 2, 3]);
-/// assert!(pixgrad::ops::warp::affine_matrices(&ctx, &[Matrix2x3::zeros()]).is_err());
+/// assert!(pixgrad::ops::warp::affine_matrices(&ctx, &[Matrix2x3::<f64>::zeros()]).is_err());
 /// # Ok::<(), pixgrad::Error>(())
 /// ```
 pub fn affine_matrices<T: MatrixScalar>(ctx: &Context, matrices: &[Matrix2x3<T>]) -> Result<Tensor> {
