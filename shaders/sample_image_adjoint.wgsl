@@ -1,11 +1,12 @@
 // The sampler, adjoint with respect to the image, deterministic without
-// float atomics: every tap (output pixel, k) is binned by the source pixel it
-// reads, then each source pixel sums its bin in a fixed order.
+// float atomics: every tap is binned by the source pixel it reads, then each
+// source pixel sums its bin exactly, so the order the bin was filled in
+// (which varies run to run) does not matter.
 //   count_taps:  counts[q] = number of taps reading source pixel q (integer atomics)
 //   (host)       starts = exclusive prefix sum of counts (scan.wgsl)
-//   fill_taps:   each tap writes (pixel · K + k, weight) into q's bin, in any order
-//   gather_taps: each source pixel sorts its bin by key, then sums
-//                g[n, c, pixel] · weight for every channel.
+//   fill_taps:   each tap writes (output pixel, weight) into q's bin, in any order
+//   gather_taps: each source pixel sums g[n, c, pixel] · weight over its bin
+//                for every channel, exactly (see wide_add).
 // One batch item (p.item) at a time, so the bins fit one binding.
 
 @group(0) @binding(0) var<uniform> p: SampleParams;
@@ -60,10 +61,43 @@ fn fill_taps(
         let q = taps.index[k];
         if (q >= 0 && taps.weight[k] != 0.0) {
             let slot = starts[q] + atomicAdd(&counts[u32(q)], 1u);
-            keys[slot] = pixel * count + k;
+            keys[slot] = pixel;
             weights[slot] = taps.weight[k];
         }
     }
+}
+
+// Exact, order-independent sum of a bin: each term is scaled by a power of
+// two chosen from the bin's largest term and added as a 64-bit integer
+// (i32 high word, u32 low word with carry). The fill order of a bin varies
+// run to run; its sum does not, and it is rounded to f32 only once.
+struct Wide {
+    hi: i32,
+    lo: u32,
+}
+
+fn wide_add(a: Wide, t: f32) -> Wide {
+    // |t| < 2^30 here: split |t| exactly into integer and 32 fraction bits.
+    let m = abs(t);
+    let whole = floor(m);
+    var hi = i32(whole);
+    var lo = u32((m - whole) * 4294967296.0);
+    if (t < 0.0) {
+        // two's complement of (hi, lo)
+        hi = -hi - select(0, 1, lo != 0u);
+        lo = 0u - lo;
+    }
+    let sum = a.lo + lo;
+    return Wide(a.hi + hi + select(0, 1, sum < a.lo), sum);
+}
+
+// x · 2^e in two steps: ldexp is only defined for |e| up to 127.
+fn scale(x: f32, e: i32) -> f32 {
+    return ldexp(ldexp(x, e / 2), e - e / 2);
+}
+
+fn wide_value(a: Wide, exponent: i32) -> f32 {
+    return scale(f32(a.hi), exponent) + scale(f32(a.lo), exponent - 32);
 }
 
 @compute @workgroup_size(256)
@@ -79,28 +113,32 @@ fn gather_taps(
     }
     let begin = starts[q];
     let end = starts[q + 1u];
-    // Insertion sort of the bin by key: the fill order varies run to run,
-    // the summation order must not. Bins are small (about K taps per pixel).
-    for (var i = begin + 1u; i < end; i++) {
-        let key = keys[i];
-        let weight = weights[i];
-        var j = i;
-        while (j > begin && keys[j - 1u] > key) {
-            keys[j] = keys[j - 1u];
-            weights[j] = weights[j - 1u];
-            j--;
-        }
-        keys[j] = key;
-        weights[j] = weight;
-    }
     let pixels = p.out_height * p.out_width;
-    let count = tap_count();
     for (var c = 0u; c < p.channels; c++) {
         let g_base = p.off_grad + (p.item * p.channels + c) * pixels;
-        var acc = 0.0;
+        var largest = 0.0;
+        var special = false;
         for (var i = begin; i < end; i++) {
-            acc += grad_out[g_base + keys[i] / count] * weights[i];
+            let term = grad_out[g_base + keys[i]] * weights[i];
+            special = special || (bitcast<u32>(term) & 0x7f800000u) == 0x7f800000u;
+            largest = max(largest, abs(term));
         }
-        grad_img[p.off_out + (p.item * p.channels + c) * plane + q] = acc;
+        var total = 0.0;
+        if (special) {
+            // inf or NaN terms: their IEEE sum does not depend on the order
+            for (var i = begin; i < end; i++) {
+                total += grad_out[g_base + keys[i]] * weights[i];
+            }
+        } else if (largest > 0.0) {
+            // Scale so that the sum of up to 2^(k-1) terms stays below 2^28.
+            let k = i32(ceil(log2(f32(end - begin)))) + 1;
+            let shift = 29 - k - frexp(largest).exp;
+            var acc = Wide(0, 0u);
+            for (var i = begin; i < end; i++) {
+                acc = wide_add(acc, scale(grad_out[g_base + keys[i]] * weights[i], shift));
+            }
+            total = wide_value(acc, -shift);
+        }
+        grad_img[p.off_out + (p.item * p.channels + c) * plane + q] = total;
     }
 }
