@@ -3,26 +3,24 @@
 //! sampler's image adjoint).
 
 use crate::error::Result;
-use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, grid_for_groups, params_bytes, shader};
+use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::gpu::{Context, PooledBuffer};
 
 static SCAN: Shader = shader!("scan");
 
-/// Values one workgroup scans (`BLOCK` in scan.wgsl).
-const BLOCK: u32 = 1024;
+/// Values one thread scans in order (`RUN` in scan.wgsl).
+const RUN: u32 = 64;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct ScanParams {
     len: u32,
-    off_in: u32,
-    off_out: u32,
-    _pad: u32,
+    _pad: [u32; 3],
 }
 
 fn dispatch(ctx: &Context, entry: &'static str, len: u32, buffers: [&wgpu::Buffer; 3], groups: [u32; 3]) -> Result<()> {
     let kernel = Kernel { shader: &SCAN, entry, reads: 1, writes: 2 };
-    let params = ScanParams { len, off_in: 0, off_out: 0, _pad: 0 };
+    let params = ScanParams { len, _pad: [0; 3] };
     ctx.dispatch(
         "scan",
         Dispatch { kernel: &kernel, constants: &[], params: params_bytes(&params), buffers: &buffers, groups },
@@ -31,16 +29,46 @@ fn dispatch(ctx: &Context, entry: &'static str, len: u32, buffers: [&wgpu::Buffe
 
 /// Writes the exclusive prefix sum of `len` u32 values of `values` to `out`.
 pub(crate) fn exclusive_scan(ctx: &Context, values: &wgpu::Buffer, out: &wgpu::Buffer, len: u32) -> Result<()> {
-    let blocks = len.div_ceil(BLOCK).max(1);
-    let block_sums = ctx.alloc("scan", u64::from(blocks) * 4)?;
-    dispatch(ctx, "scan_blocks", len, [values, out, block_sums.buffer()], grid_for_groups(blocks))?;
-    if blocks == 1 {
+    let runs = len.div_ceil(RUN).max(1);
+    let run_sums = ctx.alloc("scan", u64::from(runs) * 4)?;
+    dispatch(ctx, "scan_runs", len, [values, out, run_sums.buffer()], grid_1d(runs))?;
+    if runs == 1 {
         return Ok(());
     }
-    let offsets: PooledBuffer = ctx.alloc("scan", u64::from(blocks) * 4)?;
-    exclusive_scan(ctx, block_sums.buffer(), offsets.buffer(), blocks)?;
-    // `add_block_offsets` reads the scanned block sums and adds them in place;
+    let offsets: PooledBuffer = ctx.alloc("scan", u64::from(runs) * 4)?;
+    exclusive_scan(ctx, run_sums.buffer(), offsets.buffer(), runs)?;
+    // `add_run_offsets` reads the scanned run sums and adds them in place;
     // its third binding is unused.
     let spare = ctx.alloc("scan", 4)?;
-    dispatch(ctx, "add_block_offsets", len, [offsets.buffer(), out, spare.buffer()], grid_1d(len))
+    dispatch(ctx, "add_run_offsets", len, [offsets.buffer(), out, spare.buffer()], grid_1d(len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exclusive_scan;
+    use crate::{Context, Tensor};
+
+    #[test]
+    fn exclusive_scan_matches_the_host_at_every_level() {
+        let ctx = Context::new().unwrap();
+        for len in [1usize, 63, 64, 65, 4095, 4097, 300_001] {
+            let values: Vec<u32> = (0..len as u32).map(|i| i.wrapping_mul(2_654_435_761) % 7).collect();
+            // u32 values travel in f32 tensors as raw bits
+            let bits: Vec<f32> = values.iter().map(|&v| f32::from_bits(v)).collect();
+            let input = Tensor::from_slice(&ctx, &bits, &[len]).unwrap();
+            let output = Tensor::zeros(&ctx, &[len]).unwrap();
+            exclusive_scan(&ctx, input.buffer(), output.buffer(), len as u32).unwrap();
+            let got: Vec<u32> = output.to_vec().unwrap().iter().map(|v| v.to_bits()).collect();
+            let mut sum = 0u32;
+            let want: Vec<u32> = values
+                .iter()
+                .map(|&v| {
+                    let before = sum;
+                    sum += v;
+                    before
+                })
+                .collect();
+            assert_eq!(got, want, "len {len}");
+        }
+    }
 }
