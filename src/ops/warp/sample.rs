@@ -201,23 +201,7 @@ pub(crate) fn sample(
     s: Sampling,
     matrix: Option<MatrixWarp>,
 ) -> Result<Tensor> {
-    let ctx = img.context();
-    let shape = img.shape().to_vec();
-    let out = Tensor::uninit(ctx, op, &[shape[0], shape[1], out_hw[0], out_hw[1]])?;
-    let pixels = (out_hw[0] * out_hw[1]) as u32;
-    let mut params = base_params(&shape, out_hw);
-    let [cx, cy] = coords.layout(&mut params, pixels);
-    let kernel = Kernel { shader: &SAMPLE, entry: "forward", reads: 3, writes: 1 };
-    run(
-        ctx,
-        op,
-        kernel,
-        &s.constants(coords.add_base()),
-        &params,
-        &[img.buffer(), cx, cy, out.buffer()],
-        params.batch * pixels,
-    )?;
-
+    let out = sample_entry(op, "forward", img, &coords, out_hw, s, img.shape()[1])?;
     let mut inputs = vec![img];
     inputs.extend(coords.tensors());
     let saved_img = Saved::new(img);
@@ -248,23 +232,29 @@ pub(crate) fn sample(
 /// `[N, 1, Ho, Wo]`: 1 where the sample point lies inside the source
 /// (`[0, W-1] × [0, H-1]`), else 0.
 pub(crate) fn valid_mask(op: &'static str, img: &Tensor, coords: &Coords, out_hw: [usize; 2]) -> Result<Tensor> {
-    let ctx = img.context();
-    let shape = img.shape();
-    let out = Tensor::uninit(ctx, op, &[shape[0], 1, out_hw[0], out_hw[1]])?;
-    let pixels = (out_hw[0] * out_hw[1]) as u32;
-    let mut params = base_params(shape, out_hw);
-    let [cx, cy] = coords.layout(&mut params, pixels);
     let s = Sampling { mode: Interpolation::Bilinear, padding: Padding::Zeros, align_corners: true };
-    let kernel = Kernel { shader: &SAMPLE, entry: "valid_mask", reads: 3, writes: 1 };
-    run(
-        ctx,
-        op,
-        kernel,
-        &s.constants(coords.add_base()),
-        &params,
-        &[img.buffer(), cx, cy, out.buffer()],
-        params.batch * pixels,
-    )?;
+    sample_entry(op, "valid_mask", img, coords, out_hw, s, 1)
+}
+
+/// Runs an entry of `sample.wgsl` (one thread per output pixel) into a new
+/// `[N, channels, Ho, Wo]` tensor.
+fn sample_entry(
+    op: &'static str,
+    entry: &'static str,
+    img: &Tensor,
+    coords: &Coords,
+    out_hw: [usize; 2],
+    s: Sampling,
+    channels: usize,
+) -> Result<Tensor> {
+    let ctx = img.context();
+    let out = Tensor::uninit(ctx, op, &[img.shape()[0], channels, out_hw[0], out_hw[1]])?;
+    let pixels = (out_hw[0] * out_hw[1]) as u32;
+    let mut params = base_params(img.shape(), out_hw);
+    let [cx, cy] = coords.layout(&mut params, pixels);
+    let kernel = Kernel { shader: &SAMPLE, entry, reads: 3, writes: 1 };
+    let buffers = [img.buffer(), cx, cy, out.buffer()];
+    run(ctx, op, kernel, &s.constants(coords.add_base()), &params, &buffers, params.batch * pixels)?;
     Ok(out)
 }
 
