@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::tensor::Tensor;
 
-static OPTIM: Shader = shader!("optim");
+static OPTIM: Shader = shader!("optim.wgsl");
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]

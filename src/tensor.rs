@@ -97,8 +97,8 @@ impl<'a> BufferView<'a> {
     }
 }
 
-static FILL: crate::gpu::kernel::Shader = shader!("fill");
-static UPDATE: crate::gpu::kernel::Shader = shader!("update");
+static FILL: crate::gpu::kernel::Shader = shader!("fill.wgsl");
+static UPDATE: crate::gpu::kernel::Shader = shader!("update.wgsl");
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]

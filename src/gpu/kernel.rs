@@ -17,13 +17,13 @@ pub(crate) const WORKGROUP: u32 = 256;
 /// A WGSL module: the shared prelude (`shaders/common.wgsl`) plus one file.
 #[derive(Debug)]
 pub struct Shader {
-    /// File name under `shaders/`, without extension.
+    /// File name under `shaders/`.
     pub name: &'static str,
     /// Full WGSL source, prelude included.
     pub source: &'static str,
 }
 
-/// `shader!("name")` or `shader!("name", "snippet", ...)`: the prelude, the
+/// `shader!("name.wgsl")` or `shader!("name", "snippet", ...)`: the prelude, the
 /// named shared snippets (WGSL has no `#include`), then `shaders/name.wgsl`.
 macro_rules! shader {
     ($name:literal $(, $snippet:literal)*) => {
@@ -31,8 +31,8 @@ macro_rules! shader {
             name: $name,
             source: concat!(
                 include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/common.wgsl")),
-                $(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $snippet, ".wgsl")),)*
-                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $name, ".wgsl"))
+                $(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $snippet)),)*
+                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $name))
             ),
         }
     };

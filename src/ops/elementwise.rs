@@ -23,12 +23,12 @@ use crate::gpu::{Context, PooledBuffer};
 use crate::shape::{BroadcastLayout, MAX_RANK, broadcast_layout, broadcast_shapes, check_shape, numel};
 use crate::tensor::{BufferView, Tensor};
 
-static UNARY: Shader = shader!("unary");
-static UNARY_ADJOINT: Shader = shader!("unary_adjoint");
-static BINARY: Shader = shader!("binary");
-static BINARY_ADJOINT: Shader = shader!("binary_adjoint");
-static TERNARY: Shader = shader!("ternary");
-static TERNARY_ADJOINT: Shader = shader!("ternary_adjoint");
+static UNARY: Shader = shader!("unary.wgsl");
+static UNARY_ADJOINT: Shader = shader!("unary_adjoint.wgsl");
+static BINARY: Shader = shader!("binary.wgsl");
+static BINARY_ADJOINT: Shader = shader!("binary_adjoint.wgsl");
+static TERNARY: Shader = shader!("ternary.wgsl");
+static TERNARY_ADJOINT: Shader = shader!("ternary_adjoint.wgsl");
 
 /// Unary ops; the value is the shader's `OP` code (`shaders/unary.wgsl`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -13,7 +13,7 @@ use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, grid_for_groups, par
 use crate::shape::{ReduceLayout, numel, reduce_layout};
 use crate::tensor::{BufferView, Tensor};
 
-static REDUCE: Shader = shader!("reduce");
+static REDUCE: Shader = shader!("reduce.wgsl");
 
 /// Reduced elements per workgroup chunk at least; fewer chunks of more
 /// elements once a reduction is longer than 256 chunks of this.

@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::gpu::{Context, PooledBuffer};
 
-static SCAN: Shader = shader!("scan");
+static SCAN: Shader = shader!("scan.wgsl");
 
 /// Values one thread scans in order (`RUN` in scan.wgsl).
 const RUN: u32 = 64;

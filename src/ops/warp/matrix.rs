@@ -7,8 +7,8 @@ use crate::error::Result;
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::tensor::Tensor;
 
-static MATRIX: Shader = shader!("matrix");
-static MATRIX_GRID: Shader = shader!("matrix_grid");
+static MATRIX: Shader = shader!("matrix.wgsl");
+static MATRIX_GRID: Shader = shader!("matrix_grid.wgsl");
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]

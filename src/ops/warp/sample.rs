@@ -13,10 +13,10 @@ use crate::tensor::Tensor;
 
 use super::{Interpolation, Padding};
 
-static SAMPLE: Shader = shader!("sample", "sampling");
-static SAMPLE_ADJOINT: Shader = shader!("sample_adjoint", "sampling");
-static SAMPLE_IMAGE_ADJOINT: Shader = shader!("sample_image_adjoint", "sampling");
-static WARP_GATHER: Shader = shader!("warp_gather", "sampling");
+static SAMPLE: Shader = shader!("sample.wgsl", "sampling.wgsl");
+static SAMPLE_ADJOINT: Shader = shader!("sample_adjoint.wgsl", "sampling.wgsl");
+static SAMPLE_IMAGE_ADJOINT: Shader = shader!("sample_image_adjoint.wgsl", "sampling.wgsl");
+static WARP_GATHER: Shader = shader!("warp_gather.wgsl", "sampling.wgsl");
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
