@@ -1,7 +1,7 @@
 //! Reverse-mode autodiff.
 //!
 //! The graph hangs off the tensors that produced it: an op's result holds an
-//! `Arc` to its [`Node`], which holds edges to its inputs' nodes and the
+//! `Arc` to its graph node, which holds edges to its inputs' nodes and the
 //! adjoint closure with exactly the tensors it saved. Dropping a result
 //! without calling backward frees the graph; [`Tensor::backward`] consumes
 //! it, dropping each node's saved tensors as soon as its adjoint has run.
