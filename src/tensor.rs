@@ -357,6 +357,13 @@ impl Tensor {
 
     /// The same values with another shape of equal element count; shares the
     /// buffer. Differentiable.
+    ///
+    /// ```
+    /// let ctx = pixgrad::Context::new()?;
+    /// let x = pixgrad::Tensor::from_slice(&ctx, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3])?;
+    /// assert_eq!(x.reshape(&[3, 2])?.shape(), &[3, 2]);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
     pub fn reshape(&self, shape: &[usize]) -> Result<Tensor> {
         check_shape("reshape", shape)?;
         if numel(shape) != self.numel() {
@@ -401,6 +408,15 @@ impl Tensor {
 
     /// `self += alpha * x` in place, on the GPU (gradient descent:
     /// `param.add_scaled_in_place(-lr, &grad)`).
+    ///
+    /// ```
+    /// let ctx = pixgrad::Context::new()?;
+    /// let w = pixgrad::Tensor::from_slice(&ctx, &[1.0, 2.0], &[2])?.with_grad();
+    /// let grads = w.square()?.sum()?.backward()?;
+    /// w.add_scaled_in_place(-0.25, grads.get(&w).unwrap())?; // w -= 0.25 · 2w
+    /// assert_eq!(w.to_vec()?, vec![0.5, 1.0]);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
     pub fn add_scaled_in_place(&self, alpha: f32, x: &Tensor) -> Result<()> {
         self.same_context("add_scaled_in_place", x)?;
         check_finite("add_scaled_in_place", "alpha", &[alpha])?;

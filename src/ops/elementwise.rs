@@ -487,6 +487,13 @@ impl Tensor {
 
     /// Clamps to `[min, max]` (either bound optional). NaN stays NaN; the
     /// gradient passes where `min <= x <= max` (PyTorch).
+    ///
+    /// ```
+    /// let ctx = pixgrad::Context::new()?;
+    /// let x = pixgrad::Tensor::from_slice(&ctx, &[-0.5, 0.25, 1.5], &[3])?;
+    /// assert_eq!(x.clamp(Some(0.0), Some(1.0))?.to_vec()?, vec![0.0, 0.25, 1.0]);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
     pub fn clamp(&self, min: Option<f32>, max: Option<f32>) -> Result<Tensor> {
         let lo = min.unwrap_or(f32::NEG_INFINITY);
         let hi = max.unwrap_or(f32::INFINITY);
@@ -568,6 +575,16 @@ impl Tensor {
     }
 
     /// `a · b`, broadcasting.
+    ///
+    /// ```
+    /// // a per-channel gain on an image batch
+    /// let ctx = pixgrad::Context::new()?;
+    /// let img = pixgrad::Tensor::ones(&ctx, &[2, 3, 4, 4])?;
+    /// let gain = pixgrad::Tensor::from_slice(&ctx, &[0.5, 1.0, 2.0], &[1, 3, 1, 1])?;
+    /// let out = img.mul(&gain)?;
+    /// assert_eq!(out.shape(), &[2, 3, 4, 4]);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
     pub fn mul(&self, other: &Tensor) -> Result<Tensor> {
         self.binary(BinaryOp::Mul, other)
     }
@@ -590,6 +607,14 @@ impl Tensor {
 
     /// `a^b` with tensor exponents, broadcasting. The exponent's gradient
     /// `a^b · ln a` is taken as 0 where `a = 0` and `b >= 0` (PyTorch).
+    ///
+    /// ```
+    /// let ctx = pixgrad::Context::new()?;
+    /// let base = pixgrad::Tensor::from_slice(&ctx, &[-2.0, 4.0], &[2])?;
+    /// let e = pixgrad::Tensor::from_slice(&ctx, &[3.0, 0.5], &[2])?;
+    /// assert_eq!(base.pow(&e)?.to_vec()?, vec![-8.0, 2.0]);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
     pub fn pow(&self, exponent: &Tensor) -> Result<Tensor> {
         self.binary(BinaryOp::Pow, exponent)
     }
@@ -644,12 +669,30 @@ impl Tensor {
 
     /// `mask != 0 ? if_true : if_false` element-wise, broadcasting all three
     /// (PyTorch's `where`). The mask gets no gradient.
+    ///
+    /// ```
+    /// let ctx = pixgrad::Context::new()?;
+    /// let mask = pixgrad::Tensor::from_slice(&ctx, &[1.0, 0.0], &[2])?;
+    /// let a = pixgrad::Tensor::from_slice(&ctx, &[1.0, 2.0], &[2])?;
+    /// let b = pixgrad::Tensor::full(&ctx, &[1], 9.0)?;
+    /// assert_eq!(pixgrad::Tensor::select(&mask, &a, &b)?.to_vec()?, vec![1.0, 9.0]);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
     pub fn select(mask: &Tensor, if_true: &Tensor, if_false: &Tensor) -> Result<Tensor> {
         Self::ternary(TernaryOp::Select, mask, if_true, if_false)
     }
 
     /// `self + weight · (end - self)`, broadcasting, exact at weight 0 and 1
     /// (PyTorch's `lerp`); differentiable in all three.
+    ///
+    /// ```
+    /// let ctx = pixgrad::Context::new()?;
+    /// let a = pixgrad::Tensor::zeros(&ctx, &[2])?;
+    /// let b = pixgrad::Tensor::full(&ctx, &[2], 10.0)?;
+    /// let w = pixgrad::Tensor::from_slice(&ctx, &[0.25], &[1])?;
+    /// assert_eq!(a.lerp(&b, &w)?.to_vec()?, vec![2.5, 2.5]);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
     pub fn lerp(&self, end: &Tensor, weight: &Tensor) -> Result<Tensor> {
         Self::ternary(TernaryOp::Lerp, self, end, weight)
     }

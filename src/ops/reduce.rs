@@ -185,6 +185,14 @@ impl Tensor {
     /// Sums down to `shape`: each of its dimensions equal to this tensor's or
     /// 1, leading ones optional (the adjoint of broadcasting; `[N,C,H,W]` to
     /// `[N,C,1,1]`, `[1,C,1,1]`, `[N,1,1,1]`, `[]`).
+    ///
+    /// ```
+    /// let ctx = pixgrad::Context::new()?;
+    /// let x = pixgrad::Tensor::ones(&ctx, &[2, 3, 4, 5])?;
+    /// let per_channel = x.sum_to_shape(&[1, 3, 1, 1])?;
+    /// assert_eq!(per_channel.to_vec()?, vec![40.0; 3]);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
     pub fn sum_to_shape(&self, shape: &[usize]) -> Result<Tensor> {
         self.reduce("sum_to_shape", shape, false)
     }
@@ -222,6 +230,13 @@ impl Tensor {
     }
 
     /// Mean over H and W of `[N, C, H, W]`, shape `[N, C, 1, 1]`.
+    ///
+    /// ```
+    /// let ctx = pixgrad::Context::new()?;
+    /// let img = pixgrad::Tensor::full(&ctx, &[1, 3, 8, 8], 0.5)?;
+    /// assert_eq!(img.mean_hw()?.to_vec()?, vec![0.5; 3]);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
     pub fn mean_hw(&self) -> Result<Tensor> {
         let [n, c, _, _] = self.image_dims("mean_hw")?;
         self.reduce("mean_hw", &[n, c, 1, 1], true)

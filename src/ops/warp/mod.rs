@@ -304,6 +304,19 @@ impl Tensor {
     /// `warpPerspective` convention) into `dsize = [height, width]`.
     /// Differentiable in the image and the homographies, through the
     /// perspective divide.
+    ///
+    /// ```
+    /// use nalgebra::Matrix3;
+    /// use pixgrad::ops::warp::{Interpolation, Padding, homographies};
+    /// let ctx = pixgrad::Context::new()?;
+    /// let img = pixgrad::Tensor::rand_uniform(&ctx, &[1, 3, 32, 32], 0.0, 1.0, 1)?;
+    /// let h = homographies(&ctx, &[Matrix3::new(1.0, 0.05, 2.0, 0.0, 1.0, -1.0, 1e-3, 0.0, 1.0)])?.with_grad();
+    /// let out = img.warp_perspective(&h, [32, 32], Interpolation::Bilinear, Padding::Border)?;
+    /// let mask = img.warp_perspective_mask(&h, [32, 32])?; // 1 where the source was inside
+    /// let loss = out.mul(&mask)?.mean()?;
+    /// assert_eq!(loss.backward()?.get(&h).unwrap().shape(), &[1, 3, 3]);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
     pub fn warp_perspective(
         &self,
         h: &Tensor,
@@ -344,6 +357,18 @@ impl Tensor {
     /// OpenCV's `remap`: output pixel (x, y) samples this image at
     /// `(map_x[n, y, x], map_y[n, y, x])`, absolute source pixel coordinates
     /// (maps `[N, Ho, Wo]`). Differentiable in the image and both maps.
+    ///
+    /// ```
+    /// use pixgrad::ops::warp::{Interpolation, Padding};
+    /// let ctx = pixgrad::Context::new()?;
+    /// let img = pixgrad::Tensor::from_slice(&ctx, &[0.0, 1.0, 2.0, 3.0], &[1, 1, 1, 4])?;
+    /// // read each pixel from half a pixel to its right
+    /// let map_x = pixgrad::Tensor::from_slice(&ctx, &[0.5, 1.5, 2.5, 3.5], &[1, 1, 4])?;
+    /// let map_y = pixgrad::Tensor::zeros(&ctx, &[1, 1, 4])?;
+    /// let out = img.remap(&map_x, &map_y, Interpolation::Bilinear, Padding::Border)?;
+    /// assert_eq!(out.to_vec()?, vec![0.5, 1.5, 2.5, 3.0]);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
     pub fn remap(&self, map_x: &Tensor, map_y: &Tensor, mode: Interpolation, padding: Padding) -> Result<Tensor> {
         let op = "remap";
         image_shape(op, self)?;
@@ -367,6 +392,16 @@ impl Tensor {
     /// Warps this image by a flow `[N, 2, H, W]` of displacements in pixels:
     /// output pixel (x, y) samples at `(x + dx, y + dy)`. Differentiable in
     /// the image and the flow.
+    ///
+    /// ```
+    /// use pixgrad::ops::warp::{Interpolation, Padding};
+    /// let ctx = pixgrad::Context::new()?;
+    /// let img = pixgrad::Tensor::rand_uniform(&ctx, &[1, 1, 8, 8], 0.0, 1.0, 1)?;
+    /// let still = pixgrad::Tensor::zeros(&ctx, &[1, 2, 8, 8])?;
+    /// let same = img.flow_warp(&still, Interpolation::Bilinear, Padding::Zeros)?;
+    /// assert_eq!(same.to_vec()?, img.to_vec()?); // zero flow: the input exactly
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
     pub fn flow_warp(&self, flow: &Tensor, mode: Interpolation, padding: Padding) -> Result<Tensor> {
         let op = "flow_warp";
         let [n, _, h, w] = image_shape(op, self)?;
