@@ -80,6 +80,38 @@ fn weight_at(s: vec2<f32>, q: vec2<f32>) -> f32 {
     return axis_weight(d.x) * axis_weight(d.y);
 }
 
+// Interval of t where |a·t + b| <= r (all of it, or none, when a = 0).
+fn interval(a: f32, b: f32, r: f32) -> vec2<f32> {
+    if (a == 0.0) {
+        return select(vec2(1.0, -1.0), vec2(-1e30, 1e30), abs(b) <= r);
+    }
+    let ends = vec2((-r - b) / a, (r - b) / a);
+    return vec2(min(ends.x, ends.y), max(ends.x, ends.y));
+}
+
+// The destination columns of row y, within [x0, x1], whose affine sample
+// point can lie within `radius` of q (with a column of margin either side
+// against rounding; the weights decide). Projective maps scan the whole box.
+fn row_span(r0: vec3<f32>, r1: vec3<f32>, y: u32, q: vec2<f32>, radius: f32, x0: u32, x1: u32) -> vec2<u32> {
+    if (PROJECTIVE == 1u) {
+        return vec2(x0, x1);
+    }
+    let fy = f32(y);
+    let along_x = interval(r0.x, r0.y * fy + r0.z - q.x, radius);
+    let along_y = interval(r1.x, r1.y * fy + r1.z - q.y, radius);
+    let lo = max(along_x.x, along_y.x);
+    let hi = min(along_x.y, along_y.y);
+    if (lo > hi) {
+        return vec2(1u, 0u);
+    }
+    let first = max(f32(x0), floor(lo) - 1.0);
+    let last = min(f32(x1), ceil(hi) + 1.0);
+    if (first > last) {
+        return vec2(1u, 0u);
+    }
+    return vec2(u32(first), u32(last));
+}
+
 @compute @workgroup_size(256)
 fn gather(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -140,7 +172,8 @@ fn gather(
     for (var c0 = 0u; c0 < p.channels; c0 += 4u) {
         var acc = vec4(0.0);
         for (var y = y0; y <= y1 && x0 <= x1; y++) {
-            for (var x = x0; x <= x1; x++) {
+            let span = row_span(r0, r1, y, here, radius, x0, x1);
+            for (var x = span.x; x <= span.y; x++) {
                 let weight = weight_at(source_point(r0, r1, r2, x, y), here);
                 if (weight != 0.0) {
                     let d = y * p.out_width + x;
