@@ -1,13 +1,10 @@
-// Sampling grids from matrices: grid[n, y, x] = M_n · (bx, by, 1), divided
-// by w when PROJECTIVE (w <= 0, behind the camera: NaN, i.e. padding).
-// Base coordinates: pixel (x, y), or normalised to [-1, 1] as PyTorch's
-// affine_grid (BASE 1: align_corners, 2: not).
-// grid_adjoint: dL/dM summed over runs of 64 pixels,
-// partials[(n · groups + run) · rows · 3 + j]; the host sums the partials
+// PyTorch's affine_grid: grid[n, y, x] = theta_n · (bx, by, 1), base
+// coordinates normalised to [-1, 1] (ALIGN 1: align_corners, 0: not).
+// grid_adjoint: dL/dtheta summed over runs of 64 pixels,
+// partials[(n · groups + run) · 6 + j]; the host sums the partials
 // (deterministic two passes).
 
-override PROJECTIVE: u32 = 0u;
-override BASE: u32 = 0u;
+override ALIGN: u32 = 0u;
 
 struct GridParams {
     batch: u32,
@@ -31,13 +28,10 @@ struct GridParams {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 fn base_coordinate(i: u32, size: u32) -> f32 {
-    if (BASE == 0u) {
-        return f32(i);
-    }
     if (size <= 1u) {
         return 0.0;
     }
-    if (BASE == 1u) {
+    if (ALIGN == 1u) {
         return -1.0 + 2.0 * f32(i) / f32(size - 1u);
     }
     return (2.0 * f32(i) + 1.0) / f32(size) - 1.0;
@@ -65,20 +59,8 @@ fn grid_forward(
     }
     let n = i / pixels;
     let b = base_of(i % pixels);
-    var x = dot(row(n, 0u), b);
-    var y = dot(row(n, 1u), b);
-    if (PROJECTIVE == 1u) {
-        let w = dot(row(n, 2u), b);
-        if (w > 0.0) {
-            x /= w;
-            y /= w;
-        } else {
-            x = quiet_nan();
-            y = quiet_nan();
-        }
-    }
-    out[p.off_out + 2u * i] = x;
-    out[p.off_out + 2u * i + 1u] = y;
+    out[p.off_out + 2u * i] = dot(row(n, 0u), b);
+    out[p.off_out + 2u * i + 1u] = dot(row(n, 1u), b);
 }
 
 // One thread per run of RUN pixels of one item, summed in order: no
@@ -98,35 +80,18 @@ fn grid_adjoint(
     let pixels = p.out_height * p.out_width;
     let n = t / p.groups;
     let first = (t % p.groups) * RUN;
-    var d = array<f32, 9>(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    var d = array<f32, 6>(0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
     for (var pixel = first; pixel < min(first + RUN, pixels); pixel++) {
         let i = n * pixels + pixel;
         let gx = g[p.off_g + 2u * i];
         let gy = g[p.off_g + 2u * i + 1u];
         let b = base_of(pixel);
-        var du = gx;
-        var dv = gy;
-        var dw = 0.0;
-        var valid = true;
-        if (PROJECTIVE == 1u) {
-            let w = dot(row(n, 2u), b);
-            valid = w > 0.0;
-            let x = dot(row(n, 0u), b) / w;
-            let y = dot(row(n, 1u), b) / w;
-            du = gx / w;
-            dv = gy / w;
-            dw = -(gx * x + gy * y) / w;
-        }
-        if (valid && !is_nan(du) && !is_nan(dv) && !is_nan(dw)) {
-            for (var j = 0u; j < 3u; j++) {
-                d[j] += du * b[j];
-                d[3u + j] += dv * b[j];
-                d[6u + j] += dw * b[j];
-            }
+        for (var j = 0u; j < 3u; j++) {
+            d[j] += gx * b[j];
+            d[3u + j] += gy * b[j];
         }
     }
-    let count = p.rows * 3u;
-    for (var j = 0u; j < count; j++) {
-        out[p.off_out + t * count + j] = d[j];
+    for (var j = 0u; j < 6u; j++) {
+        out[p.off_out + t * 6u + j] = d[j];
     }
 }

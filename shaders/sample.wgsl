@@ -8,12 +8,6 @@
 @group(0) @binding(3) var<storage, read> coord_y: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-fn point_of(n: u32, pixel: u32) -> vec2<f32> {
-    let cx = coord_x[p.off_x + n * p.coord_batch_stride + pixel * p.coord_stride];
-    let cy = coord_y[p.off_y + n * p.coord_batch_stride + pixel * p.coord_stride];
-    return sample_point(n, pixel, cx, cy);
-}
-
 @compute @workgroup_size(256)
 fn forward(
     @builtin(workgroup_id) wid: vec3<u32>,

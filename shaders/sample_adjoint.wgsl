@@ -1,7 +1,13 @@
-// The sampler, adjoint with respect to the sample coordinates (gather form:
-// one thread per output pixel):
-// d/dx = Σ_c g[n, c, p] · Σ_k img[n, c, tap_k] · dweight_k/dx, likewise y,
-// times the coordinates' scale. Nearest has zero coordinate gradient.
+// The sampler, adjoint with respect to where it samples (gather form).
+// d/dx = Σ_c g[n, c, p] · Σ_k img[n, c, tap_k] · dweight_k/dx, likewise y.
+// coord_adjoint: one thread per output pixel, times the coordinates' scale,
+//   written with the coordinates' own addressing.
+// matrix_adjoint: matrix warps (MATRIX), one thread per run of RUN pixels:
+//   the point gradients chained through s = Inv · (x, y, 1) (and the
+//   perspective divide) and summed over the run in order, as
+//   partials[(n · runs + run) · 9 + j] for the 9 entries of Inv; the host
+//   sums the runs (deterministic two passes).
+// Nearest has zero gradient here.
 
 @group(0) @binding(0) var<uniform> p: SampleParams;
 @group(0) @binding(1) var<storage, read> img: array<f32>;
@@ -9,6 +15,39 @@
 @group(0) @binding(3) var<storage, read> coord_y: array<f32>;
 @group(0) @binding(4) var<storage, read> grad_out: array<f32>;
 @group(0) @binding(5) var<storage, read_write> grad_coord: array<f32>;
+
+const RUN: u32 = 64u;
+
+// dL/d(sample point) of output pixel `pixel` of item `n`, in source pixels.
+fn point_gradient(n: u32, pixel: u32, point: vec2<f32>) -> vec2<f32> {
+    let pixels = p.out_height * p.out_width;
+    let plane = p.height * p.width;
+    var grad = vec2(0.0);
+    if (MODE == 1u) {
+        let quad = bilinear_quad(point);
+        for (var c = 0u; c < p.channels; c++) {
+            let g = grad_out[p.off_grad + (n * p.channels + c) * pixels + pixel];
+            let at = quad_addresses(quad, p.off_img + (n * p.channels + c) * plane);
+            let v = quad_mask(quad, vec4(img[at.x], img[at.y], img[at.z], img[at.w]));
+            grad += g * vec2(dot(v, quad.dx), dot(v, quad.dy));
+        }
+    } else if (MODE == 2u) {
+        let taps = compute_taps(point);
+        for (var c = 0u; c < p.channels; c++) {
+            let base = p.off_img + (n * p.channels + c) * plane;
+            let g = grad_out[p.off_grad + (n * p.channels + c) * pixels + pixel];
+            var d = vec2(0.0);
+            for (var k = 0u; k < tap_count(); k++) {
+                let q = taps.index[k];
+                if (q >= 0) {
+                    d += img[base + u32(q)] * vec2(taps.dx[k], taps.dy[k]);
+                }
+            }
+            grad += g * d;
+        }
+    }
+    return grad;
+}
 
 @compute @workgroup_size(256)
 fn coord_adjoint(
@@ -23,41 +62,49 @@ fn coord_adjoint(
     }
     let n = i / pixels;
     let pixel = i % pixels;
-    let cx = coord_x[p.off_x + n * p.coord_batch_stride + pixel * p.coord_stride];
-    let cy = coord_y[p.off_y + n * p.coord_batch_stride + pixel * p.coord_stride];
-    let point = sample_point(n, pixel, cx, cy);
-    let plane = p.height * p.width;
-    var gx = 0.0;
-    var gy = 0.0;
-    if (MODE == 1u) {
-        let quad = bilinear_quad(point);
-        for (var c = 0u; c < p.channels; c++) {
-            let g = grad_out[p.off_grad + (n * p.channels + c) * pixels + pixel];
-            let at = quad_addresses(quad, p.off_img + (n * p.channels + c) * plane);
-            let v = quad_mask(quad, vec4(img[at.x], img[at.y], img[at.z], img[at.w]));
-            gx += g * dot(v, quad.dx);
-            gy += g * dot(v, quad.dy);
+    let grad = point_gradient(n, pixel, point_of(n, pixel));
+    let at = n * p.grad_batch_stride + pixel * p.grad_stride;
+    grad_coord[p.grad_off_x + at] = grad.x * p.scale_x;
+    grad_coord[p.grad_off_y + at] = grad.y * p.scale_y;
+}
+
+@compute @workgroup_size(256)
+fn matrix_adjoint(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let pixels = p.out_height * p.out_width;
+    let runs = (pixels + RUN - 1u) / RUN;
+    let t = thread_index(wid, nwg, lid);
+    if (t >= p.batch * runs) {
+        return;
+    }
+    let n = t / runs;
+    let first = (t % runs) * RUN;
+    let rows = inverse_rows(n);
+    var d = array<f32, 9>(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    for (var pixel = first; pixel < min(first + RUN, pixels); pixel++) {
+        let b = vec3(f32(pixel % p.out_width), f32(pixel / p.out_width), 1.0);
+        let point = point_of(n, pixel);
+        if (is_nan(point.x) || is_nan(point.y)) {
+            continue;
         }
-    } else if (MODE == 2u) {
-        let taps = compute_taps(point);
-        for (var c = 0u; c < p.channels; c++) {
-            let base = p.off_img + (n * p.channels + c) * plane;
-            let g = grad_out[p.off_grad + (n * p.channels + c) * pixels + pixel];
-            var sx = 0.0;
-            var sy = 0.0;
-            for (var k = 0u; k < tap_count(); k++) {
-                let q = taps.index[k];
-                if (q >= 0) {
-                    let v = img[base + u32(q)];
-                    sx += v * taps.dx[k];
-                    sy += v * taps.dy[k];
-                }
-            }
-            gx += g * sx;
-            gy += g * sy;
+        let g = point_gradient(n, pixel, point);
+        // s = (u, v) / w: d/du = gx / w, d/dv = gy / w, d/dw = -(gx x + gy y) / w
+        var w = 1.0;
+        var dw = 0.0;
+        if (MATRIX == 2u) {
+            w = dot(rows[2], b);
+            dw = -(g.x * point.x + g.y * point.y) / w;
+        }
+        for (var j = 0u; j < 3u; j++) {
+            d[j] += g.x / w * b[j];
+            d[3u + j] += g.y / w * b[j];
+            d[6u + j] += dw * b[j];
         }
     }
-    let at = n * p.grad_batch_stride + pixel * p.grad_stride;
-    grad_coord[p.grad_off_x + at] = gx * p.scale_x;
-    grad_coord[p.grad_off_y + at] = gy * p.scale_y;
+    for (var j = 0u; j < 9u; j++) {
+        grad_coord[t * 9u + j] = d[j];
+    }
 }

@@ -19,13 +19,6 @@
 @group(0) @binding(7) var<storage, read_write> weights: array<f32>;
 @group(0) @binding(8) var<storage, read_write> grad_img: array<f32>;
 
-fn point_of(pixel: u32) -> vec2<f32> {
-    let n = p.item;
-    let cx = coord_x[p.off_x + n * p.coord_batch_stride + pixel * p.coord_stride];
-    let cy = coord_y[p.off_y + n * p.coord_batch_stride + pixel * p.coord_stride];
-    return sample_point(n, pixel, cx, cy);
-}
-
 @compute @workgroup_size(256)
 fn count_taps(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -36,7 +29,7 @@ fn count_taps(
     if (pixel >= p.out_height * p.out_width) {
         return;
     }
-    let taps = compute_taps(point_of(pixel));
+    let taps = compute_taps(point_of(p.item, pixel));
     for (var k = 0u; k < tap_count(); k++) {
         let q = taps.index[k];
         if (q >= 0 && taps.weight[k] != 0.0) {
@@ -55,7 +48,7 @@ fn fill_taps(
     if (pixel >= p.out_height * p.out_width) {
         return;
     }
-    let taps = compute_taps(point_of(pixel));
+    let taps = compute_taps(point_of(p.item, pixel));
     for (var k = 0u; k < tap_count(); k++) {
         let q = taps.index[k];
         if (q >= 0 && taps.weight[k] != 0.0) {

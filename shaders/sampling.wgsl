@@ -12,6 +12,9 @@ override PADDING: u32 = 0u;
 override ALIGN: u32 = 1u;
 // Coordinates are displacements from the output pixel (flow_warp).
 override ADD_BASE: u32 = 0u;
+// Sample points come from matrices instead of coordinates: 1 affine,
+// 2 projective (matrix warps, see coords.wgsl).
+override MATRIX: u32 = 0u;
 
 const CUBIC_A: f32 = -0.75;
 
@@ -175,6 +178,23 @@ fn sample_point(n: u32, pixel: u32, cx: f32, cy: f32) -> vec2<f32> {
         y += f32(pixel / p.out_width);
     }
     return vec2(x, y);
+}
+
+// The point a matrix warp samples for destination pixel (x, y): the
+// inverse's rows r0, r1, r2 applied to (x, y, 1), divided by w when
+// projective (NaN where w <= 0: behind the camera, padding).
+fn matrix_point(r0: vec3<f32>, r1: vec3<f32>, r2: vec3<f32>, x: u32, y: u32, projective: bool) -> vec2<f32> {
+    let b = vec3(f32(x), f32(y), 1.0);
+    var s = vec2(dot(r0, b), dot(r1, b));
+    if (projective) {
+        let w = dot(r2, b);
+        if (w > 0.0) {
+            s /= w;
+        } else {
+            s = vec2(quiet_nan());
+        }
+    }
+    return s;
 }
 
 // The four bilinear taps in vectors: the hot path of the sampler, without

@@ -4,9 +4,8 @@
 // under the forward matrix A, of q's footprint box (q ± 1 bilinear, ± 2
 // bicubic, ± 1/2 nearest) — recomputes their sample points through the
 // inverse exactly as the forward grid does, and sums g · weight in raster
-// order. Deterministic, no atomics.
-
-override PROJECTIVE: u32 = 0u;
+// order. Deterministic, no atomics. MATRIX (sampling.wgsl): 1 affine,
+// 2 projective.
 
 @group(0) @binding(0) var<uniform> p: SampleParams;
 @group(0) @binding(1) var<storage, read> forward_m: array<f32>;
@@ -31,27 +30,11 @@ fn inverse_row(n: u32, r: u32) -> vec3<f32> {
 fn to_destination(n: u32, s: vec2<f32>) -> vec2<f32> {
     let b = vec3(s, 1.0);
     let d = vec2(dot(forward_row(n, 0u), b), dot(forward_row(n, 1u), b));
-    if (PROJECTIVE == 0u) {
+    if (MATRIX != 2u) {
         return d;
     }
     let w = dot(forward_row(n, 2u), b);
     return select(vec2(quiet_nan()), d / w, w > 0.0);
-}
-
-// The sample point of destination pixel (x, y) through the inverse rows
-// r0, r1, r2, as grid_forward computes it.
-fn source_point(r0: vec3<f32>, r1: vec3<f32>, r2: vec3<f32>, x: u32, y: u32) -> vec2<f32> {
-    let b = vec3(f32(x), f32(y), 1.0);
-    var s = vec2(dot(r0, b), dot(r1, b));
-    if (PROJECTIVE == 1u) {
-        let w = dot(r2, b);
-        if (w > 0.0) {
-            s /= w;
-        } else {
-            s = vec2(quiet_nan());
-        }
-    }
-    return s;
 }
 
 // The weight with which a sample at offset d from a source pixel reads it
@@ -93,7 +76,7 @@ fn interval(a: f32, b: f32, r: f32) -> vec2<f32> {
 // point can lie within `radius` of q (with a column of margin either side
 // against rounding; the weights decide). Projective maps scan the whole box.
 fn row_span(r0: vec3<f32>, r1: vec3<f32>, y: u32, q: vec2<f32>, radius: f32, x0: u32, x1: u32) -> vec2<u32> {
-    if (PROJECTIVE == 1u) {
+    if (MATRIX == 2u) {
         return vec2(x0, x1);
     }
     let fy = f32(y);
@@ -174,7 +157,7 @@ fn gather(
         for (var y = y0; y <= y1 && x0 <= x1; y++) {
             let span = row_span(r0, r1, y, here, radius, x0, x1);
             for (var x = span.x; x <= span.y; x++) {
-                let weight = weight_at(source_point(r0, r1, r2, x, y), here);
+                let weight = weight_at(matrix_point(r0, r1, r2, x, y, MATRIX == 2u), here);
                 if (weight != 0.0) {
                     let d = y * p.out_width + x;
                     for (var c = 0u; c < 4u; c++) {

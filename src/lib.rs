@@ -70,9 +70,9 @@ mod shader_validation {
             shader!("update.wgsl"),
             shader!("optim.wgsl"),
             shader!("scan.wgsl"),
-            shader!("sample.wgsl", "sampling.wgsl"),
-            shader!("sample_adjoint.wgsl", "sampling.wgsl"),
-            shader!("sample_image_adjoint.wgsl", "sampling.wgsl"),
+            shader!("sample.wgsl", "sampling.wgsl", "coords.wgsl"),
+            shader!("sample_adjoint.wgsl", "sampling.wgsl", "coords.wgsl"),
+            shader!("sample_image_adjoint.wgsl", "sampling.wgsl", "coords.wgsl"),
             shader!("matrix.wgsl"),
             shader!("matrix_grid.wgsl"),
             shader!("warp_gather.wgsl", "sampling.wgsl"),
@@ -80,7 +80,7 @@ mod shader_validation {
         let listed: Vec<&str> = shaders.iter().map(|s| s.name).collect();
         for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();
-            let snippet = ["common.wgsl", "sampling.wgsl"].contains(&name.as_str());
+            let snippet = ["common.wgsl", "sampling.wgsl", "coords.wgsl"].contains(&name.as_str());
             assert!(snippet || listed.contains(&name.as_str()), "{name} is not validated here");
         }
         for shader in &shaders {

@@ -504,3 +504,58 @@ fn edges_match_pytorch_for_every_mode_and_padding() {
     }
     assert_eq!(cases, 18);
 }
+
+#[test]
+fn affine_grid_matches_pytorch_and_its_theta_gradient_is_the_adjoint() {
+    let (n, h, w) = (2usize, 5usize, 7usize);
+    let theta = [0.9, -0.2, 0.1, 0.3, 1.1, -0.25, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+    let mut rng = Rng::new(5);
+    let u = rng.vec(n * h * w * 2, -1.0, 1.0);
+    for align in [true, false] {
+        let base = |i: usize, size: usize| {
+            if align { -1.0 + 2.0 * i as f64 / (size as f64 - 1.0) } else { (2.0 * i as f64 + 1.0) / size as f64 - 1.0 }
+        };
+        let mut want = Vec::new();
+        let mut dtheta = [0.0; 12];
+        for b in 0..n {
+            for y in 0..h {
+                for x in 0..w {
+                    let v = [base(x, w), base(y, h), 1.0];
+                    for r in 0..2 {
+                        let t = &theta[b * 6 + r * 3..b * 6 + r * 3 + 3];
+                        want.push(t[0] * v[0] + t[1] * v[1] + t[2]);
+                        let g = u[((b * h + y) * w + x) * 2 + r];
+                        for j in 0..3 {
+                            dtheta[b * 6 + r * 3 + j] += g * v[j];
+                        }
+                    }
+                }
+            }
+        }
+        let tt = tensor(&theta, &[n, 2, 3]).with_grad();
+        let grid = Tensor::affine_grid(&tt, [n, 3, h, w], align).unwrap();
+        assert_eq!(grid.shape(), &[n, h, w, 2]);
+        assert_close(&grid.to_vec().unwrap(), &want, 1e-6, 1e-6, &format!("affine_grid align {align}"));
+        let grads = grid.backward_with(&tensor(&u, &[n, h, w, 2])).unwrap();
+        assert_close(&grads.get(&tt).unwrap().to_vec().unwrap(), &dtheta, 1e-5, 1e-5, "theta gradient");
+        let err =
+            check_adjoint(|t| Tensor::affine_grid(t, [n, 3, h, w], align), &tensor(&theta, &[n, 2, 3]), 3).unwrap();
+        assert!(err < 1e-5, "dot-product test {err}");
+    }
+    // Through grid_sample, by finite differences on the GPU.
+    let img = tensor(&rng.vec(n * 3 * 9 * 11, 0.0, 1.0), &[n, 3, 9, 11]);
+    let report = check_gradients(
+        |t| {
+            img.grid_sample(
+                &Tensor::affine_grid(&t[0], [n, 3, 8, 10], false)?,
+                Interpolation::Bilinear,
+                Padding::Border,
+                false,
+            )
+        },
+        &[tensor(&theta, &[n, 2, 3])],
+        &CheckOptions { relative_step: Some(1e-4), tolerance: 2e-2, ..Default::default() },
+    )
+    .unwrap();
+    assert!(report.passed(), "{report:?}");
+}

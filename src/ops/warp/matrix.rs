@@ -1,5 +1,5 @@
 //! Matrix parts of the warps, differentiable: batched inversion (with the
-//! homography sign normalised) and sampling grids from matrices. Kernels in
+//! homography sign normalised) and `affine_grid`. Kernels in
 //! `shaders/matrix.wgsl` and `shaders/matrix_grid.wgsl`.
 
 use crate::autodiff::{Saved, record};
@@ -36,17 +36,6 @@ struct GridParams {
     off_out: u32,
     groups: u32,
     _pad: [u32; 3],
-}
-
-/// Base coordinates of a grid from a matrix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Base {
-    /// Destination pixel coordinates.
-    Pixel = 0,
-    /// Normalised to [-1, 1], align_corners = true.
-    NormalizedAligned = 1,
-    /// Normalised to [-1, 1], align_corners = false.
-    Normalized = 2,
 }
 
 /// Inverts `[N, rows, 3]` matrices (rows 2: affine with last row 0 0 1) to
@@ -97,34 +86,28 @@ pub(crate) fn invert(op: &'static str, m: &Tensor, projective: bool, centre: [f3
     }))
 }
 
-/// A grid `[batch, Ho, Wo, 2]` of `M_n · (bx, by, 1)` (divided by w when
-/// `projective`; NaN where w <= 0) from `m` `[batch or 1, rows, 3]`.
-pub(crate) fn grid_from_matrix(
-    op: &'static str,
-    m: &Tensor,
-    batch: usize,
-    out_hw: [usize; 2],
-    base: Base,
-    projective: bool,
-) -> Result<Tensor> {
-    let ctx = m.context();
-    let (m_batch, rows) = (m.shape()[0], m.shape()[1]);
+/// PyTorch's `affine_grid`: `[N, Ho, Wo, 2]` of `theta_n · (bx, by, 1)` over
+/// base coordinates normalised to [-1, 1], from `theta` `[N, 2, 3]`;
+/// differentiable in `theta`.
+pub(crate) fn affine_grid(op: &'static str, theta: &Tensor, out_hw: [usize; 2], align_corners: bool) -> Result<Tensor> {
+    let ctx = theta.context();
+    let batch = theta.shape()[0];
     let grid = Tensor::uninit(ctx, op, &[batch, out_hw[0], out_hw[1], 2])?;
     let pixels = (out_hw[0] * out_hw[1]) as u32;
     // runs of RUN = 64 pixels summed per thread by grid_adjoint
     let groups = pixels.div_ceil(64);
     let params = GridParams {
         batch: batch as u32,
-        rows: rows as u32,
-        m_batch_stride: if m_batch == 1 { 0 } else { rows as u32 * 3 },
+        rows: 2,
+        m_batch_stride: 6,
         out_height: out_hw[0] as u32,
         out_width: out_hw[1] as u32,
         groups,
         ..Default::default()
     };
-    let constants = [("PROJECTIVE", projective as u32), ("BASE", base as u32)];
+    let constants = [("ALIGN", align_corners as u32)];
     let kernel = Kernel { shader: &MATRIX_GRID, entry: "grid_forward", reads: 2, writes: 1 };
-    let buffers = [m.buffer(), m.buffer(), grid.buffer()];
+    let buffers = [theta.buffer(), theta.buffer(), grid.buffer()];
     let dispatch = Dispatch {
         kernel: &kernel,
         constants: &constants,
@@ -133,16 +116,14 @@ pub(crate) fn grid_from_matrix(
         groups: grid_1d(params.batch * pixels),
     };
     ctx.dispatch(op, dispatch)?;
-    let saved = Saved::new(m);
-    let m_shape = m.shape().to_vec();
-    Ok(record(op, grid, &[m], move |_| {
+    let saved = Saved::new(theta);
+    Ok(record(op, grid, &[theta], move |_| {
         Box::new(move |grad| {
-            let m = saved.get(op)?;
-            let ctx = m.context();
-            let per_item = rows * 3;
-            let partials = Tensor::uninit(ctx, op, &[batch, groups as usize, per_item])?;
+            let theta = saved.get(op)?;
+            let ctx = theta.context();
+            let partials = Tensor::uninit(ctx, op, &[batch, groups as usize, 6])?;
             let kernel = Kernel { shader: &MATRIX_GRID, entry: "grid_adjoint", reads: 2, writes: 1 };
-            let buffers = [m.buffer(), grad.buffer(), partials.buffer()];
+            let buffers = [theta.buffer(), grad.buffer(), partials.buffer()];
             let dispatch = Dispatch {
                 kernel: &kernel,
                 constants: &constants,
@@ -151,9 +132,7 @@ pub(crate) fn grid_from_matrix(
                 groups: grid_1d(params.batch * groups),
             };
             ctx.dispatch(op, dispatch)?;
-            // Sum the per-workgroup partials (and the batch, for a shared matrix).
-            let summed = partials.sum_to_shape(&[m_shape[0], 1, per_item])?;
-            Ok(vec![Some(summed.reshape(&m_shape)?)])
+            Ok(vec![Some(partials.sum_to_shape(&[batch, 1, 6])?.reshape(&[batch, 2, 3])?)])
         })
     }))
 }

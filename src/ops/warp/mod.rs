@@ -48,8 +48,8 @@ use crate::error::{Error, Result};
 use crate::gpu::Context;
 use crate::interop::nalgebra::MatrixScalar;
 use crate::tensor::Tensor;
-use matrix::{Base, grid_from_matrix, invert};
-use sample::{Coords, MatrixWarp, Sampling, sample, valid_mask};
+use matrix::invert;
+use sample::{Coords, Sampling, sample, valid_mask};
 
 /// How a sample point between pixels is interpolated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -175,18 +175,12 @@ pub fn homographies<T: MatrixScalar>(ctx: &Context, matrices: &[Matrix3<T>]) -> 
     Tensor::from_matrices(ctx, matrices)
 }
 
-/// The pixel grid of a matrix warp, and the matrices it was made from.
-fn pixel_grid(
-    op: &'static str,
-    img: &Tensor,
-    m: &Tensor,
-    dsize: [usize; 2],
-    projective: bool,
-) -> Result<(Tensor, MatrixWarp)> {
+/// The sample points of a matrix warp: the inverse of `m` (sign-normalised
+/// for homographies at the destination centre), applied per destination pixel.
+fn matrix_coords(op: &'static str, m: &Tensor, dsize: [usize; 2], projective: bool) -> Result<Coords> {
     let centre = [(dsize[1] as f32 - 1.0) / 2.0, (dsize[0] as f32 - 1.0) / 2.0];
     let inverse = invert(op, m, projective, centre)?;
-    let grid = grid_from_matrix(op, &inverse, img.shape()[0], dsize, Base::Pixel, projective)?;
-    Ok((grid, MatrixWarp { forward: m.detach(), inverse: inverse.detach(), projective }))
+    Ok(Coords::Matrix { inverse, projective })
 }
 
 fn matrix_warp(
@@ -197,12 +191,8 @@ fn matrix_warp(
     projective: bool,
     s: Sampling,
 ) -> Result<Tensor> {
-    let (grid, matrices) = pixel_grid(op, img, m, dsize, projective)?;
-    sample(op, img, pixel_coords(grid), dsize, s, Some(matrices))
-}
-
-fn pixel_coords(grid: Tensor) -> Coords {
-    Coords::Grid { grid, scale: [1.0, 1.0], shift: [0.0, 0.0] }
+    let coords = matrix_coords(op, m, dsize, projective)?;
+    sample(op, img, coords, dsize, s, Some(m.detach()))
 }
 
 /// The pixel scale and shift of a normalised grid (PyTorch's unnormalize).
@@ -272,8 +262,7 @@ impl Tensor {
                 reason: "do not fit: theta must be [N, 2, 3] for size [N, C, H, W]",
             });
         }
-        let base = if align_corners { Base::NormalizedAligned } else { Base::Normalized };
-        grid_from_matrix(op, theta, n, [h, w], base, false)
+        matrix::affine_grid(op, theta, [h, w], align_corners)
     }
 
     /// Warps this `[N, C, H, W]` image by affine matrices `m` `[N, 2, 3]` or
@@ -339,8 +328,8 @@ impl Tensor {
         image_shape(op, self)?;
         check_matrices(op, self, m, 2)?;
         check_dsize(op, dsize)?;
-        let (grid, _) = crate::no_grad(|| pixel_grid(op, self, m, dsize, false))?;
-        valid_mask(op, self, &pixel_coords(grid), dsize)
+        let coords = crate::no_grad(|| matrix_coords(op, m, dsize, false))?;
+        valid_mask(op, self, &coords, dsize)
     }
 
     /// The validity mask of [`warp_perspective`](Self::warp_perspective)
@@ -350,8 +339,8 @@ impl Tensor {
         image_shape(op, self)?;
         check_matrices(op, self, h, 3)?;
         check_dsize(op, dsize)?;
-        let (grid, _) = crate::no_grad(|| pixel_grid(op, self, h, dsize, true))?;
-        valid_mask(op, self, &pixel_coords(grid), dsize)
+        let coords = crate::no_grad(|| matrix_coords(op, h, dsize, true))?;
+        valid_mask(op, self, &coords, dsize)
     }
 
     /// OpenCV's `remap`: output pixel (x, y) samples this image at

@@ -5,7 +5,7 @@
 //! `sample_image_adjoint.wgsl`.
 
 use crate::autodiff::{Saved, record};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::gpu::Context;
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::ops::scan::exclusive_scan;
@@ -13,9 +13,9 @@ use crate::tensor::Tensor;
 
 use super::{Interpolation, Padding};
 
-static SAMPLE: Shader = shader!("sample.wgsl", "sampling.wgsl");
-static SAMPLE_ADJOINT: Shader = shader!("sample_adjoint.wgsl", "sampling.wgsl");
-static SAMPLE_IMAGE_ADJOINT: Shader = shader!("sample_image_adjoint.wgsl", "sampling.wgsl");
+static SAMPLE: Shader = shader!("sample.wgsl", "sampling.wgsl", "coords.wgsl");
+static SAMPLE_ADJOINT: Shader = shader!("sample_adjoint.wgsl", "sampling.wgsl", "coords.wgsl");
+static SAMPLE_IMAGE_ADJOINT: Shader = shader!("sample_image_adjoint.wgsl", "sampling.wgsl", "coords.wgsl");
 static WARP_GATHER: Shader = shader!("warp_gather.wgsl", "sampling.wgsl");
 
 #[repr(C)]
@@ -58,17 +58,10 @@ pub(crate) enum Coords {
     Maps { x: Tensor, y: Tensor },
     /// Displacements `[N, 2, Ho, Wo]` from each output pixel.
     Flow { flow: Tensor },
-}
-
-/// The matrices behind a matrix warp's grid (values only, no gradient):
-/// with zero padding its image adjoint runs in gather form through them.
-#[derive(Clone, Debug)]
-pub(crate) struct MatrixWarp {
-    /// `[N or 1, rows, 3]`, source to destination.
-    pub forward: Tensor,
-    /// `[N or 1, 3, 3]`, destination to source, as the grid was made from.
-    pub inverse: Tensor,
-    pub projective: bool,
+    /// `inverse · (x, y, 1)` per destination pixel (divided by w when
+    /// projective), from inverse matrices `[N or 1, 3, 3]`: matrix warps
+    /// without a grid tensor.
+    Matrix { inverse: Tensor, projective: bool },
 }
 
 /// Sampler configuration: interpolation, padding, and whether reflection
@@ -89,12 +82,17 @@ impl Sampling {
         }
     }
 
-    fn constants(self, add_base: bool) -> [(&'static str, u32); 4] {
+    fn constants(self, coords: &Coords) -> [(&'static str, u32); 5] {
+        let matrix = match coords {
+            Coords::Matrix { projective, .. } => 1 + *projective as u32,
+            _ => 0,
+        };
         [
             ("MODE", self.mode as u32),
             ("PADDING", self.padding as u32),
             ("ALIGN", self.align_corners as u32),
-            ("ADD_BASE", add_base as u32),
+            ("ADD_BASE", matches!(coords, Coords::Flow { .. }) as u32),
+            ("MATRIX", matrix),
         ]
     }
 }
@@ -105,6 +103,7 @@ impl Coords {
             Coords::Grid { grid, .. } => vec![grid],
             Coords::Maps { x, y } => vec![x, y],
             Coords::Flow { flow } => vec![flow],
+            Coords::Matrix { inverse, .. } => vec![inverse],
         }
     }
 
@@ -128,11 +127,12 @@ impl Coords {
                     (0, pixels, 2 * pixels, 1);
                 [flow.buffer(), flow.buffer()]
             }
+            Coords::Matrix { inverse, .. } => {
+                let stride = if inverse.shape()[0] == 1 { 0 } else { 9 };
+                (params.off_x, params.off_y, params.coord_batch_stride, params.coord_stride) = (0, 0, stride, 0);
+                [inverse.buffer(), inverse.buffer()]
+            }
         }
-    }
-
-    fn add_base(&self) -> bool {
-        matches!(self, Coords::Flow { .. })
     }
 
     fn saved(&self) -> SavedCoords {
@@ -142,6 +142,9 @@ impl Coords {
             }
             Coords::Maps { x, y } => SavedCoords::Maps { x: Saved::new(x), y: Saved::new(y) },
             Coords::Flow { flow } => SavedCoords::Flow { flow: Saved::new(flow) },
+            Coords::Matrix { inverse, projective } => {
+                SavedCoords::Matrix { inverse: Saved::new(inverse), projective: *projective }
+            }
         }
     }
 }
@@ -150,6 +153,7 @@ enum SavedCoords {
     Grid { grid: Saved, scale: [f32; 2], shift: [f32; 2] },
     Maps { x: Saved, y: Saved },
     Flow { flow: Saved },
+    Matrix { inverse: Saved, projective: bool },
 }
 
 impl SavedCoords {
@@ -160,6 +164,9 @@ impl SavedCoords {
             }
             SavedCoords::Maps { x, y } => Coords::Maps { x: x.get(op)?.clone(), y: y.get(op)?.clone() },
             SavedCoords::Flow { flow } => Coords::Flow { flow: flow.get(op)?.clone() },
+            SavedCoords::Matrix { inverse, projective } => {
+                Coords::Matrix { inverse: inverse.get(op)?.clone(), projective: *projective }
+            }
         })
     }
 }
@@ -191,15 +198,16 @@ fn run(
 }
 
 /// Samples `img` `[N, C, H, W]` at `coords`, giving `[N, C, Ho, Wo]`;
-/// differentiable in the image and the coordinates. `matrix`: the
-/// matrices a matrix warp's grid came from (for the gather adjoint).
+/// differentiable in the image and the coordinates. `forward`: for matrix
+/// coordinates, the source-to-destination matrices `[N or 1, rows, 3]`
+/// (values only), with which a zero-padded image adjoint runs in gather form.
 pub(crate) fn sample(
     op: &'static str,
     img: &Tensor,
     coords: Coords,
     out_hw: [usize; 2],
     s: Sampling,
-    matrix: Option<MatrixWarp>,
+    forward: Option<Tensor>,
 ) -> Result<Tensor> {
     let out = sample_entry(op, "forward", img, &coords, out_hw, s, img.shape()[1])?;
     let mut inputs = vec![img];
@@ -213,8 +221,10 @@ pub(crate) fn sample(
             let coords = saved_coords.get(op)?;
             let mut grads = vec![None; needs.len()];
             if needs[0] {
-                grads[0] = Some(match &matrix {
-                    Some(m) if s.padding == Padding::Zeros => gather_image_adjoint(op, img, m, grad, out_hw, s)?,
+                grads[0] = Some(match &forward {
+                    Some(m) if s.padding == Padding::Zeros => {
+                        gather_image_adjoint(op, img, m, &coords, grad, out_hw, s)?
+                    }
                     _ => image_adjoint(op, img, &coords, grad, out_hw, s)?,
                 });
             }
@@ -254,7 +264,7 @@ fn sample_entry(
     let [cx, cy] = coords.layout(&mut params, pixels);
     let kernel = Kernel { shader: &SAMPLE, entry, reads: 3, writes: 1 };
     let buffers = [img.buffer(), cx, cy, out.buffer()];
-    run(ctx, op, kernel, &s.constants(coords.add_base()), &params, &buffers, params.batch * pixels)?;
+    run(ctx, op, kernel, &s.constants(coords), &params, &buffers, params.batch * pixels)?;
     Ok(out)
 }
 
@@ -267,6 +277,9 @@ fn coord_adjoint(
     out_hw: [usize; 2],
     s: Sampling,
 ) -> Result<Vec<Tensor>> {
+    if let Coords::Matrix { inverse, .. } = coords {
+        return Ok(vec![matrix_adjoint(op, img, inverse, coords, grad, out_hw, s)?]);
+    }
     let ctx = img.context();
     let n = img.shape()[0];
     let pixels = (out_hw[0] * out_hw[1]) as u32;
@@ -277,7 +290,7 @@ fn coord_adjoint(
     let target = match coords {
         Coords::Grid { grid, .. } => Tensor::uninit(ctx, op, grid.shape())?,
         Coords::Flow { flow } => Tensor::uninit(ctx, op, flow.shape())?,
-        Coords::Maps { .. } => Tensor::uninit(ctx, op, &[2, n, out_hw[0], out_hw[1]])?,
+        _ => Tensor::uninit(ctx, op, &[2, n, out_hw[0], out_hw[1]])?,
     };
     (params.grad_off_x, params.grad_off_y, params.grad_batch_stride, params.grad_stride) = match coords {
         Coords::Maps { .. } => (0, n as u32 * pixels, pixels, 1),
@@ -285,7 +298,7 @@ fn coord_adjoint(
     };
     let kernel = Kernel { shader: &SAMPLE_ADJOINT, entry: "coord_adjoint", reads: 4, writes: 1 };
     let buffers = [img.buffer(), cx, cy, grad.buffer(), target.buffer()];
-    run(ctx, op, kernel, &s.constants(coords.add_base()), &params, &buffers, params.batch * pixels)?;
+    run(ctx, op, kernel, &s.constants(coords), &params, &buffers, params.batch * pixels)?;
     Ok(match coords {
         Coords::Maps { x, .. } => {
             let bytes = u64::from(n as u32 * pixels) * 4;
@@ -296,6 +309,31 @@ fn coord_adjoint(
         }
         _ => vec![target],
     })
+}
+
+/// Gradient of the inverse matrices of a matrix warp: per-run partial sums
+/// (`matrix_adjoint` in `shaders/sample_adjoint.wgsl`), then summed over the
+/// runs (and the batch, for a shared matrix).
+fn matrix_adjoint(
+    op: &'static str,
+    img: &Tensor,
+    inverse: &Tensor,
+    coords: &Coords,
+    grad: &Tensor,
+    out_hw: [usize; 2],
+    s: Sampling,
+) -> Result<Tensor> {
+    let ctx = img.context();
+    let pixels = (out_hw[0] * out_hw[1]) as u32;
+    let runs = pixels.div_ceil(64);
+    let batch = img.shape()[0];
+    let partials = Tensor::uninit(ctx, op, &[batch, runs as usize, 9])?;
+    let mut params = base_params(img.shape(), out_hw);
+    let [cx, cy] = coords.layout(&mut params, pixels);
+    let kernel = Kernel { shader: &SAMPLE_ADJOINT, entry: "matrix_adjoint", reads: 4, writes: 1 };
+    let buffers = [img.buffer(), cx, cy, grad.buffer(), partials.buffer()];
+    run(ctx, op, kernel, &s.constants(coords), &params, &buffers, params.batch * runs)?;
+    partials.sum_to_shape(&[inverse.shape()[0], 1, 9])?.reshape(inverse.shape())
 }
 
 /// Gradient of the image: the deterministic binned scatter of
@@ -316,12 +354,12 @@ fn image_adjoint(
     let grad_img = Tensor::uninit(ctx, op, shape)?;
     let counts = Tensor::uninit(ctx, op, &[plane + 1])?;
     let starts = Tensor::uninit(ctx, op, &[plane + 1])?;
-    let keys = Tensor::uninit(ctx, op, &[entries]).map_err(|e| too_many_taps(op, e))?;
-    let weights = Tensor::uninit(ctx, op, &[entries]).map_err(|e| too_many_taps(op, e))?;
+    let keys = Tensor::uninit(ctx, op, &[entries])?;
+    let weights = Tensor::uninit(ctx, op, &[entries])?;
     let mut params = base_params(shape, out_hw);
     let [cx, cy] = coords.layout(&mut params, pixels);
     params.off_grad = 0;
-    let constants = s.constants(coords.add_base());
+    let constants = s.constants(coords);
     let kernel = |entry| Kernel { shader: &SAMPLE_IMAGE_ADJOINT, entry, reads: 4, writes: 4 };
     for item in 0..shape[0] as u32 {
         params.item = item;
@@ -351,32 +389,27 @@ fn image_adjoint(
 fn gather_image_adjoint(
     op: &'static str,
     img: &Tensor,
-    matrix: &MatrixWarp,
+    forward: &Tensor,
+    coords: &Coords,
     grad: &Tensor,
     out_hw: [usize; 2],
     s: Sampling,
 ) -> Result<Tensor> {
+    let Coords::Matrix { inverse, .. } = coords else {
+        unreachable!("the gather adjoint is only used with matrix coordinates")
+    };
     let ctx = img.context();
     let shape = img.shape();
     let grad_img = Tensor::uninit(ctx, op, shape)?;
     let stride = |t: &Tensor| if t.shape()[0] == 1 { 0 } else { (t.shape()[1] * 3) as u32 };
     let params = SampleParams {
-        m_rows: matrix.forward.shape()[1] as u32,
-        m_batch_stride: stride(&matrix.forward),
-        inv_batch_stride: stride(&matrix.inverse),
+        m_rows: forward.shape()[1] as u32,
+        m_batch_stride: stride(forward),
+        inv_batch_stride: stride(inverse),
         ..base_params(shape, out_hw)
     };
-    let mut constants = s.constants(false).to_vec();
-    constants.push(("PROJECTIVE", matrix.projective as u32));
     let kernel = Kernel { shader: &WARP_GATHER, entry: "gather", reads: 3, writes: 1 };
-    let buffers = [matrix.forward.buffer(), matrix.inverse.buffer(), grad.buffer(), grad_img.buffer()];
-    run(ctx, op, kernel, &constants, &params, &buffers, (shape[0] * shape[2] * shape[3]) as u32)?;
+    let buffers = [forward.buffer(), inverse.buffer(), grad.buffer(), grad_img.buffer()];
+    run(ctx, op, kernel, &s.constants(coords), &params, &buffers, (shape[0] * shape[2] * shape[3]) as u32)?;
     Ok(grad_img)
-}
-
-fn too_many_taps(op: &'static str, e: Error) -> Error {
-    match e {
-        Error::TooLarge { bytes, limit_name, limit, .. } => Error::TooLarge { op, bytes, limit_name, limit },
-        other => other,
-    }
 }
