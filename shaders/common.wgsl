@@ -21,6 +21,10 @@ fn is_nan(x: f32) -> bool {
     return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
 }
 
+fn is_finite(x: f32) -> bool {
+    return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
+}
+
 // Up to 8 dimensions packed in two vec4 (uniform arrays need a 16-byte stride).
 struct Dims {
     lo: vec4<u32>,

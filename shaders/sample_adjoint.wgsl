@@ -87,7 +87,9 @@ fn matrix_adjoint(
     for (var pixel = first; pixel < min(first + RUN, pixels); pixel++) {
         let b = vec3(f32(pixel % p.out_width), f32(pixel / p.out_width), 1.0);
         let point = point_of(n, pixel);
-        if (is_nan(point.x) || is_nan(point.y)) {
+        // Padding (NaN: behind the camera) or past f32 range (w -> 0): no
+        // gradient, and none of 0 · inf.
+        if (!is_finite(point.x) || !is_finite(point.y)) {
             continue;
         }
         let g = point_gradient(n, pixel, point);

@@ -112,7 +112,7 @@ fn gather_taps(
         var special = false;
         for (var i = begin; i < end; i++) {
             let term = grad_out[g_base + keys[i]] * weights[i];
-            special = special || (bitcast<u32>(term) & 0x7f800000u) == 0x7f800000u;
+            special = special || !is_finite(term);
             largest = max(largest, abs(term));
         }
         var total = 0.0;

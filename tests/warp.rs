@@ -393,9 +393,14 @@ fn behind_the_camera_and_singular_matrices_sample_padding() {
     let ctx = ctx();
     let img = Tensor::ones(&ctx, &[1, 1, 8, 8]).unwrap();
     // w = 1 - 0.3 x changes sign inside the destination: those pixels are padding.
-    let h = Tensor::from_slice(&ctx, &[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, -0.3, 0.0, 1.0], &[1, 3, 3]).unwrap();
+    let h = Tensor::from_slice(&ctx, &[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, -0.3, 0.0, 1.0], &[1, 3, 3]).unwrap().with_grad();
     let hinv = support::sampling::invert3(&[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, -0.3, 0.0, 1.0]);
-    let out = img.warp_perspective(&h, [8, 8], Interpolation::Bilinear, Padding::Border).unwrap().to_vec().unwrap();
+    let warped = img.warp_perspective(&h, [8, 8], Interpolation::Bilinear, Padding::Border).unwrap();
+    // Gradients stay finite next to the horizon, for the zero-padded gather path too.
+    let zero_padded = img.warp_perspective(&h, [8, 8], Interpolation::Bicubic, Padding::Zeros).unwrap();
+    let g = warped.sum().unwrap().add(&zero_padded.sum().unwrap()).unwrap().backward().unwrap();
+    assert!(g.get(&h).unwrap().to_vec().unwrap().iter().all(|v| v.is_finite()));
+    let out = warped.to_vec().unwrap();
     let mask = img.warp_perspective_mask(&h, [8, 8]).unwrap().to_vec().unwrap();
     for x in 0..8 {
         let w = hinv[6] * x as f64 + hinv[8];
