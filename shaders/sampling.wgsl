@@ -42,11 +42,11 @@ struct SampleParams {
     grad_batch_stride: u32,
     grad_stride: u32,
     // Matrix warps' gather adjoint: rows of the forward matrix (2 or 3) and
-    // the batch strides of the forward and inverse matrices (0: shared).
+    // its batch stride (0: shared). The inverse is addressed as coordinates.
     m_rows: u32,
     m_batch_stride: u32,
-    inv_batch_stride: u32,
     _pad0: u32,
+    _pad1: u32,
     // Source pixel = coordinate * scale + shift (normalised grids).
     scale_x: f32,
     shift_x: f32,

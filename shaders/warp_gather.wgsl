@@ -22,7 +22,7 @@ fn forward_row(n: u32, r: u32) -> vec3<f32> {
 }
 
 fn inverse_row(n: u32, r: u32) -> vec3<f32> {
-    let at = n * p.inv_batch_stride + r * 3u;
+    let at = n * p.coord_batch_stride + r * 3u;
     return vec3(inverse_m[at], inverse_m[at + 1u], inverse_m[at + 2u]);
 }
 

@@ -41,8 +41,7 @@ struct SampleParams {
     grad_stride: u32,
     m_rows: u32,
     m_batch_stride: u32,
-    inv_batch_stride: u32,
-    _pad: u32,
+    _pad: [u32; 2],
     scale_x: f32,
     shift_x: f32,
     scale_y: f32,
@@ -385,7 +384,8 @@ fn image_adjoint(
 }
 
 /// Gradient of the image of a matrix warp with zero padding: gather form
-/// through the matrices (`shaders/warp_gather.wgsl`).
+/// through the matrices (`shaders/warp_gather.wgsl`). `coords` are the
+/// warp's matrix coordinates (the inverse).
 fn gather_image_adjoint(
     op: &'static str,
     img: &Tensor,
@@ -395,21 +395,17 @@ fn gather_image_adjoint(
     out_hw: [usize; 2],
     s: Sampling,
 ) -> Result<Tensor> {
-    let Coords::Matrix { inverse, .. } = coords else {
-        unreachable!("the gather adjoint is only used with matrix coordinates")
-    };
     let ctx = img.context();
     let shape = img.shape();
     let grad_img = Tensor::uninit(ctx, op, shape)?;
-    let stride = |t: &Tensor| if t.shape()[0] == 1 { 0 } else { (t.shape()[1] * 3) as u32 };
-    let params = SampleParams {
+    let mut params = SampleParams {
         m_rows: forward.shape()[1] as u32,
-        m_batch_stride: stride(forward),
-        inv_batch_stride: stride(inverse),
+        m_batch_stride: if forward.shape()[0] == 1 { 0 } else { (forward.shape()[1] * 3) as u32 },
         ..base_params(shape, out_hw)
     };
+    let [inverse, _] = coords.layout(&mut params, (out_hw[0] * out_hw[1]) as u32);
     let kernel = Kernel { shader: &WARP_GATHER, entry: "gather", reads: 3, writes: 1 };
-    let buffers = [forward.buffer(), inverse.buffer(), grad.buffer(), grad_img.buffer()];
+    let buffers = [forward.buffer(), inverse, grad.buffer(), grad_img.buffer()];
     run(ctx, op, kernel, &s.constants(coords), &params, &buffers, (shape[0] * shape[2] * shape[3]) as u32)?;
     Ok(grad_img)
 }
