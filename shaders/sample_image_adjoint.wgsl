@@ -7,7 +7,8 @@
 //   fill_taps:   each tap writes (output pixel, weight) into q's bin, in any order
 //   gather_taps: each source pixel sums g[n, c, pixel] · weight over its bin
 //                for every channel, exactly (see wide_add).
-// One batch item (p.item) at a time, so the bins fit one binding.
+// A chunk of p.items batch items from p.item at a time (as many as the bins
+// of one binding hold); bin index = item in the chunk · plane + q.
 
 @group(0) @binding(0) var<uniform> p: SampleParams;
 @group(0) @binding(1) var<storage, read> coord_x: array<f32>;
@@ -25,15 +26,18 @@ fn count_taps(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let pixel = thread_index(wid, nwg, lid);
-    if (pixel >= p.out_height * p.out_width) {
+    let pixels = p.out_height * p.out_width;
+    let t = thread_index(wid, nwg, lid);
+    if (t >= p.items * pixels) {
         return;
     }
-    let taps = compute_taps(point_of(p.item, pixel));
+    let local = t / pixels;
+    let taps = compute_taps(point_of(p.item + local, t % pixels));
+    let bins = local * p.height * p.width;
     for (var k = 0u; k < tap_count(); k++) {
         let q = taps.index[k];
         if (q >= 0 && taps.weight[k] != 0.0) {
-            atomicAdd(&counts[u32(q)], 1u);
+            atomicAdd(&counts[bins + u32(q)], 1u);
         }
     }
 }
@@ -44,15 +48,20 @@ fn fill_taps(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let pixel = thread_index(wid, nwg, lid);
-    if (pixel >= p.out_height * p.out_width) {
+    let pixels = p.out_height * p.out_width;
+    let t = thread_index(wid, nwg, lid);
+    if (t >= p.items * pixels) {
         return;
     }
-    let taps = compute_taps(point_of(p.item, pixel));
+    let local = t / pixels;
+    let pixel = t % pixels;
+    let taps = compute_taps(point_of(p.item + local, pixel));
+    let bins = local * p.height * p.width;
     for (var k = 0u; k < tap_count(); k++) {
         let q = taps.index[k];
         if (q >= 0 && taps.weight[k] != 0.0) {
-            let slot = starts[q] + atomicAdd(&counts[u32(q)], 1u);
+            let bin = bins + u32(q);
+            let slot = starts[bin] + atomicAdd(&counts[bin], 1u);
             keys[slot] = pixel;
             weights[slot] = taps.weight[k];
         }
@@ -99,15 +108,17 @@ fn gather_taps(
     @builtin(local_invocation_index) lid: u32,
 ) {
     let plane = p.height * p.width;
-    let q = thread_index(wid, nwg, lid);
-    if (q >= plane) {
+    let bin = thread_index(wid, nwg, lid);
+    if (bin >= p.items * plane) {
         return;
     }
-    let begin = starts[q];
-    let end = starts[q + 1u];
+    let n = p.item + bin / plane;
+    let q = bin % plane;
+    let begin = starts[bin];
+    let end = starts[bin + 1u];
     let pixels = p.out_height * p.out_width;
     for (var c = 0u; c < p.channels; c++) {
-        let g_base = p.off_grad + (p.item * p.channels + c) * pixels;
+        let g_base = p.off_grad + (n * p.channels + c) * pixels;
         var largest = 0.0;
         var special = false;
         for (var i = begin; i < end; i++) {
@@ -131,6 +142,6 @@ fn gather_taps(
             }
             total = wide_value(acc, -shift);
         }
-        grad_img[p.off_out + (p.item * p.channels + c) * plane + q] = total;
+        grad_img[p.off_out + (n * p.channels + c) * plane + q] = total;
     }
 }

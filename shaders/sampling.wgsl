@@ -45,8 +45,9 @@ struct SampleParams {
     // its batch stride (0: shared). The inverse is addressed as coordinates.
     m_rows: u32,
     m_batch_stride: u32,
+    // The image adjoint's chunk: `items` batch items from `item`.
+    items: u32,
     _pad0: u32,
-    _pad1: u32,
     // Source pixel = coordinate * scale + shift (normalised grids).
     scale_x: f32,
     shift_x: f32,

@@ -41,7 +41,8 @@ struct SampleParams {
     grad_stride: u32,
     m_rows: u32,
     m_batch_stride: u32,
-    _pad: [u32; 2],
+    items: u32,
+    _pad: u32,
     scale_x: f32,
     shift_x: f32,
     scale_y: f32,
@@ -336,7 +337,8 @@ fn matrix_adjoint(
 }
 
 /// Gradient of the image: the deterministic binned scatter of
-/// `sample_image_adjoint.wgsl`, one batch item at a time.
+/// `sample_image_adjoint.wgsl`, over as many batch items at a time as the
+/// bins of one binding hold.
 fn image_adjoint(
     op: &'static str,
     img: &Tensor,
@@ -347,38 +349,32 @@ fn image_adjoint(
 ) -> Result<Tensor> {
     let ctx = img.context();
     let shape = img.shape();
-    let plane = shape[2] * shape[3];
-    let pixels = (out_hw[0] * out_hw[1]) as u32;
-    let entries = pixels as usize * s.taps() as usize;
+    let (batch, plane) = (shape[0], shape[2] * shape[3]);
+    let pixels = out_hw[0] * out_hw[1];
+    let per_item = pixels * s.taps() as usize;
+    let limit = (ctx.limits().max_storage_buffer_binding_size / 4) as usize;
+    let chunk = (limit / per_item.max(plane).max(1)).clamp(1, batch);
     let grad_img = Tensor::uninit(ctx, op, shape)?;
-    let counts = Tensor::uninit(ctx, op, &[plane + 1])?;
-    let starts = Tensor::uninit(ctx, op, &[plane + 1])?;
-    let keys = Tensor::uninit(ctx, op, &[entries])?;
-    let weights = Tensor::uninit(ctx, op, &[entries])?;
+    let counts = Tensor::uninit(ctx, op, &[chunk * plane + 1])?;
+    let starts = Tensor::uninit(ctx, op, &[chunk * plane + 1])?;
+    let keys = Tensor::uninit(ctx, op, &[chunk * per_item])?;
+    let weights = Tensor::uninit(ctx, op, &[chunk * per_item])?;
     let mut params = base_params(shape, out_hw);
-    let [cx, cy] = coords.layout(&mut params, pixels);
-    params.off_grad = 0;
+    let [cx, cy] = coords.layout(&mut params, pixels as u32);
     let constants = s.constants(coords);
     let kernel = |entry| Kernel { shader: &SAMPLE_IMAGE_ADJOINT, entry, reads: 4, writes: 4 };
-    for item in 0..shape[0] as u32 {
-        params.item = item;
+    let buffers =
+        [cx, cy, grad.buffer(), starts.buffer(), counts.buffer(), keys.buffer(), weights.buffer(), grad_img.buffer()];
+    for first in (0..batch).step_by(chunk) {
+        let items = chunk.min(batch - first);
+        (params.item, params.items) = (first as u32, items as u32);
         // u32 zeros have the bits of f32 zeros
         counts.fill_in_place(0.0)?;
-        let buffers = [
-            cx,
-            cy,
-            grad.buffer(),
-            starts.buffer(),
-            counts.buffer(),
-            keys.buffer(),
-            weights.buffer(),
-            grad_img.buffer(),
-        ];
-        run(ctx, op, kernel("count_taps"), &constants, &params, &buffers, pixels)?;
-        exclusive_scan(ctx, counts.buffer(), starts.buffer(), plane as u32 + 1)?;
+        run(ctx, op, kernel("count_taps"), &constants, &params, &buffers, (items * pixels) as u32)?;
+        exclusive_scan(ctx, counts.buffer(), starts.buffer(), (items * plane) as u32 + 1)?;
         counts.fill_in_place(0.0)?;
-        run(ctx, op, kernel("fill_taps"), &constants, &params, &buffers, pixels)?;
-        run(ctx, op, kernel("gather_taps"), &constants, &params, &buffers, plane as u32)?;
+        run(ctx, op, kernel("fill_taps"), &constants, &params, &buffers, (items * pixels) as u32)?;
+        run(ctx, op, kernel("gather_taps"), &constants, &params, &buffers, (items * plane) as u32)?;
     }
     Ok(grad_img)
 }
