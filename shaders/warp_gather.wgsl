@@ -73,8 +73,7 @@ fn interval(a: f32, b: f32, r: f32) -> vec2<f32> {
 }
 
 // The destination columns of row y, within [x0, x1], whose affine sample
-// point can lie within `radius` of q (with a column of margin either side
-// against rounding; the weights decide). Projective maps scan the whole box.
+// point lies within `radius` of q. Projective maps scan the whole box.
 fn row_span(r0: vec3<f32>, r1: vec3<f32>, y: u32, q: vec2<f32>, radius: f32, x0: u32, x1: u32) -> vec2<u32> {
     if (MATRIX == 2u) {
         return vec2(x0, x1);
@@ -87,8 +86,12 @@ fn row_span(r0: vec3<f32>, r1: vec3<f32>, y: u32, q: vec2<f32>, radius: f32, x0:
     if (lo > hi) {
         return vec2(1u, 0u);
     }
-    let first = max(f32(x0), floor(lo) - 1.0);
-    let last = min(f32(x1), ceil(hi) + 1.0);
+    // Bilinear and bicubic weights fall continuously to 0 at the footprint's
+    // edge, so a column lost to rounding there contributed ~0; nearest's
+    // weight does not, so it keeps a column of margin.
+    let margin = select(0.0, 1.0, MODE == 0u);
+    let first = max(f32(x0), ceil(lo) - margin);
+    let last = min(f32(x1), floor(hi) + margin);
     if (first > last) {
         return vec2(1u, 0u);
     }
