@@ -281,3 +281,20 @@ fn large_tensors_wrap_the_dispatch_grid() {
     let sum = y.sum().unwrap().item().unwrap() as f64;
     assert!((sum - 3.0 * n as f64).abs() <= 4.0, "{sum}");
 }
+
+#[test]
+fn adapter_limits_on_request_and_cached_buffers_released() {
+    use pixgrad::{ContextOptions, LimitsPreset};
+    let ctx = Context::with_options(ContextOptions { limits: LimitsPreset::Adapter, ..Default::default() }).unwrap();
+    assert!(
+        ctx.limits().max_storage_buffer_binding_size
+            >= pixgrad::wgpu::Limits::default().max_storage_buffer_binding_size
+    );
+    let t = Tensor::full(&ctx, &[1, 3, 64, 64], 0.5).unwrap();
+    assert_eq!(t.mean().unwrap().item().unwrap(), 0.5);
+    drop(t);
+    assert!(ctx.memory().cached > 0, "dropped buffers are kept for reuse");
+    ctx.release_cached();
+    assert_eq!(ctx.memory().cached, 0);
+    assert_eq!(ctx.memory().live, 0);
+}
