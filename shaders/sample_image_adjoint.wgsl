@@ -2,9 +2,11 @@
 // float atomics: every tap is binned by the source pixel it reads, then each
 // source pixel sums its bin exactly, so the order the bin was filled in
 // (which varies run to run) does not matter.
-//   count_taps:  counts[q] = number of taps reading source pixel q (integer atomics)
+//   bin_taps, FILL = 0: counts[q] = number of taps reading source pixel q
+//                (integer atomics)
 //   (host)       starts = exclusive prefix sum of counts (scan.wgsl)
-//   fill_taps:   each tap writes (output pixel, weight) into q's bin, in any order
+//   bin_taps, FILL = 1: each tap writes (output pixel, weight) into q's bin,
+//                in any order
 //   gather_taps: each source pixel sums g[n, c, pixel] · weight over its bin
 //                for every channel, exactly (see wide_add).
 // A chunk of p.items batch items from p.item at a time (as many as the bins
@@ -20,30 +22,13 @@
 @group(0) @binding(7) var<storage, read_write> weights: array<f32>;
 @group(0) @binding(8) var<storage, read_write> grad_img: array<f32>;
 
-@compute @workgroup_size(256)
-fn count_taps(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let pixels = p.out_height * p.out_width;
-    let t = thread_index(wid, nwg, lid);
-    if (t >= p.items * pixels) {
-        return;
-    }
-    let local = t / pixels;
-    let taps = compute_taps(point_of(p.item + local, t % pixels));
-    let bins = local * p.height * p.width;
-    for (var k = 0u; k < tap_count(); k++) {
-        let q = taps.index[k];
-        if (q >= 0 && taps.weight[k] != 0.0) {
-            atomicAdd(&counts[bins + u32(q)], 1u);
-        }
-    }
-}
+// The two binning passes, one code path: with FILL = 0 every tap counts
+// itself in its bin; with FILL = 1 it writes (output pixel, weight) into the
+// next free slot of its bin (after the host has scanned the counts).
+override FILL: u32 = 0u;
 
 @compute @workgroup_size(256)
-fn fill_taps(
+fn bin_taps(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
@@ -61,9 +46,11 @@ fn fill_taps(
         let q = taps.index[k];
         if (q >= 0 && taps.weight[k] != 0.0) {
             let bin = bins + u32(q);
-            let slot = starts[bin] + atomicAdd(&counts[bin], 1u);
-            keys[slot] = pixel;
-            weights[slot] = taps.weight[k];
+            let arrival = atomicAdd(&counts[bin], 1u);
+            if (FILL == 1u) {
+                keys[starts[bin] + arrival] = pixel;
+                weights[starts[bin] + arrival] = taps.weight[k];
+            }
         }
     }
 }

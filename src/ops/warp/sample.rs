@@ -368,12 +368,16 @@ fn image_adjoint(
     for first in (0..batch).step_by(chunk) {
         let items = chunk.min(batch - first);
         (params.item, params.items) = (first as u32, items as u32);
+        let bin_taps = |fill: u32| {
+            let binning = [&constants[..], &[("FILL", fill)]].concat();
+            run(ctx, op, kernel("bin_taps"), &binning, &params, &buffers, (items * pixels) as u32)
+        };
         // u32 zeros have the bits of f32 zeros
         counts.fill_in_place(0.0)?;
-        run(ctx, op, kernel("count_taps"), &constants, &params, &buffers, (items * pixels) as u32)?;
+        bin_taps(0)?;
         exclusive_scan(ctx, counts.buffer(), starts.buffer(), (items * plane) as u32 + 1)?;
         counts.fill_in_place(0.0)?;
-        run(ctx, op, kernel("fill_taps"), &constants, &params, &buffers, (items * pixels) as u32)?;
+        bin_taps(1)?;
         run(ctx, op, kernel("gather_taps"), &constants, &params, &buffers, (items * plane) as u32)?;
     }
     Ok(grad_img)
