@@ -45,6 +45,8 @@ pub use error::{Error, Result};
 pub use gpu::{Context, ContextOptions, LimitsPreset, MemoryStats, Stats};
 pub use interop::image::SampleType;
 pub use interop::nalgebra::MatrixScalar;
+pub use ops::Factor;
+pub use ops::filter::{BorderType, GradientMode, Sigma};
 pub use shape::MAX_RANK;
 pub use tensor::{BufferView, Tensor, TensorId};
 pub use wgpu;
@@ -76,11 +78,15 @@ mod shader_validation {
             shader!("matrix.wgsl"),
             shader!("matrix_grid.wgsl"),
             shader!("warp_gather.wgsl", "sampling.wgsl"),
+            shader!("filter.wgsl", "border.wgsl"),
+            shader!("filter_adjoint.wgsl", "border.wgsl"),
+            shader!("filter_kernel_adjoint.wgsl", "border.wgsl"),
+            shader!("gaussian.wgsl"),
         ];
         let listed: Vec<&str> = shaders.iter().map(|s| s.name).collect();
         for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();
-            let snippet = ["common.wgsl", "sampling.wgsl", "coords.wgsl"].contains(&name.as_str());
+            let snippet = ["common.wgsl", "sampling.wgsl", "coords.wgsl", "border.wgsl"].contains(&name.as_str());
             assert!(snippet || listed.contains(&name.as_str()), "{name} is not validated here");
         }
         for shader in &shaders {

@@ -3,6 +3,56 @@
 //! encoders they wrap, callable on any buffers.
 
 pub mod elementwise;
+pub mod filter;
 pub mod reduce;
 pub(crate) mod scan;
 pub mod warp;
+
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+/// A per-image factor (an amount, a strength): one host value for every
+/// image, or a tensor `[N]`, `[1]` or `[]` on the GPU that receives a gradient.
+#[derive(Clone, Copy, Debug)]
+pub enum Factor<'a> {
+    /// The same finite value for every image.
+    Value(f32),
+    /// One value per image (`[N]`), or one for all (`[1]` or `[]`).
+    Tensor(&'a Tensor),
+}
+
+impl From<f32> for Factor<'_> {
+    fn from(v: f32) -> Self {
+        Factor::Value(v)
+    }
+}
+
+impl<'a> From<&'a Tensor> for Factor<'a> {
+    fn from(t: &'a Tensor) -> Self {
+        Factor::Tensor(t)
+    }
+}
+
+impl Factor<'_> {
+    /// The factor as `[N or 1, 1, 1, 1]`, to broadcast against `img` `[N, C, H, W]`.
+    pub(crate) fn per_image(self, op: &'static str, name: &'static str, img: &Tensor) -> Result<Tensor> {
+        let n = img.shape().first().copied().unwrap_or(1);
+        match self {
+            Factor::Value(v) if v.is_finite() => Tensor::from_slice(img.context(), &[v], &[1, 1, 1, 1]),
+            Factor::Value(v) => Err(Error::InvalidArgument { op, name, reason: format!("must be finite, got {v}") }),
+            Factor::Tensor(t) => {
+                img.same_context(op, t)?;
+                match *t.shape() {
+                    [] | [1] => t.reshape(&[1, 1, 1, 1]),
+                    [k] if k == n => t.reshape(&[k, 1, 1, 1]),
+                    _ => Err(Error::ShapeMismatch {
+                        op,
+                        lhs: img.shape().to_vec(),
+                        rhs: t.shape().to_vec(),
+                        reason: "do not fit: a per-image factor must be [N], [1] or []",
+                    }),
+                }
+            }
+        }
+    }
+}

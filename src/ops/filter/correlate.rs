@@ -1,0 +1,366 @@
+//! Correlation of image planes with a bank of kernels, the kernel every
+//! linear filter is made of: forward, image adjoint and kernel adjoint, as
+//! raw encoders on buffers and as one recorded op. Kernels in
+//! `shaders/filter.wgsl`, `filter_adjoint.wgsl`, `filter_kernel_adjoint.wgsl`.
+
+use crate::autodiff::{Saved, record};
+use crate::error::{Error, Result};
+use crate::gpu::Context;
+use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
+use crate::ops::reduce::reduce_forward;
+use crate::tensor::{BufferView, Tensor};
+
+use super::BorderType;
+
+static FILTER: Shader = shader!("filter.wgsl", "border.wgsl");
+static FILTER_ADJOINT: Shader = shader!("filter_adjoint.wgsl", "border.wgsl");
+static FILTER_KERNEL_ADJOINT: Shader = shader!("filter_kernel_adjoint.wgsl", "border.wgsl");
+
+/// Most kernels in one bank (the forward keeps one accumulator per kernel).
+pub const MAX_BANK: usize = 4;
+/// Largest kernel side: the tap loops are specialised per kernel size.
+pub const MAX_KERNEL_SIZE: usize = 255;
+/// Multiply-adds one kernel-gradient thread sums (rows of a chunk × width).
+const KERNEL_ADJOINT_WORK: usize = 2048;
+
+/// The geometry of a correlation: `y[n, c, e] = Σ_k w[item, e, k] · x_padded[n, c, · + k - anchor]`
+/// for each kernel `e` of a bank, with anchor `(k - 1) / 2` per axis (Kornia;
+/// an even kernel's anchor rounds down), output the input's size ("same").
+///
+/// Buffers: input `[batch, channels, height, width]`; kernels
+/// `[batch or 1, bank, ky, kx]`; output `[batch, channels, bank, height, width]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Correlation {
+    /// Images in the batch.
+    pub batch: usize,
+    /// Channels per image (each filtered alike).
+    pub channels: usize,
+    /// Image height.
+    pub height: usize,
+    /// Image width.
+    pub width: usize,
+    /// `[ky, kx]`.
+    pub kernel_size: [usize; 2],
+    /// Kernels in the bank (1 ..= [`MAX_BANK`]).
+    pub bank: usize,
+    /// One bank per batch item (else one bank for all).
+    pub per_item: bool,
+    /// What the kernel reads outside the image.
+    pub border: BorderType,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct FilterParams {
+    planes: u32,
+    channels: u32,
+    height: i32,
+    width: i32,
+    anchor_y: i32,
+    anchor_x: i32,
+    kernel_stride: u32,
+    value: f32,
+    off_in: u32,
+    off_kernel: u32,
+    off_out: u32,
+    off_grad: u32,
+    band_top: i32,
+    band_bottom: i32,
+    band_left: i32,
+    band_right: i32,
+    rows_per_chunk: u32,
+    chunks: u32,
+    planes_per_kernel: u32,
+}
+
+impl Correlation {
+    fn planes(&self) -> usize {
+        self.batch * self.channels
+    }
+
+    fn pixels(&self) -> usize {
+        self.height * self.width
+    }
+
+    /// Kernel elements in one bank.
+    pub fn bank_len(&self) -> usize {
+        self.bank * self.kernel_size[0] * self.kernel_size[1]
+    }
+
+    /// Kernel elements in all: one bank, or one per batch item.
+    pub fn kernel_len(&self) -> usize {
+        self.bank_len() * if self.per_item { self.batch } else { 1 }
+    }
+
+    fn anchors(&self) -> [usize; 2] {
+        self.kernel_size.map(|k| (k - 1) / 2)
+    }
+
+    /// Checks the sizes against each other and the border mode.
+    pub fn check(&self, op: &'static str) -> Result<()> {
+        let image = [self.batch, self.channels, self.height, self.width];
+        crate::shape::check_shape(op, &image)?;
+        crate::shape::check_shape(op, &[self.batch, self.channels, self.bank, self.height, self.width])?;
+        let invalid = |name, reason: String| Err(Error::InvalidArgument { op, name, reason });
+        if self.bank == 0 || self.bank > MAX_BANK {
+            return invalid("kernel", format!("a bank holds 1 to {MAX_BANK} kernels, got {}", self.bank));
+        }
+        let [ky, kx] = self.kernel_size;
+        if ky == 0 || kx == 0 || ky > MAX_KERNEL_SIZE || kx > MAX_KERNEL_SIZE {
+            return invalid("kernel", format!("kernel size {ky}x{kx}: each side must be 1 to {MAX_KERNEL_SIZE}"));
+        }
+        if let BorderType::Constant(v) = self.border
+            && !v.is_finite()
+        {
+            return invalid("border", format!("the constant border value must be finite, got {v}"));
+        }
+        // Reflect-101 needs pads narrower than the image, circular no wider.
+        let fits = |k: usize, n: usize| {
+            let pad = (k - 1 - (k - 1) / 2).max((k - 1) / 2);
+            match self.border {
+                BorderType::Reflect => pad < n,
+                BorderType::Circular => pad <= n,
+                _ => true,
+            }
+        };
+        if !fits(ky, self.height) || !fits(kx, self.width) {
+            return invalid(
+                "kernel",
+                format!(
+                    "a {ky}x{kx} kernel needs padding wider than the {}x{} image allows with {:?} borders",
+                    self.height, self.width, self.border
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    fn params(&self) -> FilterParams {
+        let [ay, ax] = self.anchors();
+        FilterParams {
+            planes: self.planes() as u32,
+            channels: self.channels as u32,
+            height: self.height as i32,
+            width: self.width as i32,
+            anchor_y: ay as i32,
+            anchor_x: ax as i32,
+            kernel_stride: if self.per_item { self.bank_len() as u32 } else { 0 },
+            value: if let BorderType::Constant(v) = self.border { v } else { 0.0 },
+            ..Default::default()
+        }
+    }
+
+    fn constants(&self, border: BorderType) -> [(&'static str, u32); 3] {
+        [("BORDER", border.code()), ("KY", self.kernel_size[0] as u32), ("KX", self.kernel_size[1] as u32)]
+    }
+}
+
+/// Encodes the correlation `y = x ⋆ w` (see [`Correlation`]).
+pub fn correlate_forward(
+    ctx: &Context,
+    encoder: Option<&mut wgpu::CommandEncoder>,
+    c: &Correlation,
+    x: BufferView<'_>,
+    kernel: BufferView<'_>,
+    y: BufferView<'_>,
+) -> Result<()> {
+    const OP: &str = "correlate";
+    c.check(OP)?;
+    x.check(OP, "x", c.planes() * c.pixels())?;
+    kernel.check(OP, "kernel", c.kernel_len())?;
+    y.check(OP, "y", c.planes() * c.bank * c.pixels())?;
+    let params = FilterParams { off_in: x.offset, off_kernel: kernel.offset, off_out: y.offset, ..c.params() };
+    let [b, ky, kx] = c.constants(c.border);
+    let constants = [b, ky, kx, ("D_IN", 1), ("D_OUT", c.bank as u32), ("FLIP", 0)];
+    let kernel_ = Kernel { shader: &FILTER, entry: "correlate", reads: 2, writes: 1 };
+    let dispatch = Dispatch {
+        kernel: &kernel_,
+        constants: &constants,
+        params: params_bytes(&params),
+        buffers: &[x.buffer, kernel.buffer, y.buffer],
+        groups: grid_1d((c.planes() * c.pixels()) as u32),
+    };
+    ctx.record(OP, dispatch, encoder)
+}
+
+/// Encodes the image adjoint `gx = Aᵀ g` of [`correlate_forward`]: the
+/// zero-padded correlation of `g` with the flipped kernels, then, for
+/// reflect, replicate and circular borders, the padding's share folded back
+/// onto the border band. `g` is `[batch, channels, bank, height, width]`.
+pub fn correlate_image_adjoint(
+    ctx: &Context,
+    mut encoder: Option<&mut wgpu::CommandEncoder>,
+    c: &Correlation,
+    kernel: BufferView<'_>,
+    g: BufferView<'_>,
+    gx: BufferView<'_>,
+) -> Result<()> {
+    const OP: &str = "correlate_adjoint";
+    c.check(OP)?;
+    kernel.check(OP, "kernel", c.kernel_len())?;
+    g.check(OP, "g", c.planes() * c.bank * c.pixels())?;
+    gx.check(OP, "gx", c.planes() * c.pixels())?;
+    let [ky, kx] = c.kernel_size;
+    let [ay, ax] = c.anchors();
+    let flipped = FilterParams {
+        anchor_y: (ky - 1 - ay) as i32,
+        anchor_x: (kx - 1 - ax) as i32,
+        value: 0.0,
+        off_in: g.offset,
+        off_kernel: kernel.offset,
+        off_out: gx.offset,
+        ..c.params()
+    };
+    let [b, ky_, kx_] = c.constants(BorderType::Constant(0.0));
+    let constants = [b, ky_, kx_, ("D_IN", c.bank as u32), ("D_OUT", 1), ("FLIP", 1)];
+    let dispatch = Dispatch {
+        kernel: &Kernel { shader: &FILTER, entry: "correlate", reads: 2, writes: 1 },
+        constants: &constants,
+        params: params_bytes(&flipped),
+        buffers: &[g.buffer, kernel.buffer, gx.buffer],
+        groups: grid_1d((c.planes() * c.pixels()) as u32),
+    };
+    ctx.record(OP, dispatch, encoder.as_deref_mut())?;
+    if matches!(c.border, BorderType::Constant(_)) {
+        return Ok(());
+    }
+    // Pixels with padded preimages lie within max(pad) + 1 of an edge.
+    let band = |k: usize| (k - 1 - (k - 1) / 2).max((k - 1) / 2) + 1;
+    let (h, w) = (c.height, c.width);
+    let top = band(ky).min(h);
+    let bottom = band(ky).min(h - top);
+    let left = band(kx).min(w);
+    let right = band(kx).min(w - left);
+    let band_pixels = (top + bottom) * w + (h - top - bottom) * (left + right);
+    let params = FilterParams {
+        off_in: g.offset,
+        off_kernel: kernel.offset,
+        off_out: gx.offset,
+        band_top: top as i32,
+        band_bottom: bottom as i32,
+        band_left: left as i32,
+        band_right: right as i32,
+        ..c.params()
+    };
+    let constants = [c.constants(c.border).as_slice(), &[("BANK", c.bank as u32)]].concat();
+    let dispatch = Dispatch {
+        kernel: &Kernel { shader: &FILTER_ADJOINT, entry: "fold_borders", reads: 2, writes: 1 },
+        constants: &constants,
+        params: params_bytes(&params),
+        buffers: &[g.buffer, kernel.buffer, gx.buffer],
+        groups: grid_1d((c.planes() * band_pixels) as u32),
+    };
+    ctx.record(OP, dispatch, encoder)
+}
+
+/// Encodes the kernel adjoint of [`correlate_forward`] into `gk`
+/// (`[batch or 1, bank, ky, kx]`): per-chunk partial sums, then a
+/// deterministic sum over chunks.
+pub fn correlate_kernel_adjoint(
+    ctx: &Context,
+    mut encoder: Option<&mut wgpu::CommandEncoder>,
+    c: &Correlation,
+    x: BufferView<'_>,
+    g: BufferView<'_>,
+    gk: BufferView<'_>,
+) -> Result<()> {
+    const OP: &str = "correlate_kernel_adjoint";
+    c.check(OP)?;
+    x.check(OP, "x", c.planes() * c.pixels())?;
+    g.check(OP, "g", c.planes() * c.bank * c.pixels())?;
+    gk.check(OP, "gk", c.kernel_len())?;
+    let items = if c.per_item { c.batch } else { 1 };
+    let planes_per_kernel = c.planes() / items;
+    let rows_per_chunk = (KERNEL_ADJOINT_WORK / c.width).clamp(1, c.height);
+    let chunks = planes_per_kernel * c.height.div_ceil(rows_per_chunk);
+    let taps = c.bank_len();
+    let partials = ctx.alloc(OP, (items * chunks * taps) as u64 * 4)?;
+    let params = FilterParams {
+        off_in: x.offset,
+        off_grad: g.offset,
+        off_out: 0,
+        rows_per_chunk: rows_per_chunk as u32,
+        chunks: chunks as u32,
+        planes_per_kernel: planes_per_kernel as u32,
+        ..c.params()
+    };
+    let constants = [c.constants(c.border).as_slice(), &[("BANK", c.bank as u32)]].concat();
+    let dispatch = Dispatch {
+        kernel: &Kernel { shader: &FILTER_KERNEL_ADJOINT, entry: "kernel_adjoint", reads: 2, writes: 1 },
+        constants: &constants,
+        params: params_bytes(&params),
+        buffers: &[x.buffer, g.buffer, partials.buffer()],
+        groups: grid_1d((items * chunks * taps) as u32),
+    };
+    ctx.record(OP, dispatch, encoder.as_deref_mut())?;
+    let partials_view = BufferView { buffer: partials.buffer(), offset: 0 };
+    reduce_forward(ctx, encoder, partials_view, &[items, chunks, taps], gk, &[items, 1, taps], 1.0)
+}
+
+/// The recorded op: `img` `[N, C, H, W]` correlated with `kernel`
+/// `[N or 1, bank, ky, kx]`, giving `[N, C, bank, H, W]` (`[N, C, H, W]`
+/// when `squeeze` and the bank holds one kernel). Differentiable in both.
+pub(crate) fn correlate(
+    op: &'static str,
+    img: &Tensor,
+    kernel: &Tensor,
+    border: BorderType,
+    squeeze: bool,
+) -> Result<Tensor> {
+    let c = geometry(op, img, kernel, border)?;
+    let ctx = img.context();
+    let shape = if squeeze && c.bank == 1 {
+        img.shape().to_vec()
+    } else {
+        vec![c.batch, c.channels, c.bank, c.height, c.width]
+    };
+    let out = Tensor::uninit(ctx, op, &shape)?;
+    correlate_forward(ctx, None, &c, img.view(), kernel.view(), out.view())?;
+    let (saved_img, saved_kernel) = (Saved::new(img), Saved::new(kernel));
+    let kernel_shape = kernel.shape().to_vec();
+    Ok(record(op, out, &[img, kernel], move |needs| {
+        let needs = needs.to_vec();
+        Box::new(move |g| {
+            let ctx = g.context();
+            let mut grads = vec![None, None];
+            if needs[0] {
+                let gx = Tensor::uninit(ctx, op, &[c.batch, c.channels, c.height, c.width])?;
+                correlate_image_adjoint(ctx, None, &c, saved_kernel.get(op)?.view(), g.view(), gx.view())?;
+                grads[0] = Some(gx);
+            }
+            if needs[1] {
+                let gk = Tensor::uninit(ctx, op, &kernel_shape)?;
+                correlate_kernel_adjoint(ctx, None, &c, saved_img.get(op)?.view(), g.view(), gk.view())?;
+                grads[1] = Some(gk);
+            }
+            Ok(grads)
+        })
+    }))
+}
+
+/// Checks `img` `[N, C, H, W]` against `kernel` `[N or 1, bank, ky, kx]`.
+fn geometry(op: &'static str, img: &Tensor, kernel: &Tensor, border: BorderType) -> Result<Correlation> {
+    img.same_context(op, kernel)?;
+    let [n, ch, h, w] = super::image_shape(op, img)?;
+    let mismatch =
+        |reason| Error::ShapeMismatch { op, lhs: img.shape().to_vec(), rhs: kernel.shape().to_vec(), reason };
+    let [kb, bank, ky, kx] = match *kernel.shape() {
+        [kb, bank, ky, kx] => [kb, bank, ky, kx],
+        _ => return Err(mismatch("do not fit: kernels must be [N or 1, ky, kx]")),
+    };
+    if kb != 1 && kb != n {
+        return Err(mismatch("do not fit: one kernel for all images, or one per image"));
+    }
+    let c = Correlation {
+        batch: n,
+        channels: ch,
+        height: h,
+        width: w,
+        kernel_size: [ky, kx],
+        bank,
+        per_item: kb == n && n > 1,
+        border,
+    };
+    c.check(op)?;
+    Ok(c)
+}
