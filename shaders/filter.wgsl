@@ -3,25 +3,72 @@
 // with the border mode outside the image (border.wgsl). The forward pass has
 // one input plane per image plane (D_IN = 1) and a bank of D_OUT kernels;
 // with FLIP = 1 the same kernel is the zero-padded part of the image adjoint:
-// the flipped kernel, D_IN = bank, D_OUT = 1, anchors K - 1 - a. One thread per
-// output pixel, all bank outputs at once (each input value read once).
+// the flipped kernel, D_IN = bank, D_OUT = 1, anchors K - 1 - a.
+//
+// One thread per strip of 8 outputs along the "major" axis: x, or y when
+// ALONG_Y = 1 (chosen for column kernels, kx = 1). For each kernel line
+// across the strip, a window of 8 inputs (two vec4) slides along the major
+// axis, loading one new input per tap: on a CPU adapter, where every load is
+// a gather, this reads each input about once per kernel line instead of once
+// per tap, and each weight once per strip instead of once per output.
 
 override D_IN: u32 = 1u;
 override D_OUT: u32 = 1u;
 override FLIP: u32 = 0u;
+override ALONG_Y: u32 = 0u;
+
+const STRIP: i32 = 8;
 
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read> kernel: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-fn weight(base: u32, bank: u32, ky: i32, kx: i32) -> f32 {
-    var y = ky;
-    var x = kx;
+// Axis geometry: (major, minor) = (x, y), or (y, x) when ALONG_Y.
+struct Axes {
+    major_len: i32,
+    minor_len: i32,
+    major_stride: i32,
+    minor_stride: i32,
+    k_major: i32,
+    k_minor: i32,
+    a_major: i32,
+    a_minor: i32,
+}
+
+fn axes() -> Axes {
+    if (ALONG_Y == 1u) {
+        return Axes(p.height, p.width, p.width, 1, KY, KX, p.anchor_y, p.anchor_x);
+    }
+    return Axes(p.width, p.height, 1, p.width, KX, KY, p.anchor_x, p.anchor_y);
+}
+
+// Weight at (minor tap, major tap).
+fn weight(base: u32, bank: u32, t_minor: i32, t_major: i32) -> f32 {
+    var y = select(t_minor, t_major, ALONG_Y == 1u);
+    var x = select(t_major, t_minor, ALONG_Y == 1u);
     if (FLIP == 1u) {
-        y = KY - 1 - ky;
-        x = KX - 1 - kx;
+        y = KY - 1 - y;
+        x = KX - 1 - x;
     }
     return kernel[base + (bank * u32(KY) + u32(y)) * u32(KX) + u32(x)];
+}
+
+// The input at a major position on an already mapped minor line (-1:
+// constant), with the border mode. Positions far past the edge, read only
+// for outputs beyond the image, stay in bounds.
+fn padded(ax: Axes, line: u32, mapped_minor: i32, major: i32) -> f32 {
+    let m = min(border_index(major, ax.major_len), ax.major_len - 1);
+    if (mapped_minor < 0 || m < 0) {
+        return p.value;
+    }
+    return src[line + u32(m * ax.major_stride)];
+}
+
+
+fn store(ax: Axes, at: u32, m: i32, v: f32) {
+    if (m < ax.major_len) {
+        out[at + u32(m * ax.major_stride)] = v;
+    }
 }
 
 @compute @workgroup_size(256)
@@ -30,39 +77,81 @@ fn correlate(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let pixels = u32(p.height * p.width);
+    let ax = axes();
+    let strips = u32((ax.major_len + STRIP - 1) / STRIP);
+    let lines = u32(ax.minor_len);
     let i = thread_index(wid, nwg, lid);
-    if (i >= p.planes * pixels) {
+    if (i >= p.planes * lines * strips) {
         return;
     }
-    let plane = i / pixels;
-    let pixel = i % pixels;
-    let y0 = i32(pixel / u32(p.width)) - p.anchor_y;
-    let x0 = i32(pixel % u32(p.width)) - p.anchor_x;
+    // Neighbouring threads: neighbouring strips along x, or neighbouring columns.
+    var strip: i32;
+    var n: i32;
+    if (ALONG_Y == 1u) {
+        n = i32(i % lines);
+        strip = i32((i / lines) % strips);
+    } else {
+        strip = i32(i % strips);
+        n = i32((i / strips) % lines);
+    }
+    let plane = i / (strips * lines);
+    let pixels = u32(p.height * p.width);
+    // Major positions m0 .. m0 + STRIP + k_major - 2 are read.
+    let m0 = strip * STRIP - ax.a_major;
+    let inside = m0 >= 0 && m0 + STRIP + ax.k_major - 1 <= ax.major_len;
     let kbase = p.off_kernel + (plane / p.channels) * p.kernel_stride;
-    let inside = y0 >= 0 && x0 >= 0 && y0 + KY <= p.height && x0 + KX <= p.width;
-    var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
-    for (var d = 0u; d < D_IN; d++) {
-        let base = p.off_in + (plane * D_IN + d) * pixels;
-        for (var ky = 0; ky < KY; ky++) {
-            let row = select(border_index(y0 + ky, p.height), y0 + ky, inside);
-            for (var kx = 0; kx < KX; kx++) {
-                var v = p.value;
-                if (inside) {
-                    v = src[base + u32(row * p.width + x0 + kx)];
-                } else {
-                    let col = border_index(x0 + kx, p.width);
-                    if (row >= 0 && col >= 0) {
-                        v = src[base + u32(row * p.width + col)];
+    for (var e = 0u; e < D_OUT; e++) {
+        var lo = vec4(0.0);
+        var hi = vec4(0.0);
+        for (var d = 0u; d < D_IN; d++) {
+            let base = p.off_in + (plane * D_IN + d) * pixels;
+            for (var t = 0; t < ax.k_minor; t++) {
+                let sn = n + t - ax.a_minor;
+                let mapped = select(min(border_index(sn, ax.minor_len), ax.minor_len - 1), sn,
+                    sn >= 0 && sn < ax.minor_len);
+                let line = base + u32(max(mapped, 0) * ax.minor_stride);
+                var a: vec4<f32>;
+                var b: vec4<f32>;
+                if (inside && mapped >= 0) {
+                    let at = line + u32(m0 * ax.major_stride);
+                    let s = u32(ax.major_stride);
+                    a = vec4(src[at], src[at + s], src[at + 2u * s], src[at + 3u * s]);
+                    b = vec4(src[at + 4u * s], src[at + 5u * s], src[at + 6u * s], src[at + 7u * s]);
+                    for (var k = 0; k < ax.k_major; k++) {
+                        let w = weight(kbase, d + e, t, k);
+                        lo += w * a;
+                        hi += w * b;
+                        if (k + 1 < ax.k_major) {
+                            a = vec4(a.yzw, b.x);
+                            b = vec4(b.yzw, src[at + u32(STRIP + k) * s]);
+                        }
                     }
-                }
-                for (var e = 0u; e < D_OUT; e++) {
-                    acc[e] += weight(kbase, d + e, ky, kx) * v;
+                } else {
+                    a = vec4(padded(ax, line, mapped, m0), padded(ax, line, mapped, m0 + 1),
+                        padded(ax, line, mapped, m0 + 2), padded(ax, line, mapped, m0 + 3));
+                    b = vec4(padded(ax, line, mapped, m0 + 4), padded(ax, line, mapped, m0 + 5),
+                        padded(ax, line, mapped, m0 + 6), padded(ax, line, mapped, m0 + 7));
+                    for (var k = 0; k < ax.k_major; k++) {
+                        let w = weight(kbase, d + e, t, k);
+                        lo += w * a;
+                        hi += w * b;
+                        if (k + 1 < ax.k_major) {
+                            a = vec4(a.yzw, b.x);
+                            b = vec4(b.yzw, padded(ax, line, mapped, m0 + STRIP + k));
+                        }
+                    }
                 }
             }
         }
-    }
-    for (var e = 0u; e < D_OUT; e++) {
-        out[p.off_out + (plane * D_OUT + e) * pixels + pixel] = acc[e];
+        let at = p.off_out + (plane * D_OUT + e) * pixels + u32(n * ax.minor_stride);
+        let m = strip * STRIP;
+        store(ax, at, m, lo.x);
+        store(ax, at, m + 1, lo.y);
+        store(ax, at, m + 2, lo.z);
+        store(ax, at, m + 3, lo.w);
+        store(ax, at, m + 4, hi.x);
+        store(ax, at, m + 5, hi.y);
+        store(ax, at, m + 6, hi.z);
+        store(ax, at, m + 7, hi.w);
     }
 }

@@ -82,6 +82,7 @@ mod shader_validation {
             shader!("filter_adjoint.wgsl", "border.wgsl"),
             shader!("filter_kernel_adjoint.wgsl", "border.wgsl"),
             shader!("gaussian.wgsl"),
+            shader!("magnitude.wgsl"),
         ];
         let listed: Vec<&str> = shaders.iter().map(|s| s.name).collect();
         for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap() {

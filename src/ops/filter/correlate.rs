@@ -20,8 +20,10 @@ static FILTER_KERNEL_ADJOINT: Shader = shader!("filter_kernel_adjoint.wgsl", "bo
 pub const MAX_BANK: usize = 4;
 /// Largest kernel side: the tap loops are specialised per kernel size.
 pub const MAX_KERNEL_SIZE: usize = 255;
-/// Multiply-adds one kernel-gradient thread sums (rows of a chunk × width).
-const KERNEL_ADJOINT_WORK: usize = 2048;
+/// Pixels one kernel-gradient thread visits (rows of a chunk × width).
+const KERNEL_ADJOINT_WORK: usize = 1024;
+/// Outputs per forward thread, and taps per kernel-gradient thread, along x.
+const STRIP: usize = 8;
 
 /// The geometry of a correlation: `y[n, c, e] = Σ_k w[item, e, k] · x_padded[n, c, · + k - anchor]`
 /// for each kernel `e` of a bank, with anchor `(k - 1) / 2` per axis (Kornia;
@@ -150,6 +152,18 @@ impl Correlation {
         }
     }
 
+    /// Column kernels slide down the columns, all others along the rows.
+    fn along_y(&self) -> bool {
+        self.kernel_size[1] == 1 && self.kernel_size[0] > 1
+    }
+
+    /// Threads of the forward kernel: one per strip of outputs along a row
+    /// (or a column).
+    fn strip_grid(&self) -> [u32; 3] {
+        let (major, minor) = if self.along_y() { (self.height, self.width) } else { (self.width, self.height) };
+        grid_1d((self.planes() * minor * major.div_ceil(STRIP)) as u32)
+    }
+
     fn constants(&self, border: BorderType) -> [(&'static str, u32); 3] {
         [("BORDER", border.code()), ("KY", self.kernel_size[0] as u32), ("KX", self.kernel_size[1] as u32)]
     }
@@ -171,14 +185,15 @@ pub fn correlate_forward(
     y.check(OP, "y", c.planes() * c.bank * c.pixels())?;
     let params = FilterParams { off_in: x.offset, off_kernel: kernel.offset, off_out: y.offset, ..c.params() };
     let [b, ky, kx] = c.constants(c.border);
-    let constants = [b, ky, kx, ("D_IN", 1), ("D_OUT", c.bank as u32), ("FLIP", 0)];
+    let along_y = ("ALONG_Y", c.along_y() as u32);
+    let constants = [b, ky, kx, ("D_IN", 1), ("D_OUT", c.bank as u32), ("FLIP", 0), along_y];
     let kernel_ = Kernel { shader: &FILTER, entry: "correlate", reads: 2, writes: 1 };
     let dispatch = Dispatch {
         kernel: &kernel_,
         constants: &constants,
         params: params_bytes(&params),
         buffers: &[x.buffer, kernel.buffer, y.buffer],
-        groups: grid_1d((c.planes() * c.pixels()) as u32),
+        groups: c.strip_grid(),
     };
     ctx.record(OP, dispatch, encoder)
 }
@@ -212,13 +227,14 @@ pub fn correlate_image_adjoint(
         ..c.params()
     };
     let [b, ky_, kx_] = c.constants(BorderType::Constant(0.0));
-    let constants = [b, ky_, kx_, ("D_IN", c.bank as u32), ("D_OUT", 1), ("FLIP", 1)];
+    let along_y = ("ALONG_Y", c.along_y() as u32);
+    let constants = [b, ky_, kx_, ("D_IN", c.bank as u32), ("D_OUT", 1), ("FLIP", 1), along_y];
     let dispatch = Dispatch {
         kernel: &Kernel { shader: &FILTER, entry: "correlate", reads: 2, writes: 1 },
         constants: &constants,
         params: params_bytes(&flipped),
         buffers: &[g.buffer, kernel.buffer, gx.buffer],
-        groups: grid_1d((c.planes() * c.pixels()) as u32),
+        groups: c.strip_grid(),
     };
     ctx.record(OP, dispatch, encoder.as_deref_mut())?;
     if matches!(c.border, BorderType::Constant(_)) {
@@ -274,6 +290,7 @@ pub fn correlate_kernel_adjoint(
     let rows_per_chunk = (KERNEL_ADJOINT_WORK / c.width).clamp(1, c.height);
     let chunks = planes_per_kernel * c.height.div_ceil(rows_per_chunk);
     let taps = c.bank_len();
+    let [ky, kx] = c.kernel_size;
     let partials = ctx.alloc(OP, (items * chunks * taps) as u64 * 4)?;
     let params = FilterParams {
         off_in: x.offset,
@@ -290,7 +307,7 @@ pub fn correlate_kernel_adjoint(
         constants: &constants,
         params: params_bytes(&params),
         buffers: &[x.buffer, g.buffer, partials.buffer()],
-        groups: grid_1d((items * chunks * taps) as u32),
+        groups: grid_1d((items * chunks * c.bank * ky * kx.div_ceil(STRIP)) as u32),
     };
     ctx.record(OP, dispatch, encoder.as_deref_mut())?;
     let partials_view = BufferView { buffer: partials.buffer(), offset: 0 };

@@ -32,6 +32,7 @@
 
 mod correlate;
 mod gaussian;
+mod magnitude;
 
 pub use correlate::{
     Correlation, MAX_BANK, MAX_KERNEL_SIZE, correlate_forward, correlate_image_adjoint, correlate_kernel_adjoint,
@@ -42,6 +43,7 @@ use crate::ops::Factor;
 use crate::tensor::Tensor;
 use correlate::correlate;
 use gaussian::{check_odd, gaussian_kernels};
+use magnitude::gradient_magnitude;
 
 /// What a filter reads outside the image (Kornia's `border_type`).
 ///
@@ -390,7 +392,7 @@ impl Tensor {
     /// ```
     pub fn sobel(&self, normalized: bool, eps: f32) -> Result<Tensor> {
         const OP: &str = "sobel";
-        let [n, c, h, w] = image_shape(OP, self)?;
+        image_shape(OP, self)?;
         if !(eps.is_finite() && eps > 0.0) {
             return Err(Error::InvalidArgument {
                 op: OP,
@@ -398,8 +400,7 @@ impl Tensor {
                 reason: format!("must be finite and positive (it keeps the gradient finite), got {eps}"),
             });
         }
-        let g = self.spatial_gradient(GradientMode::Sobel, normalized)?;
-        g.square()?.sum_to_shape(&[n, c, 1, h, w])?.add_scalar(eps)?.sqrt()?.reshape(&[n, c, h, w])
+        gradient_magnitude(OP, &self.spatial_gradient(GradientMode::Sobel, normalized)?, eps)
     }
 
     /// Laplacian with a `kernel_size`² kernel of ones whose centre is
