@@ -10,6 +10,8 @@ override BORDER: u32 = 0u;
 // Kernel size, fixed per pipeline so that the tap loops unroll.
 override KY: i32 = 3;
 override KX: i32 = 3;
+// Slide along y instead of x (column kernels).
+override ALONG_Y: u32 = 0u;
 
 struct FilterParams {
     // Image planes (N·C) and channels per batch item.
@@ -61,4 +63,48 @@ fn border_index(i: i32, n: i32) -> i32 {
             return -1;
         }
     }
+}
+
+// The same without branches, for inner loops: CPU adapters (llvmpipe) run
+// both sides of a branch that may diverge, so a fast path plus a border path
+// costs both. Always an index inside [0, n) (coordinates far past the edge,
+// read only for outputs beyond the image, stay in bounds); whether it stands
+// for a real pixel (not the constant border) is `reads_pixel`. BORDER is a
+// pipeline constant, so each switch folds to one case.
+fn border_map(i: i32, n: i32) -> i32 {
+    var j = i;
+    switch BORDER {
+        case 1u: {
+            let r = abs(i);
+            j = select(r, 2 * (n - 1) - r, r >= n);
+        }
+        case 3u: {
+            j = select(select(i, i - n, i >= n), i + n, i < 0);
+        }
+        default: {}
+    }
+    return clamp(j, 0, n - 1);
+}
+
+fn reads_pixel(i: i32, n: i32) -> bool {
+    return BORDER != 0u || (i >= 0 && i < n);
+}
+
+// Axis geometry: (major, minor) = (x, y), or (y, x) when ALONG_Y.
+struct Axes {
+    major_len: i32,
+    minor_len: i32,
+    major_stride: i32,
+    minor_stride: i32,
+    k_major: i32,
+    k_minor: i32,
+    a_major: i32,
+    a_minor: i32,
+}
+
+fn axes() -> Axes {
+    if (ALONG_Y == 1u) {
+        return Axes(p.height, p.width, p.width, 1, KY, KX, p.anchor_y, p.anchor_x);
+    }
+    return Axes(p.width, p.height, 1, p.width, KX, KY, p.anchor_x, p.anchor_y);
 }

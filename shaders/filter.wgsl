@@ -9,38 +9,20 @@
 // ALONG_Y = 1 (chosen for column kernels, kx = 1). For each kernel line
 // across the strip, a window of 8 inputs (two vec4) slides along the major
 // axis, loading one new input per tap: on a CPU adapter, where every load is
-// a gather, this reads each input about once per kernel line instead of once
-// per tap, and each weight once per strip instead of once per output.
+// a per-lane gather, this reads each input about once per kernel line instead
+// of once per tap, and each weight once per strip instead of once per output.
+// Borders are handled without branches (border_map), so the interior pays
+// nothing for them.
 
 override D_IN: u32 = 1u;
 override D_OUT: u32 = 1u;
 override FLIP: u32 = 0u;
-override ALONG_Y: u32 = 0u;
 
 const STRIP: i32 = 8;
 
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read> kernel: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
-
-// Axis geometry: (major, minor) = (x, y), or (y, x) when ALONG_Y.
-struct Axes {
-    major_len: i32,
-    minor_len: i32,
-    major_stride: i32,
-    minor_stride: i32,
-    k_major: i32,
-    k_minor: i32,
-    a_major: i32,
-    a_minor: i32,
-}
-
-fn axes() -> Axes {
-    if (ALONG_Y == 1u) {
-        return Axes(p.height, p.width, p.width, 1, KY, KX, p.anchor_y, p.anchor_x);
-    }
-    return Axes(p.width, p.height, 1, p.width, KX, KY, p.anchor_x, p.anchor_y);
-}
 
 // Weight at (minor tap, major tap).
 fn weight(base: u32, bank: u32, t_minor: i32, t_major: i32) -> f32 {
@@ -53,17 +35,12 @@ fn weight(base: u32, bank: u32, t_minor: i32, t_major: i32) -> f32 {
     return kernel[base + (bank * u32(KY) + u32(y)) * u32(KX) + u32(x)];
 }
 
-// The input at a major position on an already mapped minor line (-1:
-// constant), with the border mode. Positions far past the edge, read only
-// for outputs beyond the image, stay in bounds.
-fn padded(ax: Axes, line: u32, mapped_minor: i32, major: i32) -> f32 {
-    let m = min(border_index(major, ax.major_len), ax.major_len - 1);
-    if (mapped_minor < 0 || m < 0) {
-        return p.value;
-    }
-    return src[line + u32(m * ax.major_stride)];
+// The padded input at major position m of a line (`line` already mapped,
+// `line_real`: whether the line is inside the image or a border copy).
+fn padded(ax: Axes, line: u32, line_real: bool, m: i32) -> f32 {
+    let v = src[line + u32(border_map(m, ax.major_len) * ax.major_stride)];
+    return select(p.value, v, line_real && reads_pixel(m, ax.major_len));
 }
-
 
 fn store(ax: Axes, at: u32, m: i32, v: f32) {
     if (m < ax.major_len) {
@@ -85,20 +62,16 @@ fn correlate(
         return;
     }
     // Neighbouring threads: neighbouring strips along x, or neighbouring columns.
-    var strip: i32;
-    var n: i32;
+    var strip = i32(i % strips);
+    var n = i32((i / strips) % lines);
     if (ALONG_Y == 1u) {
         n = i32(i % lines);
         strip = i32((i / lines) % strips);
-    } else {
-        strip = i32(i % strips);
-        n = i32((i / strips) % lines);
     }
     let plane = i / (strips * lines);
     let pixels = u32(p.height * p.width);
     // Major positions m0 .. m0 + STRIP + k_major - 2 are read.
     let m0 = strip * STRIP - ax.a_major;
-    let inside = m0 >= 0 && m0 + STRIP + ax.k_major - 1 <= ax.major_len;
     let kbase = p.off_kernel + (plane / p.channels) * p.kernel_stride;
     for (var e = 0u; e < D_OUT; e++) {
         var lo = vec4(0.0);
@@ -107,40 +80,22 @@ fn correlate(
             let base = p.off_in + (plane * D_IN + d) * pixels;
             for (var t = 0; t < ax.k_minor; t++) {
                 let sn = n + t - ax.a_minor;
-                let mapped = select(min(border_index(sn, ax.minor_len), ax.minor_len - 1), sn,
-                    sn >= 0 && sn < ax.minor_len);
-                let line = base + u32(max(mapped, 0) * ax.minor_stride);
-                var a: vec4<f32>;
-                var b: vec4<f32>;
-                if (inside && mapped >= 0) {
-                    let at = line + u32(m0 * ax.major_stride);
-                    let s = u32(ax.major_stride);
-                    a = vec4(src[at], src[at + s], src[at + 2u * s], src[at + 3u * s]);
-                    b = vec4(src[at + 4u * s], src[at + 5u * s], src[at + 6u * s], src[at + 7u * s]);
-                    for (var k = 0; k < ax.k_major; k++) {
-                        let w = weight(kbase, d + e, t, k);
-                        lo += w * a;
-                        hi += w * b;
-                        if (k + 1 < ax.k_major) {
-                            a = vec4(a.yzw, b.x);
-                            b = vec4(b.yzw, src[at + u32(STRIP + k) * s]);
-                        }
-                    }
-                } else {
-                    a = vec4(padded(ax, line, mapped, m0), padded(ax, line, mapped, m0 + 1),
-                        padded(ax, line, mapped, m0 + 2), padded(ax, line, mapped, m0 + 3));
-                    b = vec4(padded(ax, line, mapped, m0 + 4), padded(ax, line, mapped, m0 + 5),
-                        padded(ax, line, mapped, m0 + 6), padded(ax, line, mapped, m0 + 7));
-                    for (var k = 0; k < ax.k_major; k++) {
-                        let w = weight(kbase, d + e, t, k);
-                        lo += w * a;
-                        hi += w * b;
-                        if (k + 1 < ax.k_major) {
-                            a = vec4(a.yzw, b.x);
-                            b = vec4(b.yzw, padded(ax, line, mapped, m0 + STRIP + k));
-                        }
-                    }
+                let line = base + u32(border_map(sn, ax.minor_len) * ax.minor_stride);
+                let real = reads_pixel(sn, ax.minor_len);
+                var a = vec4(padded(ax, line, real, m0), padded(ax, line, real, m0 + 1),
+                    padded(ax, line, real, m0 + 2), padded(ax, line, real, m0 + 3));
+                var b = vec4(padded(ax, line, real, m0 + 4), padded(ax, line, real, m0 + 5),
+                    padded(ax, line, real, m0 + 6), padded(ax, line, real, m0 + 7));
+                for (var k = 0; k < ax.k_major - 1; k++) {
+                    let w = weight(kbase, d + e, t, k);
+                    lo += w * a;
+                    hi += w * b;
+                    a = vec4(a.yzw, b.x);
+                    b = vec4(b.yzw, padded(ax, line, real, m0 + STRIP + k));
                 }
+                let w = weight(kbase, d + e, t, ax.k_major - 1);
+                lo += w * a;
+                hi += w * b;
             }
         }
         let at = p.off_out + (plane * D_OUT + e) * pixels + u32(n * ax.minor_stride);

@@ -1,10 +1,12 @@
 // Correlation, kernel gradient (forward in filter.wgsl):
 //   w̄[item, e, ky, kx] = Σ_{planes of item} Σ_{y,x} g[plane, e, y, x] · in_padded[plane, y + ky - ay, x + kx - ax]
-// One thread per (item, chunk of rows, kernel row (e, ky), block of 8 taps
-// along x) writes 8 partial sums to partials[(item · chunks + chunk) · taps + tap];
-// the host then sums the partials over chunks (reduce.wgsl). No atomics:
-// the order is fixed. Along a row the 8 taps slide a window of 8 inputs,
-// so each step loads one gradient and one input for 8 multiply-adds.
+// One thread per (item, chunk of lines, kernel line, block of 8 taps along
+// the major axis) writes 8 partial sums to
+// partials[(item · chunks + chunk) · taps + tap]; the host then sums the
+// partials over chunks (reduce.wgsl). No atomics: the order is fixed. Lines
+// and the major axis are as in filter.wgsl (rows and x, or columns and y for
+// column kernels): along a line the 8 taps slide a window of 8 inputs, so
+// each step loads one gradient and one input for 8 multiply-adds.
 
 override BANK: u32 = 1u;
 
@@ -14,22 +16,16 @@ const BLOCK: i32 = 8;
 @group(0) @binding(2) var<storage, read> grad: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partials: array<f32>;
 
-// in[row, col] with the border mode, `row` already mapped and inside.
-// Columns far past the edge (taps beyond KX) stay in bounds.
-fn padded(in_row: u32, col: i32) -> f32 {
-    if (col >= 0 && col < p.width) {
-        return src[in_row + u32(col)];
-    }
-    let c = min(border_index(col, p.width), p.width - 1);
-    if (c < 0) {
-        return p.value;
-    }
-    return src[in_row + u32(c)];
+// The padded input at major position m of a line (`line` already mapped,
+// `line_real`: whether the line is inside the image or a border copy).
+fn padded(ax: Axes, line: u32, line_real: bool, m: i32) -> f32 {
+    let v = src[line + u32(border_map(m, ax.major_len) * ax.major_stride)];
+    return select(p.value, v, line_real && reads_pixel(m, ax.major_len));
 }
 
-fn store(at: u32, kx: i32, v: f32) {
-    if (kx < KX) {
-        partials[at + u32(kx)] = v;
+fn store(at: u32, t: i32, k_major: i32, tap_stride: u32, v: f32) {
+    if (t < k_major) {
+        partials[at + u32(t) * tap_stride] = v;
     }
 }
 
@@ -39,59 +35,61 @@ fn kernel_adjoint(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let blocks_x = u32((KX + BLOCK - 1) / BLOCK);
-    let per_chunk = BANK * u32(KY) * blocks_x;
+    let ax = axes();
+    let blocks = u32((ax.k_major + BLOCK - 1) / BLOCK);
+    let kernel_lines = BANK * u32(ax.k_minor);
+    let per_chunk = kernel_lines * blocks;
     let items = p.planes / p.planes_per_kernel;
     let i = thread_index(wid, nwg, lid);
     if (i >= items * p.chunks * per_chunk) {
         return;
     }
-    let kx0 = i32(i % blocks_x) * BLOCK;
-    let kernel_row = (i / blocks_x) % (BANK * u32(KY));
-    let e = kernel_row / u32(KY);
-    let ky = i32(kernel_row % u32(KY));
+    let t0 = i32(i % blocks) * BLOCK;
+    let kernel_line = (i / blocks) % kernel_lines;
+    let e = kernel_line / u32(ax.k_minor);
+    let t_minor = i32(kernel_line % u32(ax.k_minor));
     let chunk = (i / per_chunk) % p.chunks;
     let item = i / (per_chunk * p.chunks);
-    let row_blocks = (u32(p.height) + p.rows_per_chunk - 1u) / p.rows_per_chunk;
-    let plane = item * p.planes_per_kernel + chunk / row_blocks;
-    let y_start = i32((chunk % row_blocks) * p.rows_per_chunk);
-    let y_end = min(y_start + i32(p.rows_per_chunk), p.height);
+    let line_blocks = (u32(ax.minor_len) + p.rows_per_chunk - 1u) / p.rows_per_chunk;
+    let plane = item * p.planes_per_kernel + chunk / line_blocks;
+    let n_start = i32((chunk % line_blocks) * p.rows_per_chunk);
+    let n_end = min(n_start + i32(p.rows_per_chunk), ax.minor_len);
     let pixels = u32(p.height * p.width);
-    let shift = kx0 - p.anchor_x;
+    let shift = t0 - ax.a_major;
+    let g_plane = p.off_grad + (plane * BANK + e) * pixels;
     var lo = vec4(0.0);
     var hi = vec4(0.0);
-    for (var y = y_start; y < y_end; y++) {
-        let g_row = p.off_grad + (plane * BANK + e) * pixels + u32(y * p.width);
-        let row = border_index(y + ky - p.anchor_y, p.height);
-        if (row < 0) {
-            var s = 0.0;
-            for (var x = 0; x < p.width; x++) {
-                s += grad[g_row + u32(x)];
-            }
-            lo += p.value * s;
-            hi += p.value * s;
-            continue;
-        }
-        let in_row = p.off_in + plane * pixels + u32(row * p.width);
-        var a = vec4(padded(in_row, shift), padded(in_row, shift + 1), padded(in_row, shift + 2),
-            padded(in_row, shift + 3));
-        var b = vec4(padded(in_row, shift + 4), padded(in_row, shift + 5), padded(in_row, shift + 6),
-            padded(in_row, shift + 7));
-        for (var x = 0; x < p.width; x++) {
-            let g = grad[g_row + u32(x)];
+    for (var n = n_start; n < n_end; n++) {
+        let g_line = g_plane + u32(n * ax.minor_stride);
+        let sn = n + t_minor - ax.a_minor;
+        let line = p.off_in + plane * pixels + u32(border_map(sn, ax.minor_len) * ax.minor_stride);
+        let real = reads_pixel(sn, ax.minor_len);
+        var a = vec4(padded(ax, line, real, shift), padded(ax, line, real, shift + 1),
+            padded(ax, line, real, shift + 2), padded(ax, line, real, shift + 3));
+        var b = vec4(padded(ax, line, real, shift + 4), padded(ax, line, real, shift + 5),
+            padded(ax, line, real, shift + 6), padded(ax, line, real, shift + 7));
+        for (var m = 0; m < ax.major_len; m++) {
+            let g = grad[g_line + u32(m * ax.major_stride)];
             lo += g * a;
             hi += g * b;
             a = vec4(a.yzw, b.x);
-            b = vec4(b.yzw, padded(in_row, x + shift + BLOCK));
+            b = vec4(b.yzw, padded(ax, line, real, m + shift + BLOCK));
         }
     }
-    let at = p.off_out + ((item * p.chunks + chunk) * BANK * u32(KY) + kernel_row) * u32(KX);
-    store(at, kx0, lo.x);
-    store(at, kx0 + 1, lo.y);
-    store(at, kx0 + 2, lo.z);
-    store(at, kx0 + 3, lo.w);
-    store(at, kx0 + 4, hi.x);
-    store(at, kx0 + 5, hi.y);
-    store(at, kx0 + 6, hi.z);
-    store(at, kx0 + 7, hi.w);
+    // Along the major axis taps are 1 apart (x) or KX apart (y).
+    var line_start = (e * u32(KY) + u32(t_minor)) * u32(KX);
+    var tap_stride = 1u;
+    if (ALONG_Y == 1u) {
+        line_start = e * u32(KY * KX) + u32(t_minor);
+        tap_stride = u32(KX);
+    }
+    let at = p.off_out + (item * p.chunks + chunk) * BANK * u32(KY * KX) + line_start;
+    store(at, t0, ax.k_major, tap_stride, lo.x);
+    store(at, t0 + 1, ax.k_major, tap_stride, lo.y);
+    store(at, t0 + 2, ax.k_major, tap_stride, lo.z);
+    store(at, t0 + 3, ax.k_major, tap_stride, lo.w);
+    store(at, t0 + 4, ax.k_major, tap_stride, hi.x);
+    store(at, t0 + 5, ax.k_major, tap_stride, hi.y);
+    store(at, t0 + 6, ax.k_major, tap_stride, hi.z);
+    store(at, t0 + 7, ax.k_major, tap_stride, hi.w);
 }

@@ -125,7 +125,7 @@ fn gaussian_blur_ref(
 fn geometries() -> Vec<Geometry> {
     let mut all = Vec::new();
     for border in BORDERS {
-        for (ksize, per_item) in [([3, 3], false), ([4, 5], true), ([7, 2], false), ([1, 5], true)] {
+        for (ksize, per_item) in [([3, 3], false), ([4, 5], true), ([7, 2], false), ([1, 5], true), ([6, 1], true)] {
             all.push(Geometry { shape: [2, 3, 9, 11], ksize, bank: 1, per_item, border });
         }
         // Wide kernels on a small image: every border pixel folds several padded ones.

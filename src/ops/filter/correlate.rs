@@ -20,10 +20,12 @@ static FILTER_KERNEL_ADJOINT: Shader = shader!("filter_kernel_adjoint.wgsl", "bo
 pub const MAX_BANK: usize = 4;
 /// Largest kernel side: the tap loops are specialised per kernel size.
 pub const MAX_KERNEL_SIZE: usize = 255;
-/// Pixels one kernel-gradient thread visits (rows of a chunk × width).
+/// Pixels one kernel-gradient thread visits (lines of a chunk × their length).
 const KERNEL_ADJOINT_WORK: usize = 1024;
-/// Outputs per forward thread, and taps per kernel-gradient thread, along x.
+/// Outputs per forward thread along its row or column.
 const STRIP: usize = 8;
+/// Taps per kernel-gradient thread along x.
+const BLOCK: usize = 8;
 
 /// The geometry of a correlation: `y[n, c, e] = Σ_k w[item, e, k] · x_padded[n, c, · + k - anchor]`
 /// for each kernel `e` of a bank, with anchor `(k - 1) / 2` per axis (Kornia;
@@ -157,10 +159,15 @@ impl Correlation {
         self.kernel_size[1] == 1 && self.kernel_size[0] > 1
     }
 
+    /// Lengths of the axis the kernels slide along and of the other one.
+    fn major_minor(&self) -> (usize, usize) {
+        if self.along_y() { (self.height, self.width) } else { (self.width, self.height) }
+    }
+
     /// Threads of the forward kernel: one per strip of outputs along a row
     /// (or a column).
     fn strip_grid(&self) -> [u32; 3] {
-        let (major, minor) = if self.along_y() { (self.height, self.width) } else { (self.width, self.height) };
+        let (major, minor) = self.major_minor();
         grid_1d((self.planes() * minor * major.div_ceil(STRIP)) as u32)
     }
 
@@ -287,30 +294,34 @@ pub fn correlate_kernel_adjoint(
     gk.check(OP, "gk", c.kernel_len())?;
     let items = if c.per_item { c.batch } else { 1 };
     let planes_per_kernel = c.planes() / items;
-    let rows_per_chunk = (KERNEL_ADJOINT_WORK / c.width).clamp(1, c.height);
-    let chunks = planes_per_kernel * c.height.div_ceil(rows_per_chunk);
-    let taps = c.bank_len();
+    // Lines (rows, or columns for column kernels) and the axis along them.
+    let (major, minor) = c.major_minor();
+    let lines_per_chunk = (KERNEL_ADJOINT_WORK / major).clamp(1, minor);
+    let chunks = planes_per_kernel * minor.div_ceil(lines_per_chunk);
     let [ky, kx] = c.kernel_size;
-    let partials = ctx.alloc(OP, (items * chunks * taps) as u64 * 4)?;
+    let (k_major, k_minor) = if c.along_y() { (ky, kx) } else { (kx, ky) };
+    let partials = ctx.alloc(OP, (items * chunks * c.bank_len()) as u64 * 4)?;
     let params = FilterParams {
         off_in: x.offset,
         off_grad: g.offset,
         off_out: 0,
-        rows_per_chunk: rows_per_chunk as u32,
+        rows_per_chunk: lines_per_chunk as u32,
         chunks: chunks as u32,
         planes_per_kernel: planes_per_kernel as u32,
         ..c.params()
     };
-    let constants = [c.constants(c.border).as_slice(), &[("BANK", c.bank as u32)]].concat();
+    let constants =
+        [c.constants(c.border).as_slice(), &[("BANK", c.bank as u32), ("ALONG_Y", c.along_y() as u32)]].concat();
     let dispatch = Dispatch {
         kernel: &Kernel { shader: &FILTER_KERNEL_ADJOINT, entry: "kernel_adjoint", reads: 2, writes: 1 },
         constants: &constants,
         params: params_bytes(&params),
         buffers: &[x.buffer, g.buffer, partials.buffer()],
-        groups: grid_1d((items * chunks * c.bank * ky * kx.div_ceil(STRIP)) as u32),
+        groups: grid_1d((items * chunks * c.bank * k_minor * k_major.div_ceil(BLOCK)) as u32),
     };
     ctx.record(OP, dispatch, encoder.as_deref_mut())?;
     let partials_view = BufferView { buffer: partials.buffer(), offset: 0 };
+    let taps = c.bank_len();
     reduce_forward(ctx, encoder, partials_view, &[items, chunks, taps], gk, &[items, 1, taps], 1.0)
 }
 
