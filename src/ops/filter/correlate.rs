@@ -247,8 +247,9 @@ pub fn correlate_image_adjoint(
     if matches!(c.border, BorderType::Constant(_)) {
         return Ok(());
     }
-    // Pixels with padded preimages lie within max(pad) + 1 of an edge.
-    let band = |k: usize| (k - 1 - (k - 1) / 2).max((k - 1) / 2) + 1;
+    // Pixels with padded preimages lie within max(pad) + 1 of an edge; an
+    // axis the kernel does not extend along has none.
+    let band = |k: usize| if k == 1 { 0 } else { (k - 1 - (k - 1) / 2).max((k - 1) / 2) + 1 };
     let (h, w) = (c.height, c.width);
     let top = band(ky).min(h);
     let bottom = band(ky).min(h - top);
