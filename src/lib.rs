@@ -46,6 +46,7 @@ pub use gpu::{Context, ContextOptions, LimitsPreset, MemoryStats, Stats};
 pub use interop::image::SampleType;
 pub use interop::nalgebra::MatrixScalar;
 pub use ops::Factor;
+pub use ops::color::Channels;
 pub use ops::filter::{BorderType, GradientMode, Sigma};
 pub use shape::MAX_RANK;
 pub use tensor::{BufferView, Tensor, TensorId};
@@ -83,11 +84,15 @@ mod shader_validation {
             shader!("filter_kernel_adjoint.wgsl", "border.wgsl"),
             shader!("gaussian.wgsl"),
             shader!("magnitude.wgsl"),
+            shader!("color.wgsl", "color_math.wgsl"),
+            shader!("adjust.wgsl", "color_math.wgsl"),
+            shader!("color_matrix.wgsl"),
         ];
         let listed: Vec<&str> = shaders.iter().map(|s| s.name).collect();
         for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();
-            let snippet = ["common.wgsl", "sampling.wgsl", "coords.wgsl", "border.wgsl"].contains(&name.as_str());
+            let snippet = ["common.wgsl", "sampling.wgsl", "coords.wgsl", "border.wgsl", "color_math.wgsl"]
+                .contains(&name.as_str());
             assert!(snippet || listed.contains(&name.as_str()), "{name} is not validated here");
         }
         for shader in &shaders {

@@ -2,6 +2,7 @@
 //! (recorded for autodiff) and the raw `*_forward` / `*_adjoint` kernel
 //! encoders they wrap, callable on any buffers.
 
+pub mod color;
 pub mod elementwise;
 pub mod filter;
 pub mod reduce;

@@ -139,4 +139,5 @@ pub fn fd_check(f: impl Fn(&[f64]) -> Vec<f64>, vjp: impl Fn(&[f64], &[f64]) -> 
     (numeric - analytic).abs() / numeric.abs().max(analytic.abs()).max(1e-12)
 }
 
+pub mod dual;
 pub mod sampling;

@@ -1,0 +1,171 @@
+// Colour conversions, forward and adjoint, one thread per pixel: the pixel's
+// C_IN channels in, C_OUT channels out (formulas in color_math.wgsl). OP is
+// a pipeline constant, so each pipeline holds one conversion.
+
+override OP: u32 = 0u;
+
+struct ColorParams {
+    pixels: u32,
+    items: u32,
+    c_in: u32,
+    c_out: u32,
+    // rgb_to_rgba: the alpha value; lab_to_rgb: 1 to clip to [0, 1].
+    alpha: f32,
+    clip: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: ColorParams;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> g: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+const GRAY: vec3<f32> = vec3(0.299, 0.587, 0.114);
+const RGB_TO_YUV: mat3x3<f32> = mat3x3<f32>(
+    vec3(0.299, -0.147, 0.615),
+    vec3(0.587, -0.289, -0.515),
+    vec3(0.114, 0.436, -0.100),
+);
+const YUV_TO_RGB: mat3x3<f32> = mat3x3<f32>(
+    vec3(1.0, 1.0, 1.0),
+    vec3(0.0, -0.396, 2.029),
+    vec3(1.14, -0.581, 0.0),
+);
+
+fn load_x(base: u32, channels: u32) -> vec4<f32> {
+    var v = vec4(0.0);
+    for (var k = 0u; k < channels; k++) {
+        v[k] = x[base + k * p.pixels];
+    }
+    return v;
+}
+
+fn load_g(base: u32, channels: u32) -> vec4<f32> {
+    var v = vec4(0.0);
+    for (var k = 0u; k < channels; k++) {
+        v[k] = g[base + k * p.pixels];
+    }
+    return v;
+}
+
+fn rgb_to_ycbcr(c: vec3<f32>) -> vec3<f32> {
+    let y = dot(GRAY, c);
+    return vec3(y, (c.z - y) * 0.564 + 0.5, (c.x - y) * 0.713 + 0.5);
+}
+
+fn ycbcr_to_rgb(c: vec3<f32>) -> vec3<f32> {
+    let cb = c.y - 0.5;
+    let cr = c.z - 0.5;
+    return vec3(c.x + 1.403 * cr, c.x - 0.714 * cr - 0.344 * cb, c.x + 1.773 * cb);
+}
+
+fn lab_to_rgb_clipped(c: vec3<f32>) -> vec3<f32> {
+    let rgb = lab_to_rgb(c);
+    return select(rgb, clamp(rgb, vec3(0.0), vec3(1.0)), p.clip == 1u);
+}
+
+fn convert(v: vec4<f32>) -> vec4<f32> {
+    let c = v.xyz;
+    switch OP {
+        case 0u: { return vec4(dot(GRAY, c), 0.0, 0.0, 0.0); }
+        case 1u: { return vec4(v.x, v.x, v.x, 0.0); }
+        case 2u: { return vec4(c.zyx, 0.0); }
+        case 3u: { return vec4(c, p.alpha); }
+        case 4u: { return vec4(c, 0.0); }
+        case 5u: { return vec4(rgb_to_hsv(c), 0.0); }
+        case 6u: { return vec4(hsv_to_rgb(c), 0.0); }
+        case 7u: { return vec4(rgb_to_hls(c), 0.0); }
+        case 8u: { return vec4(hls_to_rgb(c), 0.0); }
+        case 9u: { return vec4(srgb_to_linear(c), 0.0); }
+        case 10u: { return vec4(linear_to_srgb(c), 0.0); }
+        case 11u: { return vec4(RGB_TO_XYZ * c, 0.0); }
+        case 12u: { return vec4(XYZ_TO_RGB * c, 0.0); }
+        case 13u: { return vec4(rgb_to_lab(c), 0.0); }
+        case 14u: { return vec4(lab_to_rgb_clipped(c), 0.0); }
+        case 15u: { return vec4(rgb_to_luv(c), 0.0); }
+        case 16u: { return vec4(luv_to_rgb(c), 0.0); }
+        case 17u: { return vec4(rgb_to_ycbcr(c), 0.0); }
+        case 18u: { return vec4(ycbcr_to_rgb(c), 0.0); }
+        case 19u: { return vec4(RGB_TO_YUV * c, 0.0); }
+        default: { return vec4(YUV_TO_RGB * c, 0.0); }
+    }
+}
+
+// Jᵀ gy at the input v.
+fn convert_adjoint(v: vec4<f32>, gy: vec4<f32>) -> vec4<f32> {
+    let c = v.xyz;
+    let gc = gy.xyz;
+    switch OP {
+        case 0u: { return vec4(gy.x * GRAY, 0.0); }
+        case 1u: { return vec4(gy.x + gy.y + gy.z, 0.0, 0.0, 0.0); }
+        case 2u: { return vec4(gc.zyx, 0.0); }
+        case 3u: { return vec4(gc, 0.0); }
+        case 4u: { return vec4(gc, 0.0); }
+        case 5u: { return vec4(rgb_to_hsv_adjoint(c, gc), 0.0); }
+        case 6u: { return vec4(hsv_to_rgb_adjoint(c, gc), 0.0); }
+        case 7u: { return vec4(rgb_to_hls_adjoint(c, gc), 0.0); }
+        case 8u: { return vec4(hls_to_rgb_adjoint(c, gc), 0.0); }
+        case 9u: { return vec4(srgb_to_linear_adjoint(c, gc), 0.0); }
+        case 10u: { return vec4(linear_to_srgb_adjoint(c, gc), 0.0); }
+        case 11u: { return vec4(transpose(RGB_TO_XYZ) * gc, 0.0); }
+        case 12u: { return vec4(transpose(XYZ_TO_RGB) * gc, 0.0); }
+        case 13u: { return vec4(rgb_to_lab_adjoint(c, gc), 0.0); }
+        case 14u: {
+            // clamp passes the gradient at its bounds (PyTorch).
+            let rgb = lab_to_rgb(c);
+            let inside = select(vec3(0.0), vec3(1.0), rgb >= vec3(0.0) & rgb <= vec3(1.0));
+            return vec4(lab_to_rgb_adjoint(c, select(gc, gc * inside, p.clip == 1u)), 0.0);
+        }
+        case 15u: { return vec4(rgb_to_luv_adjoint(c, gc), 0.0); }
+        case 16u: { return vec4(luv_to_rgb_adjoint(c, gc), 0.0); }
+        case 17u: {
+            let gy_total = gc.x - 0.564 * gc.y - 0.713 * gc.z;
+            return vec4(gy_total * GRAY + vec3(0.713 * gc.z, 0.0, 0.564 * gc.y), 0.0);
+        }
+        case 18u: {
+            return vec4(gc.x + gc.y + gc.z, -0.344 * gc.y + 1.773 * gc.z, 1.403 * gc.x - 0.714 * gc.y, 0.0);
+        }
+        case 19u: { return vec4(transpose(RGB_TO_YUV) * gc, 0.0); }
+        default: { return vec4(transpose(YUV_TO_RGB) * gc, 0.0); }
+    }
+}
+
+fn store(base: u32, channels: u32, v: vec4<f32>) {
+    for (var k = 0u; k < channels; k++) {
+        out[base + k * p.pixels] = v[k];
+    }
+}
+
+// out = convert(x); binding 2 is unused here.
+@compute @workgroup_size(256)
+fn forward(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = thread_index(wid, nwg, lid);
+    if (i >= p.items * p.pixels) {
+        return;
+    }
+    let item = i / p.pixels;
+    let pixel = i % p.pixels;
+    let v = load_x(item * p.c_in * p.pixels + pixel, p.c_in);
+    store(item * p.c_out * p.pixels + pixel, p.c_out, convert(v));
+}
+
+// out = Jᵀ g at x, shaped like x.
+@compute @workgroup_size(256)
+fn adjoint(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = thread_index(wid, nwg, lid);
+    if (i >= p.items * p.pixels) {
+        return;
+    }
+    let item = i / p.pixels;
+    let pixel = i % p.pixels;
+    let v = load_x(item * p.c_in * p.pixels + pixel, p.c_in);
+    let gy = load_g(item * p.c_out * p.pixels + pixel, p.c_out);
+    store(item * p.c_in * p.pixels + pixel, p.c_in, convert_adjoint(v, gy));
+}
