@@ -66,12 +66,13 @@ fn forward(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = thread_index(wid, nwg, lid);
-    if (i >= p.items * p.pixels) {
+    let pixel = pixel_index(wid, nwg, lid);
+    if (pixel >= p.pixels) {
         return;
     }
-    let item = i / p.pixels;
-    let base = item * p.channels * p.pixels + i % p.pixels;
+    let item = wid.y;
+    let i = item * p.pixels + pixel;
+    let base = item * p.channels * p.pixels + pixel;
     let fa = factor_a[item * p.factor_stride];
     let fb = factor_b[item * p.factor_stride];
     if (OP == 0u || OP == 1u) {
@@ -102,12 +103,13 @@ fn adjoint(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = thread_index(wid, nwg, lid);
-    if (i >= p.items * p.pixels) {
+    let pixel = pixel_index(wid, nwg, lid);
+    if (pixel >= p.pixels) {
         return;
     }
-    let item = i / p.pixels;
-    let base = item * p.channels * p.pixels + i % p.pixels;
+    let item = wid.y;
+    let i = item * p.pixels + pixel;
+    let base = item * p.channels * p.pixels + pixel;
     let fa = factor_a[item * p.factor_stride];
     let fb = factor_b[item * p.factor_stride];
     let n_contrib = p.items * p.pixels;

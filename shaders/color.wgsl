@@ -142,12 +142,11 @@ fn forward(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = thread_index(wid, nwg, lid);
-    if (i >= p.items * p.pixels) {
+    let pixel = pixel_index(wid, nwg, lid);
+    if (pixel >= p.pixels) {
         return;
     }
-    let item = i / p.pixels;
-    let pixel = i % p.pixels;
+    let item = wid.y;
     let v = load_x(item * p.c_in * p.pixels + pixel, p.c_in);
     store(item * p.c_out * p.pixels + pixel, p.c_out, convert(v));
 }
@@ -159,12 +158,11 @@ fn adjoint(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = thread_index(wid, nwg, lid);
-    if (i >= p.items * p.pixels) {
+    let pixel = pixel_index(wid, nwg, lid);
+    if (pixel >= p.pixels) {
         return;
     }
-    let item = i / p.pixels;
-    let pixel = i % p.pixels;
+    let item = wid.y;
     let v = load_x(item * p.c_in * p.pixels + pixel, p.c_in);
     let gy = load_g(item * p.c_out * p.pixels + pixel, p.c_out);
     store(item * p.c_in * p.pixels + pixel, p.c_in, convert_adjoint(v, gy));

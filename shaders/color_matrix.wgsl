@@ -45,12 +45,12 @@ fn forward(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = thread_index(wid, nwg, lid);
-    if (i >= p.items * p.pixels) {
+    let pixel = pixel_index(wid, nwg, lid);
+    if (pixel >= p.pixels) {
         return;
     }
-    let item = i / p.pixels;
-    let base = item * 3u * p.pixels + i % p.pixels;
+    let item = wid.y;
+    let base = item * 3u * p.pixels + pixel;
     let at = item * p.param_stride * 3u;
     let y = matrix_of(item) * load3(false, base) + vec3(bias[at], bias[at + 1u], bias[at + 2u]);
     out[base] = y.x;
@@ -65,12 +65,12 @@ fn image_adjoint(
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = thread_index(wid, nwg, lid);
-    if (i >= p.items * p.pixels) {
+    let pixel = pixel_index(wid, nwg, lid);
+    if (pixel >= p.pixels) {
         return;
     }
-    let item = i / p.pixels;
-    let base = item * 3u * p.pixels + i % p.pixels;
+    let item = wid.y;
+    let base = item * 3u * p.pixels + pixel;
     let gx = transpose(matrix_of(item)) * load3(true, base);
     out[base] = gx.x;
     out[base + p.pixels] = gx.y;

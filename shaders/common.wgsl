@@ -8,6 +8,13 @@ fn thread_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
     return (wid.y * nwg.x + wid.x) * WG + lid;
 }
 
+// Per-item kernels run a grid of (pixel workgroups, items): the pixel index
+// wraps into z past 65535 workgroups, the item is y. No division, which CPU
+// adapters do one lane at a time.
+fn pixel_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+    return (wid.z * nwg.x + wid.x) * WG + lid;
+}
+
 fn pos_inf() -> f32 {
     return bitcast<f32>(0x7f800000u);
 }

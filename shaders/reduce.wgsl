@@ -118,8 +118,14 @@ fn expand(
     if (k >= p.targets * p.count) {
         return;
     }
-    let t = k / p.count;
-    let r = k % p.count;
+    // A single target (a full reduction's adjoint) needs no division, which
+    // CPU adapters do one lane at a time.
+    var t = 0u;
+    var r = k;
+    if (KEPT_RANK != 0u) {
+        t = k / p.count;
+        r = k % p.count;
+    }
     let index = unravel(t, KEPT_RANK, p.kept_shape, p.kept_stride)
         + unravel(r, RED_RANK, p.red_shape, p.red_stride);
     dst[p.off_out + index] = src[p.off_in + t] * p.scale;

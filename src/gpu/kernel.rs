@@ -148,6 +148,13 @@ pub(crate) fn grid_for_groups(groups: u32) -> [u32; 3] {
     [groups.div_ceil(rows).max(1), rows, 1]
 }
 
+/// Workgroups for a per-item kernel: pixels along x (wrapping into z past
+/// 65535 workgroups), one item per y (see `pixel_index` in `common.wgsl`).
+pub(crate) fn grid_items(pixels: u32, items: u32) -> [u32; 3] {
+    let [x, z, _] = grid_for_groups(pixels.div_ceil(WORKGROUP));
+    [x, items, z]
+}
+
 /// Packs a parameter struct into one uniform block.
 pub(crate) fn params_bytes<T: bytemuck::Pod>(params: &T) -> [u8; PARAMS_SIZE] {
     let bytes = bytemuck::bytes_of(params);

@@ -4,7 +4,7 @@
 
 use crate::autodiff::{Saved, record};
 use crate::error::{Error, Result};
-use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
+use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, grid_items, params_bytes, shader};
 use crate::ops::reduce::reduce_forward;
 use crate::tensor::{BufferView, Tensor};
 
@@ -64,7 +64,7 @@ pub(crate) fn convert(img: &Tensor, conv: Conversion, alpha: f32, clip: bool) ->
             constants: &[("OP", conv.code)],
             params: params_bytes(&params),
             buffers,
-            groups: grid_1d((n * h * w) as u32),
+            groups: grid_items((h * w) as u32, n as u32),
         };
         ctx.dispatch(op, dispatch)
     };
@@ -79,7 +79,7 @@ pub(crate) fn convert(img: &Tensor, conv: Conversion, alpha: f32, clip: bool) ->
                 constants: &[("OP", conv.code)],
                 params: params_bytes(&params),
                 buffers: &[img.buffer(), g.buffer(), gx.buffer()],
-                groups: grid_1d((n * h * w) as u32),
+                groups: grid_items((h * w) as u32, n as u32),
             };
             g.context().dispatch(op, dispatch)?;
             Ok(vec![Some(gx)])
@@ -161,7 +161,7 @@ pub(crate) fn adjust(img: &Tensor, adj: Adjustment, a: &Tensor, b: &Tensor, shif
         constants: &[("OP", adj as u32)],
         params: params_bytes(&params),
         buffers: &[img.buffer(), a.buffer(), b.buffer(), img.buffer(), out.buffer(), scratch.buffer()],
-        groups: grid_1d((n * h * w) as u32),
+        groups: grid_items((h * w) as u32, n as u32),
     };
     ctx.dispatch(op, dispatch)?;
     if adj == Adjustment::Posterize {
@@ -182,7 +182,7 @@ pub(crate) fn adjust(img: &Tensor, adj: Adjustment, a: &Tensor, b: &Tensor, shif
                 constants: &[("OP", adj as u32)],
                 params: params_bytes(&params),
                 buffers: &[img.buffer(), a.buffer(), b.buffer(), g.buffer(), gx.buffer(), contrib.buffer()],
-                groups: grid_1d((n * h * w) as u32),
+                groups: grid_items((h * w) as u32, n as u32),
             };
             ctx.dispatch(op, dispatch)?;
             let mut grads = vec![Some(gx)];
@@ -241,7 +241,7 @@ pub(crate) fn color_matrix(img: &Tensor, m: &Tensor, bias: &Tensor) -> Result<Te
         constants: &[],
         params: params_bytes(&params),
         buffers: &[img.buffer(), m.buffer(), bias.buffer(), img.buffer(), out.buffer(), scratch.buffer()],
-        groups: grid_1d((n * pixels) as u32),
+        groups: grid_items(pixels as u32, n as u32),
     };
     ctx.dispatch(OP, dispatch)?;
     let saved = [Saved::new(img), Saved::new(m), Saved::new(bias)];
@@ -259,7 +259,7 @@ pub(crate) fn color_matrix(img: &Tensor, m: &Tensor, bias: &Tensor) -> Result<Te
                     constants: &[],
                     params: params_bytes(&params),
                     buffers: &[img.buffer(), m.buffer(), bias.buffer(), g.buffer(), gx.buffer(), scratch.buffer()],
-                    groups: grid_1d((n * pixels) as u32),
+                    groups: grid_items(pixels as u32, n as u32),
                 };
                 ctx.dispatch(OP, dispatch)?;
                 grads[0] = Some(gx);
