@@ -28,6 +28,7 @@ type Op = Box<dyn Fn(&Tensor, &[Tensor]) -> Result<Tensor>>;
 fn colors(c: &mut Criterion) {
     let ctx = Context::new().expect("a GPU adapter");
     eprintln!("adapter: {} ({:?})", ctx.adapter_info().name, ctx.adapter_info().backend);
+    let only = std::env::var("PIXGRAD_BENCH_ONLY").ok();
     let mut group = c.benchmark_group("color");
     group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
     for (label, n, side) in CASES {
@@ -50,6 +51,9 @@ fn colors(c: &mut Criterion) {
             ),
         ];
         for (name, params, op) in &ops {
+            if only.as_deref().is_some_and(|o| !name.contains(o)) {
+                continue;
+            }
             group.bench_function(BenchmarkId::new(format!("{name}/forward"), label), |b| {
                 b.iter_custom(|iters| pixgrad::no_grad(|| timed(&ctx, iters, || drop(op(&img, params).unwrap()))))
             });

@@ -3,12 +3,13 @@
 // a pipeline constant, so each pipeline holds one conversion.
 
 override OP: u32 = 0u;
+// Channels in and out (1, 3 or 4).
+override C_IN: u32 = 3u;
+override C_OUT: u32 = 3u;
 
 struct ColorParams {
     pixels: u32,
     items: u32,
-    c_in: u32,
-    c_out: u32,
     // rgb_to_rgba: the alpha value; lab_to_rgb: 1 to clip to [0, 1].
     alpha: f32,
     clip: u32,
@@ -31,18 +32,27 @@ const YUV_TO_RGB: mat3x3<f32> = mat3x3<f32>(
     vec3(1.14, -0.581, 0.0),
 );
 
+// Channel counts are pipeline constants: these fold to straight loads.
 fn load_x(base: u32, channels: u32) -> vec4<f32> {
-    var v = vec4(0.0);
-    for (var k = 0u; k < channels; k++) {
-        v[k] = x[base + k * p.pixels];
+    var v = vec4(x[base], 0.0, 0.0, 0.0);
+    if (channels > 1u) {
+        v.y = x[base + p.pixels];
+        v.z = x[base + 2u * p.pixels];
+    }
+    if (channels > 3u) {
+        v.w = x[base + 3u * p.pixels];
     }
     return v;
 }
 
 fn load_g(base: u32, channels: u32) -> vec4<f32> {
-    var v = vec4(0.0);
-    for (var k = 0u; k < channels; k++) {
-        v[k] = g[base + k * p.pixels];
+    var v = vec4(g[base], 0.0, 0.0, 0.0);
+    if (channels > 1u) {
+        v.y = g[base + p.pixels];
+        v.z = g[base + 2u * p.pixels];
+    }
+    if (channels > 3u) {
+        v.w = g[base + 3u * p.pixels];
     }
     return v;
 }
@@ -130,8 +140,13 @@ fn convert_adjoint(v: vec4<f32>, gy: vec4<f32>) -> vec4<f32> {
 }
 
 fn store(base: u32, channels: u32, v: vec4<f32>) {
-    for (var k = 0u; k < channels; k++) {
-        out[base + k * p.pixels] = v[k];
+    out[base] = v.x;
+    if (channels > 1u) {
+        out[base + p.pixels] = v.y;
+        out[base + 2u * p.pixels] = v.z;
+    }
+    if (channels > 3u) {
+        out[base + 3u * p.pixels] = v.w;
     }
 }
 
@@ -147,8 +162,8 @@ fn forward(
         return;
     }
     let item = wid.y;
-    let v = load_x(item * p.c_in * p.pixels + pixel, p.c_in);
-    store(item * p.c_out * p.pixels + pixel, p.c_out, convert(v));
+    let v = load_x(item * C_IN * p.pixels + pixel, C_IN);
+    store(item * C_OUT * p.pixels + pixel, C_OUT, convert(v));
 }
 
 // out = Jᵀ g at x, shaped like x.
@@ -163,7 +178,7 @@ fn adjoint(
         return;
     }
     let item = wid.y;
-    let v = load_x(item * p.c_in * p.pixels + pixel, p.c_in);
-    let gy = load_g(item * p.c_out * p.pixels + pixel, p.c_out);
-    store(item * p.c_in * p.pixels + pixel, p.c_in, convert_adjoint(v, gy));
+    let v = load_x(item * C_IN * p.pixels + pixel, C_IN);
+    let gy = load_g(item * C_OUT * p.pixels + pixel, C_OUT);
+    store(item * C_IN * p.pixels + pixel, C_IN, convert_adjoint(v, gy));
 }

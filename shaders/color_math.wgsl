@@ -197,9 +197,9 @@ fn hls_to_rgb_adjoint(c: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
     let passes = select(vec3(0.0), vec3(1.0), m >= vec3(-1.0) & m <= vec3(1.0));
     let da_dl = s * select(select(0.0, -1.0, l > 1.0 - l), 1.0, l < 1.0 - l);
     let gh = dot(g, -a * passes * dm_dk) * (6.0 / (TAU / 2.0));
-    let gl = dot(g, 1.0 - da_dl * cl);
+    let g_light = dot(g, 1.0 - da_dl * cl);
     let gs = dot(g, -min(l, 1.0 - l) * cl);
-    return vec3(gh, gl, gs);
+    return vec3(gh, g_light, gs);
 }
 
 // ---- sRGB transfer function (per channel) ----
@@ -246,21 +246,24 @@ fn lab_f(t: vec3<f32>) -> vec3<f32> {
     return select(7.787 * t + 4.0 / 29.0, pow(max(t, vec3(LAB_T)), vec3(1.0 / 3.0)), t > vec3(LAB_T));
 }
 
-fn lab_f_slope(t: vec3<f32>) -> vec3<f32> {
-    return select(vec3(7.787), pow(max(t, vec3(LAB_T)), vec3(-2.0 / 3.0)) / 3.0, t > vec3(LAB_T));
-}
-
 fn rgb_to_lab(c: vec3<f32>) -> vec3<f32> {
     let f = lab_f(RGB_TO_XYZ * srgb_to_linear(c) / WHITE);
     return vec3(116.0 * f.y - 16.0, 500.0 * (f.x - f.y), 200.0 * (f.y - f.z));
 }
 
 fn rgb_to_lab_adjoint(c: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
-    let lin = srgb_to_linear(c);
+    // Two powers per channel instead of four: b^2.4 = b^1.4 · b, and the
+    // cube root's slope is f / (3t).
+    let above = c > vec3(0.04045);
+    let b = (max(c, vec3(0.04045)) + 0.055) / 1.055;
+    let b14 = pow(b, vec3(1.4));
+    let lin = select(c / 12.92, b14 * b, above);
+    let lin_slope = select(vec3(1.0 / 12.92), 2.4 / 1.055 * b14, above);
     let t = RGB_TO_XYZ * lin / WHITE;
+    let tc = max(t, vec3(LAB_T));
+    let f_slope = select(vec3(7.787), pow(tc, vec3(1.0 / 3.0)) / (3.0 * tc), t > vec3(LAB_T));
     let gf = vec3(500.0 * g.y, 116.0 * g.x - 500.0 * g.y + 200.0 * g.z, -200.0 * g.z);
-    let gxyz = gf * lab_f_slope(t) / WHITE;
-    return srgb_to_linear_adjoint(c, transpose(RGB_TO_XYZ) * gxyz);
+    return lin_slope * (transpose(RGB_TO_XYZ) * (gf * f_slope / WHITE));
 }
 
 const LAB_F_T: f32 = 0.2068966;
@@ -313,7 +316,7 @@ fn rgb_to_luv_adjoint(c: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
     let den = xyz.x + 15.0 * y + 3.0 * xyz.z + LUV_EPS;
     let up = 4.0 * xyz.x / den;
     let vp = 9.0 * y / den;
-    let gl = g.x + g.y * 13.0 * (up - U_W) + g.z * 13.0 * (vp - V_W);
+    let g_light = g.x + g.y * 13.0 * (up - U_W) + g.z * 13.0 * (vp - V_W);
     let gup = g.y * 13.0 * l;
     let gvp = g.z * 13.0 * l;
     // ∂den/∂(x, y, z) = (1, 15, 3).
@@ -322,7 +325,7 @@ fn rgb_to_luv_adjoint(c: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
     var gxyz = gup * (vec3(4.0 / den, 0.0, 0.0) - 4.0 * xyz.x / d2 * dden);
     gxyz += gvp * (vec3(0.0, 9.0 / den, 0.0) - 9.0 * y / d2 * dden);
     let dl_dy = select(903.3, 116.0 / 3.0 * pow(max(y, LAB_T), -2.0 / 3.0), y > LAB_T);
-    gxyz.y += gl * dl_dy;
+    gxyz.y += g_light * dl_dy;
     return srgb_to_linear_adjoint(c, transpose(RGB_TO_XYZ) * gxyz);
 }
 
@@ -373,7 +376,7 @@ fn luv_to_rgb_adjoint(c: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
     let lden = 13.0 * c.x + LUV_EPS;
     let gu = ga / lden;
     let gv = gd / lden;
-    var gl = -(ga * c.y + gd * c.z) * 13.0 / (lden * lden);
-    gl += gy * select(1.0 / 903.3, 3.0 / 116.0 * pow((c.x + 16.0) / 116.0, 2.0), c.x > 7.999625);
-    return vec3(gl, gu, gv);
+    var g_light = -(ga * c.y + gd * c.z) * 13.0 / (lden * lden);
+    g_light += gy * select(1.0 / 903.3, 3.0 / 116.0 * pow((c.x + 16.0) / 116.0, 2.0), c.x > 7.999625);
+    return vec3(g_light, gu, gv);
 }

@@ -130,3 +130,21 @@ fn expand(
         + unravel(r, RED_RANK, p.red_shape, p.red_stride);
     dst[p.off_out + index] = src[p.off_in + t] * p.scale;
 }
+
+// expand for a full reduction of a contiguous input: every element gets the
+// one value, four per thread (one load for four stores).
+@compute @workgroup_size(256)
+fn broadcast_scalar(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let k = 4u * thread_index(wid, nwg, lid);
+    if (k >= p.count) {
+        return;
+    }
+    let v = src[p.off_in] * p.scale;
+    for (var j = k; j < min(k + 4u, p.count); j++) {
+        dst[p.off_out + j] = v;
+    }
+}

@@ -162,6 +162,10 @@ pub fn reduce_adjoint(
     g.check("reduce", "g", numel(output))?;
     gx.check("reduce", "gx", numel(input))?;
     let p = params(&layout, scale, g.offset, gx.offset);
+    if layout.kept.is_empty() && layout.reduced == [(layout.count, 1)] {
+        let groups = grid_1d(layout.count.div_ceil(4));
+        return record_one(ctx, encoder, "broadcast_scalar", &layout, &p, [g.buffer, gx.buffer], groups);
+    }
     record_one(ctx, encoder, "expand", &layout, &p, [g.buffer, gx.buffer], grid_1d(layout.targets * layout.count))
 }
 

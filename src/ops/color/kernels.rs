@@ -26,8 +26,6 @@ pub(crate) struct Conversion {
 struct ColorParams {
     pixels: u32,
     items: u32,
-    c_in: u32,
-    c_out: u32,
     alpha: f32,
     clip: u32,
 }
@@ -50,18 +48,11 @@ pub(crate) fn convert(img: &Tensor, conv: Conversion, alpha: f32, clip: bool) ->
     let [n, _, h, w] = check_channels(op, img, conv.c_in)?;
     let ctx = img.context();
     let out = Tensor::uninit(ctx, op, &[n, conv.c_out, h, w])?;
-    let params = ColorParams {
-        pixels: (h * w) as u32,
-        items: n as u32,
-        c_in: conv.c_in as u32,
-        c_out: conv.c_out as u32,
-        alpha,
-        clip: clip as u32,
-    };
+    let params = ColorParams { pixels: (h * w) as u32, items: n as u32, alpha, clip: clip as u32 };
     let run = |entry, buffers: &[&wgpu::Buffer]| {
         let dispatch = Dispatch {
             kernel: &Kernel { shader: &COLOR, entry, reads: 2, writes: 1 },
-            constants: &[("OP", conv.code)],
+            constants: &[("OP", conv.code), ("C_IN", conv.c_in as u32), ("C_OUT", conv.c_out as u32)],
             params: params_bytes(&params),
             buffers,
             groups: grid_items((h * w) as u32, n as u32),
@@ -76,7 +67,7 @@ pub(crate) fn convert(img: &Tensor, conv: Conversion, alpha: f32, clip: bool) ->
             let gx = Tensor::uninit(g.context(), op, img.shape())?;
             let dispatch = Dispatch {
                 kernel: &Kernel { shader: &COLOR, entry: "adjoint", reads: 2, writes: 1 },
-                constants: &[("OP", conv.code)],
+                constants: &[("OP", conv.code), ("C_IN", conv.c_in as u32), ("C_OUT", conv.c_out as u32)],
                 params: params_bytes(&params),
                 buffers: &[img.buffer(), g.buffer(), gx.buffer()],
                 groups: grid_items((h * w) as u32, n as u32),
