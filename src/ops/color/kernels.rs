@@ -206,6 +206,8 @@ struct MatrixParams {
 
 /// Pixels summed by one thread of the parameter gradient.
 const MATRIX_CHUNK: usize = 256;
+/// Pixels per thread of the forward and image adjoint (`PER_THREAD` in the shader).
+const MATRIX_PER_THREAD: usize = 4;
 
 /// `y = M x + b` per pixel: `img` `[N, 3, H, W]`, `m` `[k, 3, 3]`, `bias`
 /// `[k, 3]` with k = 1 or N (checked by the caller).
@@ -232,7 +234,7 @@ pub(crate) fn color_matrix(img: &Tensor, m: &Tensor, bias: &Tensor) -> Result<Te
         constants: &[],
         params: params_bytes(&params),
         buffers: &[img.buffer(), m.buffer(), bias.buffer(), img.buffer(), out.buffer(), scratch.buffer()],
-        groups: grid_items(pixels as u32, n as u32),
+        groups: grid_items(pixels.div_ceil(MATRIX_PER_THREAD) as u32, n as u32),
     };
     ctx.dispatch(OP, dispatch)?;
     let saved = [Saved::new(img), Saved::new(m), Saved::new(bias)];
@@ -250,7 +252,7 @@ pub(crate) fn color_matrix(img: &Tensor, m: &Tensor, bias: &Tensor) -> Result<Te
                     constants: &[],
                     params: params_bytes(&params),
                     buffers: &[img.buffer(), m.buffer(), bias.buffer(), g.buffer(), gx.buffer(), scratch.buffer()],
-                    groups: grid_items(pixels as u32, n as u32),
+                    groups: grid_items(pixels.div_ceil(MATRIX_PER_THREAD) as u32, n as u32),
                 };
                 ctx.dispatch(OP, dispatch)?;
                 grads[0] = Some(gx);
