@@ -1,0 +1,110 @@
+"""Kornia side-by-side timings for pixgrad's criterion benches (filter, colour, warp).
+
+Run beside `cargo bench` on the same machine, in a virtualenv outside the
+repository with torch and kornia from PyPI:
+
+    python benches/kornia_reference.py [op,op,...]
+
+Prints the median forward and forward+backward (`.mean().backward()`, with
+gradients for the image and every parameter) in ms, 2 threads, for the same
+ops and sizes as the benches: 512² and 1024² at batch 1, 512² at batch 8, RGB.
+"""
+import statistics
+import sys
+import time
+
+import kornia
+import torch
+
+torch.set_num_threads(2)
+torch.manual_seed(0)
+
+
+def median_ms(f, reps):
+    for _ in range(3):
+        f()
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def flow_warp(x, flow):
+    n, _, h, w = x.shape
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=x.dtype), torch.arange(w, dtype=x.dtype), indexing="ij")
+    gx = 2 * (xs + flow[:, 0]) / (w - 1) - 1
+    gy = 2 * (ys + flow[:, 1]) / (h - 1) - 1
+    return torch.nn.functional.grid_sample(x, torch.stack([gx, gy], -1), align_corners=True, padding_mode="border")
+
+
+def affine(n, s):
+    return torch.tensor([[0.95, 0.12, 0.02 * s], [-0.1, 1.02, -0.03 * s]]).expand(n, 2, 3).clone()
+
+
+def homography(n, s):
+    return torch.tensor(
+        [[0.97, 0.08, 0.02 * s], [-0.06, 1.01, -0.01 * s], [1e-4 * 512 / s, -5e-5 * 512 / s, 1.0]]
+    ).expand(n, 3, 3).clone()
+
+
+# name: (function of (image, params), params for (batch, side))
+OPS = {
+    "rgb_to_hsv": (lambda x, p: kornia.color.rgb_to_hsv(x), lambda n, s: []),
+    "rgb_to_lab": (lambda x, p: kornia.color.rgb_to_lab(x), lambda n, s: []),
+    "saturation_then_hue": (
+        lambda x, p: kornia.enhance.adjust_hue(kornia.enhance.adjust_saturation(x, p[0]), p[1]),
+        lambda n, s: [torch.full((n,), 1.3), torch.full((n,), 0.4)],
+    ),
+    "color_matrix": (
+        lambda x, p: torch.einsum("nij,njhw->nihw", p[0], x) + p[1][:, :, None, None],
+        lambda n, s: [torch.randn(n, 3, 3) * 0.1 + 0.3, torch.zeros(n, 3)],
+    ),
+    "gaussian_blur2d_9x9": (
+        lambda x, p: kornia.filters.gaussian_blur2d(x, (9, 9), p[0]),
+        lambda n, s: [torch.full((1, 2), 2.0)],
+    ),
+    "filter2d_3x3": (lambda x, p: kornia.filters.filter2d(x, p[0]), lambda n, s: [torch.randn(1, 3, 3) * 0.1]),
+    "filter2d_7x7": (lambda x, p: kornia.filters.filter2d(x, p[0]), lambda n, s: [torch.randn(1, 7, 7) * 0.1]),
+    "filter2d_15x15": (lambda x, p: kornia.filters.filter2d(x, p[0]), lambda n, s: [torch.randn(1, 15, 15) * 0.1]),
+    "sobel": (lambda x, p: kornia.filters.sobel(x), lambda n, s: []),
+    "warp_affine": (
+        lambda x, p: kornia.geometry.transform.warp_affine(x, p[0], x.shape[-2:], align_corners=True),
+        affine,
+    ),
+    "warp_perspective": (
+        lambda x, p: kornia.geometry.transform.warp_perspective(x, p[0], x.shape[-2:], align_corners=True),
+        homography,
+    ),
+    "grid_sample_bilinear": (
+        lambda x, p: torch.nn.functional.grid_sample(x, p[0], align_corners=False),
+        lambda n, s: [torch.rand(n, s, s, 2) * 2 - 1],
+    ),
+    "flow_warp": (lambda x, p: flow_warp(x, p[0]), lambda n, s: [torch.randn(n, 2, s, s) * 3]),
+}
+
+
+def run(name, n, side, reps):
+    f, make_params = OPS[name]
+    x0 = torch.rand(n, 3, side, side)
+    p0 = make_params(n, float(side))
+
+    def forward():
+        with torch.no_grad():
+            f(x0, p0)
+
+    def forward_backward():
+        x = x0.clone().requires_grad_(True)
+        p = [t.clone().requires_grad_(True) for t in p0]
+        f(x, p).mean().backward()
+
+    fwd, fb = median_ms(forward, reps), median_ms(forward_backward, reps)
+    print(f"{name:22} {n}x{side}²: forward {fwd:8.2f} ms   forward+backward {fb:8.2f} ms", flush=True)
+
+
+if __name__ == "__main__":
+    names = sys.argv[1].split(",") if len(sys.argv) > 1 else list(OPS)
+    for n, side, reps in [(1, 512, 15), (1, 1024, 7), (8, 512, 5)]:
+        for name in names:
+            run(name, n, side, reps)
