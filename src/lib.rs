@@ -87,6 +87,7 @@ mod shader_validation {
             shader!("color.wgsl", "color_math.wgsl"),
             shader!("adjust.wgsl", "color_math.wgsl"),
             shader!("color_matrix.wgsl"),
+            shader!("resample.wgsl"),
         ];
         let listed: Vec<&str> = shaders.iter().map(|s| s.name).collect();
         for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap() {

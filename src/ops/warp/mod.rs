@@ -43,7 +43,11 @@
 //! Frobenius norm), every pixel it warps is padding and its gradient is 0.
 
 mod matrix;
+mod pyramid;
+mod resize;
 mod sample;
+
+pub use resize::ResizeMode;
 
 use nalgebra::{Matrix2x3, Matrix3};
 
