@@ -21,6 +21,9 @@ fn apply(v: f32) -> f32 {
         // and GL drivers turn the selects into min/max)
         case 7u: { return select(min(max(v, p.s0), p.s1), v, is_nan(v)); }
         case 8u: { return v * p.s0 + p.s1; }
+        case 9u: { return sin(v); }
+        case 10u: { return cos(v); }
+        case 11u: { return tan(v); }
         default: { return quiet_nan(); }
     }
 }

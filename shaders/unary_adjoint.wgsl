@@ -27,6 +27,9 @@ fn adjoint(v: f32, out: f32, grad: f32) -> f32 {
         }
         case 7u: { return select(0.0, grad, v >= p.s0 && v <= p.s1); }
         case 8u: { return grad * p.s0; }
+        case 9u: { return grad * cos(v); }
+        case 10u: { return -grad * sin(v); }
+        case 11u: { return grad * (1.0 + out * out); }
         default: { return quiet_nan(); }
     }
 }

@@ -88,6 +88,8 @@ mod shader_validation {
             shader!("adjust.wgsl", "color_math.wgsl"),
             shader!("color_matrix.wgsl"),
             shader!("resample.wgsl"),
+            shader!("stack.wgsl"),
+            shader!("perspective.wgsl"),
         ];
         let listed: Vec<&str> = shaders.iter().map(|s| s.name).collect();
         for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap() {

@@ -53,6 +53,12 @@ pub enum UnaryOp {
     Clamp = 7,
     /// `x·s0 + s1`
     Affine = 8,
+    /// `sin x`
+    Sin = 9,
+    /// `cos x`
+    Cos = 10,
+    /// `tan x`
+    Tan = 11,
 }
 
 /// Binary ops; the value is the shader's `OP` code (`shaders/binary.wgsl`).
@@ -99,6 +105,9 @@ impl UnaryOp {
             UnaryOp::Powf => "powf",
             UnaryOp::Clamp => "clamp",
             UnaryOp::Affine => "affine",
+            UnaryOp::Sin => "sin",
+            UnaryOp::Cos => "cos",
+            UnaryOp::Tan => "tan",
         }
     }
 }
@@ -433,8 +442,8 @@ impl Tensor {
         let ctx = self.context();
         let out = Tensor::uninit(ctx, op.name(), self.shape())?;
         unary_forward(ctx, None, op, s, self.view(), out.view(), self.numel())?;
-        let saves_input = !matches!(op, UnaryOp::Neg | UnaryOp::Affine | UnaryOp::Sqrt | UnaryOp::Exp);
-        let saves_output = matches!(op, UnaryOp::Sqrt | UnaryOp::Exp);
+        let saves_input = !matches!(op, UnaryOp::Neg | UnaryOp::Affine | UnaryOp::Sqrt | UnaryOp::Exp | UnaryOp::Tan);
+        let saves_output = matches!(op, UnaryOp::Sqrt | UnaryOp::Exp | UnaryOp::Tan);
         let x = saves_input.then(|| Saved::new(self));
         let y = saves_output.then(|| Saved::new(&out));
         Ok(record(op.name(), out, &[self], move |_| {
@@ -451,6 +460,21 @@ impl Tensor {
     /// `-x`
     pub fn neg(&self) -> Result<Tensor> {
         self.unary(UnaryOp::Neg, [0.0; 2])
+    }
+
+    /// `sin x` (radians).
+    pub fn sin(&self) -> Result<Tensor> {
+        self.unary(UnaryOp::Sin, [0.0; 2])
+    }
+
+    /// `cos x` (radians).
+    pub fn cos(&self) -> Result<Tensor> {
+        self.unary(UnaryOp::Cos, [0.0; 2])
+    }
+
+    /// `tan x` (radians); gradient `1 + tan² x`.
+    pub fn tan(&self) -> Result<Tensor> {
+        self.unary(UnaryOp::Tan, [0.0; 2])
     }
 
     /// `|x|`; gradient `sign(x)`, 0 at 0 (PyTorch).

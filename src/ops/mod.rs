@@ -7,6 +7,7 @@ pub mod elementwise;
 pub mod filter;
 pub mod reduce;
 pub(crate) mod scan;
+mod stack;
 pub mod warp;
 
 use crate::error::{Error, Result};

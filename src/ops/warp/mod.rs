@@ -42,11 +42,16 @@
 //! read back: if it is singular (judged on the matrix divided by its
 //! Frobenius norm), every pixel it warps is padding and its gradient is 0.
 
+mod builders;
 mod matrix;
 mod pyramid;
 mod resize;
 mod sample;
 
+pub use builders::{
+    boxes, get_affine_matrix2d, get_perspective_transform, get_rotation_matrix2d, get_shear_matrix2d, invert_affine,
+    quads,
+};
 pub use resize::ResizeMode;
 
 use nalgebra::{Matrix2x3, Matrix3};
