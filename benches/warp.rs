@@ -1,6 +1,8 @@
 //! Warp benchmarks: forward and forward + backward (image and parameter
 //! gradients) of warp_affine, warp_perspective, grid_sample (bilinear) and
-//! flow_warp on RGB images: 512² and 1024² at batch 1, 512² at batch 8.
+//! flow_warp on RGB images: 512² and 1024² at batch 1, 512² at batch 8; and
+//! of resize (×0.5 and ×2; bilinear, bicubic, antialiased) and a 5-level
+//! pyramid at 512² and 1024².
 //!
 //! ```text
 //! WGPU_BACKEND=vulkan cargo bench --bench warp
@@ -10,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use nalgebra::{Matrix2x3, Matrix3};
-use pixgrad::ops::warp::{Interpolation, Padding, affine_matrices, homographies};
+use pixgrad::BorderType;
+use pixgrad::ops::warp::{Interpolation, Padding, ResizeMode, affine_matrices, homographies};
 use pixgrad::{Context, Result, Tensor};
 
 const CASES: [(&str, usize, usize); 3] = [("512x512_b1", 1, 512), ("1024x1024_b1", 1, 1024), ("512x512_b8", 8, 512)];
@@ -79,5 +82,47 @@ fn warps(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, warps);
+type ImageOp = Box<dyn Fn(&Tensor) -> Result<Tensor>>;
+
+fn resizing(c: &mut Criterion) {
+    let ctx = Context::new().expect("a GPU adapter");
+    let mut group = c.benchmark_group("resize");
+    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    for (label, side) in [("512x512_b1", 512), ("1024x1024_b1", 1024)] {
+        let img = Tensor::rand_uniform(&ctx, &[1, 3, side, side], 0.0, 1.0, 1).unwrap();
+        let (half, double) = ([side / 2, side / 2], [2 * side, 2 * side]);
+        let ops: [(&str, ImageOp); 7] = [
+            ("half_bilinear", Box::new(move |x| x.resize(half, ResizeMode::Bilinear, false, false))),
+            ("half_bicubic", Box::new(move |x| x.resize(half, ResizeMode::Bicubic, false, false))),
+            ("half_bilinear_antialias", Box::new(move |x| x.resize(half, ResizeMode::Bilinear, true, false))),
+            ("half_bicubic_antialias", Box::new(move |x| x.resize(half, ResizeMode::Bicubic, true, false))),
+            ("double_bilinear", Box::new(move |x| x.resize(double, ResizeMode::Bilinear, false, false))),
+            ("double_bicubic", Box::new(move |x| x.resize(double, ResizeMode::Bicubic, false, false))),
+            (
+                "pyramid_5_levels",
+                Box::new(|x| {
+                    let levels = x.build_pyramid(5, BorderType::Reflect, false)?;
+                    levels.iter().map(|l| l.mean()).reduce(|a, b| a?.add(&b?)).expect("five levels")
+                }),
+            ),
+        ];
+        for (name, op) in &ops {
+            group.bench_function(BenchmarkId::new(format!("{name}/forward"), label), |b| {
+                b.iter_custom(|iters| pixgrad::no_grad(|| timed(&ctx, iters, || drop(op(&img).unwrap()))))
+            });
+            let x = img.detach().with_grad();
+            group.bench_function(BenchmarkId::new(format!("{name}/forward_backward"), label), |b| {
+                b.iter_custom(|iters| {
+                    timed(&ctx, iters, || {
+                        let grads = op(&x).unwrap().mean().unwrap().backward().unwrap();
+                        drop(grads);
+                    })
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, warps, resizing);
 criterion_main!(benches);

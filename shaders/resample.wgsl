@@ -19,24 +19,28 @@ struct ResampleParams {
 @group(0) @binding(3) var<storage, read> weight: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
+// Grid: x runs along memory (output positions along x, or columns along y),
+// y over the lines, z over the planes; no division.
 @compute @workgroup_size(256)
 fn resample(
     @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let k = pixel_index(wid, nwg, lid);
-    if (k >= p.across * p.out_len) {
-        return;
-    }
-    let plane = wid.y;
-    var o = k % p.out_len;
-    var a = k / p.out_len;
+    let fast = wid.x * 256u + lid;
+    let slow = wid.y;
+    let plane = wid.z;
+    var o = fast;
+    var a = slow;
     var stride = 1u;
+    var width = p.out_len;
     if (ALONG_Y == 1u) {
-        o = k / p.across;
-        a = k % p.across;
+        o = slow;
+        a = fast;
         stride = p.across;
+        width = p.across;
+    }
+    if (fast >= width) {
+        return;
     }
     let base = plane * p.across * p.in_len + select(a * p.in_len, a, ALONG_Y == 1u);
     var acc = 0.0;
@@ -44,5 +48,5 @@ fn resample(
         let at = o * p.taps + t;
         acc += weight[at] * src[base + index[at] * stride];
     }
-    out[plane * p.across * p.out_len + k] = acc;
+    out[plane * p.across * p.out_len + slow * width + fast] = acc;
 }

@@ -44,7 +44,7 @@ pub use autodiff::{Gradients, NoGradGuard, ValueAndGrad, is_grad_enabled, no_gra
 pub use error::{Error, Result};
 pub use gpu::{Context, ContextOptions, LimitsPreset, MemoryStats, Stats};
 pub use interop::image::SampleType;
-pub use interop::nalgebra::MatrixScalar;
+pub use interop::nalgebra::{MatrixScalar, Transform2, TransformScalar};
 pub use ops::Factor;
 pub use ops::color::Channels;
 pub use ops::filter::{BorderType, GradientMode, Sigma};

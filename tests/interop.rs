@@ -117,3 +117,51 @@ fn matrices_and_vectors() {
     let overflow = Vector3::new(1e300, 0.0, 0.0f64);
     assert!(matches!(Tensor::from_vectors(&ctx, &[overflow]), Err(Error::InvalidArgument { .. })), "inf in f32");
 }
+
+#[test]
+fn nalgebra_transforms_are_warp_parameters() {
+    use nalgebra::{Affine2, Isometry2, Matrix3 as M3, Projective2, Similarity2};
+    use pixgrad::ops::warp::{Interpolation, Padding, get_rotation_matrix2d};
+    let ctx = ctx();
+    let iso = Isometry2::new(Vector2::new(3.0f64, -2.0), 0.4);
+    let sim = Similarity2::new(Vector2::new(-1.0f64, 5.0), -0.3, 1.7);
+    let aff = Affine2::from_matrix_unchecked(M3::new(1.1f64, 0.2, 3.0, -0.1, 0.9, 1.0, 0.0, 0.0, 1.0));
+    let proj = Projective2::from_matrix_unchecked(M3::new(1.0f64, 0.1, 2.0, 0.0, 1.1, -1.0, 1e-3, 2e-3, 1.0));
+    // Parameters are the homogeneous matrices' rows, and they come back.
+    let m = Tensor::from_transforms(&ctx, &[iso]).unwrap();
+    let want: Vec<f64> = (0..6).map(|i| iso.to_homogeneous()[(i / 3, i % 3)]).collect();
+    assert_close(&m.to_vec().unwrap(), &want, 1e-6, 1e-6, "isometry");
+    let back: Isometry2<f64> = m.to_transforms().unwrap().remove(0);
+    assert!(
+        (back.rotation.angle() - 0.4).abs() < 1e-6 && (back.translation.vector - iso.translation.vector).norm() < 1e-5
+    );
+    let s: Similarity2<f64> = Tensor::from_transforms(&ctx, &[sim]).unwrap().to_transforms().unwrap().remove(0);
+    assert!((s.scaling() - 1.7).abs() < 1e-5 && (s.isometry.rotation.angle() + 0.3).abs() < 1e-5);
+    let a: Affine2<f64> = Tensor::from_transforms(&ctx, &[aff]).unwrap().to_transforms().unwrap().remove(0);
+    assert!((a.matrix() - aff.matrix()).abs().max() < 1e-6);
+    let hm = Tensor::from_transforms(&ctx, &[proj]).unwrap();
+    assert_eq!(hm.shape(), &[1, 3, 3]);
+    let p: Projective2<f64> = hm.to_transforms().unwrap().remove(0);
+    assert!((p.matrix() - proj.matrix()).abs().max() < 1e-6);
+    // An isometry warps like the rotation builder with the same angle about the origin.
+    let img = Tensor::rand_uniform(&ctx, &[1, 1, 16, 16], 0.0, 1.0, 2).unwrap();
+    let rot = Isometry2::new(Vector2::new(0.0f32, 0.0), -(20f32).to_radians());
+    let a = img.warp_affine(
+        &Tensor::from_transforms(&ctx, &[rot]).unwrap(),
+        [16, 16],
+        Interpolation::Bilinear,
+        Padding::Zeros,
+    );
+    let built = get_rotation_matrix2d(
+        &Tensor::zeros(&ctx, &[1, 2]).unwrap(),
+        &Tensor::from_slice(&ctx, &[20.0], &[1]).unwrap(),
+        &Tensor::ones(&ctx, &[1, 2]).unwrap(),
+    )
+    .unwrap();
+    let b = img.warp_affine(&built, [16, 16], Interpolation::Bilinear, Padding::Zeros);
+    let (a, b) = (a.unwrap().to_vec().unwrap(), b.unwrap().to_vec().unwrap());
+    assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-5));
+    // Non-finite host transforms are refused.
+    let bad = Isometry2::new(Vector2::new(f64::NAN, 0.0), 0.0);
+    assert!(matches!(Tensor::from_transforms(&ctx, &[bad]), Err(Error::InvalidArgument { .. })));
+}

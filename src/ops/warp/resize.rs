@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::autodiff::record;
 use crate::error::{Error, Result};
-use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_items, params_bytes, shader};
+use crate::gpu::kernel::{Dispatch, Kernel, Shader, WORKGROUP, params_bytes, shader};
 use crate::gpu::{Context, PooledBuffer};
 use crate::tensor::Tensor;
 
@@ -205,7 +205,12 @@ impl Resampler {
             constants: &[("ALONG_Y", self.along_y as u32)],
             params: params_bytes(&params),
             buffers: &[src.buffer(), index.buffer(), weight.buffer(), out.buffer()],
-            groups: grid_items((to * across) as u32, (n * c) as u32),
+            // x along memory, y over lines, z over planes (see the shader).
+            groups: if self.along_y {
+                [(across as u32).div_ceil(WORKGROUP), to as u32, (n * c) as u32]
+            } else {
+                [(to as u32).div_ceil(WORKGROUP), across as u32, (n * c) as u32]
+            },
         };
         ctx.dispatch(op, dispatch)?;
         Ok(out)
@@ -237,8 +242,19 @@ pub(crate) fn resize(
     antialias: bool,
     align_corners: bool,
 ) -> Result<Tensor> {
-    let [_, _, h, w] = super::image_shape(op, img)?;
+    let [n, c, h, w] = super::image_shape(op, img)?;
     crate::shape::check_shape(op, &size)?;
+    // The kernel's grid has one workgroup row per line and one layer per plane.
+    const MAX_GROUPS: usize = 65535;
+    if n * c > MAX_GROUPS || h.max(w).max(size[0]).max(size[1]) > MAX_GROUPS {
+        return Err(Error::InvalidShape {
+            op,
+            shape: img.shape().to_vec(),
+            reason: format!(
+                "resize handles at most {MAX_GROUPS} planes (N·C) and sides of at most {MAX_GROUPS} pixels"
+            ),
+        });
+    }
     if antialias && !matches!(mode, ResizeMode::Bilinear | ResizeMode::Bicubic) {
         return Err(Error::InvalidArgument {
             op,
