@@ -2,7 +2,20 @@
 //! parameter: [`grid_sample`](Tensor::grid_sample),
 //! [`affine_grid`](Tensor::affine_grid), [`warp_affine`](Tensor::warp_affine),
 //! [`warp_perspective`](Tensor::warp_perspective), [`remap`](Tensor::remap)
-//! and [`flow_warp`](Tensor::flow_warp).
+//! and [`flow_warp`](Tensor::flow_warp); [`resize`](Tensor::resize) and
+//! Gaussian pyramids ([`pyr_down`](Tensor::pyr_down),
+//! [`pyr_up`](Tensor::pyr_up), [`build_pyramid`](Tensor::build_pyramid));
+//! the transform builders ([`get_rotation_matrix2d`],
+//! [`get_affine_matrix2d`], [`get_shear_matrix2d`],
+//! [`get_perspective_transform`], [`invert_affine`]) and the image transforms
+//! made of them ([`rotate`](Tensor::rotate), [`translate`](Tensor::translate),
+//! [`scale`](Tensor::scale), [`shear`](Tensor::shear), [`hflip`](Tensor::hflip),
+//! [`vflip`](Tensor::vflip), [`crop_and_resize`](Tensor::crop_and_resize)).
+//!
+//! Names that differ from Kornia: `invert_affine` is Kornia's
+//! `invert_affine_transform`; `pyr_down`/`pyr_up` are `pyrdown`/`pyrup`.
+//! Kornia's `shear` defaults to `align_corners=False`; ours, like every
+//! matrix warp here, works in pixel space (Kornia's `align_corners=True`).
 //!
 //! ## Conventions
 //!
