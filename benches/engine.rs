@@ -9,28 +9,18 @@
 //! WGPU_BACKEND=vulkan cargo bench --bench engine
 //! ```
 
-use std::time::{Duration, Instant};
+mod support;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use pixgrad::optim::{Adam, AdamConfig};
 use pixgrad::{Context, Tensor};
+use support::timed;
 
 fn context() -> Context {
     let ctx = Context::new().expect("a GPU adapter");
     let info = ctx.adapter_info();
     eprintln!("adapter: {} ({:?})", info.name, info.backend);
     ctx
-}
-
-/// Runs `f` `iters` times, then waits for the GPU once.
-fn timed<T>(ctx: &Context, iters: u64, mut f: impl FnMut() -> T) -> Duration {
-    ctx.synchronize().unwrap();
-    let start = Instant::now();
-    for _ in 0..iters {
-        drop(f());
-    }
-    ctx.synchronize().unwrap();
-    start.elapsed()
 }
 
 const SIZES: [(&str, usize); 2] = [("1MPix", 1024), ("16MPix", 4096)];

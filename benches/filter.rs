@@ -7,62 +7,40 @@
 //! WGPU_BACKEND=vulkan cargo bench --bench filter
 //! ```
 
-use std::time::{Duration, Instant};
+mod support;
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use pixgrad::{BorderType, Context, Result, Tensor};
+use support::{configure, forward_and_backward, selected};
 
 const CASES: [(&str, usize, usize); 3] = [("512x512_b1", 1, 512), ("1024x1024_b1", 1, 1024), ("512x512_b8", 8, 512)];
 
-fn timed(ctx: &Context, iters: u64, mut f: impl FnMut()) -> Duration {
-    ctx.synchronize().unwrap();
-    let start = Instant::now();
-    for _ in 0..iters {
-        f();
-    }
-    ctx.synchronize().unwrap();
-    start.elapsed()
-}
-
-type Op = Box<dyn Fn(&Tensor, &Tensor) -> Result<Tensor>>;
+type Op = Box<dyn Fn(&[Tensor]) -> Result<Tensor>>;
 
 fn filters(c: &mut Criterion) {
     let ctx = Context::new().expect("a GPU adapter");
     eprintln!("adapter: {} ({:?})", ctx.adapter_info().name, ctx.adapter_info().backend);
-    let only = std::env::var("PIXGRAD_BENCH_ONLY").ok();
     let mut group = c.benchmark_group("filter");
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    configure(&mut group);
     for (label, n, side) in CASES {
         let img = Tensor::rand_uniform(&ctx, &[n, 3, side, side], 0.0, 1.0, 1).unwrap();
         let kernel = |k: usize| Tensor::rand_normal(&ctx, &[1, k, k], 0.0, 0.1, k as u64).unwrap();
-        let params: [(&str, Tensor, Op); 5] = [
-            ("filter2d_3x3", kernel(3), Box::new(|x, k| x.filter2d(k, BorderType::Reflect, false))),
-            ("filter2d_7x7", kernel(7), Box::new(|x, k| x.filter2d(k, BorderType::Reflect, false))),
-            ("filter2d_15x15", kernel(15), Box::new(|x, k| x.filter2d(k, BorderType::Reflect, false))),
+        let filter: fn(&[Tensor]) -> Result<Tensor> = |t| t[0].filter2d(&t[1], BorderType::Reflect, false);
+        let ops: [(&str, Vec<Tensor>, Op); 5] = [
+            ("filter2d_3x3", vec![img.clone(), kernel(3)], Box::new(filter)),
+            ("filter2d_7x7", vec![img.clone(), kernel(7)], Box::new(filter)),
+            ("filter2d_15x15", vec![img.clone(), kernel(15)], Box::new(filter)),
             (
                 "gaussian_blur2d_9x9",
-                Tensor::full(&ctx, &[1, 2], 2.0).unwrap(),
-                Box::new(|x, s| x.gaussian_blur2d((9, 9), s, BorderType::Reflect)),
+                vec![img.clone(), Tensor::full(&ctx, &[1, 2], 2.0).unwrap()],
+                Box::new(|t| t[0].gaussian_blur2d((9, 9), &t[1], BorderType::Reflect)),
             ),
-            ("sobel", Tensor::zeros(&ctx, &[1]).unwrap(), Box::new(|x, _| x.sobel(true, 1e-6))),
+            ("sobel", vec![img.clone()], Box::new(|t| t[0].sobel(true, 1e-6))),
         ];
-        for (name, param, op) in &params {
-            if only.as_deref().is_some_and(|o| !name.contains(o)) {
-                continue;
+        for (name, inputs, op) in &ops {
+            if selected(name) {
+                forward_and_backward(&mut group, &ctx, name, label, inputs, op);
             }
-            group.bench_function(BenchmarkId::new(format!("{name}/forward"), label), |b| {
-                b.iter_custom(|iters| pixgrad::no_grad(|| timed(&ctx, iters, || drop(op(&img, param).unwrap()))))
-            });
-            let x = img.detach().with_grad();
-            let p = param.detach().with_grad();
-            group.bench_function(BenchmarkId::new(format!("{name}/forward_backward"), label), |b| {
-                b.iter_custom(|iters| {
-                    timed(&ctx, iters, || {
-                        let grads = op(&x, &p).unwrap().mean().unwrap().backward().unwrap();
-                        drop(grads);
-                    })
-                })
-            });
         }
     }
     group.finish();

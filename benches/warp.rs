@@ -8,33 +8,24 @@
 //! WGPU_BACKEND=vulkan cargo bench --bench warp
 //! ```
 
-use std::time::{Duration, Instant};
+mod support;
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use nalgebra::{Matrix2x3, Matrix3};
 use pixgrad::BorderType;
 use pixgrad::ops::warp::{Interpolation, Padding, ResizeMode, affine_matrices, homographies};
 use pixgrad::{Context, Result, Tensor};
+use support::{configure, forward_and_backward, selected};
 
 const CASES: [(&str, usize, usize); 3] = [("512x512_b1", 1, 512), ("1024x1024_b1", 1, 1024), ("512x512_b8", 8, 512)];
 
-fn timed(ctx: &Context, iters: u64, mut f: impl FnMut()) -> Duration {
-    ctx.synchronize().unwrap();
-    let start = Instant::now();
-    for _ in 0..iters {
-        f();
-    }
-    ctx.synchronize().unwrap();
-    start.elapsed()
-}
-
-type Op = Box<dyn Fn(&Tensor, &Tensor) -> Result<Tensor>>;
+type Op = Box<dyn Fn(&[Tensor]) -> Result<Tensor>>;
 
 fn warps(c: &mut Criterion) {
     let ctx = Context::new().expect("a GPU adapter");
     eprintln!("adapter: {} ({:?})", ctx.adapter_info().name, ctx.adapter_info().backend);
     let mut group = c.benchmark_group("warp");
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    configure(&mut group);
     for (label, n, side) in CASES {
         let img = Tensor::rand_uniform(&ctx, &[n, 3, side, side], 0.0, 1.0, 1).unwrap();
         let s = side as f64;
@@ -45,80 +36,59 @@ fn warps(c: &mut Criterion) {
             (
                 "warp_affine",
                 affine_matrices(&ctx, &vec![affine; n]).unwrap(),
-                Box::new(move |x, m| x.warp_affine(m, [side, side], Interpolation::Bilinear, Padding::Zeros)),
+                Box::new(move |t| t[0].warp_affine(&t[1], [side, side], Interpolation::Bilinear, Padding::Zeros)),
             ),
             (
                 "warp_perspective",
                 homographies(&ctx, &vec![homography; n]).unwrap(),
-                Box::new(move |x, h| x.warp_perspective(h, [side, side], Interpolation::Bilinear, Padding::Zeros)),
+                Box::new(move |t| t[0].warp_perspective(&t[1], [side, side], Interpolation::Bilinear, Padding::Zeros)),
             ),
             (
                 "grid_sample_bilinear",
                 Tensor::rand_uniform(&ctx, &[n, side, side, 2], -1.0, 1.0, 2).unwrap(),
-                Box::new(|x, g| x.grid_sample(g, Interpolation::Bilinear, Padding::Zeros, false)),
+                Box::new(|t| t[0].grid_sample(&t[1], Interpolation::Bilinear, Padding::Zeros, false)),
             ),
             (
                 "flow_warp",
                 Tensor::rand_normal(&ctx, &[n, 2, side, side], 0.0, 3.0, 3).unwrap(),
-                Box::new(|x, f| x.flow_warp(f, Interpolation::Bilinear, Padding::Border)),
+                Box::new(|t| t[0].flow_warp(&t[1], Interpolation::Bilinear, Padding::Border)),
             ),
         ];
         for (name, param, op) in &params {
-            group.bench_function(BenchmarkId::new(format!("{name}/forward"), label), |b| {
-                b.iter_custom(|iters| pixgrad::no_grad(|| timed(&ctx, iters, || drop(op(&img, param).unwrap()))))
-            });
-            let x = img.detach().with_grad();
-            let p = param.detach().with_grad();
-            group.bench_function(BenchmarkId::new(format!("{name}/forward_backward"), label), |b| {
-                b.iter_custom(|iters| {
-                    timed(&ctx, iters, || {
-                        let grads = op(&x, &p).unwrap().mean().unwrap().backward().unwrap();
-                        drop(grads);
-                    })
-                })
-            });
+            if selected(name) {
+                forward_and_backward(&mut group, &ctx, name, label, &[img.clone(), param.clone()], op);
+            }
         }
     }
     group.finish();
 }
 
-type ImageOp = Box<dyn Fn(&Tensor) -> Result<Tensor>>;
-
 fn resizing(c: &mut Criterion) {
     let ctx = Context::new().expect("a GPU adapter");
     let mut group = c.benchmark_group("resize");
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    configure(&mut group);
     for (label, side) in [("512x512_b1", 512), ("1024x1024_b1", 1024)] {
         let img = Tensor::rand_uniform(&ctx, &[1, 3, side, side], 0.0, 1.0, 1).unwrap();
         let (half, double) = ([side / 2, side / 2], [2 * side, 2 * side]);
-        let ops: [(&str, ImageOp); 7] = [
-            ("half_bilinear", Box::new(move |x| x.resize(half, ResizeMode::Bilinear, false, false))),
-            ("half_bicubic", Box::new(move |x| x.resize(half, ResizeMode::Bicubic, false, false))),
-            ("half_bilinear_antialias", Box::new(move |x| x.resize(half, ResizeMode::Bilinear, true, false))),
-            ("half_bicubic_antialias", Box::new(move |x| x.resize(half, ResizeMode::Bicubic, true, false))),
-            ("double_bilinear", Box::new(move |x| x.resize(double, ResizeMode::Bilinear, false, false))),
-            ("double_bicubic", Box::new(move |x| x.resize(double, ResizeMode::Bicubic, false, false))),
+        let ops: [(&str, Op); 7] = [
+            ("half_bilinear", Box::new(move |t| t[0].resize(half, ResizeMode::Bilinear, false, false))),
+            ("half_bicubic", Box::new(move |t| t[0].resize(half, ResizeMode::Bicubic, false, false))),
+            ("half_bilinear_antialias", Box::new(move |t| t[0].resize(half, ResizeMode::Bilinear, true, false))),
+            ("half_bicubic_antialias", Box::new(move |t| t[0].resize(half, ResizeMode::Bicubic, true, false))),
+            ("double_bilinear", Box::new(move |t| t[0].resize(double, ResizeMode::Bilinear, false, false))),
+            ("double_bicubic", Box::new(move |t| t[0].resize(double, ResizeMode::Bicubic, false, false))),
             (
                 "pyramid_5_levels",
-                Box::new(|x| {
-                    let levels = x.build_pyramid(5, BorderType::Reflect, false)?;
+                Box::new(|t| {
+                    let levels = t[0].build_pyramid(5, BorderType::Reflect, false)?;
                     levels.iter().map(|l| l.mean()).reduce(|a, b| a?.add(&b?)).expect("five levels")
                 }),
             ),
         ];
         for (name, op) in &ops {
-            group.bench_function(BenchmarkId::new(format!("{name}/forward"), label), |b| {
-                b.iter_custom(|iters| pixgrad::no_grad(|| timed(&ctx, iters, || drop(op(&img).unwrap()))))
-            });
-            let x = img.detach().with_grad();
-            group.bench_function(BenchmarkId::new(format!("{name}/forward_backward"), label), |b| {
-                b.iter_custom(|iters| {
-                    timed(&ctx, iters, || {
-                        let grads = op(&x).unwrap().mean().unwrap().backward().unwrap();
-                        drop(grads);
-                    })
-                })
-            });
+            if selected(name) {
+                forward_and_backward(&mut group, &ctx, name, label, std::slice::from_ref(&img), op);
+            }
         }
     }
     group.finish();

@@ -244,11 +244,7 @@ fn builder_gradients_are_deterministic() {
         let b = img.crop_and_resize(&src, [16, 16], Interpolation::Bilinear, Padding::Zeros).unwrap();
         let loss = a.square().unwrap().mean().unwrap().add(&b.mean().unwrap()).unwrap();
         let g = loss.backward().unwrap();
-        [g.get(&angle).unwrap(), g.get(&src).unwrap()]
-            .iter()
-            .flat_map(|t| t.to_vec().unwrap())
-            .map(f32::to_bits)
-            .collect::<Vec<_>>()
+        bits(&[g.get(&angle).unwrap(), g.get(&src).unwrap()])
     };
     assert_eq!(run(), run());
 }

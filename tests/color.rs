@@ -628,11 +628,7 @@ fn colour_gradients_are_deterministic() {
         let c = img.color_matrix(&m, &b).unwrap().rgb_to_hsv().unwrap();
         let loss = a.square().unwrap().mean().unwrap().add(&c.mean().unwrap()).unwrap();
         let g = loss.backward().unwrap();
-        [g.get(&img).unwrap(), g.get(&f).unwrap(), g.get(&m).unwrap(), g.get(&b).unwrap()]
-            .iter()
-            .flat_map(|t| t.to_vec().unwrap())
-            .map(f32::to_bits)
-            .collect::<Vec<_>>()
+        bits(&[g.get(&img).unwrap(), g.get(&f).unwrap(), g.get(&m).unwrap(), g.get(&b).unwrap()])
     };
     assert_eq!(run(), run());
 }

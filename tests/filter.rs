@@ -494,11 +494,7 @@ fn filter_gradients_are_deterministic() {
         let c = img.sobel(true, 1e-6).unwrap();
         let loss = a.square().unwrap().mean().unwrap().add(&b.mul(&c).unwrap().mean().unwrap()).unwrap();
         let g = loss.backward().unwrap();
-        [g.get(&img).unwrap(), g.get(&kernel).unwrap(), g.get(&sigma).unwrap()]
-            .iter()
-            .flat_map(|t| t.to_vec().unwrap())
-            .map(f32::to_bits)
-            .collect::<Vec<_>>()
+        bits(&[g.get(&img).unwrap(), g.get(&kernel).unwrap(), g.get(&sigma).unwrap()])
     };
     assert_eq!(run(), run());
 }

@@ -381,11 +381,7 @@ fn warp_gradients_are_deterministic() {
         let b = img.flow_warp(&flow, Interpolation::Bilinear, Padding::Border).unwrap();
         let loss = a.square().unwrap().mean().unwrap().add(&b.mean().unwrap()).unwrap();
         let g = loss.backward().unwrap();
-        [g.get(&img).unwrap(), g.get(&h).unwrap(), g.get(&flow).unwrap()]
-            .iter()
-            .flat_map(|t| t.to_vec().unwrap())
-            .map(f32::to_bits)
-            .collect::<Vec<_>>()
+        bits(&[g.get(&img).unwrap(), g.get(&h).unwrap(), g.get(&flow).unwrap()])
     };
     assert_eq!(run(), run());
 }

@@ -13,6 +13,18 @@ pub mod warp;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
+/// Checks an image batch `[N, C, H, W]` and returns its dimensions.
+pub(crate) fn image_shape(op: &'static str, img: &Tensor) -> Result<[usize; 4]> {
+    match *img.shape() {
+        [n, c, h, w] => Ok([n, c, h, w]),
+        _ => Err(Error::InvalidShape {
+            op,
+            shape: img.shape().to_vec(),
+            reason: "expected an image batch [N, C, H, W]".into(),
+        }),
+    }
+}
+
 /// A per-image factor (an amount, a strength): one host value for every
 /// image, or a tensor `[N]`, `[1]` or `[]` on the GPU that receives a gradient.
 #[derive(Clone, Copy, Debug)]

@@ -87,6 +87,11 @@ pub fn assert_close(got: &[f32], want: &[f64], rtol: f64, atol: f64, what: &str)
     }
 }
 
+/// The bit patterns of every value of `tensors`, to compare two runs exactly.
+pub fn bits(tensors: &[&Tensor]) -> Vec<u32> {
+    tensors.iter().flat_map(|t| t.to_vec().unwrap()).map(f32::to_bits).collect()
+}
+
 /// Row-major strides of `shape`.
 pub fn strides(shape: &[usize]) -> Vec<usize> {
     let mut s = vec![1; shape.len()];

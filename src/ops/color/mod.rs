@@ -268,7 +268,7 @@ impl<'a> From<&'a Tensor> for Channels<'a> {
 impl Channels<'_> {
     /// As `[1 or N, C, 1, 1]` for `img` `[N, C, H, W]`.
     fn per_channel(self, op: &'static str, name: &'static str, img: &Tensor) -> Result<Tensor> {
-        let [n, c, _, _] = crate::ops::filter::image_shape(op, img)?;
+        let [n, c, _, _] = crate::ops::image_shape(op, img)?;
         match self {
             Channels::Values(v) => {
                 if v.len() != c || v.iter().any(|x| !x.is_finite()) {
@@ -404,7 +404,7 @@ impl Tensor {
     /// ```
     pub fn adjust_gamma<'a, 'b>(&self, gamma: impl Into<Factor<'a>>, gain: impl Into<Factor<'b>>) -> Result<Tensor> {
         const OP: &str = "adjust_gamma";
-        crate::ops::filter::image_shape(OP, self)?;
+        crate::ops::image_shape(OP, self)?;
         let gamma = gamma.into().per_image(OP, "gamma", self)?;
         let gain = gain.into().per_image(OP, "gain", self)?;
         // Both factors are read with one stride: give them the same length.
@@ -453,7 +453,7 @@ impl Tensor {
     /// ```
     pub fn adjust_sharpness<'a>(&self, factor: impl Into<Factor<'a>>) -> Result<Tensor> {
         const OP: &str = "adjust_sharpness";
-        let [_, _, h, w] = crate::ops::filter::image_shape(OP, self)?;
+        let [_, _, h, w] = crate::ops::image_shape(OP, self)?;
         let factor = factor.into().per_image(OP, "factor", self)?;
         let ctx = self.context();
         let mut weights = [1.0f32 / 13.0; 9];
@@ -503,7 +503,7 @@ impl Tensor {
     /// ```
     pub fn solarize<'a, 'b>(&self, threshold: impl Into<Factor<'a>>, additions: Option<Factor<'b>>) -> Result<Tensor> {
         const OP: &str = "solarize";
-        crate::ops::filter::image_shape(OP, self)?;
+        crate::ops::image_shape(OP, self)?;
         let threshold = threshold.into().per_image(OP, "threshold", self)?.detach();
         let shifted = match additions {
             Some(a) => self.add(&a.per_image(OP, "additions", self)?)?.clamp(Some(0.0), Some(1.0))?,
@@ -524,7 +524,7 @@ impl Tensor {
     /// ```
     pub fn posterize(&self, bits: u32) -> Result<Tensor> {
         const OP: &str = "posterize";
-        crate::ops::filter::image_shape(OP, self)?;
+        crate::ops::image_shape(OP, self)?;
         if bits > 8 {
             return Err(Error::InvalidArgument { op: OP, name: "bits", reason: format!("must be 0 to 8, got {bits}") });
         }

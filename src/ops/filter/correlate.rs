@@ -370,7 +370,7 @@ pub(crate) fn correlate(
 /// Checks `img` `[N, C, H, W]` against `kernel` `[N or 1, bank, ky, kx]`.
 fn geometry(op: &'static str, img: &Tensor, kernel: &Tensor, border: BorderType) -> Result<Correlation> {
     img.same_context(op, kernel)?;
-    let [n, ch, h, w] = super::image_shape(op, img)?;
+    let [n, ch, h, w] = crate::ops::image_shape(op, img)?;
     let mismatch =
         |reason| Error::ShapeMismatch { op, lhs: img.shape().to_vec(), rhs: kernel.shape().to_vec(), reason };
     let [kb, bank, ky, kx] = match *kernel.shape() {

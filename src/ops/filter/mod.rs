@@ -39,7 +39,7 @@ pub use correlate::{
 };
 
 use crate::error::{Error, Result};
-use crate::ops::Factor;
+use crate::ops::{Factor, image_shape};
 use crate::tensor::Tensor;
 use correlate::correlate;
 use gaussian::{check_odd, gaussian_kernels};
@@ -142,17 +142,6 @@ pub enum GradientMode {
     Sobel,
     /// Central differences `[-1, 0, 1]`.
     Diff,
-}
-
-pub(crate) fn image_shape(op: &'static str, img: &Tensor) -> Result<[usize; 4]> {
-    match *img.shape() {
-        [n, c, h, w] => Ok([n, c, h, w]),
-        _ => Err(Error::InvalidShape {
-            op,
-            shape: img.shape().to_vec(),
-            reason: "expected an image batch [N, C, H, W]".into(),
-        }),
-    }
 }
 
 /// 1-D kernels `[S, k]` as `[S, 1, 1, k]` (along x) or `[S, 1, k, 1]` (along y).

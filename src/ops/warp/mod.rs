@@ -72,6 +72,7 @@ use nalgebra::{Matrix2x3, Matrix3};
 use crate::error::{Error, Result};
 use crate::gpu::Context;
 use crate::interop::nalgebra::MatrixScalar;
+use crate::ops::image_shape;
 use crate::tensor::Tensor;
 use matrix::invert;
 use sample::{Coords, Sampling, sample, valid_mask};
@@ -100,17 +101,6 @@ pub enum Padding {
     Border = 1,
     /// The source reflected at its border.
     Reflection = 2,
-}
-
-fn image_shape(op: &'static str, img: &Tensor) -> Result<[usize; 4]> {
-    match *img.shape() {
-        [n, c, h, w] => Ok([n, c, h, w]),
-        _ => Err(Error::InvalidShape {
-            op,
-            shape: img.shape().to_vec(),
-            reason: "expected an image batch [N, C, H, W]".into(),
-        }),
-    }
 }
 
 fn check_dsize(op: &'static str, dsize: [usize; 2]) -> Result<()> {

@@ -27,7 +27,7 @@ impl Tensor {
     /// ```
     pub fn pyr_down(&self, border: BorderType, align_corners: bool) -> Result<Tensor> {
         const OP: &str = "pyr_down";
-        let [_, _, h, w] = super::image_shape(OP, self)?;
+        let [_, _, h, w] = crate::ops::image_shape(OP, self)?;
         if h < 2 || w < 2 {
             return Err(Error::InvalidShape {
                 op: OP,
@@ -53,7 +53,7 @@ impl Tensor {
     /// ```
     pub fn pyr_up(&self, border: BorderType, align_corners: bool) -> Result<Tensor> {
         const OP: &str = "pyr_up";
-        let [_, _, h, w] = super::image_shape(OP, self)?;
+        let [_, _, h, w] = crate::ops::image_shape(OP, self)?;
         let up = self.resize([2 * h, 2 * w], ResizeMode::Bilinear, false, align_corners)?;
         let kernel = pyramid_kernel(self)?;
         up.filter2d_separable(&kernel, &kernel, border, false)
@@ -73,7 +73,7 @@ impl Tensor {
     /// ```
     pub fn build_pyramid(&self, levels: usize, border: BorderType, align_corners: bool) -> Result<Vec<Tensor>> {
         const OP: &str = "build_pyramid";
-        super::image_shape(OP, self)?;
+        crate::ops::image_shape(OP, self)?;
         if levels == 0 {
             return Err(Error::InvalidArgument { op: OP, name: "levels", reason: "needs at least one level".into() });
         }

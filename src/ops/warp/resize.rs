@@ -189,7 +189,7 @@ impl Resampler {
     /// Runs one table over `src` `[planes, h, w]` (as `[N, C, H, W]`).
     fn run(&self, op: &'static str, src: &Tensor, transposed: bool) -> Result<Tensor> {
         let ctx = src.context();
-        let [n, c, h, w] = super::image_shape(op, src)?;
+        let [n, c, h, w] = crate::ops::image_shape(op, src)?;
         let (from, to, (taps, index, weight)) = if transposed {
             (self.out_len, self.in_len, &self.adjoint)
         } else {
@@ -242,7 +242,7 @@ pub(crate) fn resize(
     antialias: bool,
     align_corners: bool,
 ) -> Result<Tensor> {
-    let [n, c, h, w] = super::image_shape(op, img)?;
+    let [n, c, h, w] = crate::ops::image_shape(op, img)?;
     crate::shape::check_shape(op, &size)?;
     // The kernel's grid has one workgroup row per line and one layer per plane.
     const MAX_GROUPS: usize = 65535;
