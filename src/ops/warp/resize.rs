@@ -1,9 +1,10 @@
 //! Resizing as PyTorch's `interpolate` does it: separable 1-D resampling
-//! along x, then along y, each a table of taps (source index, weight) per
-//! output position built on the host from PyTorch's formulas. The adjoint is
-//! the same kernel with the transposed table (per source position, the
-//! outputs that read it): a gather, deterministic. Kernel in
-//! `shaders/resample.wgsl`.
+//! along x, then along y. Each axis has a table of taps (source index,
+//! weight) per output position built on the host from PyTorch's formulas;
+//! the nearest, bilinear and bicubic forwards compute the same taps in the
+//! shader instead of reading them. The adjoint is the same kernel with the
+//! transposed table (per source position, the outputs that read it): a
+//! gather, deterministic. Kernel in `shaders/resample.wgsl`.
 
 use std::sync::Arc;
 
@@ -89,6 +90,27 @@ fn cubic(x: f32, a: f32) -> f32 {
     }
 }
 
+/// Source pixels per output pixel along an axis, in f32 as PyTorch.
+fn axis_scale(in_len: usize, out_len: usize, align_corners: bool) -> f32 {
+    if align_corners {
+        if out_len > 1 { (in_len - 1) as f32 / (out_len - 1) as f32 } else { 0.0 }
+    } else {
+        in_len as f32 / out_len as f32
+    }
+}
+
+/// The shader's formula for a mode (`MODE` in resample.wgsl): 0 reads a
+/// table (antialiased and area modes), 1–4 compute the taps.
+fn formula(mode: ResizeMode, antialias: bool) -> u32 {
+    match (mode, antialias) {
+        (ResizeMode::Nearest, _) => 1,
+        (ResizeMode::NearestExact, _) => 2,
+        (ResizeMode::Bilinear, false) => 3,
+        (ResizeMode::Bicubic, false) => 4,
+        _ => 0,
+    }
+}
+
 /// PyTorch's taps for one axis, computed in f32 as PyTorch does for f32
 /// tensors (so nearest indices agree at exact boundaries).
 pub(crate) fn axis_taps(
@@ -99,11 +121,7 @@ pub(crate) fn axis_taps(
     align_corners: bool,
 ) -> Vec<Vec<(usize, f64)>> {
     let last = in_len - 1;
-    let scale = if align_corners {
-        if out_len > 1 { last as f32 / (out_len - 1) as f32 } else { 0.0 }
-    } else {
-        in_len as f32 / out_len as f32
-    };
+    let scale = axis_scale(in_len, out_len, align_corners);
     let source = |o: usize, cubic: bool| {
         if align_corners {
             scale * o as f32
@@ -162,18 +180,23 @@ pub(crate) fn axis_taps(
 struct ResampleParams {
     in_len: u32,
     out_len: u32,
-    // The other axis's length and the planes.
+    // The other axis's length.
     across: u32,
     taps: u32,
+    scale: f32,
+    _pad: [u32; 3],
 }
 
-/// A 1-D resampling of one axis with its forward and transposed tables,
-/// uploaded once and shared by the forward and the adjoint.
+/// A 1-D resampling of one axis: the forward's formula (or its table) and
+/// the transposed table of the adjoint, uploaded once.
 struct Resampler {
     along_y: bool,
     in_len: usize,
     out_len: usize,
-    forward: (Taps, PooledBuffer, PooledBuffer),
+    formula: u32,
+    scale: f32,
+    align_corners: bool,
+    forward: Option<(Taps, PooledBuffer, PooledBuffer)>,
     adjoint: (Taps, PooledBuffer, PooledBuffer),
 }
 
@@ -190,19 +213,27 @@ impl Resampler {
     fn run(&self, op: &'static str, src: &Tensor, transposed: bool) -> Result<Tensor> {
         let ctx = src.context();
         let [n, c, h, w] = crate::ops::image_shape(op, src)?;
-        let (from, to, (taps, index, weight)) = if transposed {
-            (self.out_len, self.in_len, &self.adjoint)
-        } else {
-            (self.in_len, self.out_len, &self.forward)
+        // The adjoint and table-driven forwards read a table; the others bind
+        // the adjoint's (unused) as placeholders.
+        let (from, to, formula, (taps, index, weight)) = match (&self.forward, transposed) {
+            (_, true) => (self.out_len, self.in_len, 0, &self.adjoint),
+            (Some(table), false) => (self.in_len, self.out_len, 0, table),
+            (None, false) => (self.in_len, self.out_len, self.formula, &self.adjoint),
         };
         let shape = if self.along_y { [n, c, to, w] } else { [n, c, h, to] };
         let out = Tensor::uninit(ctx, op, &shape)?;
         let across = if self.along_y { w } else { h };
-        let params =
-            ResampleParams { in_len: from as u32, out_len: to as u32, across: across as u32, taps: taps.count as u32 };
+        let params = ResampleParams {
+            in_len: from as u32,
+            out_len: to as u32,
+            across: across as u32,
+            taps: taps.count as u32,
+            scale: self.scale,
+            _pad: [0; 3],
+        };
         let dispatch = Dispatch {
             kernel: &Kernel { shader: &RESAMPLE, entry: "resample", reads: 3, writes: 1 },
-            constants: &[("ALONG_Y", self.along_y as u32)],
+            constants: &[("ALONG_Y", self.along_y as u32), ("MODE", formula), ("ALIGN", self.align_corners as u32)],
             params: params_bytes(&params),
             buffers: &[src.buffer(), index.buffer(), weight.buffer(), out.buffer()],
             // x along memory, y over lines, z over planes (see the shader).
@@ -217,16 +248,32 @@ impl Resampler {
     }
 }
 
+/// How one axis is resampled.
+struct Axis {
+    along_y: bool,
+    formula: u32,
+    align_corners: bool,
+    lists: Vec<Vec<(usize, f64)>>,
+}
+
 /// Resamples one axis of `img`, recorded for autodiff.
-fn resample_axis(op: &'static str, img: &Tensor, along_y: bool, lists: Vec<Vec<(usize, f64)>>) -> Result<Tensor> {
+fn resample_axis(op: &'static str, img: &Tensor, axis: Axis) -> Result<Tensor> {
     let ctx = img.context();
-    let in_len = if along_y { img.shape()[2] } else { img.shape()[3] };
+    let in_len = if axis.along_y { img.shape()[2] } else { img.shape()[3] };
+    let out_len = axis.lists.len();
+    let forward = match axis.formula {
+        0 => Some(upload_taps(ctx, op, Taps::from_lists(&axis.lists))?),
+        _ => None,
+    };
     let resampler = Arc::new(Resampler {
-        along_y,
+        along_y: axis.along_y,
         in_len,
-        out_len: lists.len(),
-        forward: upload_taps(ctx, op, Taps::from_lists(&lists))?,
-        adjoint: upload_taps(ctx, op, Taps::transpose(&lists, in_len))?,
+        out_len,
+        formula: axis.formula,
+        scale: axis_scale(in_len, out_len, axis.align_corners),
+        align_corners: axis.align_corners,
+        forward,
+        adjoint: upload_taps(ctx, op, Taps::transpose(&axis.lists, in_len))?,
     });
     let out = resampler.run(op, img, false)?;
     Ok(record(op, out, &[img], move |_| Box::new(move |g| Ok(vec![Some(resampler.run(op, g, true)?)]))))
@@ -274,12 +321,13 @@ pub(crate) fn resize(
     let identity = |taps: &[Vec<(usize, f64)>], n: usize| {
         taps.len() == n && taps.iter().enumerate().all(|(o, t)| t.len() == 1 && t[0] == (o, 1.0))
     };
+    let formula = formula(mode, antialias);
     let mut out = img.clone();
     if !identity(&x_taps, w) {
-        out = resample_axis(op, &out, false, x_taps)?;
+        out = resample_axis(op, &out, Axis { along_y: false, formula, align_corners, lists: x_taps })?;
     }
     if !identity(&y_taps, h) {
-        out = resample_axis(op, &out, true, y_taps)?;
+        out = resample_axis(op, &out, Axis { along_y: true, formula, align_corners, lists: y_taps })?;
     }
     if out.id() == img.id() {
         // Same size, exact copy: still a new tensor, as every op returns.
