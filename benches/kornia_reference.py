@@ -82,6 +82,22 @@ OPS = {
         lambda n, s: [torch.rand(n, s, s, 2) * 2 - 1],
     ),
     "flow_warp": (lambda x, p: flow_warp(x, p[0]), lambda n, s: [torch.randn(n, 2, s, s) * 3]),
+    "half_bilinear": (
+        lambda x, p: torch.nn.functional.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False),
+        lambda n, s: [],
+    ),
+    "half_bicubic_antialias": (
+        lambda x, p: torch.nn.functional.interpolate(x, scale_factor=0.5, mode="bicubic", antialias=True),
+        lambda n, s: [],
+    ),
+    "double_bilinear": (
+        lambda x, p: torch.nn.functional.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False),
+        lambda n, s: [],
+    ),
+    "pyramid_5_levels": (
+        lambda x, p: sum(level.mean() for level in kornia.geometry.transform.build_pyramid(x, 5)),
+        lambda n, s: [],
+    ),
 }
 
 
