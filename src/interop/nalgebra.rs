@@ -146,6 +146,14 @@ impl Tensor {
 /// `Similarity2` and `Affine2` as `[2, 3]` affine matrices (for
 /// `warp_affine`), `Projective2` as a `[3, 3]` homography (for
 /// `warp_perspective`). See [`Tensor::from_transforms`].
+///
+/// ```
+/// use nalgebra::{Projective2, Matrix3};
+/// use pixgrad::Transform2;
+/// let h = Projective2::from_matrix_unchecked(Matrix3::new(1.0f32, 0.0, 2.0, 0.0, 1.0, 3.0, 0.0, 0.0, 1.0));
+/// assert_eq!(<Projective2<f32> as Transform2>::ROWS, 3);
+/// assert_eq!(h.homogeneous()[(0, 2)], 2.0);
+/// ```
 pub trait Transform2: Sized {
     /// Rows of the parameter matrix: 2 (affine) or 3 (projective).
     const ROWS: usize;

@@ -27,6 +27,16 @@ pub(crate) fn image_shape(op: &'static str, img: &Tensor) -> Result<[usize; 4]> 
 
 /// A per-image factor (an amount, a strength): one host value for every
 /// image, or a tensor `[N]`, `[1]` or `[]` on the GPU that receives a gradient.
+///
+/// ```
+/// let ctx = pixgrad::Context::new()?;
+/// let img = pixgrad::Tensor::full(&ctx, &[2, 3, 4, 4], 0.5)?;
+/// let same = img.adjust_brightness(0.1, true)?; // a host value for both images
+/// let factors = pixgrad::Tensor::from_slice(&ctx, &[0.1, -0.1], &[2])?.with_grad();
+/// let each = img.adjust_brightness(&factors, true)?; // one per image, with a gradient
+/// assert_eq!(same.shape(), each.shape());
+/// # Ok::<(), pixgrad::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub enum Factor<'a> {
     /// The same finite value for every image.

@@ -239,6 +239,15 @@ conversions! {
 
 /// Per-channel values for [`Tensor::normalize`]: host values (one per
 /// channel), or a tensor `[C]` or `[N, C]` that receives a gradient.
+///
+/// ```
+/// let ctx = pixgrad::Context::new()?;
+/// let img = pixgrad::Tensor::full(&ctx, &[1, 3, 2, 2], 0.5)?;
+/// let mean = pixgrad::Tensor::from_slice(&ctx, &[0.485, 0.456, 0.406], &[3])?.with_grad();
+/// let out = img.normalize(&mean, &[0.229, 0.224, 0.225])?;
+/// assert_eq!(out.shape(), &[1, 3, 2, 2]);
+/// # Ok::<(), pixgrad::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub enum Channels<'a> {
     /// One finite value per channel.

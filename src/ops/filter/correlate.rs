@@ -33,6 +33,24 @@ const BLOCK: usize = 8;
 ///
 /// Buffers: input `[batch, channels, height, width]`; kernels
 /// `[batch or 1, bank, ky, kx]`; output `[batch, channels, bank, height, width]`.
+/// The raw encoders run on any buffers (with `STORAGE` usage), e.g. a
+/// framework's own tensors:
+///
+/// ```
+/// use pixgrad::{BorderType, Tensor};
+/// use pixgrad::ops::filter::{Correlation, correlate_forward};
+/// let ctx = pixgrad::Context::new()?;
+/// let c = Correlation {
+///     batch: 1, channels: 1, height: 1, width: 3, kernel_size: [1, 3], bank: 1,
+///     per_item: false, border: BorderType::Replicate,
+/// };
+/// let x = Tensor::from_slice(&ctx, &[1.0, 2.0, 4.0], &[3])?;
+/// let k = Tensor::from_slice(&ctx, &[-1.0, 0.0, 1.0], &[3])?;
+/// let y = Tensor::zeros(&ctx, &[3])?;
+/// correlate_forward(&ctx, None, &c, x.view(), k.view(), y.view())?;
+/// assert_eq!(y.to_vec()?, vec![1.0, 3.0, 2.0]);
+/// # Ok::<(), pixgrad::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Correlation {
     /// Images in the batch.

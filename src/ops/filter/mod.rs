@@ -49,6 +49,18 @@ use magnitude::gradient_magnitude;
 ///
 /// The host checks that the kernel's padding fits: narrower than the image
 /// for `Reflect`, no wider for `Circular`.
+///
+/// ```
+/// use pixgrad::{BorderType, Tensor};
+/// let ctx = pixgrad::Context::new()?;
+/// let row = Tensor::from_slice(&ctx, &[1.0, 2.0, 3.0], &[1, 1, 1, 3])?;
+/// let left = Tensor::from_slice(&ctx, &[1.0, 0.0, 0.0], &[1, 1, 3])?; // reads x - 1
+/// assert_eq!(row.filter2d(&left, BorderType::Reflect, false)?.to_vec()?, vec![2.0, 1.0, 2.0]);
+/// assert_eq!(row.filter2d(&left, BorderType::Replicate, false)?.to_vec()?, vec![1.0, 1.0, 2.0]);
+/// assert_eq!(row.filter2d(&left, BorderType::Circular, false)?.to_vec()?, vec![3.0, 1.0, 2.0]);
+/// assert_eq!(row.filter2d(&left, BorderType::Constant(9.0), false)?.to_vec()?, vec![9.0, 1.0, 2.0]);
+/// # Ok::<(), pixgrad::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub enum BorderType {
     /// A constant value (PyTorch `constant`).
@@ -76,6 +88,17 @@ impl BorderType {
 
 /// Gaussian sigmas `(σ_y, σ_x)`: fixed host values, or a tensor `[N, 2]`
 /// (or `[1, 2]`) on the GPU that receives a gradient.
+///
+/// ```
+/// use pixgrad::{BorderType, Tensor};
+/// let ctx = pixgrad::Context::new()?;
+/// let img = Tensor::rand_uniform(&ctx, &[2, 1, 8, 8], 0.0, 1.0, 1)?;
+/// let fixed = img.gaussian_blur2d((3, 3), 1.0, BorderType::Reflect)?; // σ = 1 on both axes
+/// let learnable = Tensor::from_slice(&ctx, &[1.0, 2.0, 0.5, 0.5], &[2, 2])?.with_grad();
+/// let per_image = img.gaussian_blur2d((5, 5), &learnable, BorderType::Reflect)?;
+/// assert_eq!(fixed.shape(), per_image.shape());
+/// # Ok::<(), pixgrad::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub enum Sigma<'a> {
     /// `(σ_y, σ_x)`, both finite and positive, the same for every image.
@@ -135,6 +158,16 @@ impl Sigma<'_> {
 }
 
 /// The two kinds of first derivative of [`Tensor::spatial_gradient`].
+///
+/// ```
+/// use pixgrad::{GradientMode, Tensor};
+/// let ctx = pixgrad::Context::new()?;
+/// let img = Tensor::rand_uniform(&ctx, &[1, 1, 6, 6], 0.0, 1.0, 1)?;
+/// let sobel = img.spatial_gradient(GradientMode::Sobel, true)?;
+/// let diff = img.spatial_gradient(GradientMode::Diff, true)?;
+/// assert_eq!(sobel.shape(), diff.shape());
+/// # Ok::<(), pixgrad::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum GradientMode {
     /// 3×3 Sobel: `[-1, 0, 1]` along the axis, smoothed by `[1, 2, 1]` across it.

@@ -17,6 +17,16 @@ use crate::tensor::Tensor;
 static RESAMPLE: Shader = shader!("resample.wgsl");
 
 /// How [`Tensor::resize`] computes each output pixel (PyTorch's `mode`).
+///
+/// ```
+/// use pixgrad::{Tensor, ops::warp::ResizeMode};
+/// let ctx = pixgrad::Context::new()?;
+/// let img = Tensor::from_slice(&ctx, &[0.0, 1.0, 2.0, 3.0], &[1, 1, 1, 4])?;
+/// let nearest = img.resize([1, 2], ResizeMode::Nearest, false, false)?.to_vec()?;
+/// let area = img.resize([1, 2], ResizeMode::Area, false, false)?.to_vec()?;
+/// assert_eq!((nearest, area), (vec![0.0, 2.0], vec![0.5, 2.5]));
+/// # Ok::<(), pixgrad::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ResizeMode {
     /// PyTorch's legacy `nearest`: source `floor(dst · in / out)`.
