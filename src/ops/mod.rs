@@ -5,6 +5,7 @@
 pub mod color;
 pub mod elementwise;
 pub mod filter;
+pub mod loss;
 pub mod reduce;
 pub(crate) mod scan;
 mod stack;

@@ -1,0 +1,395 @@
+//! Losses and image-quality metrics, differentiable, made of the other ops
+//! (so their gradients are the other ops' checked adjoints): `mse_loss`,
+//! `l1_loss`, `charbonnier_loss`, `huber_loss`, `psnr`, `total_variation`,
+//! `ssim`, `ssim_loss`, `ms_ssim`, and `masked_mean` for losses that must
+//! ignore pixels a warp brought in from outside its source.
+//!
+//! ## Conventions
+//!
+//! - Losses compare `self` (the prediction) with `target`, element-wise, then
+//!   reduce by [`Reduction`] (PyTorch's `reduction`); `Reduction::None` keeps
+//!   the per-element map, e.g. for [`masked_mean`](Tensor::masked_mean).
+//! - SSIM as Kornia and Wang et al.: Gaussian window (σ 1.5), C1 = (0.01 L)²,
+//!   C2 = (0.03 L)² with L = `max_value`; `SsimPadding::Same` filters with
+//!   reflect borders (Kornia's), `Valid` keeps only windows inside the image
+//!   (Wang et al.). `ssim_loss` = mean of (1 − SSIM) / 2 (Kornia).
+//! - `ms_ssim` is Wang et al.'s 2003 multi-scale SSIM (five scales, weights
+//!   0.0448, 0.2856, 0.3001, 0.2363, 0.1333, 2×2 average pooling between
+//!   scales), not Kornia's `MS_SSIMLoss` (Zhao's MS-SSIM + L1 mix).
+//! - PSNR of identical images is +inf (IEEE), as PyTorch.
+
+use crate::error::{Error, Result};
+use crate::ops::image_shape;
+use crate::ops::warp::{Interpolation, Padding, ResizeMode};
+use crate::tensor::Tensor;
+
+/// How a loss map is reduced (PyTorch's `reduction`).
+///
+/// ```
+/// use pixgrad::{Tensor, ops::loss::Reduction};
+/// let ctx = pixgrad::Context::new()?;
+/// let a = Tensor::from_slice(&ctx, &[1.0, 2.0], &[2])?;
+/// let b = Tensor::zeros(&ctx, &[2])?;
+/// assert_eq!(a.mse_loss(&b, Reduction::Sum)?.item()?, 5.0);
+/// assert_eq!(a.mse_loss(&b, Reduction::None)?.to_vec()?, vec![1.0, 4.0]);
+/// # Ok::<(), pixgrad::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Reduction {
+    /// The mean over every element (a scalar).
+    #[default]
+    Mean,
+    /// The sum over every element (a scalar).
+    Sum,
+    /// The per-element map, shaped like the inputs.
+    None,
+}
+
+/// Which SSIM windows count (see the [module docs](self)).
+///
+/// ```
+/// use pixgrad::ops::loss::SsimPadding;
+/// let ctx = pixgrad::Context::new()?;
+/// let a = pixgrad::Tensor::rand_uniform(&ctx, &[1, 1, 16, 16], 0.0, 1.0, 1)?;
+/// assert_eq!(a.ssim(&a, 11, 1.0, SsimPadding::Valid)?.shape(), &[1, 1, 6, 6]);
+/// # Ok::<(), pixgrad::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum SsimPadding {
+    /// Every pixel, the windows reflected at the border (Kornia).
+    #[default]
+    Same,
+    /// Only windows that fit inside the image (Wang et al.): `window - 1` fewer pixels per side pair.
+    Valid,
+}
+
+/// Wang et al.'s five scale weights.
+const MS_SSIM_WEIGHTS: [f32; 5] = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333];
+
+fn reduce(map: Tensor, reduction: Reduction) -> Result<Tensor> {
+    match reduction {
+        Reduction::Mean => map.mean(),
+        Reduction::Sum => map.sum(),
+        Reduction::None => Ok(map),
+    }
+}
+
+fn difference(op: &'static str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    if a.shape() != b.shape() {
+        return Err(Error::ShapeMismatch {
+            op,
+            lhs: a.shape().to_vec(),
+            rhs: b.shape().to_vec(),
+            reason: "differ: a loss compares tensors of one shape",
+        });
+    }
+    a.sub(b)
+}
+
+fn positive(op: &'static str, name: &'static str, v: f32) -> Result<()> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument { op, name, reason: format!("must be finite and positive, got {v}") })
+    }
+}
+
+/// The five SSIM statistics of two images, filtered with the Gaussian window.
+struct Moments {
+    mu_a: Tensor,
+    mu_b: Tensor,
+    var_a: Tensor,
+    var_b: Tensor,
+    cov: Tensor,
+}
+
+fn moments(a: &Tensor, b: &Tensor, window: usize, padding: SsimPadding) -> Result<Moments> {
+    let blur = |t: &Tensor| -> Result<Tensor> {
+        let blurred = t.gaussian_blur2d((window, window), 1.5, crate::BorderType::Reflect)?;
+        match padding {
+            SsimPadding::Same => Ok(blurred),
+            SsimPadding::Valid => crop(&blurred, window / 2),
+        }
+    };
+    let (mu_a, mu_b) = (blur(a)?, blur(b)?);
+    let var_a = blur(&a.square()?)?.sub(&mu_a.square()?)?;
+    let var_b = blur(&b.square()?)?.sub(&mu_b.square()?)?;
+    let cov = blur(&a.mul(b)?)?.sub(&mu_a.mul(&mu_b)?)?;
+    Ok(Moments { mu_a, mu_b, var_a, var_b, cov })
+}
+
+/// Drops `margin` pixels from each side, exactly (a warp by an integer shift
+/// samples pixel centres; its gradient is the exact scatter back).
+fn crop(img: &Tensor, margin: usize) -> Result<Tensor> {
+    let [_, _, h, w] = image_shape("crop", img)?;
+    let m = margin as f32;
+    let shift = Tensor::from_slice(img.context(), &[1.0, 0.0, -m, 0.0, 1.0, -m], &[1, 2, 3])?;
+    img.warp_affine(&shift, [h - 2 * margin, w - 2 * margin], Interpolation::Nearest, Padding::Zeros)
+}
+
+/// SSIM's two factors: luminance `(2 μa μb + C1) / (μa² + μb² + C1)` and
+/// contrast-structure `(2 σab + C2) / (σa² + σb² + C2)`.
+fn ssim_terms(m: &Moments, max_value: f32) -> Result<(Tensor, Tensor)> {
+    let c1 = (0.01 * max_value).powi(2);
+    let c2 = (0.03 * max_value).powi(2);
+    let luminance = m
+        .mu_a
+        .mul(&m.mu_b)?
+        .mul_scalar(2.0)?
+        .add_scalar(c1)?
+        .div(&m.mu_a.square()?.add(&m.mu_b.square()?)?.add_scalar(c1)?)?;
+    let structure = m.cov.mul_scalar(2.0)?.add_scalar(c2)?.div(&m.var_a.add(&m.var_b)?.add_scalar(c2)?)?;
+    Ok((luminance, structure))
+}
+
+fn check_ssim(op: &'static str, a: &Tensor, b: &Tensor, window: usize, max_value: f32) -> Result<[usize; 4]> {
+    let shape = image_shape(op, a)?;
+    difference(op, a, b)?;
+    positive(op, "max_value", max_value)?;
+    if window.is_multiple_of(2) || window > shape[2].min(shape[3]) {
+        return Err(Error::InvalidArgument {
+            op,
+            name: "window",
+            reason: format!("must be odd and fit the {}x{} image, got {window}", shape[2], shape[3]),
+        });
+    }
+    Ok(shape)
+}
+
+impl Tensor {
+    /// Mean squared error `(self - target)²`, reduced.
+    ///
+    /// ```
+    /// use pixgrad::{Tensor, ops::loss::Reduction};
+    /// let ctx = pixgrad::Context::new()?;
+    /// let a = Tensor::from_slice(&ctx, &[1.0, 3.0], &[2])?;
+    /// let b = Tensor::from_slice(&ctx, &[0.0, 1.0], &[2])?;
+    /// assert_eq!(a.mse_loss(&b, Reduction::Mean)?.item()?, 2.5);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
+    pub fn mse_loss(&self, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
+        reduce(difference("mse_loss", self, target)?.square()?, reduction)
+    }
+
+    /// Absolute error `|self - target|`, reduced; gradient ±1 (0 at 0, PyTorch).
+    ///
+    /// ```
+    /// use pixgrad::{Tensor, ops::loss::Reduction};
+    /// let ctx = pixgrad::Context::new()?;
+    /// let a = Tensor::from_slice(&ctx, &[1.0, -3.0], &[2])?;
+    /// assert_eq!(a.l1_loss(&Tensor::zeros(&ctx, &[2])?, Reduction::Sum)?.item()?, 4.0);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
+    pub fn l1_loss(&self, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
+        reduce(difference("l1_loss", self, target)?.abs()?, reduction)
+    }
+
+    /// Charbonnier loss `√(d² + ε²) − ε` with `d = self - target`: smooth
+    /// near 0, linear far away, 0 at d = 0. With ε = 1 it is Kornia's
+    /// `charbonnier_loss` (`√(d² + 1) − 1`).
+    ///
+    /// ```
+    /// use pixgrad::{Tensor, ops::loss::Reduction};
+    /// let ctx = pixgrad::Context::new()?;
+    /// let a = Tensor::from_slice(&ctx, &[3.0], &[1])?;
+    /// let loss = a.charbonnier_loss(&Tensor::zeros(&ctx, &[1])?, 4.0, Reduction::Sum)?;
+    /// assert_eq!(loss.item()?, 1.0); // √(9 + 16) − 4
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
+    pub fn charbonnier_loss(&self, target: &Tensor, eps: f32, reduction: Reduction) -> Result<Tensor> {
+        const OP: &str = "charbonnier_loss";
+        positive(OP, "eps", eps)?;
+        let d = difference(OP, self, target)?;
+        reduce(d.square()?.add_scalar(eps * eps)?.sqrt()?.add_scalar(-eps)?, reduction)
+    }
+
+    /// Huber loss (PyTorch's `huber_loss`): `0.5 d²` where `|d| < δ`, else
+    /// `δ (|d| − 0.5 δ)`, computed as `0.5 m² + δ (|d| − m)` with `m = min(|d|, δ)`.
+    ///
+    /// ```
+    /// use pixgrad::{Tensor, ops::loss::Reduction};
+    /// let ctx = pixgrad::Context::new()?;
+    /// let a = Tensor::from_slice(&ctx, &[0.5, 3.0], &[2])?;
+    /// let loss = a.huber_loss(&Tensor::zeros(&ctx, &[2])?, 1.0, Reduction::None)?;
+    /// assert_eq!(loss.to_vec()?, vec![0.125, 2.5]);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
+    pub fn huber_loss(&self, target: &Tensor, delta: f32, reduction: Reduction) -> Result<Tensor> {
+        const OP: &str = "huber_loss";
+        positive(OP, "delta", delta)?;
+        let a = difference(OP, self, target)?.abs()?;
+        let m = a.clamp(None, Some(delta))?;
+        reduce(m.square()?.mul_scalar(0.5)?.add(&a.sub(&m)?.mul_scalar(delta)?)?, reduction)
+    }
+
+    /// Peak signal-to-noise ratio over the whole batch, in dB:
+    /// `10 log10(max² / mse)` (Kornia's `psnr`); +inf for identical images.
+    ///
+    /// ```
+    /// let ctx = pixgrad::Context::new()?;
+    /// let a = pixgrad::Tensor::full(&ctx, &[1, 1, 2, 2], 0.5)?;
+    /// let b = pixgrad::Tensor::full(&ctx, &[1, 1, 2, 2], 0.6)?;
+    /// assert!((a.psnr(&b, 1.0)?.item()? - 20.0).abs() < 1e-4);
+    /// assert_eq!(a.psnr(&a, 1.0)?.item()?, f32::INFINITY);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
+    pub fn psnr(&self, target: &Tensor, max_value: f32) -> Result<Tensor> {
+        const OP: &str = "psnr";
+        positive(OP, "max_value", max_value)?;
+        let to_db = -10.0 / std::f32::consts::LN_10;
+        let mse = difference(OP, self, target)?.square()?.mean()?;
+        mse.log()?.mul_scalar(to_db)?.add_scalar(20.0 * max_value.log10())
+    }
+
+    /// Total variation per image and channel, `[N, C]`: the sum (or mean) of
+    /// `|x[i, j+1] − x[i, j]|` and `|x[i+1, j] − x[i, j]|` (Kornia's
+    /// `total_variation`). `Reduction::None` is not a choice here.
+    ///
+    /// ```
+    /// use pixgrad::{Tensor, ops::loss::Reduction};
+    /// let ctx = pixgrad::Context::new()?;
+    /// let img = Tensor::from_slice(&ctx, &[0.0, 1.0, 1.0, 3.0], &[1, 1, 2, 2])?;
+    /// assert_eq!(img.total_variation(Reduction::Sum)?.to_vec()?, vec![6.0]);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
+    pub fn total_variation(&self, reduction: Reduction) -> Result<Tensor> {
+        const OP: &str = "total_variation";
+        let [n, c, h, w] = image_shape(OP, self)?;
+        let ctx = self.context();
+        // Forward differences; replicate borders make the last one 0.
+        let dx = Tensor::from_slice(ctx, &[-1.0, 1.0], &[1, 1, 2])?;
+        let dy = Tensor::from_slice(ctx, &[-1.0, 1.0], &[1, 2, 1])?;
+        let border = crate::BorderType::Replicate;
+        let sum_x = self.filter2d(&dx, border, false)?.abs()?.sum_to_shape(&[n, c, 1, 1])?;
+        let sum_y = self.filter2d(&dy, border, false)?.abs()?.sum_to_shape(&[n, c, 1, 1])?;
+        let (sum_x, sum_y) = match reduction {
+            Reduction::Sum => (sum_x, sum_y),
+            Reduction::Mean => (
+                sum_x.mul_scalar(1.0 / (h * w.saturating_sub(1)).max(1) as f32)?,
+                sum_y.mul_scalar(1.0 / (h.saturating_sub(1) * w).max(1) as f32)?,
+            ),
+            Reduction::None => {
+                return Err(Error::InvalidArgument {
+                    op: OP,
+                    name: "reduction",
+                    reason: "total variation reduces per image and channel: Sum or Mean".into(),
+                });
+            }
+        };
+        sum_x.add(&sum_y)?.reshape(&[n, c])
+    }
+
+    /// The SSIM map of two images `[N, C, H, W]` with a Gaussian window of
+    /// `window` pixels (odd; 11 is standard), dynamic range `max_value`.
+    /// `[N, C, H, W]` with `Same` padding, `[N, C, H − w + 1, W − w + 1]`
+    /// with `Valid`. Differentiable in both images.
+    ///
+    /// ```
+    /// use pixgrad::ops::loss::SsimPadding;
+    /// let ctx = pixgrad::Context::new()?;
+    /// let a = pixgrad::Tensor::rand_uniform(&ctx, &[1, 3, 16, 16], 0.0, 1.0, 1)?;
+    /// let map = a.ssim(&a, 11, 1.0, SsimPadding::Same)?;
+    /// assert!(map.to_vec()?.iter().all(|v| (v - 1.0).abs() < 1e-4));
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
+    pub fn ssim(&self, other: &Tensor, window: usize, max_value: f32, padding: SsimPadding) -> Result<Tensor> {
+        check_ssim("ssim", self, other, window, max_value)?;
+        let (luminance, structure) = ssim_terms(&moments(self, other, window, padding)?, max_value)?;
+        luminance.mul(&structure)
+    }
+
+    /// Kornia's `ssim_loss`: the mean of `(1 − SSIM) / 2`.
+    ///
+    /// ```
+    /// use pixgrad::ops::loss::SsimPadding;
+    /// let ctx = pixgrad::Context::new()?;
+    /// let a = pixgrad::Tensor::rand_uniform(&ctx, &[1, 1, 16, 16], 0.0, 1.0, 1)?;
+    /// assert!(a.ssim_loss(&a, 11, 1.0, SsimPadding::Same)?.item()?.abs() < 1e-4);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
+    pub fn ssim_loss(&self, other: &Tensor, window: usize, max_value: f32, padding: SsimPadding) -> Result<Tensor> {
+        self.ssim(other, window, max_value, padding)?.mul_scalar(-0.5)?.add_scalar(0.5)?.mean()
+    }
+
+    /// Wang et al.'s multi-scale SSIM per image, `[N]`: over five scales
+    /// (2×2 average pooling between them), the product of the mean
+    /// contrast-structure term of the first four and the mean SSIM of the
+    /// last, each raised to its weight. Means are clamped at 1e-6 before the
+    /// powers (dissimilar images would otherwise take fractional powers of
+    /// negatives). Needs at least `window · 16` pixels per side.
+    ///
+    /// ```
+    /// let ctx = pixgrad::Context::new()?;
+    /// let a = pixgrad::Tensor::rand_uniform(&ctx, &[2, 1, 176, 176], 0.0, 1.0, 1)?;
+    /// let same = a.ms_ssim(&a, 11, 1.0)?.to_vec()?;
+    /// assert!(same.iter().all(|v| (v - 1.0).abs() < 1e-4));
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
+    pub fn ms_ssim(&self, other: &Tensor, window: usize, max_value: f32) -> Result<Tensor> {
+        const OP: &str = "ms_ssim";
+        let [n, c, h, w] = check_ssim(OP, self, other, window, max_value)?;
+        if h.min(w) < window * 16 {
+            return Err(Error::InvalidArgument {
+                op: OP,
+                name: "window",
+                reason: format!(
+                    "five scales of a {window}-pixel window need images of at least {} pixels a side",
+                    window * 16
+                ),
+            });
+        }
+        let per_image = |t: &Tensor| -> Result<Tensor> {
+            t.mean_hw()?.reshape(&[n, c])?.sum_to_shape(&[n, 1])?.mul_scalar(1.0 / c as f32)
+        };
+        let (mut a, mut b) = (self.clone(), other.clone());
+        let mut total: Option<Tensor> = None;
+        for (scale, &weight) in MS_SSIM_WEIGHTS.iter().enumerate() {
+            let (luminance, structure) = ssim_terms(&moments(&a, &b, window, SsimPadding::Valid)?, max_value)?;
+            let last = scale + 1 == MS_SSIM_WEIGHTS.len();
+            let term = if last { luminance.mul(&structure)? } else { structure };
+            let factor = per_image(&term)?.clamp(Some(1e-6), None)?.powf(weight)?;
+            total = Some(match total {
+                Some(t) => t.mul(&factor)?,
+                None => factor,
+            });
+            if !last {
+                let [_, _, h, w] = image_shape(OP, &a)?;
+                a = a.resize([h / 2, w / 2], ResizeMode::Area, false, false)?;
+                b = b.resize([h / 2, w / 2], ResizeMode::Area, false, false)?;
+            }
+        }
+        total.expect("five scales").reshape(&[n])
+    }
+
+    /// The mean of a loss map `[N, C, H, W]` over the pixels where `mask`
+    /// `[N, 1, H, W]` (or `[N, C, H, W]`) is 1, weighted by the mask — for
+    /// the validity masks of [`warp_perspective_mask`](Tensor::warp_perspective_mask)
+    /// and [`warp_affine_mask`](Tensor::warp_affine_mask), so pixels warped
+    /// in from outside the source do not count. 0 when the mask is empty.
+    ///
+    /// ```
+    /// use pixgrad::{Tensor, ops::loss::Reduction};
+    /// let ctx = pixgrad::Context::new()?;
+    /// let a = Tensor::from_slice(&ctx, &[1.0, 9.0], &[1, 1, 1, 2])?;
+    /// let mask = Tensor::from_slice(&ctx, &[1.0, 0.0], &[1, 1, 1, 2])?;
+    /// let loss = a.l1_loss(&Tensor::zeros(&ctx, &[1, 1, 1, 2])?, Reduction::None)?.masked_mean(&mask)?;
+    /// assert_eq!(loss.item()?, 1.0);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
+    pub fn masked_mean(&self, mask: &Tensor) -> Result<Tensor> {
+        const OP: &str = "masked_mean";
+        let [n, c, h, w] = image_shape(OP, self)?;
+        self.same_context(OP, mask)?;
+        if mask.shape() != [n, 1, h, w] && mask.shape() != self.shape() {
+            return Err(Error::ShapeMismatch {
+                op: OP,
+                lhs: self.shape().to_vec(),
+                rhs: mask.shape().to_vec(),
+                reason: "do not fit: the mask must be [N, 1, H, W] or the map's shape",
+            });
+        }
+        let channels = if mask.shape()[1] == 1 { c as f32 } else { 1.0 };
+        let weight = mask.detach().sum()?.mul_scalar(channels)?.maximum(&Tensor::full(self.context(), &[], 1e-12)?)?;
+        self.mul(&mask.detach())?.sum()?.div(&weight)
+    }
+}

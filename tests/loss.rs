@@ -1,0 +1,226 @@
+//! Losses and metrics: values against CPU references and Kornia
+//! (tests/data/loss_cases.py), gradients against f64 references and finite
+//! differences, SSIM's known cases, masks, bad input.
+
+mod support;
+
+use pixgrad::check::{CheckOptions, check_gradients};
+use pixgrad::ops::loss::{Reduction, SsimPadding};
+use pixgrad::{Error, Tensor};
+use support::*;
+
+fn kornia(name: &str) -> Vec<f64> {
+    let mut lines = include_str!("data/loss_cases.txt").lines();
+    while let Some(line) = lines.next() {
+        let values = lines.next().unwrap();
+        if line == name {
+            return values.split_whitespace().map(|v| v.parse().unwrap()).collect();
+        }
+    }
+    panic!("no case {name}");
+}
+
+const SHAPE: [usize; 4] = [2, 3, 20, 24];
+
+#[test]
+fn pointwise_losses_match_references_with_gradients() {
+    let mut rng = Rng::new(1);
+    let a = rng.vec(60, -2.0, 2.0);
+    let b = rng.vec(60, -2.0, 2.0);
+    let (ta, tb) = (tensor(&a, &[60]).with_grad(), tensor(&b, &[60]));
+    type Case = (&'static str, fn(&Tensor, &Tensor) -> pixgrad::Result<Tensor>, fn(f64) -> f64, fn(f64) -> f64);
+    let cases: [Case; 4] = [
+        ("mse", |x, y| x.mse_loss(y, Reduction::None), |d| d * d, |d| 2.0 * d),
+        ("l1", |x, y| x.l1_loss(y, Reduction::None), f64::abs, f64::signum),
+        (
+            "charbonnier",
+            |x, y| x.charbonnier_loss(y, 0.5, Reduction::None),
+            |d| (d * d + 0.25).sqrt() - 0.5,
+            |d| d / (d * d + 0.25).sqrt(),
+        ),
+        (
+            "huber",
+            |x, y| x.huber_loss(y, 0.8, Reduction::None),
+            |d| if d.abs() < 0.8 { 0.5 * d * d } else { 0.8 * (d.abs() - 0.4) },
+            |d| if d.abs() < 0.8 { d } else { 0.8 * d.signum() },
+        ),
+    ];
+    for (name, loss, f, df) in cases {
+        let map = loss(&ta, &tb).unwrap();
+        let d: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x - y).collect();
+        assert_close(&map.to_vec().unwrap(), &d.iter().map(|&d| f(d)).collect::<Vec<_>>(), 1e-5, 1e-6, name);
+        let u = rng.vec(60, -1.0, 1.0);
+        let g = map.backward_with(&tensor(&u, &[60])).unwrap().get(&ta).unwrap().to_vec().unwrap();
+        let want: Vec<f64> = d.iter().zip(&u).map(|(&d, u)| df(d) * u).collect();
+        assert_close(&g, &want, 1e-5, 1e-6, &format!("{name} gradient"));
+    }
+    // Reductions.
+    let sum: f64 = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum();
+    assert_close(&[ta.mse_loss(&tb, Reduction::Sum).unwrap().item().unwrap()], &[sum], 1e-5, 1e-5, "sum");
+    assert_close(&[ta.mse_loss(&tb, Reduction::Mean).unwrap().item().unwrap()], &[sum / 60.0], 1e-5, 1e-6, "mean");
+}
+
+#[test]
+fn metrics_match_kornia() {
+    let (a, b) = (tensor(&kornia("a"), &SHAPE), tensor(&kornia("b"), &SHAPE));
+    let close = |got: Tensor, name: &str, tol: f64| assert_close(&got.to_vec().unwrap(), &kornia(name), tol, tol, name);
+    close(a.ssim(&b, 11, 1.0, SsimPadding::Same).unwrap(), "ssim_same", 2e-4);
+    close(a.ssim(&b, 11, 1.0, SsimPadding::Valid).unwrap(), "ssim_valid", 2e-4);
+    close(a.ssim_loss(&b, 11, 1.0, SsimPadding::Same).unwrap(), "ssim_loss", 1e-5);
+    close(a.psnr(&b, 1.0).unwrap(), "psnr", 1e-5);
+    close(a.total_variation(Reduction::Sum).unwrap(), "total_variation_sum", 1e-5);
+    close(a.total_variation(Reduction::Mean).unwrap(), "total_variation_mean", 1e-5);
+    close(a.charbonnier_loss(&b, 1.0, Reduction::Mean).unwrap(), "charbonnier_mean", 1e-5);
+}
+
+/// SSIM of one image pair in f64 (Gaussian 11, σ 1.5, reflect-101), `Same` padding.
+fn ssim_ref(a: &[f64], b: &[f64], h: usize, w: usize) -> Vec<f64> {
+    let g: Vec<f64> = (0..11).map(|k| (-((k as f64 - 5.0).powi(2)) / 4.5).exp()).collect();
+    let total: f64 = g.iter().sum();
+    let g: Vec<f64> = g.iter().map(|v| v / total).collect();
+    let reflect = |i: isize, n: usize| -> usize {
+        let n = n as isize;
+        (if i < 0 {
+            -i
+        } else if i >= n {
+            2 * (n - 1) - i
+        } else {
+            i
+        }) as usize
+    };
+    let blur = |x: &[f64]| -> Vec<f64> {
+        let mut out = vec![0.0; h * w];
+        for y in 0..h {
+            for xx in 0..w {
+                let mut acc = 0.0;
+                for i in 0..11 {
+                    for j in 0..11 {
+                        let sy = reflect(y as isize + i as isize - 5, h);
+                        let sx = reflect(xx as isize + j as isize - 5, w);
+                        acc += g[i] * g[j] * x[sy * w + sx];
+                    }
+                }
+                out[y * w + xx] = acc;
+            }
+        }
+        out
+    };
+    let prod = |x: &[f64], y: &[f64]| -> Vec<f64> { x.iter().zip(y).map(|(p, q)| p * q).collect() };
+    let (ma, mb) = (blur(a), blur(b));
+    let (saa, sbb, sab) = (blur(&prod(a, a)), blur(&prod(b, b)), blur(&prod(a, b)));
+    let (c1, c2) = (1e-4, 9e-4);
+    (0..h * w)
+        .map(|i| {
+            let (va, vb, cov) = (saa[i] - ma[i] * ma[i], sbb[i] - mb[i] * mb[i], sab[i] - ma[i] * mb[i]);
+            (2.0 * ma[i] * mb[i] + c1) * (2.0 * cov + c2) / ((ma[i] * ma[i] + mb[i] * mb[i] + c1) * (va + vb + c2))
+        })
+        .collect()
+}
+
+#[test]
+fn ssim_known_cases_and_gradients() {
+    let (h, w) = (14, 15);
+    let mut rng = Rng::new(4);
+    let a = rng.vec(h * w, 0.1, 0.9);
+    // Identical images: 1 everywhere. A constant offset: only the luminance term drops.
+    let ta = tensor(&a, &[1, 1, h, w]).with_grad();
+    let same = ta.ssim(&ta.detach(), 11, 1.0, SsimPadding::Same).unwrap().to_vec().unwrap();
+    assert!(same.iter().all(|v| (v - 1.0).abs() < 1e-4), "identical");
+    let shifted: Vec<f64> = a.iter().map(|v| v + 0.1).collect();
+    let got = ta.ssim(&tensor(&shifted, &[1, 1, h, w]), 11, 1.0, SsimPadding::Same).unwrap().to_vec().unwrap();
+    assert_close(&got, &ssim_ref(&a, &shifted, h, w), 1e-3, 1e-4, "offset");
+    // A noisy copy: values and the gradient of the mean SSIM against f64 finite differences.
+    let b: Vec<f64> = a.iter().map(|v| (v + rng.uniform(-0.1, 0.1)).clamp(0.0, 1.0)).collect();
+    let tb = tensor(&b, &[1, 1, h, w]);
+    let got = ta.ssim(&tb, 11, 1.0, SsimPadding::Same).unwrap();
+    assert_close(&got.to_vec().unwrap(), &ssim_ref(&a, &b, h, w), 1e-3, 1e-4, "noisy");
+    let grads = got.mean().unwrap().backward().unwrap().get(&ta).unwrap().to_vec().unwrap();
+    let mean_ssim = |x: &[f64]| ssim_ref(x, &b, h, w).iter().sum::<f64>() / (h * w) as f64;
+    for k in [0, 17, 100, h * w - 1] {
+        let mut up = a.clone();
+        let mut down = a.clone();
+        up[k] += 1e-6;
+        down[k] -= 1e-6;
+        let numeric = (mean_ssim(&up) - mean_ssim(&down)) / 2e-6;
+        assert!(
+            (grads[k] as f64 - numeric).abs() < 1e-3 * numeric.abs().max(1e-2),
+            "pixel {k}: {} vs {numeric}",
+            grads[k]
+        );
+    }
+}
+
+#[test]
+fn ms_ssim_and_masked_losses() {
+    let ctx = ctx();
+    let a = Tensor::rand_uniform(&ctx, &[2, 1, 176, 180], 0.0, 1.0, 1).unwrap();
+    let a = a.gaussian_blur2d((5, 5), 2.0, pixgrad::BorderType::Reflect).unwrap();
+    let noise = Tensor::rand_normal(&ctx, &[2, 1, 176, 180], 0.0, 0.05, 2).unwrap();
+    let b = a.add(&noise).unwrap();
+    let ms = a.ms_ssim(&b, 11, 1.0).unwrap().to_vec().unwrap();
+    assert!(ms.iter().all(|v| *v > 0.0 && *v < 1.0), "{ms:?}");
+    assert!(a.ms_ssim(&a, 11, 1.0).unwrap().to_vec().unwrap().iter().all(|v| (v - 1.0).abs() < 1e-4));
+    // Gradients flow and are finite.
+    let x = b.detach().with_grad();
+    let g = x.ms_ssim(&a, 11, 1.0).unwrap().sum().unwrap().backward().unwrap().get(&x).unwrap().to_vec().unwrap();
+    assert!(g.iter().all(|v| v.is_finite()) && g.iter().any(|v| *v != 0.0));
+    // Masked mean ignores masked-out pixels and their gradients.
+    let p = Tensor::from_slice(&ctx, &[1.0, 2.0, 3.0, 40.0], &[1, 1, 2, 2]).unwrap().with_grad();
+    let mask = Tensor::from_slice(&ctx, &[1.0, 1.0, 1.0, 0.0], &[1, 1, 2, 2]).unwrap();
+    let zero = Tensor::zeros(&ctx, &[1, 1, 2, 2]).unwrap();
+    let loss = p.mse_loss(&zero, Reduction::None).unwrap().masked_mean(&mask).unwrap();
+    assert!((loss.item().unwrap() - 14.0 / 3.0).abs() < 1e-5);
+    let g = loss.backward().unwrap().get(&p).unwrap().to_vec().unwrap();
+    assert_close(&g, &[2.0 / 3.0, 4.0 / 3.0, 2.0, 0.0], 1e-6, 1e-6, "masked gradient");
+    // Total variation's gradient: ±1 per difference, against the f64 reference.
+    let (h, w) = (6, 7);
+    let mut rng = Rng::new(3);
+    let v = rng.vec(2 * h * w, 0.0, 1.0);
+    let img = tensor(&v, &[1, 2, h, w]).with_grad();
+    let g = img.total_variation(Reduction::Sum).unwrap().sum().unwrap().backward().unwrap();
+    let mut want = vec![0.0; v.len()];
+    for c in 0..2 {
+        for y in 0..h {
+            for x in 0..w {
+                let at = (c * h + y) * w + x;
+                for next in [(x + 1 < w).then(|| at + 1), (y + 1 < h).then(|| at + w)].into_iter().flatten() {
+                    let s = (v[next] - v[at]).signum();
+                    want[next] += s;
+                    want[at] -= s;
+                }
+            }
+        }
+    }
+    assert_close(&g.get(&img).unwrap().to_vec().unwrap(), &want, 0.0, 1e-6, "total variation gradient");
+    // Charbonnier through the gradient checker (smooth everywhere).
+    let pred = Tensor::rand_uniform(&ctx, &[1, 2, 6, 7], 0.0, 1.0, 3).unwrap();
+    let target = Tensor::rand_uniform(&ctx, &[1, 2, 6, 7], 0.0, 1.0, 4).unwrap();
+    let report = check_gradients(
+        |t| t[0].charbonnier_loss(&target, 0.1, Reduction::Mean),
+        std::slice::from_ref(&pred),
+        &CheckOptions::default(),
+    )
+    .unwrap();
+    assert!(report.passed(), "{report:?}");
+}
+
+#[test]
+fn psnr_of_identical_images_is_infinite_and_bad_input_is_an_error() {
+    let ctx = ctx();
+    let a = Tensor::rand_uniform(&ctx, &[1, 3, 16, 16], 0.0, 1.0, 1).unwrap();
+    assert_eq!(a.psnr(&a, 1.0).unwrap().item().unwrap(), f32::INFINITY);
+    let other = Tensor::ones(&ctx, &[1, 3, 16, 15]).unwrap();
+    assert!(matches!(a.mse_loss(&other, Reduction::Mean), Err(Error::ShapeMismatch { .. })));
+    let invalid = |r: pixgrad::Result<Tensor>, what: &str| {
+        assert!(matches!(r, Err(Error::InvalidArgument { .. })), "{what}: {r:?}");
+    };
+    invalid(a.ssim(&a, 10, 1.0, SsimPadding::Same), "even window");
+    invalid(a.ssim(&a, 21, 1.0, SsimPadding::Same), "window larger than the image");
+    invalid(a.ssim(&a, 11, 0.0, SsimPadding::Same), "zero range");
+    invalid(a.ms_ssim(&a, 11, 1.0), "too small for five scales");
+    invalid(a.charbonnier_loss(&a, f32::NAN, Reduction::Mean), "NaN eps");
+    invalid(a.huber_loss(&a, -1.0, Reduction::Mean), "negative delta");
+    invalid(a.total_variation(Reduction::None), "no reduction");
+    let wrong_mask = Tensor::ones(&ctx, &[1, 2, 16, 16]).unwrap();
+    assert!(matches!(a.masked_mean(&wrong_mask), Err(Error::ShapeMismatch { .. })));
+}
