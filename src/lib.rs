@@ -37,6 +37,7 @@ mod gpu;
 pub mod interop;
 pub mod ops;
 pub mod optim;
+pub mod registration;
 mod shape;
 mod tensor;
 

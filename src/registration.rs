@@ -1,0 +1,416 @@
+//! Image registration: fits a transform that maps a moving image onto a
+//! fixed one by gradient descent through `warp_perspective`, coarse to fine
+//! over Gaussian pyramids, one model per batch item.
+//!
+//! The model's parameters live in normalised coordinates (pixel centres of
+//! the image span [-1, 1]), where one parameter step moves the image corners
+//! by a similar amount for every model and every pyramid level: the
+//! homography is `I + [[a, b, c], [d, e, f], [g, h, 0]]` there (not raw
+//! pixel-space entries, whose scales differ by 10⁶), the similarity uses
+//! `log(scale)`. The loss (L1, MSE, Charbonnier or SSIM) is averaged over
+//! the pixels that the warp brings in from inside the moving image (its
+//! validity mask), and Adam runs a per-level iteration budget with early
+//! stopping on the relative change of the loss.
+
+use nalgebra::{Matrix3, Vector3};
+
+use crate::error::{Error, Result};
+use crate::ops::image_shape;
+use crate::ops::loss::{Reduction, SsimPadding};
+use crate::ops::warp::{Interpolation, Padding};
+use crate::optim::{Adam, AdamConfig};
+use crate::tensor::Tensor;
+use crate::{BorderType, no_grad};
+
+/// The transform fitted per image.
+///
+/// ```
+/// use pixgrad::registration::Model;
+/// assert_eq!(Model::Homography.parameters(), 8);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Model {
+    /// A shift (2 parameters).
+    Translation,
+    /// A rotation and a shift (3).
+    Euclidean,
+    /// A uniform scale, a rotation and a shift (4).
+    Similarity,
+    /// A general affine map (6).
+    Affine,
+    /// A homography (8).
+    #[default]
+    Homography,
+}
+
+impl Model {
+    /// Parameters per image.
+    pub fn parameters(self) -> usize {
+        match self {
+            Model::Translation => 2,
+            Model::Euclidean => 3,
+            Model::Similarity => 4,
+            Model::Affine => 6,
+            Model::Homography => 8,
+        }
+    }
+}
+
+/// What "aligned" means: the per-pixel loss between the warped moving image
+/// and the fixed one.
+///
+/// ```
+/// let loss = pixgrad::registration::RegistrationLoss::default();
+/// assert_eq!(loss, pixgrad::registration::RegistrationLoss::Charbonnier);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum RegistrationLoss {
+    /// `|d|`.
+    L1,
+    /// `d²`.
+    Mse,
+    /// `√(d² + 0.01²) − 0.01`: L1-like, smooth at 0, robust to outliers.
+    #[default]
+    Charbonnier,
+    /// `(1 − SSIM) / 2`, 7-pixel window: insensitive to brightness and contrast changes.
+    Ssim,
+}
+
+/// Settings of [`register`]; `RegistrationConfig::default()` fits a homography.
+///
+/// ```
+/// use pixgrad::registration::{Model, RegistrationConfig};
+/// let config = RegistrationConfig { model: Model::Similarity, ..Default::default() };
+/// assert_eq!(config.levels, 3);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegistrationConfig {
+    /// The transform fitted.
+    pub model: Model,
+    /// The loss minimised.
+    pub loss: RegistrationLoss,
+    /// Pyramid levels, coarse to fine (1 = full resolution only).
+    pub levels: usize,
+    /// Adam steps at most per level.
+    pub iterations: usize,
+    /// Adam's learning rate at the coarsest level, in normalised units; it
+    /// halves at each finer level and decays within a level (cosine, to 1/20).
+    pub lr: f32,
+    /// A level ends early once the loss changed by less than this fraction
+    /// for `patience` steps in a row.
+    pub tolerance: f32,
+    /// See `tolerance`.
+    pub patience: usize,
+    /// Below this fraction of the fixed image covered by the warped moving
+    /// image, the fit is reported as not converged.
+    pub min_overlap: f32,
+    /// Start from these source → destination pixel matrices (one per image,
+    /// or one for all) instead of the identity.
+    pub initial: Option<Vec<Matrix3<f64>>>,
+}
+
+impl Default for RegistrationConfig {
+    fn default() -> Self {
+        RegistrationConfig {
+            model: Model::Homography,
+            loss: RegistrationLoss::Charbonnier,
+            levels: 3,
+            iterations: 150,
+            lr: 0.02,
+            tolerance: 1e-4,
+            patience: 10,
+            min_overlap: 0.25,
+            initial: None,
+        }
+    }
+}
+
+/// Passed to the progress callback after every step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    /// Pyramid level (0 = full resolution).
+    pub level: usize,
+    /// Step within the level.
+    pub iteration: usize,
+    /// The masked loss before the step.
+    pub loss: f32,
+}
+
+/// How a registration ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Status {
+    /// The loss settled at full resolution (or the budget ran out with the
+    /// images overlapping).
+    Converged,
+    /// The warped moving image covers too little of the fixed image
+    /// (fractions per image): no meaningful fit.
+    NoOverlap {
+        /// Covered fraction of the fixed image, per image.
+        overlap: Vec<f32>,
+    },
+    /// The loss is not finite.
+    Diverged,
+}
+
+/// The fitted transforms and how the fit went.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Registration {
+    /// Per image, the source → destination pixel matrix: `warp_perspective`
+    /// of the moving image by it lines it up with the fixed image.
+    pub matrices: Vec<Matrix3<f64>>,
+    /// The final masked loss at full resolution.
+    pub loss: f32,
+    /// Steps taken per level, coarse to fine.
+    pub iterations: Vec<usize>,
+    /// Converged, or why not.
+    pub status: Status,
+}
+
+/// Pixel ↔ normalised coordinates of an `h × w` image (pixel centres at ±1).
+fn to_normalised(h: usize, w: usize) -> Matrix3<f64> {
+    let (sx, sy) = (2.0 / (w.max(2) - 1) as f64, 2.0 / (h.max(2) - 1) as f64);
+    Matrix3::new(sx, 0.0, -1.0, 0.0, sy, -1.0, 0.0, 0.0, 1.0)
+}
+
+/// The parameters that give the normalised matrix `m` (its model part).
+fn parameters_of(model: Model, m: &Matrix3<f64>) -> Vec<f32> {
+    let m = m / m[(2, 2)];
+    let angle = m[(1, 0)].atan2(m[(0, 0)]);
+    let scale = m[(0, 0)].hypot(m[(1, 0)]);
+    let p: Vec<f64> = match model {
+        Model::Translation => vec![m[(0, 2)], m[(1, 2)]],
+        Model::Euclidean => vec![m[(0, 2)], m[(1, 2)], angle],
+        Model::Similarity => vec![m[(0, 2)], m[(1, 2)], angle, scale.ln()],
+        Model::Affine => vec![m[(0, 0)] - 1.0, m[(0, 1)], m[(0, 2)], m[(1, 0)], m[(1, 1)] - 1.0, m[(1, 2)]],
+        Model::Homography => {
+            vec![m[(0, 0)] - 1.0, m[(0, 1)], m[(0, 2)], m[(1, 0)], m[(1, 1)] - 1.0, m[(1, 2)], m[(2, 0)], m[(2, 1)]]
+        }
+    };
+    p.into_iter().map(|v| v as f32).collect()
+}
+
+/// The normalised matrices' row-major entries, each `[N]`, from `params` `[N, k]`.
+fn normalised_entries(model: Model, params: &Tensor) -> Result<[Tensor; 9]> {
+    let p = params.unbind()?;
+    let ctx = params.context();
+    let n = params.shape()[0];
+    let (zero, one) = (Tensor::zeros(ctx, &[n])?, Tensor::ones(ctx, &[n])?);
+    Ok(match model {
+        Model::Translation => {
+            [one.clone(), zero.clone(), p[0].clone(), zero.clone(), one.clone(), p[1].clone(), zero.clone(), zero, one]
+        }
+        Model::Euclidean | Model::Similarity => {
+            let scale = if model == Model::Similarity { p[3].exp()? } else { one.clone() };
+            let (c, s) = (p[2].cos()?.mul(&scale)?, p[2].sin()?.mul(&scale)?);
+            [c.clone(), s.neg()?, p[0].clone(), s, c, p[1].clone(), zero.clone(), zero, one]
+        }
+        Model::Affine => [
+            p[0].add_scalar(1.0)?,
+            p[1].clone(),
+            p[2].clone(),
+            p[3].clone(),
+            p[4].add_scalar(1.0)?,
+            p[5].clone(),
+            zero.clone(),
+            zero,
+            one,
+        ],
+        Model::Homography => [
+            p[0].add_scalar(1.0)?,
+            p[1].clone(),
+            p[2].clone(),
+            p[3].clone(),
+            p[4].add_scalar(1.0)?,
+            p[5].clone(),
+            p[6].clone(),
+            p[7].clone(),
+            one,
+        ],
+    })
+}
+
+/// Pixel-space matrices `[N, 3, 3]` = T⁻¹ · H · T for an `h × w` image, T the
+/// pixel → normalised map, written out entry by entry (T is diagonal plus a shift).
+fn pixel_matrices(model: Model, params: &Tensor, h: usize, w: usize) -> Result<Tensor> {
+    let e = normalised_entries(model, params)?;
+    let (sx, sy) = (2.0 / (w.max(2) - 1) as f32, 2.0 / (h.max(2) - 1) as f32);
+    // H · T: scale the first two columns, shift the third by minus their sum.
+    let mut ht = Vec::with_capacity(9);
+    for r in 0..3 {
+        let (a, b, c) = (&e[3 * r], &e[3 * r + 1], &e[3 * r + 2]);
+        ht.push(a.mul_scalar(sx)?);
+        ht.push(b.mul_scalar(sy)?);
+        ht.push(c.sub(a)?.sub(b)?);
+    }
+    // T⁻¹ · (H T): rows 0 and 1 become (row + row 2) · (size - 1) / 2.
+    let (hx, hy) = (1.0 / sx, 1.0 / sy);
+    let mut m = Vec::with_capacity(9);
+    for (r, half) in [(0, hx), (1, hy)] {
+        for c in 0..3 {
+            m.push(ht[3 * r + c].add(&ht[6 + c])?.mul_scalar(half)?);
+        }
+    }
+    m.extend(ht[6..].iter().cloned());
+    let refs: Vec<&Tensor> = m.iter().collect();
+    Tensor::stack(&refs)?.reshape(&[params.shape()[0], 3, 3])
+}
+
+fn check(moving: &Tensor, fixed: &Tensor, config: &RegistrationConfig) -> Result<usize> {
+    const OP: &str = "register";
+    let [n, c, h, w] = image_shape(OP, moving)?;
+    moving.same_context(OP, fixed)?;
+    let [fnn, fc, _, _] = image_shape(OP, fixed)?;
+    if (fnn, fc) != (n, c) {
+        return Err(Error::ShapeMismatch {
+            op: OP,
+            lhs: moving.shape().to_vec(),
+            rhs: fixed.shape().to_vec(),
+            reason: "need the same batch size and channels",
+        });
+    }
+    let invalid = |name, reason: String| Err(Error::InvalidArgument { op: OP, name, reason });
+    let smallest = (h.min(w)) >> config.levels.saturating_sub(1);
+    if config.levels == 0 || smallest < 16 {
+        return invalid(
+            "levels",
+            format!("{} levels leave a coarsest side of {smallest} pixels: need at least 16", config.levels),
+        );
+    }
+    if config.iterations == 0 || !(config.lr.is_finite() && config.lr > 0.0) {
+        return invalid("iterations", "iterations and lr must be positive".into());
+    }
+    if !(config.tolerance.is_finite() && config.tolerance >= 0.0 && (0.0..=1.0).contains(&config.min_overlap)) {
+        return invalid("tolerance", "tolerance must be ≥ 0 and min_overlap in [0, 1]".into());
+    }
+    if let Some(initial) = &config.initial
+        && (initial.len() != 1 && initial.len() != n || initial.iter().flatten().any(|v| !v.is_finite()))
+    {
+        return invalid("initial", format!("needs 1 or {n} finite matrices, got {}", initial.len()));
+    }
+    Ok(n)
+}
+
+/// The masked per-pixel loss of warping `moving` by `matrices` onto `fixed`,
+/// and the validity mask.
+fn masked_loss(moving: &Tensor, fixed: &Tensor, matrices: &Tensor, loss: RegistrationLoss) -> Result<(Tensor, Tensor)> {
+    let [_, _, h, w] = image_shape("register", fixed)?;
+    let warped = moving.warp_perspective(matrices, [h, w], Interpolation::Bilinear, Padding::Zeros)?;
+    let mask = no_grad(|| moving.warp_perspective_mask(matrices, [h, w]))?;
+    let map = match loss {
+        RegistrationLoss::L1 => warped.l1_loss(fixed, Reduction::None)?,
+        RegistrationLoss::Mse => warped.mse_loss(fixed, Reduction::None)?,
+        RegistrationLoss::Charbonnier => warped.charbonnier_loss(fixed, 0.01, Reduction::None)?,
+        RegistrationLoss::Ssim => warped.ssim(fixed, 7, 1.0, SsimPadding::Same)?.mul_scalar(-0.5)?.add_scalar(0.5)?,
+    };
+    Ok((map.masked_mean(&mask)?, mask))
+}
+
+/// Fits `config.model` per image so that warping `moving` `[N, C, H, W]` by
+/// the result lines it up with `fixed` (same shape), coarse to fine. The
+/// callback, if any, sees every step. Reads the loss back once per step.
+///
+/// ```no_run
+/// use pixgrad::registration::{RegistrationConfig, register};
+/// let ctx = pixgrad::Context::new()?;
+/// let fixed = pixgrad::Tensor::rand_uniform(&ctx, &[1, 1, 128, 128], 0.0, 1.0, 1)?;
+/// let moving = fixed.clone();
+/// let fit = register(&moving, &fixed, &RegistrationConfig::default(), None)?;
+/// println!("{:?} after {:?} steps", fit.status, fit.iterations);
+/// # Ok::<(), pixgrad::Error>(())
+/// ```
+pub fn register(
+    moving: &Tensor,
+    fixed: &Tensor,
+    config: &RegistrationConfig,
+    mut callback: Option<&mut dyn FnMut(&Progress)>,
+) -> Result<Registration> {
+    let n = check(moving, fixed, config)?;
+    let ctx = moving.context();
+    let [_, _, h, w] = image_shape("register", moving)?;
+    let (t, t_inv) = (to_normalised(h, w), to_normalised(h, w).try_inverse().expect("T is invertible"));
+    let initial: Vec<f32> = (0..n)
+        .flat_map(|i| {
+            let m = config.initial.as_ref().map_or_else(Matrix3::identity, |v| v[i.min(v.len() - 1)]);
+            parameters_of(config.model, &(t * m * t_inv))
+        })
+        .collect();
+    let params = Tensor::from_slice(ctx, &initial, &[n, config.model.parameters()])?.with_grad();
+    let (moving_levels, fixed_levels) = no_grad(|| {
+        Ok::<_, Error>((
+            moving.build_pyramid(config.levels, BorderType::Reflect, false)?,
+            fixed.build_pyramid(config.levels, BorderType::Reflect, false)?,
+        ))
+    })?;
+    let mut opt = Adam::new(std::slice::from_ref(&params), AdamConfig::new(config.lr))?;
+    let mut iterations = Vec::with_capacity(config.levels);
+    let mut last_loss = f32::NAN;
+    for level in (0..config.levels).rev() {
+        let (mv, fx) = (&moving_levels[level], &fixed_levels[level]);
+        let [_, _, lh, lw] = image_shape("register", fx)?;
+        let level_lr = config.lr / (1u32 << (config.levels - 1 - level)) as f32;
+        let (mut calm, mut previous, mut steps) = (0, f32::NAN, 0);
+        for i in 0..config.iterations {
+            let progress = i as f32 / config.iterations as f32;
+            opt.set_lr(level_lr * (0.05 + 0.95 * 0.5 * (1.0 + (std::f32::consts::PI * progress).cos())))?;
+            let matrices = pixel_matrices(config.model, &params, lh, lw)?;
+            let (loss, _) = masked_loss(mv, fx, &matrices, config.loss)?;
+            let grads = loss.backward()?;
+            opt.step(&grads)?;
+            let value = loss.item()?;
+            steps = i + 1;
+            if let Some(cb) = callback.as_deref_mut() {
+                cb(&Progress { level, iteration: i, loss: value });
+            }
+            if !value.is_finite() {
+                break;
+            }
+            let change = (previous - value).abs() / value.abs().max(1e-12);
+            calm = if change < config.tolerance { calm + 1 } else { 0 };
+            previous = value;
+            if calm >= config.patience {
+                break;
+            }
+        }
+        iterations.push(steps);
+        last_loss = previous;
+    }
+    // Final loss and overlap at full resolution.
+    let matrices = no_grad(|| pixel_matrices(config.model, &params, h, w))?;
+    let (loss, mask) = no_grad(|| masked_loss(moving, fixed, &matrices, config.loss))?;
+    let loss = loss.item()?;
+    let overlap: Vec<f32> = mask.mean_hw()?.to_vec()?;
+    let status = if !loss.is_finite() || !last_loss.is_finite() {
+        Status::Diverged
+    } else if overlap.iter().any(|&o| o < config.min_overlap) {
+        Status::NoOverlap { overlap }
+    } else {
+        Status::Converged
+    };
+    let matrices: Vec<Matrix3<f64>> = matrices.to_matrices::<f64, 3, 3>()?;
+    Ok(Registration { matrices, loss, iterations, status })
+}
+
+/// The mean distance, in pixels, between where two source → destination
+/// matrices send the corners of an `h × w` image (a standard registration
+/// error).
+///
+/// ```
+/// use nalgebra::Matrix3;
+/// let shift = Matrix3::new(1.0, 0.0, 3.0, 0.0, 1.0, 4.0, 0.0, 0.0, 1.0);
+/// assert_eq!(pixgrad::registration::corner_error(&shift, &Matrix3::identity(), 10, 10), 5.0);
+/// ```
+pub fn corner_error(a: &Matrix3<f64>, b: &Matrix3<f64>, h: usize, w: usize) -> f64 {
+    let (x1, y1) = ((w - 1) as f64, (h - 1) as f64);
+    let map = |m: &Matrix3<f64>, x: f64, y: f64| {
+        let p = m * Vector3::new(x, y, 1.0);
+        (p.x / p.z, p.y / p.z)
+    };
+    [(0.0, 0.0), (x1, 0.0), (x1, y1), (0.0, y1)]
+        .iter()
+        .map(|&(x, y)| {
+            let (p, q) = (map(a, x, y), map(b, x, y));
+            (p.0 - q.0).hypot(p.1 - q.1)
+        })
+        .sum::<f64>()
+        / 4.0
+}

@@ -1,0 +1,132 @@
+//! Registration: recovers known transforms on the bundled photos (a
+//! homography at 512², a similarity from a photometrically changed copy, a
+//! batch of four homographies), reports no overlap instead of failing, and
+//! refuses bad input.
+
+mod support;
+
+use nalgebra::Matrix3;
+use pixgrad::ops::warp::{Interpolation, Padding};
+use pixgrad::registration::{Model, Progress, RegistrationConfig, RegistrationLoss, Status, corner_error, register};
+use pixgrad::{Error, Tensor, no_grad};
+use support::*;
+
+fn photo(name: &str, size: u32) -> Tensor {
+    let img = image::open(format!("{}/assets/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap().resize_exact(
+        size,
+        size,
+        image::imageops::FilterType::Triangle,
+    );
+    Tensor::from_image(&ctx(), &image::DynamicImage::ImageRgb8(img.to_rgb8())).unwrap()
+}
+
+/// A homography about the image centre: rotation (degrees), scale, shift, perspective.
+fn homography(size: u32, degrees: f64, scale: f64, shift: (f64, f64), persp: (f64, f64)) -> Matrix3<f64> {
+    let c = (size as f64 - 1.0) / 2.0;
+    let a = degrees.to_radians();
+    let linear =
+        Matrix3::new(scale * a.cos(), -scale * a.sin(), 0.0, scale * a.sin(), scale * a.cos(), 0.0, 0.0, 0.0, 1.0);
+    let centre = Matrix3::new(1.0, 0.0, c, 0.0, 1.0, c, 0.0, 0.0, 1.0);
+    let back = Matrix3::new(1.0, 0.0, -c, 0.0, 1.0, -c, 0.0, 0.0, 1.0);
+    let p = Matrix3::new(1.0, 0.0, 0.0, 0.0, 1.0, 0.0, persp.0, persp.1, 1.0);
+    let t = Matrix3::new(1.0, 0.0, shift.0, 0.0, 1.0, shift.1, 0.0, 0.0, 1.0);
+    t * centre * linear * p * back
+}
+
+/// The moving images: `fixed` warped by each truth's inverse, so that
+/// warping them by the truth gives `fixed` back.
+fn moving_for(fixed: &Tensor, truths: &[Matrix3<f64>]) -> Tensor {
+    let [_, _, h, w] = *fixed.shape() else { unreachable!() };
+    let inverses: Vec<Matrix3<f32>> = truths.iter().map(|t| t.try_inverse().unwrap().map(|v| v as f32)).collect();
+    let m = Tensor::from_matrices(&ctx(), &inverses).unwrap();
+    no_grad(|| fixed.warp_perspective(&m, [h, w], Interpolation::Bilinear, Padding::Zeros)).unwrap()
+}
+
+#[test]
+fn recovers_a_homography_on_a_512_pixel_photo() {
+    let fixed = photo("astronaut.png", 512);
+    let truth = homography(512, 3.0, 1.03, (9.0, -6.0), (6e-5, -4e-5));
+    let moving = moving_for(&fixed, &[truth]);
+    let mut steps = 0;
+    let mut losses = Vec::new();
+    let mut progress = |p: &Progress| {
+        steps += 1;
+        losses.push(p.loss);
+    };
+    let fit = register(&moving, &fixed, &RegistrationConfig::default(), Some(&mut progress)).unwrap();
+    let error = corner_error(&fit.matrices[0], &truth, 512, 512);
+    assert_eq!(fit.status, Status::Converged);
+    assert!(error < 0.5, "mean corner error {error} px");
+    assert_eq!(steps, fit.iterations.iter().sum::<usize>(), "the callback sees every step");
+    assert!(losses.last().unwrap() < &losses[0], "the loss went down");
+}
+
+#[test]
+fn recovers_a_similarity_from_a_photometrically_changed_copy() {
+    let fixed = photo("coffee.png", 256);
+    let truth = homography(256, -4.0, 0.96, (-5.0, 3.5), (0.0, 0.0));
+    let moving = moving_for(&fixed, &[truth]);
+    // Darker, lower contrast, mild noise.
+    let noise = Tensor::rand_normal(&ctx(), moving.shape(), 0.0, 0.02, 7).unwrap();
+    let moving = moving.mul_scalar(0.8).unwrap().add_scalar(0.05).unwrap().add(&noise).unwrap();
+    let config = RegistrationConfig { model: Model::Similarity, loss: RegistrationLoss::Ssim, ..Default::default() };
+    let fit = register(&moving, &fixed, &config, None).unwrap();
+    let error = corner_error(&fit.matrices[0], &truth, 256, 256);
+    assert_eq!(fit.status, Status::Converged);
+    assert!(error < 0.5, "mean corner error {error} px");
+    // The fitted matrix is a similarity: equal column norms, orthogonal columns.
+    let m = fit.matrices[0];
+    assert!((m[(0, 0)] - m[(1, 1)]).abs() < 1e-6 && (m[(0, 1)] + m[(1, 0)]).abs() < 1e-6 && m[(2, 0)] == 0.0);
+}
+
+#[test]
+fn fits_a_batch_of_four_homographies_in_one_call() {
+    let one = photo("chelsea.png", 256).to_vec().unwrap();
+    let fixed = Tensor::from_slice(&ctx(), &one.repeat(4), &[4, 3, 256, 256]).unwrap();
+    let truths = [
+        homography(256, 2.0, 1.02, (4.0, -3.0), (5e-5, 0.0)),
+        homography(256, -3.0, 0.98, (-6.0, 2.0), (0.0, 8e-5)),
+        homography(256, 0.0, 1.0, (7.0, 5.0), (-6e-5, 3e-5)),
+        homography(256, 4.0, 1.05, (0.0, 0.0), (0.0, 0.0)),
+    ];
+    let moving = moving_for(&fixed, &truths);
+    let fit = register(&moving, &fixed, &RegistrationConfig::default(), None).unwrap();
+    assert_eq!(fit.status, Status::Converged);
+    for (k, (m, t)) in fit.matrices.iter().zip(&truths).enumerate() {
+        let error = corner_error(m, t, 256, 256);
+        assert!(error < 0.5, "image {k}: mean corner error {error} px");
+    }
+}
+
+#[test]
+fn no_overlap_is_reported_not_a_panic() {
+    let fixed = photo("camera.png", 128);
+    let moving = fixed.clone();
+    // Start from a shift that moves the image entirely out of the frame.
+    let away = Matrix3::new(1.0, 0.0, 500.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0);
+    let config = RegistrationConfig { initial: Some(vec![away]), iterations: 20, ..Default::default() };
+    let fit = register(&moving, &fixed, &config, None).unwrap();
+    match fit.status {
+        Status::NoOverlap { overlap } => assert!(overlap.iter().all(|&o| o < 0.25), "{overlap:?}"),
+        other => panic!("expected NoOverlap, got {other:?}"),
+    }
+}
+
+#[test]
+fn bad_input_is_a_typed_error() {
+    let fixed = Tensor::ones(&ctx(), &[1, 3, 64, 64]).unwrap();
+    let other = Tensor::ones(&ctx(), &[2, 3, 64, 64]).unwrap();
+    let config = RegistrationConfig::default();
+    assert!(matches!(register(&other, &fixed, &config, None), Err(Error::ShapeMismatch { .. })));
+    let invalid = |config: RegistrationConfig, what: &str| {
+        let r = register(&fixed, &fixed, &config, None);
+        assert!(matches!(r, Err(Error::InvalidArgument { .. })), "{what}: {r:?}");
+    };
+    invalid(RegistrationConfig { levels: 4, ..Default::default() }, "coarsest level below 16 pixels");
+    invalid(RegistrationConfig { iterations: 0, ..Default::default() }, "no iterations");
+    invalid(RegistrationConfig { lr: f32::NAN, ..Default::default() }, "NaN lr");
+    invalid(
+        RegistrationConfig { initial: Some(vec![Matrix3::identity(); 3]), ..Default::default() },
+        "three initial matrices",
+    );
+}
