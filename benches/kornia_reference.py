@@ -82,6 +82,10 @@ OPS = {
         lambda n, s: [torch.rand(n, s, s, 2) * 2 - 1],
     ),
     "flow_warp": (lambda x, p: flow_warp(x, p[0]), lambda n, s: [torch.randn(n, 2, s, s) * 3]),
+    "ssim_loss": (
+        lambda x, p: kornia.losses.ssim_loss(x, p[0].detach(), 11),
+        lambda n, s: [torch.rand(n, 3, int(s), int(s))],
+    ),
     "half_bilinear": (
         lambda x, p: torch.nn.functional.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False),
         lambda n, s: [],
