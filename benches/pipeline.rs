@@ -1,6 +1,8 @@
-//! Pipeline benchmarks: ssim_loss forward + backward at 512² and 1024² (RGB),
-//! and one registration step at 512² — warp_perspective, the masked
-//! Charbonnier loss, backward, and an Adam update of the homography.
+//! Pipeline benchmarks: ssim_loss forward + backward at 512² and 1024² (RGB);
+//! one registration step at 512² — warp_perspective, the masked Charbonnier
+//! loss, backward, and an Adam update of the homography; and one step of a
+//! learnable pipeline, brightness → filter2d 7×7 → warp_affine → MSE, with
+//! Adam, at 512² and 1024², printing its peak GPU memory.
 //!
 //! ```text
 //! WGPU_BACKEND=vulkan cargo bench --bench pipeline
@@ -45,6 +47,33 @@ fn pipeline(c: &mut Criterion) {
             })
         })
     });
+    // One step of brightness → filter2d 7×7 → warp_affine → MSE with Adam.
+    for (label, side) in [("512x512_b1", 512usize), ("1024x1024_b1", 1024)] {
+        let img = Tensor::rand_uniform(&ctx, &[1, 3, side, side], 0.0, 1.0, 5).unwrap();
+        let target = Tensor::rand_uniform(&ctx, &[1, 3, side, side], 0.0, 1.0, 6).unwrap();
+        let brightness = Tensor::full(&ctx, &[1], 0.05).unwrap().with_grad();
+        let kernel = Tensor::full(&ctx, &[1, 7, 7], 1.0 / 49.0).unwrap().with_grad();
+        let s = side as f32;
+        let warp =
+            Tensor::from_slice(&ctx, &[1.0, 0.02, 0.01 * s, -0.02, 1.0, -0.01 * s], &[1, 2, 3]).unwrap().with_grad();
+        let params = [brightness.clone(), kernel.clone(), warp.clone()];
+        let mut adam = Adam::new(&params, AdamConfig::new(1e-4)).unwrap();
+        let mut step = || {
+            let bright = img.adjust_brightness(&brightness, false).unwrap();
+            let blurred = bright.filter2d(&kernel, pixgrad::BorderType::Reflect, false).unwrap();
+            let warped = blurred.warp_affine(&warp, [side, side], Interpolation::Bilinear, Padding::Zeros).unwrap();
+            let loss = warped.mse_loss(&target, Reduction::Mean).unwrap();
+            adam.step(&loss.backward().unwrap()).unwrap();
+        };
+        ctx.synchronize().unwrap();
+        ctx.reset_peak();
+        step();
+        ctx.synchronize().unwrap();
+        eprintln!("learnable pipeline step {label}: peak GPU memory {} MiB", ctx.memory().peak >> 20);
+        group.bench_function(BenchmarkId::new("learnable_pipeline_step", label), |bench| {
+            bench.iter_custom(|iters| timed(&ctx, iters, &mut step))
+        });
+    }
     group.finish();
 }
 
