@@ -54,30 +54,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let params = [m.clone(), bias.clone(), gamma.clone()];
     let mut adam = Adam::new(&params, AdamConfig::new(0.01))?;
     let steps = common::steps(400);
-    let bar = common::progress(steps as u64);
-    let mut losses = Vec::with_capacity(steps);
+    let mut training = common::Training::new(steps);
     for step in 0..steps {
         let loss = grade(&source, &m, &bias, &gamma)?.mse_loss(&target, Reduction::Mean)?;
         adam.step(&loss.backward()?)?;
-        if step % 10 == 0 || step + 1 == steps {
-            // Reading the loss waits for the GPU: only every tenth step.
-            let value = loss.item()?;
-            losses.push(value);
-            bar.set_message(format!("loss {value:.3e}"));
-        }
-        bar.inc(1);
+        training.record(step, &loss)?;
     }
-    bar.finish();
+    training.finish(&out)?;
 
     let after = no_grad(|| grade(&source, &m, &bias, &gamma))?;
-    for (name, picture) in [("before", &source), ("after", &after), ("target", &target)] {
-        let path = out.join(format!("{name}.png"));
-        picture.save_png(&path)?;
-        println!("wrote {}", path.display());
-    }
-    let curve = out.join("loss.png");
-    common::loss_curve(&curve, &losses, &[])?;
-    println!("wrote {}", curve.display());
+    common::save_pictures(&out, &[("before", &source), ("after", &after), ("target", &target)])?;
     println!("matrix {:?}", m.to_vec()?);
     println!("offset {:?}, gamma {:?}", bias.to_vec()?, gamma.to_vec()?);
     let error = no_grad(|| after.l1_loss(&target, Reduction::Mean))?.item()?;

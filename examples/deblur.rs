@@ -87,8 +87,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         k.div(&k.sum()?)
     };
     let steps = common::steps(300);
-    let bar = common::progress(steps as u64);
-    let mut losses = Vec::new();
+    let mut training = common::Training::new(steps);
     for step in 0..steps {
         let k = kernel_of(&kernel_param)?;
         let fit = image.filter2d(&k, BorderType::Reflect, false)?.mse_loss(&blurred, Reduction::Mean)?;
@@ -97,14 +96,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let grads = loss.backward()?;
         kernel_adam.step(&grads)?;
         image_adam.step(&grads)?;
-        if step % 10 == 0 || step + 1 == steps {
-            let value = loss.item()?;
-            losses.push(value);
-            bar.set_message(format!("loss {value:.3e}"));
-        }
-        bar.inc(1);
+        training.record(step, &loss)?;
     }
-    bar.finish();
+    training.finish(&out)?;
 
     let kernel = no_grad(|| kernel_of(&kernel_param))?;
     let deblurred = no_grad(|| image.clamp(Some(0.0), Some(1.0)))?;
@@ -114,14 +108,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         pictures.push(("sharp", sharp.clone()));
         pictures.push(("kernel_true", kernel_picture(true_kernel)?));
     }
-    for (name, picture) in &pictures {
-        let path = out.join(format!("{name}.png"));
-        picture.save_png(&path)?;
-        println!("wrote {}", path.display());
-    }
-    let curve = out.join("loss.png");
-    common::loss_curve(&curve, &losses, &[])?;
-    println!("wrote {}", curve.display());
+    let named: Vec<(&str, &Tensor)> = pictures.iter().map(|(n, t)| (*n, t)).collect();
+    common::save_pictures(&out, &named)?;
 
     if let Some((sharp, true_kernel)) = truth {
         let before = no_grad(|| blurred.clamp(Some(0.0), Some(1.0))?.psnr(&sharp, 1.0))?.item()?;

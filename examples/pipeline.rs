@@ -100,8 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut geometry = Adam::new(std::slice::from_ref(&warp), AdamConfig::new(0.002))?;
     let translation_scale = Tensor::from_slice(&ctx, &[1.0, 1.0, 100.0, 1.0, 1.0, 100.0], &[1, 2, 3])?;
     let steps = common::steps(500);
-    let bar = common::progress(steps as u64);
-    let mut losses = Vec::new();
+    let mut training = common::Training::new(steps);
     for step in 0..steps {
         let current = Params {
             gains: params.gains.clone(),
@@ -114,14 +113,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let grads = loss.backward()?;
         colour.step(&grads)?;
         geometry.step(&grads)?;
-        if step % 10 == 0 || step + 1 == steps {
-            let value = loss.item()?;
-            losses.push(value);
-            bar.set_message(format!("loss {value:.3e}"));
-        }
-        bar.inc(1);
+        training.record(step, &loss)?;
     }
-    bar.finish();
+    training.finish(&out)?;
 
     let fitted = Params {
         gains: params.gains.detach(),
@@ -131,21 +125,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         warp: no_grad(|| params.warp.mul(&translation_scale))?,
     };
     let stages = no_grad(|| run(&input, &fitted))?;
-    for (name, picture) in [
-        ("input", &input),
-        ("white_balanced", &stages[0]),
-        ("gamma", &stages[1]),
-        ("sharpened", &stages[2]),
-        ("output", &stages[3]),
-        ("target", &target),
-    ] {
-        let path = out.join(format!("{name}.png"));
-        picture.save_png(&path)?;
-        println!("wrote {}", path.display());
-    }
-    let curve = out.join("loss.png");
-    common::loss_curve(&curve, &losses, &[])?;
-    println!("wrote {}", curve.display());
+    common::save_pictures(
+        &out,
+        &[
+            ("input", &input),
+            ("white_balanced", &stages[0]),
+            ("gamma", &stages[1]),
+            ("sharpened", &stages[2]),
+            ("output", &stages[3]),
+            ("target", &target),
+        ],
+    )?;
     println!(
         "gains {:?}, gamma {:?}, sigma {:?}, amount {:?}",
         fitted.gains.to_vec()?,

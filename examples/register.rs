@@ -106,18 +106,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let reference = no_grad(|| standardise(&fixed))?;
     let difference =
         |a: &Tensor| no_grad(|| standardise(a)?.sub(&reference)?.abs()?.mul_scalar(0.5)?.clamp(None, Some(1.0)));
-    let pictures = [
-        ("moving", moving.clone()),
-        ("fixed", fixed.clone()),
-        ("aligned", aligned.clone()),
-        ("difference_before", difference(&moving)?),
-        ("difference_after", no_grad(|| difference(&aligned)?.mul(&mask))?),
-    ];
-    for (name, picture) in &pictures {
-        let path = out.join(format!("{name}.png"));
-        picture.save_png(&path)?;
-        println!("wrote {}", path.display());
-    }
+    let before = difference(&moving)?;
+    let after = no_grad(|| difference(&aligned)?.mul(&mask))?;
+    common::save_pictures(
+        &out,
+        &[
+            ("moving", &moving),
+            ("fixed", &fixed),
+            ("aligned", &aligned),
+            ("difference_before", &before),
+            ("difference_after", &after),
+        ],
+    )?;
     let curve = out.join("loss.png");
     common::loss_curve(&curve, &losses, &marks)?;
     println!("wrote {}", curve.display());

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use image::{Rgb, RgbImage};
 use indicatif::{ProgressBar, ProgressStyle};
+use pixgrad::Tensor;
 
 /// The output folder: `--out DIR`, else `out/<example>`.
 pub fn output_dir(args: &mut Vec<String>, example: &str) -> std::io::Result<PathBuf> {
@@ -86,4 +87,48 @@ pub fn loss_curve(path: &Path, losses: &[f32], marks: &[usize]) -> image::ImageR
         );
     }
     img.save(path)
+}
+
+/// The loss of a fixed number of steps: a progress bar, and the loss read
+/// back every tenth step (each read waits for the GPU) for the curve.
+pub struct Training {
+    bar: ProgressBar,
+    steps: usize,
+    losses: Vec<f32>,
+}
+
+impl Training {
+    pub fn new(steps: usize) -> Training {
+        Training { bar: progress(steps as u64), steps, losses: Vec::new() }
+    }
+
+    /// After step `step` (from 0) with this loss.
+    pub fn record(&mut self, step: usize, loss: &Tensor) -> pixgrad::Result<()> {
+        if step.is_multiple_of(10) || step + 1 == self.steps {
+            let value = loss.item()?;
+            self.losses.push(value);
+            self.bar.set_message(format!("loss {value:.3e}"));
+        }
+        self.bar.inc(1);
+        Ok(())
+    }
+
+    /// Ends the bar and writes the loss curve as `loss.png` in `out`.
+    pub fn finish(self, out: &Path) -> image::ImageResult<()> {
+        self.bar.finish();
+        let path = out.join("loss.png");
+        loss_curve(&path, &self.losses, &[])?;
+        println!("wrote {}", path.display());
+        Ok(())
+    }
+}
+
+/// Writes each picture as `<name>.png` in `out` and says where.
+pub fn save_pictures(out: &Path, pictures: &[(&str, &Tensor)]) -> pixgrad::Result<()> {
+    for (name, picture) in pictures {
+        let path = out.join(format!("{name}.png"));
+        picture.save_png(&path)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
 }
