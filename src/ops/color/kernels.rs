@@ -30,10 +30,18 @@ struct ColorParams {
     clip: u32,
 }
 
-/// `[N, C, H, W]` with the channel count an op needs.
+/// Images per call at most: the kernels run one workgroup row per image.
+const MAX_IMAGES: usize = 65535;
+
+/// `[N, C, H, W]` with the channel count an op needs (and at most 65535 images).
 pub(crate) fn check_channels(op: &'static str, img: &Tensor, channels: usize) -> Result<[usize; 4]> {
     match *img.shape() {
-        [n, c, h, w] if c == channels => Ok([n, c, h, w]),
+        [n, c, h, w] if c == channels && n <= MAX_IMAGES => Ok([n, c, h, w]),
+        [n, ..] if n > MAX_IMAGES => Err(Error::InvalidShape {
+            op,
+            shape: img.shape().to_vec(),
+            reason: format!("colour ops take at most {MAX_IMAGES} images per call"),
+        }),
         _ => Err(Error::InvalidShape {
             op,
             shape: img.shape().to_vec(),
@@ -131,7 +139,7 @@ struct AdjustParams {
 pub(crate) fn adjust(img: &Tensor, adj: Adjustment, a: &Tensor, b: &Tensor, shift: u32) -> Result<Tensor> {
     let op = adj.name();
     let [n, c, h, w] = match *img.shape() {
-        [n, c, h, w] if !adj.rgb() || c == 3 => [n, c, h, w],
+        [n, c, h, w] if (!adj.rgb() || c == 3) && n <= MAX_IMAGES => [n, c, h, w],
         _ => check_channels(op, img, 3)?,
     };
     let ctx = img.context();
