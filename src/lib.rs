@@ -91,6 +91,7 @@ mod shader_validation {
             shader!("resample.wgsl"),
             shader!("stack.wgsl"),
             shader!("perspective.wgsl"),
+            shader!("ssim.wgsl"),
         ];
         let listed: Vec<&str> = shaders.iter().map(|s| s.name).collect();
         for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap() {

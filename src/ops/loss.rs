@@ -18,7 +18,9 @@
 //!   scales), not Kornia's `MS_SSIMLoss` (Zhao's MS-SSIM + L1 mix).
 //! - PSNR of identical images is +inf (IEEE), as PyTorch.
 
+use crate::autodiff::{Saved, record};
 use crate::error::{Error, Result};
+use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::ops::image_shape;
 use crate::ops::warp::{Interpolation, Padding, ResizeMode};
 use crate::tensor::Tensor;
@@ -94,13 +96,13 @@ fn positive(op: &'static str, name: &'static str, v: f32) -> Result<()> {
     }
 }
 
-/// The five SSIM statistics of two images, filtered with the Gaussian window.
+/// The five filtered moments of two images: means and products.
 struct Moments {
     mu_a: Tensor,
     mu_b: Tensor,
-    var_a: Tensor,
-    var_b: Tensor,
-    cov: Tensor,
+    e_aa: Tensor,
+    e_bb: Tensor,
+    e_ab: Tensor,
 }
 
 fn moments(a: &Tensor, b: &Tensor, window: usize, padding: SsimPadding) -> Result<Moments> {
@@ -111,11 +113,13 @@ fn moments(a: &Tensor, b: &Tensor, window: usize, padding: SsimPadding) -> Resul
             SsimPadding::Valid => crop(&blurred, window / 2),
         }
     };
-    let (mu_a, mu_b) = (blur(a)?, blur(b)?);
-    let var_a = blur(&a.square()?)?.sub(&mu_a.square()?)?;
-    let var_b = blur(&b.square()?)?.sub(&mu_b.square()?)?;
-    let cov = blur(&a.mul(b)?)?.sub(&mu_a.mul(&mu_b)?)?;
-    Ok(Moments { mu_a, mu_b, var_a, var_b, cov })
+    Ok(Moments {
+        mu_a: blur(a)?,
+        mu_b: blur(b)?,
+        e_aa: blur(&a.square()?)?,
+        e_bb: blur(&b.square()?)?,
+        e_ab: blur(&a.mul(b)?)?,
+    })
 }
 
 /// Drops `margin` pixels from each side, exactly (a warp by an integer shift
@@ -127,19 +131,91 @@ fn crop(img: &Tensor, margin: usize) -> Result<Tensor> {
     img.warp_affine(&shift, [h - 2 * margin, w - 2 * margin], Interpolation::Nearest, Padding::Zeros)
 }
 
-/// SSIM's two factors: luminance `(2 μa μb + C1) / (μa² + μb² + C1)` and
-/// contrast-structure `(2 σab + C2) / (σa² + σb² + C2)`.
-fn ssim_terms(m: &Moments, max_value: f32) -> Result<(Tensor, Tensor)> {
-    let c1 = (0.01 * max_value).powi(2);
-    let c2 = (0.03 * max_value).powi(2);
-    let luminance = m
-        .mu_a
-        .mul(&m.mu_b)?
-        .mul_scalar(2.0)?
-        .add_scalar(c1)?
-        .div(&m.mu_a.square()?.add(&m.mu_b.square()?)?.add_scalar(c1)?)?;
-    let structure = m.cov.mul_scalar(2.0)?.add_scalar(c2)?.div(&m.var_a.add(&m.var_b)?.add_scalar(c2)?)?;
-    Ok((luminance, structure))
+/// Which SSIM term the fused kernel (`shaders/ssim.wgsl`) returns.
+#[derive(Clone, Copy)]
+enum SsimTerm {
+    Ssim = 0,
+    ContrastStructure = 2,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct SsimParams {
+    len: u32,
+    c1: f32,
+    c2: f32,
+    _pad: u32,
+}
+
+static SSIM: Shader = shader!("ssim.wgsl");
+
+/// The SSIM map (or its contrast-structure factor) from the moments, in one
+/// pass; its adjoint is two passes, for the means and for the moments.
+fn ssim_term(m: &Moments, max_value: f32, term: SsimTerm) -> Result<Tensor> {
+    const OP: &str = "ssim";
+    let ctx = m.mu_a.context();
+    let len = m.mu_a.numel();
+    let params =
+        SsimParams { len: len as u32, c1: (0.01 * max_value).powi(2), c2: (0.03 * max_value).powi(2), _pad: 0 };
+    let constants = [("OUT", term as u32)];
+    let run = |entry, g: &Tensor, outs: [&wgpu::Buffer; 2]| {
+        let buffers = [
+            m.mu_a.buffer(),
+            m.mu_b.buffer(),
+            m.e_aa.buffer(),
+            m.e_bb.buffer(),
+            m.e_ab.buffer(),
+            g.buffer(),
+            outs[0],
+            outs[1],
+        ];
+        let dispatch = Dispatch {
+            kernel: &Kernel { shader: &SSIM, entry, reads: 6, writes: 2 },
+            constants: &constants,
+            params: params_bytes(&params),
+            buffers: &buffers,
+            groups: grid_1d(len as u32),
+        };
+        ctx.dispatch(OP, dispatch)
+    };
+    let out = Tensor::uninit(ctx, OP, m.mu_a.shape())?;
+    let scratch = ctx.alloc(OP, 4)?;
+    run("forward", &m.mu_a, [out.buffer(), scratch.buffer()])?;
+    let saved = [&m.mu_a, &m.mu_b, &m.e_aa, &m.e_bb, &m.e_ab].map(Saved::new);
+    let inputs = [&m.mu_a, &m.mu_b, &m.e_aa, &m.e_bb, &m.e_ab];
+    Ok(record(OP, out, &inputs, move |_| {
+        Box::new(move |g| {
+            let ctx = g.context();
+            let [mu_a, mu_b, e_aa, e_bb, e_ab] = [0, 1, 2, 3, 4].map(|k| saved[k].get(OP).cloned());
+            let m = Moments { mu_a: mu_a?, mu_b: mu_b?, e_aa: e_aa?, e_bb: e_bb?, e_ab: e_ab? };
+            let [g_mu_a, g_mu_b, g_sq, g_ab] = [0; 4].map(|_| Tensor::uninit(ctx, OP, g.shape()));
+            let (g_mu_a, g_mu_b, g_sq, g_ab) = (g_mu_a?, g_mu_b?, g_sq?, g_ab?);
+            let launch = |entry, outs: [&Tensor; 2]| {
+                let buffers = [
+                    m.mu_a.buffer(),
+                    m.mu_b.buffer(),
+                    m.e_aa.buffer(),
+                    m.e_bb.buffer(),
+                    m.e_ab.buffer(),
+                    g.buffer(),
+                    outs[0].buffer(),
+                    outs[1].buffer(),
+                ];
+                let dispatch = Dispatch {
+                    kernel: &Kernel { shader: &SSIM, entry, reads: 6, writes: 2 },
+                    constants: &constants,
+                    params: params_bytes(&params),
+                    buffers: &buffers,
+                    groups: grid_1d(len as u32),
+                };
+                ctx.dispatch(OP, dispatch)
+            };
+            launch("adjoint_means", [&g_mu_a, &g_mu_b])?;
+            launch("adjoint_moments", [&g_sq, &g_ab])?;
+            // Eaa and Ebb have the same gradient: one tensor serves both (gradients are never written in place).
+            Ok(vec![Some(g_mu_a), Some(g_mu_b), Some(g_sq.clone()), Some(g_sq), Some(g_ab)])
+        })
+    }))
 }
 
 fn check_ssim(op: &'static str, a: &Tensor, b: &Tensor, window: usize, max_value: f32) -> Result<[usize; 4]> {
@@ -294,8 +370,7 @@ impl Tensor {
     /// ```
     pub fn ssim(&self, other: &Tensor, window: usize, max_value: f32, padding: SsimPadding) -> Result<Tensor> {
         check_ssim("ssim", self, other, window, max_value)?;
-        let (luminance, structure) = ssim_terms(&moments(self, other, window, padding)?, max_value)?;
-        luminance.mul(&structure)
+        ssim_term(&moments(self, other, window, padding)?, max_value, SsimTerm::Ssim)
     }
 
     /// Kornia's `ssim_loss`: the mean of `(1 − SSIM) / 2`.
@@ -344,9 +419,9 @@ impl Tensor {
         let (mut a, mut b) = (self.clone(), other.clone());
         let mut total: Option<Tensor> = None;
         for (scale, &weight) in MS_SSIM_WEIGHTS.iter().enumerate() {
-            let (luminance, structure) = ssim_terms(&moments(&a, &b, window, SsimPadding::Valid)?, max_value)?;
             let last = scale + 1 == MS_SSIM_WEIGHTS.len();
-            let term = if last { luminance.mul(&structure)? } else { structure };
+            let kind = if last { SsimTerm::Ssim } else { SsimTerm::ContrastStructure };
+            let term = ssim_term(&moments(&a, &b, window, SsimPadding::Valid)?, max_value, kind)?;
             let factor = per_image(&term)?.clamp(Some(1e-6), None)?.powf(weight)?;
             total = Some(match total {
                 Some(t) => t.mul(&factor)?,
