@@ -23,11 +23,6 @@ fn grade(img: &Tensor, m: &Tensor, bias: &Tensor, gamma: &Tensor) -> pixgrad::Re
     img.color_matrix(m, bias)?.clamp(Some(0.0), Some(1.0))?.adjust_gamma(gamma, 1.0)
 }
 
-fn load(ctx: &Context, path: &std::path::Path) -> Result<Tensor, Box<dyn std::error::Error>> {
-    let img = image::open(path)?.to_rgb8();
-    Ok(Tensor::from_image(ctx, &image::DynamicImage::ImageRgb8(img))?)
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let out = common::output_dir(&mut args, "color_match")?;
@@ -35,9 +30,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("adapter: {} ({:?})", ctx.adapter_info().name, ctx.adapter_info().backend);
 
     let (source, target) = if let [source, target] = &args[..] {
-        (load(&ctx, source.as_ref())?, load(&ctx, target.as_ref())?)
+        (common::load(&ctx, source.as_ref(), None, false)?, common::load(&ctx, target.as_ref(), None, false)?)
     } else {
-        let source = load(&ctx, &common::asset("coffee.png"))?;
+        let source = common::load(&ctx, &common::asset("coffee.png"), None, false)?;
         let m = Tensor::from_slice(&ctx, &[1.05, 0.08, 0.0, 0.02, 0.95, 0.03, -0.04, 0.05, 0.85], &[1, 3, 3])?;
         let bias = Tensor::from_slice(&ctx, &[0.04, 0.02, 0.0], &[1, 3])?;
         let gamma = Tensor::from_slice(&ctx, &[0.8], &[1])?;

@@ -53,18 +53,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ctx = Context::new()?;
     println!("adapter: {} ({:?})", ctx.adapter_info().name, ctx.adapter_info().backend);
 
-    let load = |path: &std::path::Path, size: Option<u32>| -> Result<Tensor, Box<dyn std::error::Error>> {
-        let img = image::open(path)?;
-        let img = match size {
-            Some(s) => img.resize_exact(s, s, image::imageops::FilterType::Triangle),
-            None => img,
-        };
-        Ok(Tensor::from_image(&ctx, &image::DynamicImage::ImageLuma8(img.to_luma8()))?)
-    };
     let (blurred, truth) = if let [path] = &args[..] {
-        (load(path.as_ref(), None)?, None)
+        (common::load(&ctx, path.as_ref(), None, true)?, None)
     } else {
-        let sharp = load(&common::asset("camera.png"), Some(SIZE))?;
+        let sharp = common::load(&ctx, &common::asset("camera.png"), Some((SIZE, SIZE)), true)?;
         let kernel = Tensor::from_slice(&ctx, &shake_kernel(), &[1, K, K])?;
         let noise = Tensor::rand_normal(&ctx, sharp.shape(), 0.0, 0.003, 1)?;
         let blurred = no_grad(|| sharp.filter2d(&kernel, BorderType::Reflect, false)?.add(&noise))?;

@@ -75,10 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = common::output_dir(&mut args, "pipeline")?;
     let ctx = Context::new()?;
     println!("adapter: {} ({:?})", ctx.adapter_info().name, ctx.adapter_info().backend);
-    let load = |path: &std::path::Path| -> Result<Tensor, Box<dyn std::error::Error>> {
-        let img = image::open(path)?.resize_exact(SIZE, SIZE, image::imageops::FilterType::Triangle);
-        Ok(Tensor::from_image(&ctx, &image::DynamicImage::ImageRgb8(img.to_rgb8()))?)
-    };
+    let load = |path: &std::path::Path| common::load(&ctx, path, Some((SIZE, SIZE)), false);
     let c = (SIZE as f32 - 1.0) / 2.0;
     let (input, target, truth) = if let [input, target] = &args[..] {
         (load(input.as_ref())?, load(target.as_ref())?, None)

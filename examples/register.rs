@@ -23,15 +23,6 @@ use pixgrad::{Context, Tensor, no_grad};
 const SIZE: u32 = 512;
 const MAX_CORNER_ERROR: f64 = 0.5;
 
-fn load(ctx: &Context, path: &std::path::Path, size: Option<(u32, u32)>) -> Result<Tensor, Box<dyn std::error::Error>> {
-    let img = image::open(path)?;
-    let img = match size {
-        Some((w, h)) => img.resize_exact(w, h, image::imageops::FilterType::Triangle),
-        None => img,
-    };
-    Ok(Tensor::from_image(ctx, &image::DynamicImage::ImageRgb8(img.to_rgb8()))?)
-}
-
 /// The known transform of the demo: 3° rotation and 3% zoom about the centre,
 /// a slight perspective tilt, a shift of (9, -6) px.
 fn demo_truth() -> Matrix3<f64> {
@@ -52,11 +43,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("adapter: {} ({:?})", ctx.adapter_info().name, ctx.adapter_info().backend);
 
     let (moving, fixed, truth) = if let [moving, fixed] = &args[..] {
-        let fixed = load(&ctx, fixed.as_ref(), None)?;
+        let fixed = common::load(&ctx, fixed.as_ref(), None, false)?;
         let size = (fixed.shape()[3] as u32, fixed.shape()[2] as u32);
-        (load(&ctx, moving.as_ref(), Some(size))?, fixed, None)
+        (common::load(&ctx, moving.as_ref(), Some(size), false)?, fixed, None)
     } else {
-        let fixed = load(&ctx, &common::asset("astronaut.png"), Some((SIZE, SIZE)))?;
+        let fixed = common::load(&ctx, &common::asset("astronaut.png"), Some((SIZE, SIZE)), false)?;
         let truth = demo_truth();
         let inverse = Tensor::from_matrices(&ctx, &[truth.try_inverse().expect("invertible").map(|v| v as f32)])?;
         let moving = no_grad(|| {

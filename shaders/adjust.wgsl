@@ -14,8 +14,9 @@ struct AdjustParams {
     pixels: u32,
     items: u32,
     channels: u32,
-    // Factor index step per image: 0 when one factor serves all.
-    factor_stride: u32,
+    // Each factor's index step per image: 0 when one value serves all.
+    stride_a: u32,
+    stride_b: u32,
     // posterize: bits removed (8 - bits); 8 - bits == 0 keeps the input.
     shift: u32,
 }
@@ -73,8 +74,8 @@ fn forward(
     let item = wid.y;
     let i = item * p.pixels + pixel;
     let base = item * p.channels * p.pixels + pixel;
-    let fa = factor_a[item * p.factor_stride];
-    let fb = factor_b[item * p.factor_stride];
+    let fa = factor_a[item * p.stride_a];
+    let fb = factor_b[item * p.stride_b];
     if (OP == 0u || OP == 1u) {
         var hsv = rgb_to_hsv(load3(0u, base));
         if (OP == 0u) {
@@ -110,8 +111,8 @@ fn adjoint(
     let item = wid.y;
     let i = item * p.pixels + pixel;
     let base = item * p.channels * p.pixels + pixel;
-    let fa = factor_a[item * p.factor_stride];
-    let fb = factor_b[item * p.factor_stride];
+    let fa = factor_a[item * p.stride_a];
+    let fb = factor_b[item * p.stride_b];
     let n_contrib = p.items * p.pixels;
     if (OP == 0u || OP == 1u) {
         let c = load3(0u, base);

@@ -259,17 +259,17 @@ fn check(moving: &Tensor, fixed: &Tensor, config: &RegistrationConfig) -> Result
     const OP: &str = "register";
     let [n, c, h, w] = image_shape(OP, moving)?;
     moving.same_context(OP, fixed)?;
-    let [fnn, fc, _, _] = image_shape(OP, fixed)?;
-    if (fnn, fc) != (n, c) {
+    if fixed.shape() != [n, c, h, w] {
         return Err(Error::ShapeMismatch {
             op: OP,
             lhs: moving.shape().to_vec(),
             rhs: fixed.shape().to_vec(),
-            reason: "need the same batch size and channels",
+            reason: "differ: resize the moving images to the fixed ones first",
         });
     }
     let invalid = |name, reason: String| Err(Error::InvalidArgument { op: OP, name, reason });
-    let smallest = (h.min(w)) >> config.levels.saturating_sub(1);
+    let smallest =
+        u32::try_from(config.levels.saturating_sub(1)).ok().and_then(|s| h.min(w).checked_shr(s)).unwrap_or(0);
     if config.levels == 0 || smallest < 16 {
         return invalid(
             "levels",

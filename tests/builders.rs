@@ -15,15 +15,7 @@ use pixgrad::{Context, Error, Tensor};
 use support::*;
 
 fn kornia(name: &str) -> Vec<f64> {
-    let text = include_str!("data/builders_cases.txt");
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        let values = lines.next().unwrap();
-        if line == name {
-            return values.split_whitespace().map(|v| v.parse().unwrap()).collect();
-        }
-    }
-    panic!("no case {name}");
+    data_case(include_str!("data/builders_cases.txt"), name)
 }
 
 fn t(values: &[f64], shape: &[usize]) -> Tensor {

@@ -672,3 +672,51 @@ fn bad_input_is_a_typed_error() {
     );
     mismatch(rgb.normalize(&Tensor::ones(&ctx, &[4]).unwrap(), &three), "mean length");
 }
+
+#[test]
+fn channel_count_conversions_and_sharpness_have_checked_gradients() {
+    let mut rng = Rng::new(41);
+    let rgb = tensor(&rng.vec(2 * 3 * 5 * 6, 0.0, 1.0), &[2, 3, 5, 6]);
+    let grey = tensor(&rng.vec(2 * 5 * 6, 0.0, 1.0), &[2, 1, 5, 6]);
+    let rgba = tensor(&rng.vec(2 * 4 * 5 * 6, 0.0, 1.0), &[2, 4, 5, 6]);
+    // Linear maps: the dot-product test.
+    assert!(check_adjoint(Tensor::rgb_to_grayscale, &rgb, 1).unwrap() < 1e-5);
+    assert!(check_adjoint(Tensor::grayscale_to_rgb, &grey, 2).unwrap() < 1e-5);
+    assert!(check_adjoint(Tensor::rgba_to_rgb, &rgba, 3).unwrap() < 1e-5);
+    assert!(check_adjoint(Tensor::rgb_to_bgr, &rgb, 4).unwrap() < 1e-5);
+    // rgb_to_rgba adds a constant channel: its image gradient drops that channel's.
+    let x = rgb.detach().with_grad();
+    let u = rng.vec(2 * 4 * 30, -1.0, 1.0);
+    let g = x.rgb_to_rgba(0.5).unwrap().backward_with(&tensor(&u, &[2, 4, 5, 6])).unwrap();
+    let want: Vec<f64> = (0..2 * 3 * 30).map(|i| u[(i / 90) * 120 + i % 90]).collect();
+    assert_close(&g.get(&x).unwrap().to_vec().unwrap(), &want, 0.0, 1e-7, "rgb_to_rgba");
+    // Sharpness: image and factor gradients against finite differences
+    // (values and factors keep the result away from the clip at 0 and 1).
+    let img = Tensor::rand_uniform(&ctx(), &[2, 3, 9, 10], 0.3, 0.7, 5).unwrap();
+    let factor = Tensor::from_slice(&ctx(), &[0.4, 1.3], &[2]).unwrap();
+    let weights = Tensor::rand_uniform(&ctx(), &[2, 3, 9, 10], -1.0, 1.0, 6).unwrap();
+    let report = pixgrad::check::check_gradients(
+        |t| t[0].adjust_sharpness(&t[1])?.mul(&weights)?.sum(),
+        &[img, factor],
+        &pixgrad::check::CheckOptions::default(),
+    )
+    .unwrap();
+    assert!(report.passed(), "{report:?}");
+}
+
+#[test]
+fn gamma_takes_factors_of_different_lengths() {
+    let mut rng = Rng::new(43);
+    let x = rng.vec(2 * 3 * 4, 0.05, 0.95);
+    let img = tensor(&x, &[2, 3, 2, 2]);
+    let gamma = Tensor::from_slice(&ctx(), &[0.5, 2.0], &[2]).unwrap();
+    let got = img.adjust_gamma(&gamma, 0.9).unwrap().to_vec().unwrap();
+    let want: Vec<f64> =
+        x.iter().enumerate().map(|(i, v)| (0.9f32 as f64 * v.powf([0.5, 2.0][i / 12])).min(1.0)).collect();
+    assert_close(&got, &want, 1e-5, 1e-6, "per-image gamma, one gain");
+    let gain = Tensor::from_slice(&ctx(), &[0.8, 1.1], &[2]).unwrap();
+    let got = img.adjust_gamma(1.5, &gain).unwrap().to_vec().unwrap();
+    let want: Vec<f64> =
+        x.iter().enumerate().map(|(i, v)| ([0.8f32, 1.1][i / 12] as f64 * v.powf(1.5)).min(1.0)).collect();
+    assert_close(&got, &want, 1e-5, 1e-6, "one gamma, per-image gain");
+}

@@ -473,3 +473,27 @@ fn host_scalars_are_checked() {
     let y = tensor(&[1.0, 2.0, 3.0], &[3]);
     assert!(matches!(x.add(&y), Err(pixgrad::Error::ShapeMismatch { .. })));
 }
+
+#[test]
+fn stack_and_unbind_are_each_others_adjoint() {
+    let mut rng = Rng::new(51);
+    let a = tensor(&rng.vec(24, -1.0, 1.0), &[2, 3, 4]);
+    let b = tensor(&rng.vec(24, -1.0, 1.0), &[2, 3, 4]);
+    // Linear in each input: the dot-product test.
+    assert!(check_adjoint(|x| Tensor::stack(&[x, &b, x]), &a, 1).unwrap() < 1e-6);
+    let pair = Tensor::stack(&[&a, &b]).unwrap();
+    assert_eq!(pair.shape(), &[2, 3, 4, 2]);
+    for k in 0..2 {
+        assert!(check_adjoint(|x| x.unbind()?.swap_remove(k).mul_scalar(1.0), &pair, 2 + k as u64).unwrap() < 1e-6);
+    }
+    // unbind(stack(x, y)) gives x and y back, values and gradients.
+    let (x, y) = (a.detach().with_grad(), b.detach().with_grad());
+    let parts = Tensor::stack(&[&x, &y]).unwrap().unbind().unwrap();
+    assert_eq!(parts[0].to_vec().unwrap(), a.to_vec().unwrap());
+    assert_eq!(parts[1].to_vec().unwrap(), b.to_vec().unwrap());
+    let loss = parts[0].mul_scalar(2.0).unwrap().add(&parts[1].mul_scalar(3.0).unwrap()).unwrap().sum().unwrap();
+    let grads = loss.backward().unwrap();
+    assert_eq!(grads.get(&x).unwrap().to_vec().unwrap(), vec![2.0; 24]);
+    assert_eq!(grads.get(&y).unwrap().to_vec().unwrap(), vec![3.0; 24]);
+    assert!(matches!(Tensor::stack(&[&a, &tensor(&[0.0; 6], &[6])]), Err(pixgrad::Error::ShapeMismatch { .. })));
+}

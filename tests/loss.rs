@@ -10,14 +10,7 @@ use pixgrad::{Error, Tensor};
 use support::*;
 
 fn kornia(name: &str) -> Vec<f64> {
-    let mut lines = include_str!("data/loss_cases.txt").lines();
-    while let Some(line) = lines.next() {
-        let values = lines.next().unwrap();
-        if line == name {
-            return values.split_whitespace().map(|v| v.parse().unwrap()).collect();
-        }
-    }
-    panic!("no case {name}");
+    data_case(include_str!("data/loss_cases.txt"), name)
 }
 
 const SHAPE: [usize; 4] = [2, 3, 20, 24];

@@ -123,6 +123,9 @@ fn bad_input_is_a_typed_error() {
         assert!(matches!(r, Err(Error::InvalidArgument { .. })), "{what}: {r:?}");
     };
     invalid(RegistrationConfig { levels: 4, ..Default::default() }, "coarsest level below 16 pixels");
+    invalid(RegistrationConfig { levels: 200, ..Default::default() }, "more levels than bits");
+    let smaller = Tensor::ones(&ctx(), &[1, 3, 64, 48]).unwrap();
+    assert!(matches!(register(&smaller, &fixed, &config, None), Err(Error::ShapeMismatch { .. })));
     invalid(RegistrationConfig { iterations: 0, ..Default::default() }, "no iterations");
     invalid(RegistrationConfig { lr: f32::NAN, ..Default::default() }, "NaN lr");
     invalid(

@@ -36,6 +36,27 @@ pub fn progress(total: u64) -> ProgressBar {
     bar
 }
 
+/// An image as `[1, 3, H, W]` (or `[1, 1, H, W]` when `grey`), resized to
+/// `size` (width, height) if given.
+pub fn load(
+    ctx: &pixgrad::Context,
+    path: &Path,
+    size: Option<(u32, u32)>,
+    grey: bool,
+) -> Result<Tensor, Box<dyn std::error::Error>> {
+    let img = image::open(path)?;
+    let img = match size {
+        Some((w, h)) => img.resize_exact(w, h, image::imageops::FilterType::Triangle),
+        None => img,
+    };
+    let img = if grey {
+        image::DynamicImage::ImageLuma8(img.to_luma8())
+    } else {
+        image::DynamicImage::ImageRgb8(img.to_rgb8())
+    };
+    Ok(Tensor::from_image(ctx, &img)?)
+}
+
 /// A bundled photo's path.
 pub fn asset(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("assets").join(name)

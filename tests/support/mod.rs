@@ -87,6 +87,19 @@ pub fn assert_close(got: &[f32], want: &[f64], rtol: f64, atol: f64, what: &str)
     }
 }
 
+/// The values of case `name` in a data file of `name` lines each followed by
+/// one line of numbers (tests/data/*.py write them).
+pub fn data_case(text: &str, name: &str) -> Vec<f64> {
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let values = lines.next().expect("each case has a line of values");
+        if line == name {
+            return values.split_whitespace().map(|v| v.parse().unwrap()).collect();
+        }
+    }
+    panic!("no case {name}");
+}
+
 /// The bit patterns of every value of `tensors`, to compare two runs exactly.
 pub fn bits(tensors: &[&Tensor]) -> Vec<u32> {
     tensors.iter().flat_map(|t| t.to_vec().unwrap()).map(f32::to_bits).collect()

@@ -128,13 +128,14 @@ struct AdjustParams {
     pixels: u32,
     items: u32,
     channels: u32,
-    factor_stride: u32,
+    stride_a: u32,
+    stride_b: u32,
     shift: u32,
-    _pad: [u32; 3],
+    _pad: [u32; 2],
 }
 
-/// Runs an adjustment with factors `[k, 1, 1, 1]` (k = 1 or N; the second
-/// one only for gamma); `shift` is posterize's. Image and factors get
+/// Runs an adjustment with factors `[k, 1, 1, 1]` (each k = 1 or N; the
+/// second one only for gamma); `shift` is posterize's. Image and factors get
 /// gradients, except for solarize's threshold and posterize.
 pub(crate) fn adjust(img: &Tensor, adj: Adjustment, a: &Tensor, b: &Tensor, shift: u32) -> Result<Tensor> {
     let op = adj.name();
@@ -144,14 +145,14 @@ pub(crate) fn adjust(img: &Tensor, adj: Adjustment, a: &Tensor, b: &Tensor, shif
     };
     let ctx = img.context();
     let out = Tensor::uninit(ctx, op, img.shape())?;
-    let k = a.numel();
     let params = AdjustParams {
         pixels: (h * w) as u32,
         items: n as u32,
         channels: c as u32,
-        factor_stride: (k > 1) as u32,
+        stride_a: (a.numel() > 1) as u32,
+        stride_b: (b.numel() > 1) as u32,
         shift,
-        _pad: [0; 3],
+        _pad: [0; 2],
     };
     let kernel = |entry| Kernel { shader: &ADJUST, entry, reads: 4, writes: 2 };
     let scratch = ctx.alloc(op, 4)?;
@@ -193,7 +194,7 @@ pub(crate) fn adjust(img: &Tensor, adj: Adjustment, a: &Tensor, b: &Tensor, shif
                 // Per-pixel contributions [N, pixels] summed to the factor's [k].
                 let gf = Tensor::uninit(ctx, op, factor.shape())?;
                 let view = BufferView { buffer: contrib.buffer(), offset: (f * n * h * w) as u32 };
-                reduce_forward(ctx, None, view, &[n, h * w], gf.view(), &[k, 1], 1.0)?;
+                reduce_forward(ctx, None, view, &[n, h * w], gf.view(), &[factor.numel(), 1], 1.0)?;
                 grads.push(Some(gf));
             }
             Ok(grads)

@@ -416,13 +416,6 @@ impl Tensor {
         crate::ops::image_shape(OP, self)?;
         let gamma = gamma.into().per_image(OP, "gamma", self)?;
         let gain = gain.into().per_image(OP, "gain", self)?;
-        // Both factors are read with one stride: give them the same length.
-        let n = self.shape()[0];
-        let (gamma, gain) = match (gamma.numel(), gain.numel()) {
-            (a, b) if a == b => (gamma, gain),
-            (1, _) => (gamma.mul(&Tensor::ones(self.context(), &[n, 1, 1, 1])?)?, gain),
-            _ => (gamma, gain.mul(&Tensor::ones(self.context(), &[n, 1, 1, 1])?)?),
-        };
         adjust(self, Adjustment::Gamma, &gamma, &gain, 0)
     }
 
@@ -464,19 +457,26 @@ impl Tensor {
         const OP: &str = "adjust_sharpness";
         let [_, _, h, w] = crate::ops::image_shape(OP, self)?;
         let factor = factor.into().per_image(OP, "factor", self)?;
+        // Every pixel of an image thinner than 3 is on the frame, which keeps the original.
+        if h < 3 || w < 3 {
+            return self.clamp(Some(0.0), Some(1.0));
+        }
         let ctx = self.context();
         let mut weights = [1.0f32 / 13.0; 9];
         weights[4] = 5.0 / 13.0;
         let kernel = Tensor::from_slice(ctx, &weights, &[1, 3, 3])?;
         let smooth = self.filter2d(&kernel, crate::BorderType::Replicate, false)?.clamp(Some(0.0), Some(1.0))?;
-        // The one-pixel frame keeps the original (Kornia pads its valid convolution so).
-        let interior: Vec<f32> = (0..h * w)
-            .map(|i| {
-                let (y, x) = (i / w, i % w);
-                (y > 0 && x > 0 && y + 1 < h && x + 1 < w) as u8 as f32
-            })
-            .collect();
-        let mask = Tensor::from_slice(ctx, &interior, &[1, 1, h, w])?;
+        // The one-pixel frame keeps the original (Kornia pads its valid
+        // convolution so). The interior mask is made on the GPU, not uploaded:
+        // ones shifted by one pixel into a zero frame (an exact integer-shift warp).
+        use crate::ops::warp::{Interpolation, Padding};
+        let shift = Tensor::from_slice(ctx, &[1.0, 0.0, 1.0, 0.0, 1.0, 1.0], &[1, 2, 3])?;
+        let mask = Tensor::ones(ctx, &[1, 1, h - 2, w - 2])?.warp_affine(
+            &shift,
+            [h, w],
+            Interpolation::Nearest,
+            Padding::Zeros,
+        )?;
         let smooth = Tensor::select(&mask, &smooth, self)?;
         smooth.lerp(self, &factor)?.clamp(Some(0.0), Some(1.0))
     }
