@@ -48,7 +48,7 @@ pub use interop::image::SampleType;
 pub use interop::nalgebra::{MatrixScalar, Transform2, TransformScalar};
 pub use ops::Factor;
 pub use ops::color::Channels;
-pub use ops::filter::{BorderType, GradientMode, Sigma};
+pub use ops::filter::{BorderType, ConvOptions, GradientMode, Sigma};
 pub use shape::MAX_RANK;
 pub use tensor::{BufferView, Tensor, TensorId};
 pub use wgpu;
@@ -92,6 +92,7 @@ mod shader_validation {
             shader!("stack.wgsl"),
             shader!("perspective.wgsl"),
             shader!("ssim.wgsl"),
+            shader!("conv.wgsl"),
         ];
         let listed: Vec<&str> = shaders.iter().map(|s| s.name).collect();
         for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap() {

@@ -30,10 +30,12 @@
 //! the GPU from the sigma tensor, so σ gets its gradient through them.
 //! Nothing uses atomics: the same inputs give bitwise-identical gradients.
 
+mod conv;
 mod correlate;
 mod gaussian;
 mod magnitude;
 
+pub use conv::{ConvOptions, MAX_CONV_KERNEL};
 pub use correlate::{
     Correlation, MAX_BANK, MAX_KERNEL_SIZE, correlate_forward, correlate_image_adjoint, correlate_kernel_adjoint,
 };

@@ -1,0 +1,250 @@
+// Grouped 2-D convolution (PyTorch's conv2d: a correlation, zero padding)
+// between a "big" side [N, CB, HB, WB] and a "small" side [N, CS, HS, WS]:
+//   small[n, s, yo, xo] = Σ_{b ∈ group(s)} Σ_{i,j} w[s, b % (CB/G), i, j]
+//                         · big[n, b, yo·SY - pad_y + i·DY, xo·SX - pad_x + j·DX]
+// with the weight [CS, CB/G, KY, KX]. conv2d's input is the big side;
+// conv_transpose2d's input is the small side. Three kernels serve both:
+//   forward         big → small (conv2d forward, conv_transpose2d input grad)
+//   input_adjoint   small → big (conv2d input grad, conv_transpose2d forward)
+//   weight_adjoint  per-chunk partial sums of the weight gradient
+// Each thread keeps a block of channels × a strip of PX outputs in registers,
+// so that an input value is loaded once per tap for CB channels and a
+// weight once per strip: loads dominate on CPU adapters. Zero padding is
+// branch-free (clamped index, select).
+
+override KY: i32 = 3;
+override KX: i32 = 3;
+override SY: i32 = 1;
+override SX: i32 = 1;
+override DY: i32 = 1;
+override DX: i32 = 1;
+// Channels per thread (a divisor of the channels per group) and outputs per
+// thread along x; BLOCK · PX ≤ 64 accumulators.
+override BLOCK: u32 = 1u;
+override PX: i32 = 8;
+
+struct ConvParams {
+    batch: u32,
+    c_big: u32,
+    c_small: u32,
+    big_per_group: u32,
+    small_per_group: u32,
+    h_big: i32,
+    w_big: i32,
+    h_small: i32,
+    w_small: i32,
+    pad_y: i32,
+    pad_x: i32,
+    // Strips of PX along a row of the output, channel blocks per image.
+    strips: u32,
+    blocks: u32,
+    // weight_adjoint: rows (n, yo) per chunk, and chunks.
+    rows_per_chunk: u32,
+    chunks: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: ConvParams;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read> second: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+const MAX_ACC: u32 = 64u;
+
+// Reads src[row + x] for x in [0, width), 0 outside or on a row outside.
+fn read_zero_padded(row: u32, row_inside: bool, x: i32, width: i32) -> f32 {
+    let v = src[row + u32(clamp(x, 0, width - 1))];
+    return select(0.0, v, row_inside && x >= 0 && x < width);
+}
+
+fn weight_index(s: u32, b_in_group: u32, i: i32, j: i32) -> u32 {
+    return ((s * p.big_per_group + b_in_group) * u32(KY) + u32(i)) * u32(KX) + u32(j);
+}
+
+// Thread layout shared by forward and input_adjoint: strip, row, channel
+// block, image — neighbouring threads take neighbouring strips of one row.
+struct Work {
+    strip: i32,
+    row: i32,
+    block: u32,
+    n: u32,
+}
+
+fn work(i: u32, rows: u32) -> Work {
+    var w: Work;
+    w.strip = i32(i % p.strips);
+    let r = i / p.strips;
+    w.row = i32(r % rows);
+    let q = r / rows;
+    w.block = q % p.blocks;
+    w.n = q / p.blocks;
+    return w;
+}
+
+// src = big, second = weight, out = small (the bias is a separate add).
+@compute @workgroup_size(256)
+fn forward(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = thread_index(wid, nwg, lid);
+    if (i >= p.strips * u32(p.h_small) * p.blocks * p.batch) {
+        return;
+    }
+    let w = work(i, u32(p.h_small));
+    let s0 = w.block * BLOCK;
+    let b0 = (s0 / p.small_per_group) * p.big_per_group;
+    let x0 = w.strip * PX;
+    var acc: array<f32, MAX_ACC>;
+    for (var k = 0u; k < BLOCK * u32(PX); k++) {
+        acc[k] = 0.0;
+    }
+    let plane_len = u32(p.h_big * p.w_big);
+    for (var c = 0u; c < p.big_per_group; c++) {
+        let plane = (w.n * p.c_big + b0 + c) * plane_len;
+        for (var ti = 0; ti < KY; ti++) {
+            let yy = w.row * SY - p.pad_y + ti * DY;
+            let inside = yy >= 0 && yy < p.h_big;
+            let row = plane + u32(clamp(yy, 0, p.h_big - 1) * p.w_big);
+            for (var tj = 0; tj < KX; tj++) {
+                var xs: array<f32, 8>;
+                for (var q = 0; q < PX; q++) {
+                    xs[q] = read_zero_padded(row, inside, (x0 + q) * SX - p.pad_x + tj * DX, p.w_big);
+                }
+                for (var o = 0u; o < BLOCK; o++) {
+                    let wv = second[weight_index(s0 + o, c, ti, tj)];
+                    for (var q = 0; q < PX; q++) {
+                        acc[o * u32(PX) + u32(q)] += wv * xs[q];
+                    }
+                }
+            }
+        }
+    }
+    let out_len = u32(p.h_small * p.w_small);
+    for (var o = 0u; o < BLOCK; o++) {
+        let base = (w.n * p.c_small + s0 + o) * out_len + u32(w.row * p.w_small);
+        for (var q = 0; q < PX; q++) {
+            if (x0 + q < p.w_small) {
+                out[base + u32(x0 + q)] = acc[o * u32(PX) + u32(q)];
+            }
+        }
+    }
+}
+
+// src = small (gradient), second = weight, out = big:
+//   big[n, b, y, x] = Σ_{s ∈ group(b)} Σ_{i,j} w[s, b % (CB/G), i, j] · small[n, s, yo, xo]
+// where y = yo·SY - pad_y + i·DY (and the same along x): a gather, each big
+// pixel visits the taps whose stride arithmetic lands on it.
+@compute @workgroup_size(256)
+fn input_adjoint(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = thread_index(wid, nwg, lid);
+    if (i >= p.strips * u32(p.h_big) * p.blocks * p.batch) {
+        return;
+    }
+    let w = work(i, u32(p.h_big));
+    let b0 = w.block * BLOCK;
+    let group = b0 / p.big_per_group;
+    let bg0 = b0 % p.big_per_group;
+    let s_first = group * p.small_per_group;
+    let x0 = w.strip * PX;
+    var acc: array<f32, MAX_ACC>;
+    for (var k = 0u; k < BLOCK * u32(PX); k++) {
+        acc[k] = 0.0;
+    }
+    let plane_len = u32(p.h_small * p.w_small);
+    for (var c = 0u; c < p.small_per_group; c++) {
+        let s = s_first + c;
+        let plane = (w.n * p.c_small + s) * plane_len;
+        for (var ti = 0; ti < KY; ti++) {
+            let ty = w.row + p.pad_y - ti * DY;
+            let yo = ty / SY;
+            let inside = ty >= 0 && ty % SY == 0 && yo < p.h_small;
+            let row = plane + u32(clamp(yo, 0, p.h_small - 1) * p.w_small);
+            for (var tj = 0; tj < KX; tj++) {
+                var gs: array<f32, 8>;
+                for (var q = 0; q < PX; q++) {
+                    let tx = x0 + q + p.pad_x - tj * DX;
+                    let ok = inside && tx >= 0 && tx % SX == 0;
+                    gs[q] = read_zero_padded(row, ok, tx / SX, p.w_small);
+                }
+                for (var o = 0u; o < BLOCK; o++) {
+                    let wv = second[weight_index(s, bg0 + o, ti, tj)];
+                    for (var q = 0; q < PX; q++) {
+                        acc[o * u32(PX) + u32(q)] += wv * gs[q];
+                    }
+                }
+            }
+        }
+    }
+    let out_len = u32(p.h_big * p.w_big);
+    for (var o = 0u; o < BLOCK; o++) {
+        let base = (w.n * p.c_big + b0 + o) * out_len + u32(w.row * p.w_big);
+        for (var q = 0; q < PX; q++) {
+            if (x0 + q < p.w_big) {
+                out[base + u32(x0 + q)] = acc[o * u32(PX) + u32(q)];
+            }
+        }
+    }
+}
+
+// src = big, second = small (gradient), out = partials [chunks, weight]:
+// thread (chunk, block of BLOCK small channels, one big channel of the
+// group, kernel row i) sums, over its rows (n, yo) and every xo, the products
+// for all KX taps of that kernel row. BLOCK · KX ≤ 64.
+@compute @workgroup_size(256)
+fn weight_adjoint(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = thread_index(wid, nwg, lid);
+    let per_chunk = p.blocks * p.big_per_group * u32(KY);
+    if (i >= per_chunk * p.chunks) {
+        return;
+    }
+    let ti = i32(i % u32(KY));
+    let bg = (i / u32(KY)) % p.big_per_group;
+    let block = (i / (u32(KY) * p.big_per_group)) % p.blocks;
+    let chunk = i / per_chunk;
+    let s0 = block * BLOCK;
+    let b = (s0 / p.small_per_group) * p.big_per_group + bg;
+    var acc: array<f32, MAX_ACC>;
+    for (var k = 0u; k < BLOCK * u32(KX); k++) {
+        acc[k] = 0.0;
+    }
+    let rows = p.batch * u32(p.h_small);
+    let first = chunk * p.rows_per_chunk;
+    let last = min(first + p.rows_per_chunk, rows);
+    let big_len = u32(p.h_big * p.w_big);
+    let small_len = u32(p.h_small * p.w_small);
+    for (var r = first; r < last; r++) {
+        let n = r / u32(p.h_small);
+        let yo = i32(r % u32(p.h_small));
+        let yy = yo * SY - p.pad_y + ti * DY;
+        let inside = yy >= 0 && yy < p.h_big;
+        let big_row = (n * p.c_big + b) * big_len + u32(clamp(yy, 0, p.h_big - 1) * p.w_big);
+        let small_row = (n * p.c_small + s0) * small_len + u32(yo * p.w_small);
+        for (var xo = 0; xo < p.w_small; xo++) {
+            var gs: array<f32, 8>;
+            for (var o = 0u; o < BLOCK; o++) {
+                gs[o] = second[small_row + o * small_len + u32(xo)];
+            }
+            for (var tj = 0; tj < KX; tj++) {
+                let xv = read_zero_padded(big_row, inside, xo * SX - p.pad_x + tj * DX, p.w_big);
+                for (var o = 0u; o < BLOCK; o++) {
+                    acc[o * u32(KX) + u32(tj)] += gs[o] * xv;
+                }
+            }
+        }
+    }
+    let weight_len = p.c_small * p.big_per_group * u32(KY * KX);
+    for (var o = 0u; o < BLOCK; o++) {
+        for (var tj = 0; tj < KX; tj++) {
+            out[chunk * weight_len + weight_index(s0 + o, bg, ti, tj)] = acc[o * u32(KX) + u32(tj)];
+        }
+    }
+}
