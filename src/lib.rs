@@ -80,9 +80,9 @@ mod shader_validation {
             shader!("matrix.wgsl"),
             shader!("matrix_grid.wgsl"),
             shader!("warp_gather.wgsl", "sampling.wgsl"),
-            shader!("filter.wgsl", "border.wgsl"),
-            shader!("filter_adjoint.wgsl", "border.wgsl"),
-            shader!("filter_kernel_adjoint.wgsl", "border.wgsl"),
+            shader!("filter.wgsl", "border_map.wgsl", "border.wgsl"),
+            shader!("filter_adjoint.wgsl", "border_map.wgsl", "border.wgsl"),
+            shader!("filter_kernel_adjoint.wgsl", "border_map.wgsl", "border.wgsl"),
             shader!("gaussian.wgsl"),
             shader!("magnitude.wgsl"),
             shader!("color.wgsl", "color_math.wgsl"),
@@ -93,12 +93,21 @@ mod shader_validation {
             shader!("perspective.wgsl"),
             shader!("ssim.wgsl"),
             shader!("conv.wgsl"),
+            shader!("window.wgsl", "border_map.wgsl", "window_common.wgsl"),
         ];
         let listed: Vec<&str> = shaders.iter().map(|s| s.name).collect();
         for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();
-            let snippet = ["common.wgsl", "sampling.wgsl", "coords.wgsl", "border.wgsl", "color_math.wgsl"]
-                .contains(&name.as_str());
+            let snippet = [
+                "common.wgsl",
+                "sampling.wgsl",
+                "coords.wgsl",
+                "border_map.wgsl",
+                "border.wgsl",
+                "color_math.wgsl",
+                "window_common.wgsl",
+            ]
+            .contains(&name.as_str());
             assert!(snippet || listed.contains(&name.as_str()), "{name} is not validated here");
         }
         for shader in &shaders {

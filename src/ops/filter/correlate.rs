@@ -12,9 +12,9 @@ use crate::tensor::{BufferView, Tensor};
 
 use super::BorderType;
 
-static FILTER: Shader = shader!("filter.wgsl", "border.wgsl");
-static FILTER_ADJOINT: Shader = shader!("filter_adjoint.wgsl", "border.wgsl");
-static FILTER_KERNEL_ADJOINT: Shader = shader!("filter_kernel_adjoint.wgsl", "border.wgsl");
+static FILTER: Shader = shader!("filter.wgsl", "border_map.wgsl", "border.wgsl");
+static FILTER_ADJOINT: Shader = shader!("filter_adjoint.wgsl", "border_map.wgsl", "border.wgsl");
+static FILTER_KERNEL_ADJOINT: Shader = shader!("filter_kernel_adjoint.wgsl", "border_map.wgsl", "border.wgsl");
 
 /// Most kernels in one bank (the forward keeps one accumulator per kernel).
 pub const MAX_BANK: usize = 4;

@@ -34,11 +34,15 @@ mod conv;
 mod correlate;
 mod gaussian;
 mod magnitude;
+mod morphology;
+mod window;
 
 pub use conv::{ConvOptions, MAX_CONV_KERNEL};
 pub use correlate::{
     Correlation, MAX_BANK, MAX_KERNEL_SIZE, correlate_forward, correlate_image_adjoint, correlate_kernel_adjoint,
 };
+pub use morphology::{MAX_STRUCTURE_SIZE, MorphBorder, Structure};
+pub use window::MAX_MEDIAN_TAPS;
 
 use crate::error::{Error, Result};
 use crate::ops::{Factor, image_shape};
