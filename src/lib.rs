@@ -48,7 +48,7 @@ pub use interop::image::SampleType;
 pub use interop::nalgebra::{MatrixScalar, Transform2, TransformScalar};
 pub use ops::Factor;
 pub use ops::color::Channels;
-pub use ops::filter::{BorderType, ConvOptions, GradientMode, Sigma};
+pub use ops::filter::{BorderType, ColorDistance, ConvOptions, GradientMode, Sigma};
 pub use shape::MAX_RANK;
 pub use tensor::{BufferView, Tensor, TensorId};
 pub use wgpu;
@@ -93,6 +93,7 @@ mod shader_validation {
             shader!("perspective.wgsl"),
             shader!("ssim.wgsl"),
             shader!("conv.wgsl"),
+            shader!("bilateral.wgsl", "border_map.wgsl", "window_common.wgsl"),
             shader!("window.wgsl", "border_map.wgsl", "window_common.wgsl"),
         ];
         let listed: Vec<&str> = shaders.iter().map(|s| s.name).collect();

@@ -30,6 +30,7 @@
 //! the GPU from the sigma tensor, so σ gets its gradient through them.
 //! Nothing uses atomics: the same inputs give bitwise-identical gradients.
 
+mod bilateral;
 mod conv;
 mod correlate;
 mod gaussian;
@@ -37,6 +38,7 @@ mod magnitude;
 mod morphology;
 mod window;
 
+pub use bilateral::{ColorDistance, MAX_BILATERAL_CHANNELS, MAX_BILATERAL_TAPS};
 pub use conv::{ConvOptions, MAX_CONV_KERNEL};
 pub use correlate::{
     Correlation, MAX_BANK, MAX_KERNEL_SIZE, correlate_forward, correlate_image_adjoint, correlate_kernel_adjoint,
