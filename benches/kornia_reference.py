@@ -105,9 +105,30 @@ OPS = {
 }
 
 
-def run(name, n, side, reps):
-    f, make_params = OPS[name]
-    x0 = torch.rand(n, 3, side, side)
+# Filters II, each at its one bench size: name: (function, params, (batch, channels, side)).
+SIZED = {
+    "conv2d_3x3_16to16": (
+        lambda x, p: torch.nn.functional.conv2d(x, p[0], p[1], padding=1),
+        lambda n, s: [torch.randn(16, 16, 3, 3) * 0.1, torch.zeros(16)],
+        (8, 16, 256),
+    ),
+    "conv2d_depthwise_3x3_16ch": (
+        lambda x, p: torch.nn.functional.conv2d(x, p[0], padding=1, groups=16),
+        lambda n, s: [torch.randn(16, 1, 3, 3) * 0.1],
+        (1, 16, 512),
+    ),
+    "bilateral_9x9": (
+        lambda x, p: kornia.filters.bilateral_blur(x, (9, 9), p[0], p[1]),
+        lambda n, s: [torch.full((n,), 0.1), torch.full((n, 2), 1.5)],
+        (1, 3, 512),
+    ),
+    "median_5x5": (lambda x, p: kornia.filters.median_blur(x, (5, 5)), lambda n, s: [], (1, 3, 512)),
+}
+
+
+def run(name, n, side, reps, channels=3):
+    f, make_params = OPS[name] if name in OPS else SIZED[name][:2]
+    x0 = torch.rand(n, channels, side, side)
     p0 = make_params(n, float(side))
 
     def forward():
@@ -120,11 +141,16 @@ def run(name, n, side, reps):
         f(x, p).mean().backward()
 
     fwd, fb = median_ms(forward, reps), median_ms(forward_backward, reps)
-    print(f"{name:22} {n}x{side}²: forward {fwd:8.2f} ms   forward+backward {fb:8.2f} ms", flush=True)
+    print(f"{name:26} {n}x{channels}x{side}²: forward {fwd:8.2f} ms   forward+backward {fb:8.2f} ms", flush=True)
 
 
 if __name__ == "__main__":
-    names = sys.argv[1].split(",") if len(sys.argv) > 1 else list(OPS)
+    names = sys.argv[1].split(",") if len(sys.argv) > 1 else list(OPS) + list(SIZED)
     for n, side, reps in [(1, 512, 15), (1, 1024, 7), (8, 512, 5)]:
         for name in names:
-            run(name, n, side, reps)
+            if name in OPS:
+                run(name, n, side, reps)
+    for name in names:
+        if name in SIZED:
+            n, channels, side = SIZED[name][2]
+            run(name, n, side, 5, channels)

@@ -71,11 +71,11 @@ impl Case {
     fn forward(&self, x: &[D], guide: &[D], sigma_color: &[D], sigma_space: &[[D; 2]]) -> Vec<D> {
         let [n, c, h, w] = self.shape;
         let cg = self.guide_shape()[1];
-        let (ky, kx) = self.size;
         let value = if let BorderType::Constant(v) = self.border { v as f64 } else { 0.0 };
         let mut out = vec![D::c(0.0); x.len()];
         for b in 0..n {
-            let (gy, gx) = (Self::gaussian(ky, sigma_space[b][0]), Self::gaussian(kx, sigma_space[b][1]));
+            let (gy, gx) =
+                (Self::gaussian(self.size.0, sigma_space[b][0]), Self::gaussian(self.size.1, sigma_space[b][1]));
             let sc = sigma_color[b];
             for y in 0..h {
                 for xx in 0..w {
@@ -88,10 +88,10 @@ impl Case {
                     };
                     let mut total = D::c(0.0);
                     let mut acc = vec![D::c(0.0); c];
-                    for i in 0..ky {
-                        for j in 0..kx {
-                            let sy = (y + i) as isize - (ky / 2) as isize;
-                            let sx = (xx + j) as isize - (kx / 2) as isize;
+                    for (i, &wy) in gy.iter().enumerate() {
+                        for (j, &wx) in gx.iter().enumerate() {
+                            let sy = (y + i) as isize - (gy.len() / 2) as isize;
+                            let sx = (xx + j) as isize - (gx.len() / 2) as isize;
                             let deltas: Vec<D> = (0..cg)
                                 .map(|ch| read(guide, cg, ch, sy, sx) - read(guide, cg, ch, y as isize, xx as isize))
                                 .collect();
@@ -102,7 +102,7 @@ impl Case {
                                 }
                                 ColorDistance::L2 => deltas.iter().fold(D::c(0.0), |a, &v| a + v * v),
                             };
-                            let k = gy[i] * gx[j] * (-d / (sc * sc * 2.0)).exp();
+                            let k = wy * wx * (-d / (sc * sc * 2.0)).exp();
                             total = total + k;
                             for (ch, a) in acc.iter_mut().enumerate() {
                                 *a = *a + k * read(x, c, ch, sy, sx);

@@ -19,10 +19,12 @@ static CONV: Shader = shader!("conv.wgsl");
 pub const MAX_CONV_KERNEL: usize = 64;
 /// Products one weight-gradient thread sums (rows of a chunk × their length).
 const WEIGHT_ADJOINT_WORK: usize = 2048;
-/// Accumulators per thread (channels × outputs along x).
-const MAX_ACC: usize = 64;
-/// Outputs per thread along x.
-const PX: usize = 8;
+/// Output channels per thread, and the weight gradient's vec4 accumulators
+/// per thread (channels × kernel width) that stay in registers.
+const MAX_BLOCK: usize = 8;
+const REGISTER_ACC: usize = 32;
+/// Outputs per thread along x (one vec4).
+const PX: usize = 4;
 
 /// Stride, zero padding, dilation and groups of [`Tensor::conv2d`] and
 /// [`Tensor::conv_transpose2d`], each `(y, x)` as PyTorch's arguments.
@@ -121,7 +123,7 @@ impl Geometry {
         }
     }
 
-    fn constants(&self, block: usize) -> [(&'static str, u32); 8] {
+    fn constants(&self, block: usize) -> [(&'static str, u32); 7] {
         [
             ("KY", self.kernel[0] as u32),
             ("KX", self.kernel[1] as u32),
@@ -130,14 +132,13 @@ impl Geometry {
             ("DY", self.dilation[0] as u32),
             ("DX", self.dilation[1] as u32),
             ("BLOCK", block as u32),
-            ("PX", PX as u32),
         ]
     }
 
     /// Encodes `small = conv(big, weight)`.
     fn forward(&self, op: &'static str, big: &Tensor, weight: &Tensor) -> Result<Tensor> {
         let out = Tensor::uninit(big.context(), op, &self.small_shape())?;
-        let block = channel_block(self.small[0] / self.groups, PX);
+        let block = channel_block(self.small[0] / self.groups, 1, MAX_BLOCK);
         let strips = self.small[2].div_ceil(PX);
         let blocks = self.small[0] / block;
         let params = ConvParams { strips: strips as u32, blocks: blocks as u32, ..self.params() };
@@ -149,7 +150,7 @@ impl Geometry {
     /// Encodes `big = convᵀ(small, weight)`.
     fn input_adjoint(&self, op: &'static str, small: &Tensor, weight: &Tensor) -> Result<Tensor> {
         let out = Tensor::uninit(small.context(), op, &self.big_shape())?;
-        let block = channel_block(self.big[0] / self.groups, PX);
+        let block = channel_block(self.big[0] / self.groups, 1, MAX_BLOCK);
         let strips = self.big[2].div_ceil(PX);
         let blocks = self.big[0] / block;
         let params = ConvParams { strips: strips as u32, blocks: blocks as u32, ..self.params() };
@@ -162,7 +163,7 @@ impl Geometry {
     /// per-chunk partial sums, then a deterministic sum over chunks.
     fn weight_adjoint(&self, op: &'static str, big: &Tensor, small: &Tensor) -> Result<Tensor> {
         let ctx = big.context();
-        let block = channel_block(self.small[0] / self.groups, self.kernel[1]);
+        let block = channel_block(self.small[0] / self.groups, self.kernel[1], REGISTER_ACC);
         let rows = self.batch * self.small[1];
         let rows_per_chunk = (WEIGHT_ADJOINT_WORK / self.small[2].max(1)).clamp(1, rows);
         let chunks = rows.div_ceil(rows_per_chunk);
@@ -218,9 +219,10 @@ impl Geometry {
     }
 }
 
-/// The largest of 8, 4, 2, 1 dividing `channels` with `block · other ≤ 64`.
-fn channel_block(channels: usize, other: usize) -> usize {
-    [8, 4, 2, 1].into_iter().find(|b| channels % b == 0 && b * other <= MAX_ACC).unwrap_or(1)
+/// The largest of 8, 4, 2, 1 dividing `channels` with `block · other ≤ limit`
+/// (1 if none).
+fn channel_block(channels: usize, other: usize, limit: usize) -> usize {
+    [8, 4, 2, 1].into_iter().find(|&b| channels.is_multiple_of(b) && b * other <= limit).unwrap_or(1)
 }
 
 /// Output length of a convolution along one axis, if positive.
@@ -310,7 +312,7 @@ impl Tensor {
         let [n, c_in, h, w] = crate::ops::image_shape(OP, self)?;
         let [c_out, c_per_group, ky, kx] = check_options(OP, weight, &options)?;
         let g = options.groups;
-        if c_in % g != 0 || c_out % g != 0 {
+        if !c_in.is_multiple_of(g) || !c_out.is_multiple_of(g) {
             return Err(invalid(
                 OP,
                 "groups",
@@ -394,7 +396,7 @@ impl Tensor {
         let [w_in, c_out_per_group, ky, kx] = check_options(OP, weight, &options)?;
         let g = options.groups;
         let c_out = c_out_per_group * g;
-        if c_in % g != 0 || w_in != c_in || c_out == 0 {
+        if !c_in.is_multiple_of(g) || w_in != c_in || c_out == 0 {
             return Err(Error::ShapeMismatch {
                 op: OP,
                 lhs: self.shape().to_vec(),
