@@ -4,7 +4,17 @@
 //! [`gaussian_blur2d`](Tensor::gaussian_blur2d), [`box_blur`](Tensor::box_blur),
 //! [`spatial_gradient`](Tensor::spatial_gradient), [`sobel`](Tensor::sobel),
 //! [`laplacian`](Tensor::laplacian), [`unsharp_mask`](Tensor::unsharp_mask),
-//! and the kernel builders [`get_gaussian_kernel1d`], [`get_gaussian_kernel2d`].
+//! and the kernel builders [`get_gaussian_kernel1d`], [`get_gaussian_kernel2d`];
+//! convolution layers [`conv2d`](Tensor::conv2d),
+//! [`conv_transpose2d`](Tensor::conv_transpose2d) (PyTorch's conventions,
+//! [`ConvOptions`]); the edge-preserving [`bilateral_blur`](Tensor::bilateral_blur)
+//! and [`joint_bilateral_blur`](Tensor::joint_bilateral_blur); the selection
+//! filters [`median_blur`](Tensor::median_blur) and morphology
+//! ([`dilation`](Tensor::dilation), [`erosion`](Tensor::erosion),
+//! [`opening`](Tensor::opening), [`closing`](Tensor::closing),
+//! [`morphology_gradient`](Tensor::morphology_gradient),
+//! [`top_hat`](Tensor::top_hat), [`black_hat`](Tensor::black_hat) with a
+//! [`Structure`]).
 //!
 //! ## Conventions (Kornia's)
 //!
@@ -28,7 +38,12 @@
 //! over the border band only). Kernel gradients are per-chunk partial sums
 //! followed by a second deterministic pass; Gaussian kernels are built on
 //! the GPU from the sigma tensor, so σ gets its gradient through them.
-//! Nothing uses atomics: the same inputs give bitwise-identical gradients.
+//! The windowed filters (bilateral, median, morphology) gather their image
+//! gradient into the padded grid and fold each padding cell back onto the
+//! pixel it copied, for every border mode. The selection filters route an
+//! output's gradient to the one pixel it selected (ties: the first in raster
+//! order). Nothing uses atomics: the same inputs give bitwise-identical
+//! gradients.
 
 mod bilateral;
 mod conv;
