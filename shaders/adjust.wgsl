@@ -9,6 +9,8 @@
 // pixel, contrib[f, item, pixel], which the host sums per image (reduce.wgsl).
 
 override OP: u32 = 0u;
+// The output gradient is uniform: one stored value for every element.
+override G_UNIFORM: u32 = 0u;
 
 struct AdjustParams {
     pixels: u32,
@@ -32,6 +34,9 @@ struct AdjustParams {
 fn load3(buf: u32, base: u32) -> vec3<f32> {
     if (buf == 0u) {
         return vec3(x[base], x[base + p.pixels], x[base + 2u * p.pixels]);
+    }
+    if (G_UNIFORM == 1u) {
+        return vec3(g[0]);
     }
     return vec3(g[base], g[base + p.pixels], g[base + 2u * p.pixels]);
 }
@@ -140,7 +145,7 @@ fn adjoint(
     var gb = 0.0;
     for (var k = 0u; k < p.channels; k++) {
         let v = x[base + k * p.pixels];
-        let gy = g[base + k * p.pixels];
+        let gy = g[select(base + k * p.pixels, 0u, G_UNIFORM == 1u)];
         var gx = 0.0;
         if (OP == 2u) {
             // y = clamp(gain · x^γ, 0, 1); at x = 0 the slopes in x and γ are

@@ -6,6 +6,8 @@ override OP: u32 = 0u;
 // Channels in and out (1, 3 or 4).
 override C_IN: u32 = 3u;
 override C_OUT: u32 = 3u;
+// The output gradient is uniform: one stored value for every element.
+override G_UNIFORM: u32 = 0u;
 
 struct ColorParams {
     pixels: u32,
@@ -46,6 +48,10 @@ fn load_x(base: u32, channels: u32) -> vec4<f32> {
 }
 
 fn load_g(base: u32, channels: u32) -> vec4<f32> {
+    if (G_UNIFORM == 1u) {
+        let u = g[0];
+        return vec4(u, select(0.0, u, channels > 1u), select(0.0, u, channels > 1u), select(0.0, u, channels > 3u));
+    }
     var v = vec4(g[base], 0.0, 0.0, 0.0);
     if (channels > 1u) {
         v.y = g[base + p.pixels];

@@ -23,9 +23,15 @@ impl TensorId {
 
 /// A GPU buffer and the count of in-place writes to it. Tensors that share
 /// a buffer (`detach`, `reshape`) share the counter.
+///
+/// A `uniform` storage holds one element that stands for every element of
+/// the tensor: the gradient a full `sum`/`mean` hands back, kept unexpanded
+/// for adjoints that read it as a scalar (see `autodiff::backward`). It
+/// never leaves the backward pass: everything else gets it materialised.
 pub(crate) struct Storage {
     buffer: PooledBuffer,
     version: AtomicU64,
+    uniform: bool,
 }
 
 #[derive(Clone)]
@@ -139,8 +145,37 @@ impl Tensor {
     pub(crate) fn uninit(ctx: &Context, op: &'static str, shape: &[usize]) -> Result<Tensor> {
         check_shape(op, shape)?;
         let buffer = ctx.alloc(op, numel(shape) as u64 * 4)?;
-        let storage = Arc::new(Storage { buffer, version: AtomicU64::new(0) });
+        let storage = Arc::new(Storage { buffer, version: AtomicU64::new(0), uniform: false });
         Ok(Self::wrap(ctx, storage, shape.to_vec(), GradState::None))
+    }
+
+    /// A tensor of `shape` whose every element is `scale · scalar[0]`,
+    /// stored as that one element (a uniform gradient; see [`Storage`]).
+    pub(crate) fn uniform(scalar: &Tensor, shape: &[usize], scale: f32) -> Result<Tensor> {
+        const OP: &str = "uniform";
+        check_shape(OP, shape)?;
+        let ctx = scalar.context();
+        let buffer = ctx.alloc(OP, 4)?;
+        let storage = Arc::new(Storage { buffer, version: AtomicU64::new(0), uniform: true });
+        let out = Self::wrap(ctx, storage, shape.to_vec(), GradState::None);
+        crate::ops::reduce::reduce_forward(ctx, None, scalar.view(), &[1], out.view(), &[1], scale)?;
+        Ok(out)
+    }
+
+    /// Whether this is a uniform tensor stored as one element.
+    pub(crate) fn is_uniform(&self) -> bool {
+        self.inner.storage.uniform
+    }
+
+    /// This tensor with every element stored (itself unless uniform).
+    pub(crate) fn materialize(self) -> Result<Tensor> {
+        if !self.is_uniform() {
+            return Ok(self);
+        }
+        let ctx = self.context();
+        let full = Tensor::uninit(ctx, "materialize", self.shape())?;
+        crate::ops::reduce::reduce_adjoint(ctx, None, self.view(), &[1], full.view(), self.shape(), 1.0)?;
+        Ok(full)
     }
 
     /// Copies `data` to a new tensor of `shape` (row-major).

@@ -156,3 +156,57 @@ fn backward_frees_saved_tensors_as_it_goes() {
     assert!(live(&ctx) <= baseline + bytes + 4096, "only the gradient is left");
     drop(grads);
 }
+
+/// The gradient of a full `mean`/`sum` is one value for every element; the
+/// colour adjoints read it unexpanded. Whatever path it takes (read as a
+/// scalar, expanded for another op, accumulated with another gradient,
+/// handed to a parameter), the result is the one an explicit full seed gives
+/// (to rounding: the kernel reading a scalar is compiled apart).
+#[test]
+fn uniform_gradients_of_full_reductions_match_an_explicit_seed() {
+    let ctx = ctx();
+    let x = Tensor::rand_uniform(&ctx, &[2, 3, 9, 7], 0.0, 1.0, 4).unwrap().with_grad();
+    let factor = Tensor::from_slice(&ctx, &[1.3, 0.6], &[2]).unwrap().with_grad();
+    let numel = x.numel();
+    let seed = Tensor::full(&ctx, x.shape(), 1.0 / numel as f32).unwrap();
+    type Loss = fn(&Tensor, &Tensor) -> pixgrad::Result<Tensor>;
+    let ops: [(&str, Loss); 4] = [
+        ("rgb_to_hsv (reads it as a scalar)", |x, _| x.rgb_to_hsv()),
+        ("adjust_saturation (scalar, factor gradient)", |x, f| x.adjust_saturation(f)),
+        ("square (gets it expanded)", |x, _| x.square()),
+        ("leaf", |x, _| x.mul_scalar(1.0)),
+    ];
+    for (name, op) in ops {
+        let via_mean = op(&x, &factor).unwrap().mean().unwrap().backward().unwrap();
+        let via_seed = op(&x, &factor).unwrap().backward_with(&seed).unwrap();
+        for t in [&x, &factor] {
+            match (via_mean.get(t), via_seed.get(t)) {
+                (Some(a), Some(b)) => {
+                    let want = to_f64(&b.to_vec().unwrap());
+                    assert_close(&a.to_vec().unwrap(), &want, 1e-6, 1e-9, name);
+                }
+                (None, None) => {}
+                _ => panic!("{name}: a gradient on one path only"),
+            }
+        }
+    }
+    // Two uniform gradients into one tensor, and a uniform one beside a full one.
+    let y = x.rgb_to_hsv().unwrap();
+    let grads = y.mean().unwrap().add(&y.sum().unwrap()).unwrap().add(&y.square().unwrap().sum().unwrap()).unwrap();
+    let grads = grads.backward().unwrap();
+    let twice = Tensor::full(&ctx, x.shape(), 1.0 / numel as f32 + 1.0)
+        .unwrap()
+        .add(&y.detach().mul_scalar(2.0).unwrap())
+        .unwrap();
+    let want = x.rgb_to_hsv().unwrap().backward_with(&twice).unwrap();
+    assert_close(
+        &grads.get(&x).unwrap().to_vec().unwrap(),
+        &to_f64(&want.get(&x).unwrap().to_vec().unwrap()),
+        1e-5,
+        1e-5,
+        "accumulated",
+    );
+    // A parameter read straight by mean() gets its gradient in full.
+    let direct = x.mean().unwrap().backward().unwrap();
+    assert_eq!(direct.get(&x).unwrap().to_vec().unwrap(), vec![1.0 / numel as f32; numel]);
+}

@@ -90,10 +90,11 @@ fn topological_order(root: &Arc<Node>) -> Vec<Arc<Node>> {
     post_order
 }
 
+/// Adds `grad` to what a slot holds; sums are always stored in full.
 fn accumulate(slot: Option<Tensor>, grad: Tensor) -> Result<Tensor> {
     match slot {
         None => Ok(grad),
-        Some(sum) => sum.add(&grad),
+        Some(sum) => sum.materialize()?.add(&grad.materialize()?),
     }
 }
 
@@ -127,12 +128,15 @@ pub(crate) fn backward(root: &Tensor, seed: Tensor) -> Result<Gradients> {
     pending.insert(Arc::as_ptr(&node), seed);
     for node in &order {
         let adjoint = node.take_adjoint();
-        let Some(grad) = pending.remove(&Arc::as_ptr(node)) else {
+        let Some(mut grad) = pending.remove(&Arc::as_ptr(node)) else {
             continue;
         };
         let Some(adjoint) = adjoint else {
             continue;
         };
+        if !node.accepts_uniform {
+            grad = grad.materialize()?;
+        }
         let input_grads = adjoint(&grad)?;
         drop(grad);
         for (edge, input_grad) in node.inputs.iter().zip(input_grads) {
@@ -149,7 +153,7 @@ pub(crate) fn backward(root: &Tensor, seed: Tensor) -> Result<Gradients> {
             }
             match &edge.source {
                 Source::Leaf(id) => {
-                    let sum = accumulate(grads.by_id.remove(id), input_grad)?;
+                    let sum = accumulate(grads.by_id.remove(id), input_grad)?.materialize()?;
                     grads.by_id.insert(*id, sum);
                 }
                 Source::Node(input) => {

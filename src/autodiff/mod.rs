@@ -41,6 +41,9 @@ pub(crate) struct Node {
     pub op: &'static str,
     /// One per op input; `None` for inputs that need no gradient.
     pub inputs: Vec<Option<Edge>>,
+    /// Whether the adjoint reads a uniform incoming gradient (stored as one
+    /// element) itself; any other adjoint gets it expanded first.
+    pub accepts_uniform: bool,
     adjoint: Mutex<Option<Adjoint>>,
 }
 
@@ -85,11 +88,33 @@ pub(crate) fn record(
     inputs: &[&Tensor],
     adjoint: impl FnOnce(&[bool]) -> Adjoint,
 ) -> Tensor {
+    record_node(op, out, inputs, false, adjoint)
+}
+
+/// [`record`] for an op whose adjoint handles a uniform incoming gradient
+/// (`g.is_uniform()`: one stored element standing for all) by reading
+/// element 0 wherever it would read element i.
+pub(crate) fn record_uniform_aware(
+    op: &'static str,
+    out: Tensor,
+    inputs: &[&Tensor],
+    adjoint: impl FnOnce(&[bool]) -> Adjoint,
+) -> Tensor {
+    record_node(op, out, inputs, true, adjoint)
+}
+
+fn record_node(
+    op: &'static str,
+    out: Tensor,
+    inputs: &[&Tensor],
+    accepts_uniform: bool,
+    adjoint: impl FnOnce(&[bool]) -> Adjoint,
+) -> Tensor {
     if !is_grad_enabled() || !inputs.iter().any(|t| t.requires_grad()) {
         return out;
     }
     let edges: Vec<Option<Edge>> = inputs.iter().map(|t| t.grad_edge()).collect();
     let needs: Vec<bool> = edges.iter().map(Option::is_some).collect();
-    let node = Node { op, inputs: edges, adjoint: Mutex::new(Some(adjoint(&needs))) };
+    let node = Node { op, inputs: edges, accepts_uniform, adjoint: Mutex::new(Some(adjoint(&needs))) };
     out.with_node(Arc::new(node))
 }

@@ -179,6 +179,11 @@ impl Tensor {
         let input = self.shape().to_vec();
         Ok(record(op, out, &[self], move |_| {
             Box::new(move |g| {
+                // A full reduction's gradient is one value for every element:
+                // kept as one element for adjoints that read it so.
+                if g.numel() == 1 && numel(&input) > 1 {
+                    return Ok(vec![Some(Tensor::uniform(g, &input, scale)?)]);
+                }
                 let gx = Tensor::uninit(g.context(), op, &input)?;
                 reduce_adjoint(g.context(), None, g.view(), g.shape(), gx.view(), &input, scale)?;
                 Ok(vec![Some(gx)])

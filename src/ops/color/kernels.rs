@@ -2,7 +2,7 @@
 //! `adjust.wgsl` (adjustments with per-image factors) and
 //! `color_matrix.wgsl` (learnable 3×3 correction).
 
-use crate::autodiff::{Saved, record};
+use crate::autodiff::{Saved, record, record_uniform_aware};
 use crate::error::{Error, Result};
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, grid_items, params_bytes, shader};
 use crate::ops::reduce::reduce_forward;
@@ -69,13 +69,19 @@ pub(crate) fn convert(img: &Tensor, conv: Conversion, alpha: f32, clip: bool) ->
     };
     run("forward", &[img.buffer(), img.buffer(), out.buffer()])?;
     let saved = Saved::new(img);
-    Ok(record(op, out, &[img], move |_| {
+    Ok(record_uniform_aware(op, out, &[img], move |_| {
         Box::new(move |g| {
             let img = saved.get(op)?;
             let gx = Tensor::uninit(g.context(), op, img.shape())?;
+            let constants = [
+                ("OP", conv.code),
+                ("C_IN", conv.c_in as u32),
+                ("C_OUT", conv.c_out as u32),
+                ("G_UNIFORM", g.is_uniform() as u32),
+            ];
             let dispatch = Dispatch {
                 kernel: &Kernel { shader: &COLOR, entry: "adjoint", reads: 2, writes: 1 },
-                constants: &[("OP", conv.code), ("C_IN", conv.c_in as u32), ("C_OUT", conv.c_out as u32)],
+                constants: &constants,
                 params: params_bytes(&params),
                 buffers: &[img.buffer(), g.buffer(), gx.buffer()],
                 groups: grid_items((h * w) as u32, n as u32),
@@ -170,7 +176,7 @@ pub(crate) fn adjust(img: &Tensor, adj: Adjustment, a: &Tensor, b: &Tensor, shif
     let saved = [Saved::new(img), Saved::new(a), Saved::new(b)];
     let factors = adj.differentiable_factors();
     let inputs: Vec<&Tensor> = [img, a, b].into_iter().take(1 + factors).collect();
-    Ok(record(op, out, &inputs, move |needs| {
+    Ok(record_uniform_aware(op, out, &inputs, move |needs| {
         let needs = needs.to_vec();
         Box::new(move |g| {
             let ctx = g.context();
@@ -179,7 +185,7 @@ pub(crate) fn adjust(img: &Tensor, adj: Adjustment, a: &Tensor, b: &Tensor, shif
             let contrib = ctx.alloc(op, (factors.max(1) * n * h * w) as u64 * 4)?;
             let dispatch = Dispatch {
                 kernel: &kernel("adjoint"),
-                constants: &[("OP", adj as u32)],
+                constants: &[("OP", adj as u32), ("G_UNIFORM", g.is_uniform() as u32)],
                 params: params_bytes(&params),
                 buffers: &[img.buffer(), a.buffer(), b.buffer(), g.buffer(), gx.buffer(), contrib.buffer()],
                 groups: grid_items((h * w) as u32, n as u32),
