@@ -31,6 +31,8 @@
 #![warn(missing_docs)]
 
 pub mod autodiff;
+#[cfg(feature = "burn")]
+pub mod burn;
 pub mod check;
 mod error;
 mod gpu;

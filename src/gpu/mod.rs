@@ -178,6 +178,17 @@ impl Context {
 
     /// Like [`new`](Self::new), with a choice of backends and limits.
     pub fn with_options(options: ContextOptions) -> Result<Context> {
+        Self::open(options, false).map(|(ctx, ..)| ctx)
+    }
+
+    /// [`with_options`](Self::with_options), also returning the instance and
+    /// adapter, for sharing the device with another library; with
+    /// `all_features` the device gets every feature the adapter offers (the
+    /// other library's kernels may rely on them, e.g. 64-bit integers).
+    pub(crate) fn open(
+        options: ContextOptions,
+        all_features: bool,
+    ) -> Result<(Context, wgpu::Instance, wgpu::Adapter)> {
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         if let Some(backends) = options.backends {
             desc.backends = backends;
@@ -201,7 +212,7 @@ impl Context {
             wgpu::Features::SHADER_FLOAT32_ATOMIC | wgpu::Features::SUBGROUP | wgpu::Features::TIMESTAMP_QUERY;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("pixgrad"),
-            required_features: adapter.features() & optional,
+            required_features: if all_features { adapter.features() } else { adapter.features() & optional },
             required_limits: limits,
             ..Default::default()
         }))
@@ -214,7 +225,7 @@ impl Context {
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
             lock(&sink).push(e.to_string());
         }));
-        Ok(Self::build(device, queue, info, gpu_errors))
+        Ok((Self::build(device, queue, info, gpu_errors), instance, adapter))
     }
 
     /// Wraps a caller's device and queue, so pixgrad's kernels run on the
