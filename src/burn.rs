@@ -209,8 +209,7 @@ fn bridge<const N: usize, const DO: usize>(ctx: &Context, inputs: [Input; N], op
     if !autodiff {
         return Ok(BurnTensor::from_primitive::<Wgpu>(out_cube));
     }
-    let guards: [_; N] =
-        guards.try_into().map_err(|_| bridge_error("internal: one node guard per input".into()))?;
+    let guards: [_; N] = guards.try_into().map_err(|_| bridge_error("internal: one node guard per input".into()))?;
     let ad = match BridgeBackward.prepare::<NoCheckpointing>(guards).compute_bound().stateful() {
         OpsKind::Tracked(prep) => {
             let state = BridgeState { ctx: ctx.clone(), output, inputs: pixgrad_inputs };
@@ -332,7 +331,12 @@ pub fn hsv_to_rgb(ctx: &Context, img: BurnTensor<4>) -> Result<BurnTensor<4>> {
 }
 
 /// [`Tensor::adjust_brightness`] on burn tensors, `factor` `[N]` or `[1]`.
-pub fn adjust_brightness(ctx: &Context, img: BurnTensor<4>, factor: BurnTensor<1>, clip: bool) -> Result<BurnTensor<4>> {
+pub fn adjust_brightness(
+    ctx: &Context,
+    img: BurnTensor<4>,
+    factor: BurnTensor<1>,
+    clip: bool,
+) -> Result<BurnTensor<4>> {
     bridge2(ctx, img, factor, |i, f| i.adjust_brightness(f, clip))
 }
 
@@ -362,12 +366,7 @@ pub fn adjust_gamma(
 }
 
 /// [`Tensor::color_matrix`] on burn tensors: `m` `[N or 1, 3, 3]`, `bias` `[N or 1, 3]`.
-pub fn color_matrix(
-    ctx: &Context,
-    img: BurnTensor<4>,
-    m: BurnTensor<3>,
-    bias: BurnTensor<2>,
-) -> Result<BurnTensor<4>> {
+pub fn color_matrix(ctx: &Context, img: BurnTensor<4>, m: BurnTensor<3>, bias: BurnTensor<2>) -> Result<BurnTensor<4>> {
     bridge3(ctx, img, m, bias, |i, m, b| i.color_matrix(m, b))
 }
 

@@ -77,7 +77,14 @@ fn cases() -> Vec<Case> {
             name: "grid_sample",
             inputs: vec![img.clone(), (values(2 * 5 * 6 * 2, 3, -1.1, 1.1), vec![2, 5, 6, 2])],
             burn: |ctx, t| {
-                pixgrad::burn::grid_sample(ctx, t[0].clone(), t[1].clone(), Interpolation::Bilinear, Padding::Reflection, false)
+                pixgrad::burn::grid_sample(
+                    ctx,
+                    t[0].clone(),
+                    t[1].clone(),
+                    Interpolation::Bilinear,
+                    Padding::Reflection,
+                    false,
+                )
             },
             pixgrad: |t| t[0].grid_sample(&t[1], Interpolation::Bilinear, Padding::Reflection, false),
         },
@@ -242,8 +249,14 @@ fn sigma_gradient_through_burn_matches_finite_differences() {
     let loss = |sigma: f32, device: &Device| {
         let s = burn_tensor(device, &[sigma, 1.3], [1, 2]);
         let s = if device.is_autodiff() { s.require_grad() } else { s };
-        let out = pixgrad::burn::gaussian_blur2d(&ctx, burn_tensor(device, &img, [1, 3, 16, 16]), (7, 7), s.clone(), BorderType::Reflect)
-            .unwrap();
+        let out = pixgrad::burn::gaussian_blur2d(
+            &ctx,
+            burn_tensor(device, &img, [1, 3, 16, 16]),
+            (7, 7),
+            s.clone(),
+            BorderType::Reflect,
+        )
+        .unwrap();
         (out.mul(burn_tensor(device, &u, [1, 3, 16, 16])).sum(), s)
     };
     let (l, s) = loss(1.7, &ad);
@@ -267,7 +280,8 @@ fn no_image_data_goes_through_host_memory() {
     let m = burn_tensor(&device, &[1.0, 0.05, 0.5, -0.05, 1.0, 0.25], [1, 2, 3]).require_grad();
     ctx.synchronize().unwrap();
     let before = ctx.stats();
-    let warped = pixgrad::burn::warp_affine(&ctx, img.clone(), m, [64, 64], Interpolation::Bilinear, Padding::Zeros).unwrap();
+    let warped =
+        pixgrad::burn::warp_affine(&ctx, img.clone(), m, [64, 64], Interpolation::Bilinear, Padding::Zeros).unwrap();
     let hsv = pixgrad::burn::rgb_to_hsv(&ctx, warped).unwrap();
     let grads = hsv.sum().backward();
     ctx.synchronize().unwrap();
