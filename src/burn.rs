@@ -365,6 +365,22 @@ pub fn adjust_gamma(
     bridge3(ctx, img, gamma, gain, |i, g, k| i.adjust_gamma(g, k))
 }
 
+/// [`Tensor::adjust_sharpness`] on burn tensors (Kornia's `sharpness`).
+pub fn adjust_sharpness(ctx: &Context, img: BurnTensor<4>, factor: BurnTensor<1>) -> Result<BurnTensor<4>> {
+    bridge2(ctx, img, factor, |i, f| i.adjust_sharpness(f))
+}
+
+/// [`Tensor::adjust_log`] on burn tensors.
+pub fn adjust_log(
+    ctx: &Context,
+    img: BurnTensor<4>,
+    gain: BurnTensor<1>,
+    inv: bool,
+    clip: bool,
+) -> Result<BurnTensor<4>> {
+    bridge2(ctx, img, gain, |i, g| i.adjust_log(g, inv, clip))
+}
+
 /// [`Tensor::color_matrix`] on burn tensors: `m` `[N or 1, 3, 3]`, `bias` `[N or 1, 3]`.
 pub fn color_matrix(ctx: &Context, img: BurnTensor<4>, m: BurnTensor<3>, bias: BurnTensor<2>) -> Result<BurnTensor<4>> {
     bridge3(ctx, img, m, bias, |i, m, b| i.color_matrix(m, b))

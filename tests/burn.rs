@@ -158,6 +158,18 @@ fn cases() -> Vec<Case> {
             pixgrad: |t| t[0].adjust_gamma(&t[1], &t[2]),
         },
         Case {
+            name: "adjust_sharpness",
+            inputs: vec![img.clone(), factor.clone()],
+            burn: |ctx, t| pixgrad::burn::adjust_sharpness(ctx, t[0].clone(), shaped::<1>(t[1].clone(), &[2])),
+            pixgrad: |t| t[0].adjust_sharpness(&t[1]),
+        },
+        Case {
+            name: "adjust_log",
+            inputs: vec![img.clone(), factor.clone()],
+            burn: |ctx, t| pixgrad::burn::adjust_log(ctx, t[0].clone(), shaped::<1>(t[1].clone(), &[2]), false, false),
+            pixgrad: |t| t[0].adjust_log(&t[1], false, false),
+        },
+        Case {
             name: "color_matrix",
             inputs: vec![
                 img.clone(),
