@@ -179,6 +179,30 @@ fn prepared(n: u32, at: u32) -> Prepared {
     return r;
 }
 
+// A tap of the window centred on guide values `centre` (prepared a/b `pre`)
+// that reads pixel `off` of image n, or the constant border: its colour
+// distance, κ = Σ_c a·v - b and colour weight exp(scale · d).
+struct TapTerms {
+    dist: Distance,
+    kappa: f32,
+    weight: f32,
+}
+
+fn tap_terms(n: u32, off: u32, inside: bool, centre: array<f32, MAX_C>, pre: Prepared, scale: f32) -> TapTerms {
+    var g: array<f32, MAX_C>;
+    var delta: array<f32, MAX_C>;
+    for (var c = 0u; c < CG; c++) {
+        g[c] = guide_at(n, c, off, inside);
+        delta[c] = g[c] - centre[c];
+    }
+    var kappa = -pre.b;
+    for (var c = 0u; c < C; c++) {
+        kappa += pre.a[c] * select(g[c], value_at(n, c, off, inside), JOINT == 1u);
+    }
+    let dist = distance(delta);
+    return TapTerms(dist, kappa, color_weight(scale, dist.d));
+}
+
 // out = padded value gradient [N, C, HP, WP]; out2 = padded guide gradient
 // [N, CG, HP, WP] (JOINT only; else both paths go to out).
 @compute @workgroup_size(256)
@@ -247,23 +271,11 @@ fn adjoint(
         let pre = prepared(n, at);
         for (var ti = 0; ti < KY; ti++) {
             for (var tj = 0; tj < KX; tj++) {
-                let t_off = tap_offset(yy, xx, ti, tj);
-                let t_inside = tap_inside(yy, xx, ti, tj);
-                var g: array<f32, MAX_C>;
-                var delta: array<f32, MAX_C>;
+                let tap = tap_terms(n, tap_offset(yy, xx, ti, tj), tap_inside(yy, xx, ti, tj), gq, pre, scale);
+                let k = space[kernel_base + u32(ti * KX + tj)] * tap.weight;
+                let dk_term = distance_slope(tap.kappa, k, scale, tap.dist.d);
                 for (var c = 0u; c < CG; c++) {
-                    g[c] = guide_at(n, c, t_off, t_inside);
-                    delta[c] = g[c] - gq[c];
-                }
-                var kappa = -pre.b;
-                for (var c = 0u; c < C; c++) {
-                    kappa += pre.a[c] * select(g[c], value_at(n, c, t_off, t_inside), JOINT == 1u);
-                }
-                let dist = distance(delta);
-                let k = space[kernel_base + u32(ti * KX + tj)] * color_weight(scale, dist.d);
-                let dk_term = distance_slope(kappa, k, scale, dist.d);
-                for (var c = 0u; c < CG; c++) {
-                    grad_g[c] -= dk_term * dist.dd[c];
+                    grad_g[c] -= dk_term * tap.dist.dd[c];
                 }
             }
         }
@@ -315,23 +327,12 @@ fn parameter_adjoint(
         }
         for (var ti = 0; ti < KY; ti++) {
             for (var tj = 0; tj < KX; tj++) {
-                let t_off = tap_offset(y, x_, ti, tj);
-                let t_inside = tap_inside(y, x_, ti, tj);
-                var g: array<f32, MAX_C>;
-                var delta: array<f32, MAX_C>;
-                for (var c = 0u; c < CG; c++) {
-                    g[c] = guide_at(n, c, t_off, t_inside);
-                    delta[c] = g[c] - centre[c];
-                }
-                var kappa = -pre.b;
-                for (var c = 0u; c < C; c++) {
-                    kappa += pre.a[c] * select(g[c], value_at(n, c, t_off, t_inside), JOINT == 1u);
-                }
-                let d = distance(delta).d;
-                let e = color_weight(scale, d);
+                let tap = tap_terms(n, tap_offset(y, x_, ti, tj), tap_inside(y, x_, ti, tj), centre, pre, scale);
+                let d = tap.dist.d;
+                let kappa = tap.kappa;
                 let t = ti * KX + tj;
-                space_grad[t] += kappa * e;
-                let k = space[kernel_base + u32(t)] * e;
+                space_grad[t] += kappa * tap.weight;
+                let k = space[kernel_base + u32(t)] * tap.weight;
                 // ∂k/∂σ = k d / σ³ = k (-2 · scale · d) / σ, with scale · d bounded where k > 0.
                 sigma_grad += select(0.0, kappa * k * (-2.0 * scale * d) / sig, k > 0.0 && d > 0.0);
             }

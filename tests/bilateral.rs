@@ -15,19 +15,6 @@ const CASES: &str = include_str!("data/filters2_cases.txt");
 const BORDERS: [BorderType; 4] =
     [BorderType::Constant(0.0), BorderType::Reflect, BorderType::Replicate, BorderType::Circular];
 
-fn border_index(i: isize, n: usize, border: BorderType) -> Option<usize> {
-    let n = n as isize;
-    if (0..n).contains(&i) {
-        return Some(i as usize);
-    }
-    match border {
-        BorderType::Constant(_) => None,
-        BorderType::Reflect => Some(if i < 0 { -i } else { 2 * (n - 1) - i } as usize),
-        BorderType::Replicate => Some(i.clamp(0, n - 1) as usize),
-        BorderType::Circular => Some(i.rem_euclid(n) as usize),
-    }
-}
-
 fn abs(x: D) -> D {
     if x.v > 0.0 {
         x

@@ -16,19 +16,6 @@ const BORDERS: [BorderType; 4] =
 
 // ---- f64 reference ----
 
-fn border_index(i: isize, n: usize, border: BorderType) -> Option<usize> {
-    let n = n as isize;
-    if (0..n).contains(&i) {
-        return Some(i as usize);
-    }
-    match border {
-        BorderType::Constant(_) => None,
-        BorderType::Reflect => Some(if i < 0 { -i } else { 2 * (n - 1) - i } as usize),
-        BorderType::Replicate => Some(i.clamp(0, n - 1) as usize),
-        BorderType::Circular => Some(i.rem_euclid(n) as usize),
-    }
-}
-
 /// A correlation `[N, C, H, W]` ⋆ `[N or 1, bank, ky, kx]` → `[N, C, bank, H, W]`.
 #[derive(Clone, Copy, Debug)]
 struct Geometry {

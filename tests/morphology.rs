@@ -34,19 +34,6 @@ struct Selector {
     heights: Vec<f64>,
 }
 
-fn border_index(i: isize, n: usize, border: BorderType) -> Option<usize> {
-    let n = n as isize;
-    if (0..n).contains(&i) {
-        return Some(i as usize);
-    }
-    match border {
-        BorderType::Constant(_) => None,
-        BorderType::Reflect => Some(if i < 0 { -i } else { 2 * (n - 1) - i } as usize),
-        BorderType::Replicate => Some(i.clamp(0, n - 1) as usize),
-        BorderType::Circular => Some(i.rem_euclid(n) as usize),
-    }
-}
-
 impl Selector {
     fn run(&self, x: &[f64]) -> Vec<(f64, Option<usize>)> {
         let [n, c, h, w] = self.shape;

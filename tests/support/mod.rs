@@ -5,7 +5,7 @@
 
 use std::sync::LazyLock;
 
-use pixgrad::{Context, Tensor};
+use pixgrad::{BorderType, Context, Tensor};
 
 static CONTEXT: LazyLock<Context> = LazyLock::new(|| {
     let ctx = Context::new().expect("a GPU adapter (see README: software Vulkan or GL)");
@@ -98,6 +98,21 @@ pub fn data_case(text: &str, name: &str) -> Vec<f64> {
         }
     }
     panic!("no case {name}");
+}
+
+/// Where a padded coordinate `i` reads along an axis of length `n` (None:
+/// the constant border), the f64 references' border modes.
+pub fn border_index(i: isize, n: usize, border: BorderType) -> Option<usize> {
+    let n = n as isize;
+    if (0..n).contains(&i) {
+        return Some(i as usize);
+    }
+    match border {
+        BorderType::Constant(_) => None,
+        BorderType::Reflect => Some(if i < 0 { -i } else { 2 * (n - 1) - i } as usize),
+        BorderType::Replicate => Some(i.clamp(0, n - 1) as usize),
+        BorderType::Circular => Some(i.rem_euclid(n) as usize),
+    }
 }
 
 /// The bit patterns of every value of `tensors`, to compare two runs exactly.

@@ -137,25 +137,33 @@ impl Geometry {
 
     /// Encodes `small = conv(big, weight)`.
     fn forward(&self, op: &'static str, big: &Tensor, weight: &Tensor) -> Result<Tensor> {
-        let out = Tensor::uninit(big.context(), op, &self.small_shape())?;
-        let block = channel_block(self.small[0] / self.groups, 1, MAX_BLOCK);
-        let strips = self.small[2].div_ceil(PX);
-        let blocks = self.small[0] / block;
-        let params = ConvParams { strips: strips as u32, blocks: blocks as u32, ..self.params() };
-        let threads = strips * self.small[1] * blocks * self.batch;
-        self.dispatch(op, "forward", block, &params, [big, weight, &out], threads)?;
-        Ok(out)
+        self.gather(op, "forward", big, weight, self.small, self.small_shape())
     }
 
     /// Encodes `big = convᵀ(small, weight)`.
     fn input_adjoint(&self, op: &'static str, small: &Tensor, weight: &Tensor) -> Result<Tensor> {
-        let out = Tensor::uninit(small.context(), op, &self.big_shape())?;
-        let block = channel_block(self.big[0] / self.groups, 1, MAX_BLOCK);
-        let strips = self.big[2].div_ceil(PX);
-        let blocks = self.big[0] / block;
+        self.gather(op, "input_adjoint", small, weight, self.big, self.big_shape())
+    }
+
+    /// Runs `entry`, which writes the side `[channels, height, width]` from
+    /// `src` and the weight: one thread per strip of 4 outputs of a block of
+    /// channels.
+    fn gather(
+        &self,
+        op: &'static str,
+        entry: &'static str,
+        src: &Tensor,
+        weight: &Tensor,
+        [channels, height, width]: [usize; 3],
+        shape: [usize; 4],
+    ) -> Result<Tensor> {
+        let out = Tensor::uninit(src.context(), op, &shape)?;
+        let block = channel_block(channels / self.groups, 1, MAX_BLOCK);
+        let strips = width.div_ceil(PX);
+        let blocks = channels / block;
         let params = ConvParams { strips: strips as u32, blocks: blocks as u32, ..self.params() };
-        let threads = strips * self.big[1] * blocks * self.batch;
-        self.dispatch(op, "input_adjoint", block, &params, [small, weight, &out], threads)?;
+        let threads = strips * height * blocks * self.batch;
+        self.dispatch(op, entry, block, &params, [src, weight, &out], threads)?;
         Ok(out)
     }
 
