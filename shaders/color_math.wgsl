@@ -242,8 +242,21 @@ const XYZ_TO_RGB: mat3x3<f32> = mat3x3<f32>(
 
 const LAB_T: f32 = 0.008856;
 
+// Cube root of t > 0: a bit-level first guess (within a few per cent),
+// then two Halley steps (cubic convergence: full f32 precision). Only
+// arithmetic, which CPU adapters vectorise; pow's exp2(log2(t)/3) costs
+// them about twice as much.
+fn cbrt_positive(t: vec3<f32>) -> vec3<f32> {
+    var y = bitcast<vec3<f32>>(bitcast<vec3<u32>>(t) / 3u + vec3(0x2a514067u));
+    for (var i = 0; i < 2; i++) {
+        let y3 = y * y * y;
+        y = y * (y3 + 2.0 * t) / (2.0 * y3 + t);
+    }
+    return y;
+}
+
 fn lab_f(t: vec3<f32>) -> vec3<f32> {
-    return select(7.787 * t + 4.0 / 29.0, pow(max(t, vec3(LAB_T)), vec3(1.0 / 3.0)), t > vec3(LAB_T));
+    return select(7.787 * t + 4.0 / 29.0, cbrt_positive(max(t, vec3(LAB_T))), t > vec3(LAB_T));
 }
 
 fn rgb_to_lab(c: vec3<f32>) -> vec3<f32> {
@@ -261,7 +274,7 @@ fn rgb_to_lab_adjoint(c: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
     let lin_slope = select(vec3(1.0 / 12.92), 2.4 / 1.055 * b14, above);
     let t = RGB_TO_XYZ * lin / WHITE;
     let tc = max(t, vec3(LAB_T));
-    let f_slope = select(vec3(7.787), pow(tc, vec3(1.0 / 3.0)) / (3.0 * tc), t > vec3(LAB_T));
+    let f_slope = select(vec3(7.787), cbrt_positive(tc) / (3.0 * tc), t > vec3(LAB_T));
     let gf = vec3(500.0 * g.y, 116.0 * g.x - 500.0 * g.y + 200.0 * g.z, -200.0 * g.z);
     return lin_slope * (transpose(RGB_TO_XYZ) * (gf * f_slope / WHITE));
 }
