@@ -310,6 +310,13 @@ fn bad_input_gives_errors() {
     assert!(matches!(x.conv2d(&w, Some(&bias), opts(2)), Err(Error::ShapeMismatch { .. })));
     let zero_stride = ConvOptions { stride: (0, 1), groups: 2, ..ConvOptions::default() };
     assert!(matches!(x.conv2d(&w, None, zero_stride), Err(Error::InvalidArgument { .. })));
+    let huge = ConvOptions { dilation: (usize::MAX, 1), groups: 2, ..ConvOptions::default() };
+    assert!(matches!(x.conv2d(&w, None, huge), Err(Error::InvalidArgument { .. })));
+    let huge = ConvOptions { padding: (usize::MAX / 2, 0), ..ConvOptions::default() };
+    assert!(matches!(
+        x.conv_transpose2d(&Tensor::zeros(&ctx, &[4, 3, 3, 3]).unwrap(), None, huge),
+        Err(Error::InvalidArgument { .. })
+    ));
     // A kernel larger than the padded input.
     let big = Tensor::zeros(&ctx, &[1, 4, 9, 9]).unwrap();
     assert!(matches!(x.conv2d(&big, None, ConvOptions::default()), Err(Error::InvalidArgument { .. })));

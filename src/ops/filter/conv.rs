@@ -17,6 +17,8 @@ static CONV: Shader = shader!("conv.wgsl");
 /// Largest kernel side of [`Tensor::conv2d`] (the weight gradient keeps a
 /// kernel row of accumulators per thread).
 pub const MAX_CONV_KERNEL: usize = 64;
+/// Largest stride, dilation or padding (keeps the size arithmetic in range).
+pub const MAX_CONV_STEP: usize = 1 << 16;
 /// Products one weight-gradient thread sums (rows of a chunk × their length).
 const WEIGHT_ADJOINT_WORK: usize = 2048;
 /// Output channels per thread, and the weight gradient's vec4 accumulators
@@ -30,6 +32,7 @@ const PX: usize = 4;
 /// [`Tensor::conv_transpose2d`], each `(y, x)` as PyTorch's arguments.
 /// `output_padding` is for the transpose only (extra rows and columns at the
 /// bottom and right of its output; smaller than the stride or the dilation).
+/// Each value is at most [`MAX_CONV_STEP`].
 ///
 /// ```
 /// use pixgrad::ConvOptions;
@@ -258,6 +261,14 @@ fn check_options(op: &'static str, weight: &Tensor, o: &ConvOptions) -> Result<[
     };
     if [o.stride.0, o.stride.1, o.dilation.0, o.dilation.1].contains(&0) {
         return Err(invalid(op, "options", format!("strides and dilations must be at least 1, got {o:?}")));
+    }
+    let sizes = [o.stride, o.dilation, o.padding, o.output_padding];
+    if sizes.iter().any(|&(y, x)| y.max(x) > MAX_CONV_STEP) {
+        return Err(invalid(
+            op,
+            "options",
+            format!("strides, dilations and paddings are at most {MAX_CONV_STEP}, got {o:?}"),
+        ));
     }
     if o.groups == 0 {
         return Err(invalid(op, "groups", "must be at least 1".into()));

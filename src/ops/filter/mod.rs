@@ -54,7 +54,7 @@ mod morphology;
 mod window;
 
 pub use bilateral::{ColorDistance, MAX_BILATERAL_CHANNELS, MAX_BILATERAL_TAPS};
-pub use conv::{ConvOptions, MAX_CONV_KERNEL};
+pub use conv::{ConvOptions, MAX_CONV_KERNEL, MAX_CONV_STEP};
 pub use correlate::{
     Correlation, MAX_BANK, MAX_KERNEL_SIZE, correlate_forward, correlate_image_adjoint, correlate_kernel_adjoint,
 };
