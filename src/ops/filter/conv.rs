@@ -372,22 +372,7 @@ impl Tensor {
         if geo.is_plain_depthwise() {
             return add_bias(depthwise(OP, self, weight, [n, c_in, h, w], [ky, kx])?, bias);
         }
-        let out = geo.forward(OP, self, weight)?;
-        let (saved_x, saved_w) = (Saved::new(self), Saved::new(weight));
-        let out = record(OP, out, &[self, weight], move |needs| {
-            let needs = needs.to_vec();
-            Box::new(move |grad| {
-                let mut grads = vec![None, None];
-                if needs[0] {
-                    grads[0] = Some(geo.input_adjoint(OP, grad, saved_w.get(OP)?)?);
-                }
-                if needs[1] {
-                    grads[1] = Some(geo.weight_adjoint(OP, saved_x.get(OP)?, grad)?);
-                }
-                Ok(grads)
-            })
-        });
-        add_bias(out, bias)
+        record_conv(OP, geo, self, weight, bias, false)
     }
 
     /// Transposed 2-D convolution as PyTorch's `conv_transpose2d` (the
@@ -449,23 +434,42 @@ impl Tensor {
             groups: g,
         };
         crate::shape::check_shape(OP, &geo.big_shape())?;
-        let out = geo.input_adjoint(OP, self, weight)?;
-        let (saved_x, saved_w) = (Saved::new(self), Saved::new(weight));
-        let out = record(OP, out, &[self, weight], move |needs| {
-            let needs = needs.to_vec();
-            Box::new(move |grad| {
-                let mut grads = vec![None, None];
-                if needs[0] {
-                    grads[0] = Some(geo.forward(OP, grad, saved_w.get(OP)?)?);
-                }
-                if needs[1] {
-                    grads[1] = Some(geo.weight_adjoint(OP, grad, saved_x.get(OP)?)?);
-                }
-                Ok(grads)
-            })
-        });
-        add_bias(out, bias)
+        record_conv(OP, geo, self, weight, bias, true)
     }
+}
+
+/// Runs conv2d (`transposed` false: input on the big side) or
+/// conv_transpose2d (input on the small side) and records its adjoint: the
+/// other direction for the input, the weight adjoint with the roles of the
+/// two sides following the input's.
+fn record_conv(
+    op: &'static str,
+    geo: Geometry,
+    x: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    transposed: bool,
+) -> Result<Tensor> {
+    let out = if transposed { geo.input_adjoint(op, x, weight)? } else { geo.forward(op, x, weight)? };
+    let (saved_x, saved_w) = (Saved::new(x), Saved::new(weight));
+    let out = record(op, out, &[x, weight], move |needs| {
+        let needs = needs.to_vec();
+        Box::new(move |grad| {
+            let mut grads = vec![None, None];
+            if needs[0] {
+                let w = saved_w.get(op)?;
+                let gx = if transposed { geo.forward(op, grad, w)? } else { geo.input_adjoint(op, grad, w)? };
+                grads[0] = Some(gx);
+            }
+            if needs[1] {
+                let x = saved_x.get(op)?;
+                let gw = if transposed { geo.weight_adjoint(op, grad, x)? } else { geo.weight_adjoint(op, x, grad)? };
+                grads[1] = Some(gw);
+            }
+            Ok(grads)
+        })
+    });
+    add_bias(out, bias)
 }
 
 /// A depthwise conv2d (one `[ky, kx]` kernel per channel, "same" zero
