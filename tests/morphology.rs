@@ -7,7 +7,7 @@
 mod support;
 
 use pixgrad::check::check_adjoint;
-use pixgrad::ops::filter::{MorphBorder, Structure};
+use pixgrad::ops::filter::{MAX_STRUCTURE_SIZE, MorphBorder, Structure};
 use pixgrad::{BorderType, Context, Error, Tensor};
 use support::*;
 
@@ -145,11 +145,11 @@ fn gpu_matches_the_reference_for_every_border() {
     let g = rng.vec(numel(&shape), -1.0, 1.0);
     let img = tensor(&x, &shape).with_grad();
     let cases = [
-        (Pick::Median, (3, 3), Structure::square(3)),
-        (Pick::Median, (5, 3), Structure::rect(5, 3)),
-        (Pick::Max, (3, 3), Structure::cross(3)),
-        (Pick::Min, (3, 3), Structure::cross(3)),
-        (Pick::Max, (2, 4), Structure::rect(2, 4).with_origin((1, 0)).unwrap()),
+        (Pick::Median, (3, 3), Structure::square(3).unwrap()),
+        (Pick::Median, (5, 3), Structure::rect(5, 3).unwrap()),
+        (Pick::Max, (3, 3), Structure::cross(3).unwrap()),
+        (Pick::Min, (3, 3), Structure::cross(3).unwrap()),
+        (Pick::Max, (2, 4), Structure::rect(2, 4).unwrap().with_origin((1, 0)).unwrap()),
         (Pick::Min, (4, 3), Structure::from_mask((4, 3), &[1.0; 12]).unwrap().with_origin((3, 2)).unwrap()),
     ];
     for border in BORDERS {
@@ -236,7 +236,7 @@ fn gradients_are_bitwise_identical_across_contexts() {
         let ctx = Context::new().unwrap();
         let img = Tensor::rand_uniform(&ctx, &[2, 3, 40, 37], 0.0, 1.0, 9).unwrap().with_grad();
         let heights = Tensor::rand_uniform(&ctx, &[3, 3], 0.0, 0.1, 2).unwrap().with_grad();
-        let s = Structure::cross(3);
+        let s = Structure::cross(3).unwrap();
         let a = img.median_blur((5, 5), BorderType::Reflect).unwrap();
         let b = a.closing(&s, Some(&heights), MorphBorder::Border(BorderType::Replicate)).unwrap();
         let grads = b.square().unwrap().mean().unwrap().backward().unwrap();
@@ -250,7 +250,7 @@ fn outputs_and_gradients_are_finite_on_flat_and_extreme_images() {
     let ctx = ctx();
     for value in [0.0, 1.0] {
         let img = Tensor::full(&ctx, &[1, 1, 6, 6], value).unwrap().with_grad();
-        let s = Structure::rect(3, 5);
+        let s = Structure::rect(3, 5).unwrap();
         let outs = [
             img.dilation(&s, None, MorphBorder::Geodesic).unwrap(),
             img.erosion(&s, None, MorphBorder::Geodesic).unwrap(),
@@ -284,11 +284,14 @@ fn bad_input_gives_errors() {
     assert!(Structure::from_mask((2, 2), &[0.0; 4]).is_err());
     assert!(Structure::from_mask((2, 2), &[1.0; 3]).is_err());
     assert!(Structure::from_mask((2, 2), &[1.0, f32::NAN, 1.0, 1.0]).is_err());
-    assert!(Structure::square(3).with_origin((3, 0)).is_err());
+    assert!(Structure::square(3).unwrap().with_origin((3, 0)).is_err());
     let heights = Tensor::zeros(&ctx, &[2, 3]).unwrap();
-    let shape_err = img.dilation(&Structure::square(3), Some(&heights), MorphBorder::Geodesic);
+    let shape_err = img.dilation(&Structure::square(3).unwrap(), Some(&heights), MorphBorder::Geodesic);
     assert!(matches!(shape_err, Err(Error::ShapeMismatch { .. })));
-    assert!(invalid(img.dilation(&Structure::square(0), None, MorphBorder::Geodesic)));
+    // Element sizes: empty or huge ones are errors, not allocations.
+    assert!(Structure::square(0).is_err());
+    assert!(Structure::rect(usize::MAX, 2).is_err());
+    assert!(Structure::cross(MAX_STRUCTURE_SIZE + 1).is_err());
     let flat = Tensor::zeros(&ctx, &[4, 4]).unwrap();
     assert!(matches!(flat.median_blur((3, 3), BorderType::Reflect), Err(Error::InvalidShape { .. })));
 }

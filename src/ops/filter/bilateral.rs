@@ -174,8 +174,9 @@ fn bilateral(
             let ctx = grad.context();
             let [img, guide, space, sigma, out] = [0, 1, 2, 3, 4].map(|i| saved[i].get(op));
             let (img, guide, space, sigma, out) = (img?, guide?, space?, sigma?, out?);
-            let placeholder = Tensor::zeros(ctx, &[1])?;
-            let spare = Tensor::zeros(ctx, &[1])?;
+            // Bound where the kernels need a buffer they do not use.
+            let placeholder = Tensor::uninit(ctx, op, &[1])?;
+            let spare = Tensor::uninit(ctx, op, &[1])?;
             let prepared = Tensor::uninit(ctx, op, &[n, c + 1, h, w])?;
             let inputs = [grad, out, &placeholder, &placeholder, &weights];
             f.dispatch(op, "prepare", &f.params(), Bindings { inputs, outputs: [&prepared, &spare] }, pixels)?;

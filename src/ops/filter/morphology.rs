@@ -18,7 +18,7 @@ use super::window::{MAX_MEDIAN_TAPS, Selection, Window, select};
 ///
 /// ```
 /// use pixgrad::ops::filter::Structure;
-/// let cross = Structure::cross(3);
+/// let cross = Structure::cross(3)?;
 /// assert_eq!(cross.mask(), &[false, true, false, true, true, true, false, true, false]);
 /// let custom = Structure::from_mask((1, 3), &[1.0, 1.0, 0.0])?.with_origin((0, 0))?;
 /// assert_eq!(custom.origin(), (0, 0));
@@ -35,20 +35,22 @@ pub struct Structure {
 pub const MAX_STRUCTURE_SIZE: usize = 63;
 
 impl Structure {
-    /// A full `ky × kx` rectangle.
-    pub fn rect(ky: usize, kx: usize) -> Structure {
-        Structure { size: (ky, kx), mask: vec![true; ky * kx], origin: (ky / 2, kx / 2) }
+    /// A full `ky × kx` rectangle (sides 1 to [`MAX_STRUCTURE_SIZE`]).
+    pub fn rect(ky: usize, kx: usize) -> Result<Structure> {
+        check_size((ky, kx))?;
+        Ok(Structure { size: (ky, kx), mask: vec![true; ky * kx], origin: (ky / 2, kx / 2) })
     }
 
     /// A full `k × k` square.
-    pub fn square(k: usize) -> Structure {
+    pub fn square(k: usize) -> Result<Structure> {
         Structure::rect(k, k)
     }
 
     /// A `k × k` cross: the centre row and column.
-    pub fn cross(k: usize) -> Structure {
+    pub fn cross(k: usize) -> Result<Structure> {
+        check_size((k, k))?;
         let mask = (0..k * k).map(|i| i / k == k / 2 || i % k == k / 2).collect();
-        Structure { size: (k, k), mask, origin: (k / 2, k / 2) }
+        Ok(Structure { size: (k, k), mask, origin: (k / 2, k / 2) })
     }
 
     /// From Kornia's `kernel` `[ky, kx]` values, row-major: non-zero cells
@@ -56,10 +58,8 @@ impl Structure {
     /// or no cell belongs.
     pub fn from_mask(size: (usize, usize), values: &[f32]) -> Result<Structure> {
         let (ky, kx) = size;
+        check_size(size)?;
         let invalid = |reason: String| Error::InvalidArgument { op: "Structure", name: "kernel", reason };
-        if ky == 0 || kx == 0 || ky > MAX_STRUCTURE_SIZE || kx > MAX_STRUCTURE_SIZE {
-            return Err(invalid(format!("each side must be 1 to {MAX_STRUCTURE_SIZE}, got {ky}x{kx}")));
-        }
         if values.len() != ky * kx || values.iter().any(|v| !v.is_finite()) {
             return Err(invalid(format!("needs {} finite values for {ky}x{kx}, got {}", ky * kx, values.len())));
         }
@@ -134,6 +134,18 @@ impl Structure {
     }
 }
 
+/// Each side of an element is 1 to [`MAX_STRUCTURE_SIZE`].
+fn check_size((ky, kx): (usize, usize)) -> Result<()> {
+    if ky == 0 || kx == 0 || ky > MAX_STRUCTURE_SIZE || kx > MAX_STRUCTURE_SIZE {
+        return Err(Error::InvalidArgument {
+            op: "Structure",
+            name: "size",
+            reason: format!("each side must be 1 to {MAX_STRUCTURE_SIZE}, got {ky}x{kx}"),
+        });
+    }
+    Ok(())
+}
+
 /// What morphology reads outside the image: Kornia's `border_type`.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub enum MorphBorder {
@@ -188,7 +200,7 @@ impl Tensor {
     /// use pixgrad::ops::filter::{MorphBorder, Structure};
     /// let ctx = pixgrad::Context::new()?;
     /// let img = pixgrad::Tensor::from_slice(&ctx, &[0.0, 1.0, 0.0, 0.0], &[1, 1, 1, 4])?;
-    /// let out = img.dilation(&Structure::rect(1, 3), None, MorphBorder::Geodesic)?;
+    /// let out = img.dilation(&Structure::rect(1, 3)?, None, MorphBorder::Geodesic)?;
     /// assert_eq!(out.to_vec()?, vec![1.0, 1.0, 1.0, 0.0]);
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
@@ -203,7 +215,7 @@ impl Tensor {
     /// use pixgrad::ops::filter::{MorphBorder, Structure};
     /// let ctx = pixgrad::Context::new()?;
     /// let img = pixgrad::Tensor::from_slice(&ctx, &[1.0, 0.0, 1.0, 1.0], &[1, 1, 1, 4])?;
-    /// let out = img.erosion(&Structure::rect(1, 3), None, MorphBorder::Geodesic)?;
+    /// let out = img.erosion(&Structure::rect(1, 3)?, None, MorphBorder::Geodesic)?;
     /// assert_eq!(out.to_vec()?, vec![0.0, 0.0, 0.0, 1.0]);
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
@@ -218,7 +230,7 @@ impl Tensor {
     /// use pixgrad::ops::filter::{MorphBorder, Structure};
     /// let ctx = pixgrad::Context::new()?;
     /// let img = pixgrad::Tensor::from_slice(&ctx, &[0.0, 1.0, 0.0, 0.0], &[1, 1, 1, 4])?;
-    /// let out = img.opening(&Structure::rect(1, 3), None, MorphBorder::Geodesic)?;
+    /// let out = img.opening(&Structure::rect(1, 3)?, None, MorphBorder::Geodesic)?;
     /// assert_eq!(out.to_vec()?, vec![0.0; 4]);
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
@@ -233,7 +245,7 @@ impl Tensor {
     /// use pixgrad::ops::filter::{MorphBorder, Structure};
     /// let ctx = pixgrad::Context::new()?;
     /// let img = pixgrad::Tensor::from_slice(&ctx, &[1.0, 0.0, 1.0, 1.0], &[1, 1, 1, 4])?;
-    /// let out = img.closing(&Structure::rect(1, 3), None, MorphBorder::Geodesic)?;
+    /// let out = img.closing(&Structure::rect(1, 3)?, None, MorphBorder::Geodesic)?;
     /// assert_eq!(out.to_vec()?, vec![1.0; 4]);
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
@@ -247,7 +259,7 @@ impl Tensor {
     /// use pixgrad::ops::filter::{MorphBorder, Structure};
     /// let ctx = pixgrad::Context::new()?;
     /// let img = pixgrad::Tensor::from_slice(&ctx, &[0.0, 0.0, 1.0, 1.0], &[1, 1, 1, 4])?;
-    /// let out = img.morphology_gradient(&Structure::rect(1, 3), None, MorphBorder::Geodesic)?;
+    /// let out = img.morphology_gradient(&Structure::rect(1, 3)?, None, MorphBorder::Geodesic)?;
     /// assert_eq!(out.to_vec()?, vec![0.0, 1.0, 1.0, 0.0]);
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
@@ -266,7 +278,7 @@ impl Tensor {
     /// use pixgrad::ops::filter::{MorphBorder, Structure};
     /// let ctx = pixgrad::Context::new()?;
     /// let img = pixgrad::Tensor::from_slice(&ctx, &[0.0, 1.0, 0.0, 0.0], &[1, 1, 1, 4])?;
-    /// let out = img.top_hat(&Structure::rect(1, 3), None, MorphBorder::Geodesic)?;
+    /// let out = img.top_hat(&Structure::rect(1, 3)?, None, MorphBorder::Geodesic)?;
     /// assert_eq!(out.to_vec()?, vec![0.0, 1.0, 0.0, 0.0]);
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
@@ -281,7 +293,7 @@ impl Tensor {
     /// use pixgrad::ops::filter::{MorphBorder, Structure};
     /// let ctx = pixgrad::Context::new()?;
     /// let img = pixgrad::Tensor::from_slice(&ctx, &[1.0, 0.0, 1.0, 1.0], &[1, 1, 1, 4])?;
-    /// let out = img.black_hat(&Structure::rect(1, 3), None, MorphBorder::Geodesic)?;
+    /// let out = img.black_hat(&Structure::rect(1, 3)?, None, MorphBorder::Geodesic)?;
     /// assert_eq!(out.to_vec()?, vec![0.0, 1.0, 0.0, 0.0]);
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
@@ -321,7 +333,7 @@ impl Tensor {
             return Err(Error::InvalidArgument { op: OP, name: "border", reason: format!("must be finite, got {v}") });
         }
         let window = Window { planes: n * c, height: h, width: w, size: kernel_size, origin: (ky / 2, kx / 2), border };
-        let unused = Tensor::zeros(self.context(), &[1])?;
+        let unused = Tensor::uninit(self.context(), OP, &[1])?;
         select(OP, self, window, Selection::Median, &unused)
     }
 }
