@@ -45,7 +45,7 @@ mod tensor;
 
 pub use autodiff::{Gradients, NoGradGuard, ValueAndGrad, is_grad_enabled, no_grad, value_and_grad};
 pub use error::{Error, Result};
-pub use gpu::{Context, ContextOptions, LimitsPreset, MemoryStats, Stats};
+pub use gpu::{Context, ContextOptions, KernelTime, LimitsPreset, MemoryStats, Stats};
 pub use interop::image::SampleType;
 pub use interop::nalgebra::{MatrixScalar, Transform2, TransformScalar};
 pub use ops::Factor;

@@ -115,8 +115,13 @@ fn geometries() -> Vec<Geometry> {
         for (ksize, per_item) in [([3, 3], false), ([4, 5], true), ([7, 2], false), ([1, 5], true), ([6, 1], true)] {
             all.push(Geometry { shape: [2, 3, 9, 11], ksize, bank: 1, per_item, border });
         }
+        // One-line kernels longer than 8 taps (the line adjoint's wide windows).
+        for (ksize, per_item) in [([1, 13], false), ([12, 1], true), ([1, 16], true)] {
+            all.push(Geometry { shape: [2, 3, 9, 11], ksize, bank: 1, per_item, border });
+        }
         // Wide kernels on a small image: every border pixel folds several padded ones.
         all.push(Geometry { shape: [1, 2, 6, 7], ksize: [9, 9], bank: 1, per_item: false, border });
+        all.push(Geometry { shape: [1, 2, 3, 4], ksize: [1, 7], bank: 1, per_item: false, border });
         all.push(Geometry { shape: [2, 1, 7, 6], ksize: [3, 3], bank: 2, per_item: true, border });
     }
     all
@@ -199,6 +204,26 @@ fn filter2d_and_its_gradients_match_the_reference() {
         let (gi, gk) = geo.vjp(&img_v, &kernel_v, &seed_v);
         assert_close(&grads.get(&img).unwrap().to_vec().unwrap(), &gi, 1e-5, 1e-5, &format!("image {geo:?}"));
         assert_close(&grads.get(&kernel).unwrap().to_vec().unwrap(), &gk, 1e-5, 2e-4, &format!("kernel {geo:?}"));
+    }
+}
+
+#[test]
+fn a_mean_loss_gives_the_gradients_of_its_expanded_seed() {
+    // The mean's gradient reaches the adjoints as one stored value: the line
+    // adjoint reads it directly, the 2-D adjoints expand it first.
+    let mut rng = Rng::new(8);
+    let shape = [2, 3, 10, 13];
+    let img = tensor(&rng.vec(numel(&shape), 0.0, 1.0), &shape).with_grad();
+    for ksize in [[1, 5], [9, 1], [1, 11], [3, 3]] {
+        let kernel = tensor(&rng.vec(ksize[0] * ksize[1], -1.0, 1.0), &[1, ksize[0], ksize[1]]).with_grad();
+        let out = || img.filter2d(&kernel, BorderType::Reflect, false).unwrap();
+        let by_mean = out().mean().unwrap().backward().unwrap();
+        let seed = Tensor::full(&ctx(), &shape, 1.0 / numel(&shape) as f32).unwrap();
+        let by_seed = out().backward_with(&seed).unwrap();
+        for t in [&img, &kernel] {
+            let (a, b) = (by_mean.get(t).unwrap(), by_seed.get(t).unwrap());
+            assert_eq!(bits(&[a]), bits(&[b]), "{ksize:?}");
+        }
     }
 }
 

@@ -118,6 +118,24 @@ struct Inner {
     counters: Counters,
     /// Errors from the uncaptured-error handler, on devices pixgrad opened.
     gpu_errors: Arc<Mutex<Vec<String>>>,
+    /// Per-kernel times when `PIXGRAD_PROFILE` is set (see [`Context::profile`]).
+    profile: Option<Mutex<Vec<KernelTime>>>,
+}
+
+/// Time the GPU spent in one kernel (an op's entry point), summed over calls.
+/// Collected only when the `PIXGRAD_PROFILE` environment variable is set at
+/// [`Context`] creation: every dispatch is then submitted and waited for on
+/// its own, so the times are exact per kernel but the whole runs slower.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KernelTime {
+    /// The op that recorded the dispatch.
+    pub op: &'static str,
+    /// The shader entry point.
+    pub entry: &'static str,
+    /// Dispatches timed.
+    pub calls: u64,
+    /// Wall time from submit to completion, summed.
+    pub total: std::time::Duration,
 }
 
 /// A GPU device with pixgrad's pipeline cache, buffer pool and open command batch.
@@ -254,6 +272,7 @@ impl Context {
                 batch: Mutex::default(),
                 counters: Counters::default(),
                 gpu_errors,
+                profile: std::env::var_os("PIXGRAD_PROFILE").map(|_| Mutex::default()),
             }),
         }
     }
@@ -321,6 +340,31 @@ impl Context {
         self.submit_locked(&mut batch);
         drop(batch);
         self.take_gpu_errors()
+    }
+
+    /// Per-kernel GPU times since the context was made or [`reset_profile`](Self::reset_profile)
+    /// was called, largest first; empty unless `PIXGRAD_PROFILE` was set when
+    /// the context was made (see [`KernelTime`]).
+    ///
+    /// ```
+    /// let ctx = pixgrad::Context::new()?;
+    /// let x = pixgrad::Tensor::ones(&ctx, &[4])?.exp()?;
+    /// for t in ctx.profile() {
+    ///     println!("{:>10.3} ms {:>5}× {}/{}", t.total.as_secs_f64() * 1e3, t.calls, t.op, t.entry);
+    /// }
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
+    pub fn profile(&self) -> Vec<KernelTime> {
+        let mut times = self.inner.profile.as_ref().map(|p| lock(p).clone()).unwrap_or_default();
+        times.sort_by(|a, b| b.total.cmp(&a.total));
+        times
+    }
+
+    /// Clears the times [`profile`](Self::profile) reports.
+    pub fn reset_profile(&self) {
+        if let Some(profile) = &self.inner.profile {
+            lock(profile).clear();
+        }
     }
 
     /// Submits, then blocks until the GPU has finished all submitted work.
@@ -545,6 +589,15 @@ impl Context {
             }
             None => {
                 let mut batch = lock(&self.inner.batch);
+                // Profiling: earlier work first, so that the time is this kernel's alone.
+                let profiling = match &self.inner.profile {
+                    Some(profile) => {
+                        self.submit_locked(&mut batch);
+                        self.wait()?;
+                        Some((profile, std::time::Instant::now()))
+                    }
+                    None => None,
+                };
                 let uniforms = batch
                     .uniforms
                     .get_or_insert_with(|| {
@@ -561,6 +614,20 @@ impl Context {
                 let group = bind(&uniforms);
                 encode(self.open_pass(&mut batch), &group, offset);
                 self.after_command(&mut batch);
+                if let Some((profile, start)) = profiling {
+                    self.submit_locked(&mut batch);
+                    self.wait()?;
+                    let elapsed = start.elapsed();
+                    let mut times = lock(profile);
+                    let entry = dispatch.kernel.entry;
+                    match times.iter_mut().find(|t| t.op == op && t.entry == entry) {
+                        Some(t) => {
+                            t.calls += 1;
+                            t.total += elapsed;
+                        }
+                        None => times.push(KernelTime { op, entry, calls: 1, total: elapsed }),
+                    }
+                }
             }
         }
         bump(&self.inner.counters.dispatches, 1);

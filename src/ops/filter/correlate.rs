@@ -3,7 +3,7 @@
 //! raw encoders on buffers and as one recorded op. Kernels in
 //! `shaders/filter.wgsl`, `filter_adjoint.wgsl`, `filter_kernel_adjoint.wgsl`.
 
-use crate::autodiff::{Saved, record};
+use crate::autodiff::{Saved, record_uniform_aware};
 use crate::error::{Error, Result};
 use crate::gpu::Context;
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
@@ -15,6 +15,7 @@ use super::BorderType;
 static FILTER: Shader = shader!("filter.wgsl", "border_map.wgsl", "border.wgsl");
 static FILTER_ADJOINT: Shader = shader!("filter_adjoint.wgsl", "border_map.wgsl", "border.wgsl");
 static FILTER_KERNEL_ADJOINT: Shader = shader!("filter_kernel_adjoint.wgsl", "border_map.wgsl", "border.wgsl");
+static FILTER_LINE: Shader = shader!("filter_line.wgsl", "border_map.wgsl", "border.wgsl");
 
 /// Most kernels in one bank (the forward keeps one accumulator per kernel).
 pub const MAX_BANK: usize = 4;
@@ -26,6 +27,10 @@ const KERNEL_ADJOINT_WORK: usize = 1024;
 const STRIP: usize = 8;
 /// Taps per kernel-gradient thread along x.
 const BLOCK: usize = 8;
+/// Longest one-line kernel the fused line adjoint takes (four vec4 windows).
+const MAX_LINE_TAPS: usize = 16;
+/// Threads per workgroup of the line adjoint (one thread per line).
+const LINE_WORKGROUP: u32 = 64;
 
 /// The geometry of a correlation: `y[n, c, e] = Σ_k w[item, e, k] · x_padded[n, c, · + k - anchor]`
 /// for each kernel `e` of a bank, with anchor `(k - 1) / 2` per axis (Kornia;
@@ -189,6 +194,19 @@ impl Correlation {
         grid_1d((self.planes() * minor * major.div_ceil(STRIP)) as u32)
     }
 
+    /// One kernel of one line (a row or a column) that the fused line
+    /// adjoint takes.
+    fn is_line(&self) -> bool {
+        let [ky, kx] = self.kernel_size;
+        self.bank == 1 && (ky == 1 || kx == 1) && ky.max(kx) <= MAX_LINE_TAPS
+    }
+
+    /// Threads of the line kernels: one per line.
+    fn line_grid(&self) -> [u32; 3] {
+        let lines = self.planes() * self.major_minor().1;
+        crate::gpu::kernel::grid_for_groups((lines as u32).div_ceil(LINE_WORKGROUP))
+    }
+
     fn constants(&self, border: BorderType) -> [(&'static str, u32); 3] {
         [("BORDER", border.code()), ("KY", self.kernel_size[0] as u32), ("KX", self.kernel_size[1] as u32)]
     }
@@ -209,6 +227,19 @@ pub fn correlate_forward(
     kernel.check(OP, "kernel", c.kernel_len())?;
     y.check(OP, "y", c.planes() * c.bank * c.pixels())?;
     let params = FilterParams { off_in: x.offset, off_kernel: kernel.offset, off_out: y.offset, ..c.params() };
+    if c.is_line() {
+        let constants = [c.constants(c.border).as_slice(), &[("ALONG_Y", c.along_y() as u32)]].concat();
+        let placeholder = ctx.alloc(OP, 4)?;
+        let dispatch = Dispatch {
+            kernel: &Kernel { shader: &FILTER_LINE, entry: "line_forward", reads: 3, writes: 2 },
+            constants: &constants,
+            params: params_bytes(&params),
+            // The adjoint's gradient, output and partial bindings: `y` and a placeholder.
+            buffers: &[x.buffer, kernel.buffer, x.buffer, y.buffer, placeholder.buffer()],
+            groups: c.line_grid(),
+        };
+        return ctx.record(OP, dispatch, encoder);
+    }
     let [b, ky, kx] = c.constants(c.border);
     let along_y = ("ALONG_Y", c.along_y() as u32);
     let constants = [b, ky, kx, ("D_IN", 1), ("D_OUT", c.bank as u32), ("FLIP", 0), along_y];
@@ -344,6 +375,62 @@ pub fn correlate_kernel_adjoint(
     reduce_forward(ctx, encoder, partials_view, &[items, chunks, taps], gk, &[items, 1, taps], 1.0)
 }
 
+/// Encodes both adjoints of [`correlate_forward`] for a one-line kernel
+/// (`ky = 1` or `kx = 1`, at most 16 taps, a bank of one) in one pass:
+/// `gx = Aᵀ g` with the border fold, and, given `x` and `gk`, the kernel
+/// gradient (per-line partial sums, then a deterministic sum over lines).
+/// `uniform`: `g` holds one value standing for every element.
+#[allow(clippy::too_many_arguments)]
+fn correlate_line_adjoint(
+    ctx: &Context,
+    c: &Correlation,
+    kernel: BufferView<'_>,
+    g: BufferView<'_>,
+    uniform: bool,
+    gx: BufferView<'_>,
+    kernel_grad: Option<(BufferView<'_>, BufferView<'_>)>,
+) -> Result<()> {
+    const OP: &str = "correlate_adjoint";
+    let (major, minor) = c.major_minor();
+    let lines = c.planes() * minor;
+    let taps = c.kernel_size[0].max(c.kernel_size[1]);
+    let items = if c.per_item { c.batch } else { 1 };
+    // Without the kernel gradient the partials binding is a placeholder.
+    let partials_len = if kernel_grad.is_some() { lines * taps } else { 1 };
+    let partials = ctx.alloc(OP, partials_len as u64 * 4)?;
+    let x = kernel_grad.map_or(g, |(x, _)| x);
+    let params = FilterParams {
+        off_in: x.offset,
+        off_kernel: kernel.offset,
+        off_out: gx.offset,
+        off_grad: g.offset,
+        ..c.params()
+    };
+    let constants = [
+        c.constants(c.border).as_slice(),
+        &[
+            ("ALONG_Y", c.along_y() as u32),
+            ("KERNEL_GRAD", kernel_grad.is_some() as u32),
+            ("G_UNIFORM", uniform as u32),
+        ],
+    ]
+    .concat();
+    let dispatch = Dispatch {
+        kernel: &Kernel { shader: &FILTER_LINE, entry: "line_adjoint", reads: 3, writes: 2 },
+        constants: &constants,
+        params: params_bytes(&params),
+        buffers: &[x.buffer, kernel.buffer, g.buffer, gx.buffer, partials.buffer()],
+        groups: c.line_grid(),
+    };
+    debug_assert!(major > 0);
+    ctx.record(OP, dispatch, None)?;
+    if let Some((_, gk)) = kernel_grad {
+        let partials_view = BufferView { buffer: partials.buffer(), offset: 0 };
+        reduce_forward(ctx, None, partials_view, &[items, lines / items, taps], gk, &[items, 1, taps], 1.0)?;
+    }
+    Ok(())
+}
+
 /// The recorded op: `img` `[N, C, H, W]` correlated with `kernel`
 /// `[N or 1, bank, ky, kx]`, giving `[N, C, bank, H, W]` (`[N, C, H, W]`
 /// when `squeeze` and the bank holds one kernel). Differentiable in both.
@@ -365,22 +452,28 @@ pub(crate) fn correlate(
     correlate_forward(ctx, None, &c, img.view(), kernel.view(), out.view())?;
     let (saved_img, saved_kernel) = (Saved::new(img), Saved::new(kernel));
     let kernel_shape = kernel.shape().to_vec();
-    Ok(record(op, out, &[img, kernel], move |needs| {
+    Ok(record_uniform_aware(op, out, &[img, kernel], move |needs| {
         let needs = needs.to_vec();
         Box::new(move |g| {
             let ctx = g.context();
-            let mut grads = vec![None, None];
-            if needs[0] {
-                let gx = Tensor::uninit(ctx, op, &[c.batch, c.channels, c.height, c.width])?;
-                correlate_image_adjoint(ctx, None, &c, saved_kernel.get(op)?.view(), g.view(), gx.view())?;
-                grads[0] = Some(gx);
+            let kernel = saved_kernel.get(op)?;
+            let gx =
+                if needs[0] { Some(Tensor::uninit(ctx, op, &[c.batch, c.channels, c.height, c.width])?) } else { None };
+            let gk = if needs[1] { Some(Tensor::uninit(ctx, op, &kernel_shape)?) } else { None };
+            if let (true, Some(gx)) = (c.is_line(), &gx) {
+                let img = if needs[1] { Some(saved_img.get(op)?) } else { None };
+                let kernel_grad = img.as_ref().zip(gk.as_ref()).map(|(x, gk)| (x.view(), gk.view()));
+                correlate_line_adjoint(ctx, &c, kernel.view(), g.view(), g.is_uniform(), gx.view(), kernel_grad)?;
+                return Ok(vec![Some(gx.clone()), gk]);
             }
-            if needs[1] {
-                let gk = Tensor::uninit(ctx, op, &kernel_shape)?;
+            let g = g.clone().materialize()?;
+            if let Some(gx) = &gx {
+                correlate_image_adjoint(ctx, None, &c, kernel.view(), g.view(), gx.view())?;
+            }
+            if let Some(gk) = &gk {
                 correlate_kernel_adjoint(ctx, None, &c, saved_img.get(op)?.view(), g.view(), gk.view())?;
-                grads[1] = Some(gk);
             }
-            Ok(grads)
+            Ok(vec![gx, gk])
         })
     }))
 }

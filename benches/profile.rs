@@ -1,0 +1,74 @@
+//! Per-kernel GPU times of the forward+backward of the ops with speed
+//! targets in the issues, for finding where the time goes (not a criterion
+//! bench: each dispatch is submitted and waited for on its own).
+//!
+//! ```text
+//! PIXGRAD_PROFILE=1 WGPU_BACKEND=vulkan cargo bench --bench profile [-- NAME [SIDE]]
+//! ```
+
+use pixgrad::ops::loss::{Reduction, SsimPadding};
+use pixgrad::ops::warp::{Interpolation, Padding};
+use pixgrad::{BorderType, Context, Result, Tensor};
+
+type Op = Box<dyn Fn(&[Tensor]) -> Result<Tensor>>;
+
+fn main() {
+    let ctx = Context::new().expect("a GPU adapter");
+    if std::env::var_os("PIXGRAD_PROFILE").is_none() {
+        eprintln!("set PIXGRAD_PROFILE=1 to collect kernel times");
+        return;
+    }
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let only = args.first().cloned().unwrap_or_default();
+    let side: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(512);
+    let img = Tensor::rand_uniform(&ctx, &[1, 3, side, side], 0.0, 1.0, 1).unwrap();
+    let other = Tensor::rand_uniform(&ctx, &[1, 3, side, side], 0.0, 1.0, 2).unwrap();
+    let s = side as f32;
+    let affine = Tensor::from_slice(&ctx, &[1.0, 0.02, 0.01 * s, -0.02, 1.0, -0.01 * s], &[1, 2, 3]).unwrap();
+    let homography = Tensor::from_slice(&ctx, &[1.0, 0.01, 2.0, -0.01, 1.0, -1.0, 1e-5, 0.0, 1.0], &[1, 3, 3]).unwrap();
+    let kernel7 = Tensor::rand_normal(&ctx, &[1, 7, 7], 0.0, 0.1, 7).unwrap();
+    let sigma = Tensor::full(&ctx, &[1, 2], 2.0).unwrap();
+    let ops: Vec<(&str, Vec<Tensor>, Op)> = vec![
+        (
+            "gaussian_blur2d_9x9",
+            vec![img.clone(), sigma],
+            Box::new(|t| t[0].gaussian_blur2d((9, 9), &t[1], BorderType::Reflect)),
+        ),
+        ("filter2d_7x7", vec![img.clone(), kernel7], Box::new(|t| t[0].filter2d(&t[1], BorderType::Reflect, false))),
+        ("sobel", vec![img.clone()], Box::new(|t| t[0].sobel(true, 1e-6))),
+        (
+            "warp_affine",
+            vec![img.clone(), affine],
+            Box::new(move |t| t[0].warp_affine(&t[1], [side, side], Interpolation::Bilinear, Padding::Zeros)),
+        ),
+        (
+            "warp_perspective",
+            vec![img.clone(), homography],
+            Box::new(move |t| t[0].warp_perspective(&t[1], [side, side], Interpolation::Bilinear, Padding::Zeros)),
+        ),
+        ("ssim_loss", vec![img.clone()], Box::new(move |t| t[0].ssim_loss(&other, 11, 1.0, SsimPadding::Same))),
+        ("mse_loss", vec![img.clone()], Box::new(move |t| t[0].mse_loss(&img, Reduction::Mean))),
+    ];
+    for (name, inputs, op) in &ops {
+        if !name.contains(only.as_str()) {
+            continue;
+        }
+        let tracked: Vec<Tensor> = inputs.iter().map(|t| t.detach().with_grad()).collect();
+        let run = || op(&tracked).unwrap().mean().unwrap().backward().unwrap();
+        run();
+        ctx.synchronize().unwrap();
+        ctx.reset_profile();
+        const RUNS: u32 = 10;
+        for _ in 0..RUNS {
+            run();
+        }
+        ctx.synchronize().unwrap();
+        let times = ctx.profile();
+        let total: f64 = times.iter().map(|t| t.total.as_secs_f64()).sum();
+        println!("{name} {side}² forward+backward: {:.2} ms in kernels per run", total * 1e3 / RUNS as f64);
+        for t in times {
+            let ms = t.total.as_secs_f64() * 1e3 / RUNS as f64;
+            println!("  {ms:8.3} ms {:4}× {}/{}", t.calls / RUNS as u64, t.op, t.entry);
+        }
+    }
+}
