@@ -7,16 +7,15 @@
 // 8, 12 or 16 inputs and writes y[m], the window's dot product with the kernel.
 //
 // line_adjoint: image adjoint and kernel gradient in one pass.
-// Step m loads g[m] and the padded input x[m - a + 16]; the window of the
-// last 16 gradients gives the image gradient at padded coordinate m - a,
+// Step m loads g[m] and the padded input x[m - a + slots]; the window of the
+// last gradients gives the image gradient at padded coordinate m - a,
 //   G[m - a] = Σ_k w[k] · g[m - k]   (g zero outside the line),
-// the window of 16 inputs the kernel-gradient terms g[m] · x[m - a + k].
+// the window of inputs the kernel-gradient terms g[m] · x[m - a + k].
 // G at the padded coordinates before and after the line (at most 15 of them)
 // is kept and, once the line is written, added onto the pixels the border
 // mode maps them to: exact, in a fixed order, without the second pass and
 // the per-pixel preimage search of fold_borders. So one load of g, one of x
 // and one store per pixel, where the separate adjoints read g three times.
-// Windows are 1 to 4 vec4s, as many as the kernel needs (pipeline constant).
 // The kernel gradient is one partial sum per line and tap, summed over the
 // lines afterwards (reduce.wgsl): deterministic.
 
@@ -24,81 +23,11 @@ override KERNEL_GRAD: u32 = 1u;
 // The incoming gradient is one value standing for all (a full mean's).
 override G_UNIFORM: u32 = 0u;
 
-const LINE_WG: u32 = 64u;
-
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read> kernel: array<f32>;
 @group(0) @binding(3) var<storage, read> grad: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<storage, read_write> partials: array<f32>;
-
-struct Window {
-    a: vec4<f32>,
-    b: vec4<f32>,
-    c: vec4<f32>,
-    d: vec4<f32>,
-}
-
-fn taps() -> i32 {
-    return select(KX, KY, ALONG_Y == 1u);
-}
-
-// Window slots in use: 4, 8, 12 or 16 (the taps rounded up to vec4s).
-fn slots() -> i32 {
-    return (taps() + 3) / 4 * 4;
-}
-
-// Slides the window one place towards the start; `v` enters at the last slot.
-fn slide(w: Window, v: f32) -> Window {
-    switch slots() {
-        case 4: { return Window(vec4(w.a.yzw, v), w.b, w.c, w.d); }
-        case 8: { return Window(vec4(w.a.yzw, w.b.x), vec4(w.b.yzw, v), w.c, w.d); }
-        case 12: { return Window(vec4(w.a.yzw, w.b.x), vec4(w.b.yzw, w.c.x), vec4(w.c.yzw, v), w.d); }
-        default: {
-            return Window(vec4(w.a.yzw, w.b.x), vec4(w.b.yzw, w.c.x), vec4(w.c.yzw, w.d.x), vec4(w.d.yzw, v));
-        }
-    }
-}
-
-// Unused vec4s stay zero, so whole-window arithmetic is exact; the
-// pipeline constant drops them.
-fn dot_window(u: Window, v: Window) -> f32 {
-    var s = dot(u.a, v.a);
-    if (slots() > 4) {
-        s += dot(u.b, v.b);
-    }
-    if (slots() > 8) {
-        s += dot(u.c, v.c);
-    }
-    if (slots() > 12) {
-        s += dot(u.d, v.d);
-    }
-    return s;
-}
-
-fn add_scaled(acc: Window, s: f32, v: Window) -> Window {
-    var r = acc;
-    r.a += s * v.a;
-    if (slots() > 4) {
-        r.b += s * v.b;
-    }
-    if (slots() > 8) {
-        r.c += s * v.c;
-    }
-    if (slots() > 12) {
-        r.d += s * v.d;
-    }
-    return r;
-}
-
-fn at(w: Window, i: i32) -> f32 {
-    switch i / 4 {
-        case 0: { return w.a[i % 4]; }
-        case 1: { return w.b[i % 4]; }
-        case 2: { return w.c[i % 4]; }
-        default: { return w.d[i % 4]; }
-    }
-}
 
 struct Line {
     x: u32,
@@ -106,13 +35,12 @@ struct Line {
     out: u32,
     stride: u32,
     len: i32,
-    real: bool,
 }
 
 // The padded input at position m of the line.
 fn padded(l: Line, m: i32) -> f32 {
     let v = src[l.x + u32(border_map(m, l.len)) * l.stride];
-    return select(p.value, v, l.real && reads_pixel(m, l.len));
+    return select(p.value, v, reads_pixel(m, l.len));
 }
 
 fn gradient(l: Line, m: i32) -> f32 {
@@ -140,7 +68,7 @@ fn line_geometry(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> LineGeometry {
     let plane = i / lines;
     let n = i32(i % lines);
     let start = plane * u32(p.height * p.width) + u32(n * ax.minor_stride);
-    let l = Line(p.off_in + start, p.off_grad + start, p.off_out + start, u32(ax.major_stride), ax.major_len, true);
+    let l = Line(p.off_in + start, p.off_grad + start, p.off_out + start, u32(ax.major_stride), ax.major_len);
     return LineGeometry(l, p.off_kernel + (plane / p.channels) * p.kernel_stride, i, i < p.planes * lines);
 }
 

@@ -68,7 +68,13 @@ fn metrics_match_kornia() {
 
 /// SSIM of one image pair in f64 (Gaussian 11, σ 1.5, reflect-101), `Same` padding.
 fn ssim_ref(a: &[f64], b: &[f64], h: usize, w: usize) -> Vec<f64> {
-    let g: Vec<f64> = (0..11).map(|k| (-((k as f64 - 5.0).powi(2)) / 4.5).exp()).collect();
+    ssim_ref_window(a, b, h, w, 11)
+}
+
+/// The same with any odd window.
+fn ssim_ref_window(a: &[f64], b: &[f64], h: usize, w: usize, window: usize) -> Vec<f64> {
+    let half = (window / 2) as f64;
+    let g: Vec<f64> = (0..window).map(|k| (-((k as f64 - half).powi(2)) / 4.5).exp()).collect();
     let total: f64 = g.iter().sum();
     let g: Vec<f64> = g.iter().map(|v| v / total).collect();
     let reflect = |i: isize, n: usize| -> usize {
@@ -86,10 +92,11 @@ fn ssim_ref(a: &[f64], b: &[f64], h: usize, w: usize) -> Vec<f64> {
         for y in 0..h {
             for xx in 0..w {
                 let mut acc = 0.0;
-                for i in 0..11 {
-                    for j in 0..11 {
-                        let sy = reflect(y as isize + i as isize - 5, h);
-                        let sx = reflect(xx as isize + j as isize - 5, w);
+                for i in 0..window {
+                    for j in 0..window {
+                        let r = (window / 2) as isize;
+                        let sy = reflect(y as isize + i as isize - r, h);
+                        let sx = reflect(xx as isize + j as isize - r, w);
                         acc += g[i] * g[j] * x[sy * w + sx];
                     }
                 }
@@ -140,6 +147,55 @@ fn ssim_known_cases_and_gradients() {
             "pixel {k}: {} vs {numeric}",
             grads[k]
         );
+    }
+}
+
+#[test]
+fn ssim_gradients_of_both_images_match_directional_differences() {
+    // Several planes (stacked moments), h ≠ w, windows of 2, 3 and 4 vec4s,
+    // a non-uniform seed, "same" and "valid" padding.
+    let [n, c, h, w] = [2, 2, 13, 16];
+    let plane = h * w;
+    let mut rng = Rng::new(12);
+    let a = rng.vec(n * c * plane, 0.05, 0.95);
+    let b: Vec<f64> = a.iter().map(|v| (v + rng.uniform(-0.2, 0.2)).clamp(0.0, 1.0)).collect();
+    for (window, padding) in [(7, SsimPadding::Same), (11, SsimPadding::Same), (13, SsimPadding::Valid)] {
+        let margin = if padding == SsimPadding::Valid { window / 2 } else { 0 };
+        let (ho, wo) = (h - 2 * margin, w - 2 * margin);
+        let seed = rng.vec(n * c * ho * wo, -1.0, 1.0);
+        // ⟨seed, ssim(a, b)⟩ in f64.
+        let objective = |a: &[f64], b: &[f64]| -> f64 {
+            let mut total = 0.0;
+            for p in 0..n * c {
+                let map = ssim_ref_window(&a[p * plane..][..plane], &b[p * plane..][..plane], h, w, window);
+                for y in 0..ho {
+                    for x in 0..wo {
+                        total += seed[(p * ho + y) * wo + x] * map[(y + margin) * w + x + margin];
+                    }
+                }
+            }
+            total
+        };
+        let (ta, tb) = (tensor(&a, &[n, c, h, w]).with_grad(), tensor(&b, &[n, c, h, w]).with_grad());
+        let map = ta.ssim(&tb, window, 1.0, padding).unwrap();
+        assert_eq!(map.shape(), &[n, c, ho, wo]);
+        let grads = map.backward_with(&tensor(&seed, &[n, c, ho, wo])).unwrap();
+        let (ga, gb) = (grads.get(&ta).unwrap().to_vec().unwrap(), grads.get(&tb).unwrap().to_vec().unwrap());
+        for (which, grad) in [(0, &ga), (1, &gb)] {
+            let dir = rng.vec(a.len(), -1.0, 1.0);
+            let step = 1e-5;
+            let moved = |sign: f64| -> f64 {
+                let mut x = if which == 0 { a.clone() } else { b.clone() };
+                x.iter_mut().zip(&dir).for_each(|(v, d)| *v += sign * step * d);
+                if which == 0 { objective(&x, &b) } else { objective(&a, &x) }
+            };
+            let numeric = (moved(1.0) - moved(-1.0)) / (2.0 * step);
+            let analytic: f64 = grad.iter().zip(&dir).map(|(g, d)| *g as f64 * d).sum();
+            assert!(
+                (analytic - numeric).abs() < 1e-3 * numeric.abs().max(1.0),
+                "window {window} {padding:?} image {which}: {analytic} vs {numeric}"
+            );
+        }
     }
 }
 

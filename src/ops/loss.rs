@@ -18,9 +18,11 @@
 //!   scales), not Kornia's `MS_SSIMLoss` (Zhao's MS-SSIM + L1 mix).
 //! - PSNR of identical images is +inf (IEEE), as PyTorch.
 
-use crate::autodiff::{Saved, record};
+use crate::autodiff::{Saved, record, record_uniform_aware};
 use crate::error::{Error, Result};
+use crate::gpu::Context;
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
+use crate::ops::filter::Correlation;
 use crate::ops::image_shape;
 use crate::ops::warp::{Interpolation, Padding, ResizeMode};
 use crate::tensor::Tensor;
@@ -77,6 +79,11 @@ fn reduce(map: Tensor, reduction: Reduction) -> Result<Tensor> {
 }
 
 fn difference(op: &'static str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    same_shape(op, a, b)?;
+    a.sub(b)
+}
+
+fn same_shape(op: &'static str, a: &Tensor, b: &Tensor) -> Result<()> {
     if a.shape() != b.shape() {
         return Err(Error::ShapeMismatch {
             op,
@@ -85,7 +92,7 @@ fn difference(op: &'static str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
             reason: "differ: a loss compares tensors of one shape",
         });
     }
-    a.sub(b)
+    Ok(())
 }
 
 fn positive(op: &'static str, name: &'static str, v: f32) -> Result<()> {
@@ -105,14 +112,9 @@ struct Moments {
     e_ab: Tensor,
 }
 
-fn moments(a: &Tensor, b: &Tensor, window: usize, padding: SsimPadding) -> Result<Moments> {
-    let blur = |t: &Tensor| -> Result<Tensor> {
-        let blurred = t.gaussian_blur2d((window, window), 1.5, crate::BorderType::Reflect)?;
-        match padding {
-            SsimPadding::Same => Ok(blurred),
-            SsimPadding::Valid => crop(&blurred, window / 2),
-        }
-    };
+/// The five moments filtered one by one with reflect ("same") padding.
+fn moments(a: &Tensor, b: &Tensor, window: usize) -> Result<Moments> {
+    let blur = |t: &Tensor| t.gaussian_blur2d((window, window), 1.5, crate::BorderType::Reflect);
     Ok(Moments {
         mu_a: blur(a)?,
         mu_b: blur(b)?,
@@ -120,6 +122,23 @@ fn moments(a: &Tensor, b: &Tensor, window: usize, padding: SsimPadding) -> Resul
         e_bb: blur(&b.square()?)?,
         e_ab: blur(&a.mul(b)?)?,
     })
+}
+
+/// The SSIM map, or a factor of it: "valid" is the "same" map without the
+/// margin whose windows reach past the image (the others never read padding).
+fn ssim_map(
+    a: &Tensor,
+    b: &Tensor,
+    window: usize,
+    max_value: f32,
+    padding: SsimPadding,
+    term: SsimTerm,
+) -> Result<Tensor> {
+    let map = ssim_same(a, b, window, max_value, term)?;
+    match padding {
+        SsimPadding::Same => Ok(map),
+        SsimPadding::Valid => crop(&map, window / 2),
+    }
 }
 
 /// Drops `margin` pixels from each side, exactly (a warp by an integer shift
@@ -218,9 +237,113 @@ fn ssim_term(m: &Moments, max_value: f32, term: SsimTerm) -> Result<Tensor> {
     }))
 }
 
+static SSIM_LINE: Shader = shader!("ssim_line.wgsl", "border_map.wgsl", "border.wgsl", "line_window.wgsl");
+
+/// Widest window the fused SSIM takes (the line kernels' windows); wider
+/// ones filter each moment on its own.
+const MAX_FUSED_WINDOW: usize = 15;
+
+/// The SSIM map (or a factor of it, `term`) with "same" (reflect) padding:
+/// the fused kernels of `shaders/ssim_line.wgsl` where the window and the
+/// stacked moments fit, else the moments filtered one by one.
+fn ssim_same(a: &Tensor, b: &Tensor, window: usize, max_value: f32, term: SsimTerm) -> Result<Tensor> {
+    const OP: &str = "ssim";
+    let [n, c, h, w] = image_shape(OP, a)?;
+    let ctx = a.context().clone();
+    let stack = (n * c * h * w) as u64 * 4;
+    if window > MAX_FUSED_WINDOW || ctx.check_binding_size(OP, 5 * stack).is_err() {
+        return ssim_term(&moments(a, b, window)?, max_value, term);
+    }
+    let kernel = crate::ops::filter::get_gaussian_kernel1d(&Tensor::full(&ctx, &[1], 1.5)?, window)?.detach();
+    let line = |kernel_size| Correlation {
+        batch: n,
+        channels: c,
+        height: h,
+        width: w,
+        kernel_size,
+        bank: 1,
+        per_item: false,
+        border: crate::BorderType::Reflect,
+    };
+    let (rows, cols) = (line([1, window]), line([window, 1]));
+    let c1 = (0.01 * max_value).powi(2).to_bits();
+    let c2 = (0.03 * max_value).powi(2).to_bits();
+    // Bindings: a, b, kernel, stacked planes read, map gradient; stacked planes written, two outputs.
+    let run = move |ctx: &Context,
+                    entry,
+                    geometry: &Correlation,
+                    extra: &[(&'static str, u32)],
+                    buffers: [&wgpu::Buffer; 8]| {
+        let (params, constants, groups) = geometry.line_setup();
+        let constants =
+            [constants.as_slice(), &[("OUT", term as u32), ("C1_BITS", c1), ("C2_BITS", c2)], extra].concat();
+        let dispatch = Dispatch {
+            kernel: &Kernel { shader: &SSIM_LINE, entry, reads: 5, writes: 3 },
+            constants: &constants,
+            params,
+            buffers: &buffers,
+            groups,
+        };
+        ctx.dispatch(OP, dispatch)
+    };
+    // Unused bindings: outputs each need a buffer of their own.
+    let placeholders = [ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?];
+    let [none, spare, spare_map] = [0, 1, 2].map(|i| placeholders[i].buffer());
+    let row_moments = ctx.alloc(OP, 5 * stack)?;
+    // The moments are kept only for a backward pass.
+    let save = crate::is_grad_enabled() && (a.requires_grad() || b.requires_grad());
+    let moments_shape = if save { vec![5, n, c, h, w] } else { vec![1] };
+    let moments = Tensor::uninit(&ctx, OP, &moments_shape)?;
+    let map = Tensor::uninit(&ctx, OP, &[n, c, h, w])?;
+    let (ab, bb, kb) = (a.buffer(), b.buffer(), kernel.buffer());
+    run(&ctx, "moments_rows", &rows, &[], [ab, bb, kb, none, none, row_moments.buffer(), spare_map, spare])?;
+    run(
+        &ctx,
+        "moments_cols",
+        &cols,
+        &[("SAVE", save as u32)],
+        [ab, bb, kb, row_moments.buffer(), none, moments.buffer(), map.buffer(), spare],
+    )?;
+    let saved = [a, b].map(Saved::new);
+    Ok(record_uniform_aware(OP, map, &[a, b], move |needs| {
+        let needs = needs.to_vec();
+        Box::new(move |g| {
+            let ctx = g.context();
+            let [a, b] = [0, 1].map(|i| saved[i].get(OP).cloned());
+            let (a, b) = (a?, b?);
+            let maps = ctx.alloc(OP, 4 * stack)?;
+            let placeholders = [ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?];
+            let [none, spare_a, spare_b, spare_c] = [0, 1, 2, 3].map(|i| placeholders[i].buffer());
+            let grads =
+                needs.iter().map(|&need| if need { Tensor::uninit(ctx, OP, a.shape()).map(Some) } else { Ok(None) });
+            let grads: Vec<Option<Tensor>> = grads.collect::<Result<_>>()?;
+            let out = |i: usize, spare| grads[i].as_ref().map_or(spare, |t| t.buffer());
+            let flags =
+                [("G_UNIFORM", g.is_uniform() as u32), ("GRAD_A", needs[0] as u32), ("GRAD_B", needs[1] as u32)];
+            let (ab, bb, kb) = (a.buffer(), b.buffer(), kernel.buffer());
+            run(
+                ctx,
+                "adjoint_cols",
+                &cols,
+                &flags,
+                [ab, bb, kb, moments.buffer(), g.buffer(), maps.buffer(), spare_a, spare_b],
+            )?;
+            run(
+                ctx,
+                "adjoint_rows",
+                &rows,
+                &flags,
+                [ab, bb, kb, maps.buffer(), none, spare_a, out(0, spare_b), out(1, spare_c)],
+            )?;
+            Ok(grads)
+        })
+    }))
+}
+
 fn check_ssim(op: &'static str, a: &Tensor, b: &Tensor, window: usize, max_value: f32) -> Result<[usize; 4]> {
     let shape = image_shape(op, a)?;
-    difference(op, a, b)?;
+    same_shape(op, a, b)?;
+    a.same_context(op, b)?;
     positive(op, "max_value", max_value)?;
     if window.is_multiple_of(2) || window > shape[2].min(shape[3]) {
         return Err(Error::InvalidArgument {
@@ -370,7 +493,7 @@ impl Tensor {
     /// ```
     pub fn ssim(&self, other: &Tensor, window: usize, max_value: f32, padding: SsimPadding) -> Result<Tensor> {
         check_ssim("ssim", self, other, window, max_value)?;
-        ssim_term(&moments(self, other, window, padding)?, max_value, SsimTerm::Ssim)
+        ssim_map(self, other, window, max_value, padding, SsimTerm::Ssim)
     }
 
     /// Kornia's `ssim_loss`: the mean of `(1 − SSIM) / 2`.
@@ -383,7 +506,8 @@ impl Tensor {
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
     pub fn ssim_loss(&self, other: &Tensor, window: usize, max_value: f32, padding: SsimPadding) -> Result<Tensor> {
-        self.ssim(other, window, max_value, padding)?.mul_scalar(-0.5)?.add_scalar(0.5)?.mean()
+        // mean((1 − s) / 2) as (1 − mean(s)) / 2: the map's gradient stays uniform.
+        self.ssim(other, window, max_value, padding)?.mean()?.mul_scalar(-0.5)?.add_scalar(0.5)
     }
 
     /// Wang et al.'s multi-scale SSIM per image, `[N]`: over five scales
@@ -421,7 +545,7 @@ impl Tensor {
         for (scale, &weight) in MS_SSIM_WEIGHTS.iter().enumerate() {
             let last = scale + 1 == MS_SSIM_WEIGHTS.len();
             let kind = if last { SsimTerm::Ssim } else { SsimTerm::ContrastStructure };
-            let term = ssim_term(&moments(&a, &b, window, SsimPadding::Valid)?, max_value, kind)?;
+            let term = ssim_map(&a, &b, window, max_value, SsimPadding::Valid, kind)?;
             let factor = per_image(&term)?.clamp(Some(1e-6), None)?.powf(weight)?;
             total = Some(match total {
                 Some(t) => t.mul(&factor)?,

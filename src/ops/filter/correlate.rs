@@ -6,7 +6,7 @@
 use crate::autodiff::{Saved, record_uniform_aware};
 use crate::error::{Error, Result};
 use crate::gpu::Context;
-use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
+use crate::gpu::kernel::{Dispatch, Kernel, PARAMS_SIZE, Shader, grid_1d, params_bytes, shader};
 use crate::ops::reduce::reduce_forward;
 use crate::tensor::{BufferView, Tensor};
 
@@ -15,7 +15,7 @@ use super::BorderType;
 static FILTER: Shader = shader!("filter.wgsl", "border_map.wgsl", "border.wgsl");
 static FILTER_ADJOINT: Shader = shader!("filter_adjoint.wgsl", "border_map.wgsl", "border.wgsl");
 static FILTER_KERNEL_ADJOINT: Shader = shader!("filter_kernel_adjoint.wgsl", "border_map.wgsl", "border.wgsl");
-static FILTER_LINE: Shader = shader!("filter_line.wgsl", "border_map.wgsl", "border.wgsl");
+static FILTER_LINE: Shader = shader!("filter_line.wgsl", "border_map.wgsl", "border.wgsl", "line_window.wgsl");
 
 /// Most kernels in one bank (the forward keeps one accumulator per kernel).
 pub const MAX_BANK: usize = 4;
@@ -199,6 +199,14 @@ impl Correlation {
     fn is_line(&self) -> bool {
         let [ky, kx] = self.kernel_size;
         self.bank == 1 && (ky == 1 || kx == 1) && ky.max(kx) <= MAX_LINE_TAPS
+    }
+
+    /// The parameter block, pipeline constants and grid of a line kernel
+    /// over this geometry (offsets 0): for kernels built on the line
+    /// windows elsewhere (the fused SSIM).
+    pub(crate) fn line_setup(&self) -> ([u8; PARAMS_SIZE], Vec<(&'static str, u32)>, [u32; 3]) {
+        let constants = [self.constants(self.border).as_slice(), &[("ALONG_Y", self.along_y() as u32)]].concat();
+        (params_bytes(&self.params()), constants, self.line_grid())
     }
 
     /// Threads of the line kernels: one per line.

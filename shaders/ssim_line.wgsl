@@ -1,0 +1,356 @@
+// SSIM with reflect-padded Gaussian windows, fused over line kernels
+// (windows in line_window.wgsl): the five filtered moments of two images a,
+// b (μa, μb, Eaa, Ebb, Eab), the map, and the adjoint, in four passes of
+// one thread per line, where filtering each moment on its own takes ten
+// filter passes and six element-wise ones forward. Moments and gradient
+// maps are stacked planes of one buffer, `p.planes · H · W` apart.
+//
+// moments_rows (along x): loads a and b once per pixel, filters the five
+//   products, writes the row-filtered moments.
+// moments_cols (along y): filters those down the columns, writes the
+//   moments (kept for the adjoint) and the map term (ssim.wgsl's formulas).
+// adjoint_cols (along y): the map's derivative by the four distinct moments
+//   (Eaa and Ebb share theirs), filtered with the flipped kernel, padded
+//   coordinates folded back onto the rows the reflection copied.
+// adjoint_rows (along x): the same along the rows, then by the chain rule
+//   through the products: ∂a = R_μa + 2a R_Eaa + b R_Eab, ∂b likewise.
+
+override OUT: u32 = 0u;
+override C1_BITS: u32 = 0u;
+override C2_BITS: u32 = 0u;
+override G_UNIFORM: u32 = 0u;
+override GRAD_A: u32 = 1u;
+override GRAD_B: u32 = 1u;
+// moments_cols keeps the moments for the adjoint (not when nothing needs gradients).
+override SAVE: u32 = 1u;
+
+@group(0) @binding(1) var<storage, read> img_a: array<f32>;
+@group(0) @binding(2) var<storage, read> img_b: array<f32>;
+@group(0) @binding(3) var<storage, read> kernel: array<f32>;
+// Stacked planes read: row-filtered moments, moments, or gradient maps.
+@group(0) @binding(4) var<storage, read> src: array<f32>;
+// The map's gradient.
+@group(0) @binding(5) var<storage, read> g: array<f32>;
+// Stacked planes written.
+@group(0) @binding(6) var<storage, read_write> dst: array<f32>;
+// The map, or a's gradient.
+@group(0) @binding(7) var<storage, read_write> out_a: array<f32>;
+// b's gradient.
+@group(0) @binding(8) var<storage, read_write> out_b: array<f32>;
+
+struct SsimLine {
+    // First pixel of the line in one plane, the step along it, its length.
+    start: u32,
+    stride: u32,
+    len: i32,
+    // Distance between stacked planes.
+    stack: u32,
+    valid: bool,
+}
+
+fn ssim_line(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> SsimLine {
+    let ax = axes();
+    let lines = u32(ax.minor_len);
+    let i = (wid.y * nwg.x + wid.x) * LINE_WG + lid;
+    let pixels = u32(p.height * p.width);
+    let start = (i / lines) * pixels + (i % lines) * u32(ax.minor_stride);
+    return SsimLine(start, u32(ax.major_stride), ax.major_len, p.planes * pixels, i < p.planes * lines);
+}
+
+fn at_line(l: SsimLine, m: i32) -> u32 {
+    return l.start + u32(border_map(m, l.len)) * l.stride;
+}
+
+fn zero_window() -> Window {
+    return Window(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
+}
+
+// The kernel in window slots: `reversed` for the adjoint (slot s holds
+// w[slots - 1 - s]), else w[s - (slots - k)]; zero elsewhere.
+fn kernel_window(reversed: bool) -> Window {
+    let k = taps();
+    var w = zero_window();
+    for (var s = 0; s < slots(); s++) {
+        let t = select(s - (slots() - k), slots() - 1 - s, reversed);
+        w = slide(w, select(0.0, kernel[u32(clamp(t, 0, k - 1))], t >= 0 && t < k));
+    }
+    return w;
+}
+
+// Windows of the five moments (named, not an array: a dynamically indexed
+// private array would live in memory).
+struct Five {
+    ma: Window,
+    mb: Window,
+    eaa: Window,
+    ebb: Window,
+    eab: Window,
+}
+
+fn zero_five() -> Five {
+    return Five(zero_window(), zero_window(), zero_window(), zero_window(), zero_window());
+}
+
+fn slide5(f: Five, ma: f32, mb: f32, eaa: f32, ebb: f32, eab: f32) -> Five {
+    return Five(slide(f.ma, ma), slide(f.mb, mb), slide(f.eaa, eaa), slide(f.ebb, ebb), slide(f.eab, eab));
+}
+
+// Writes the five filtered moments at `o` (unless `SAVE` is 0); returns
+// them: μa, μb, Eaa, Ebb, Eab.
+fn store5(o: u32, stack: u32, wf: Window, f: Five, save: bool) -> array<f32, 5> {
+    let v = array(dot_window(wf, f.ma), dot_window(wf, f.mb), dot_window(wf, f.eaa), dot_window(wf, f.ebb),
+        dot_window(wf, f.eab));
+    if (!save) {
+        return v;
+    }
+    dst[o] = v[0];
+    dst[o + stack] = v[1];
+    dst[o + 2u * stack] = v[2];
+    dst[o + 3u * stack] = v[3];
+    dst[o + 4u * stack] = v[4];
+    return v;
+}
+
+@compute @workgroup_size(64)
+fn moments_rows(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let l = ssim_line(wid, nwg, lid);
+    if (!l.valid) {
+        return;
+    }
+    let k = taps();
+    let a = axes().a_major;
+    let wf = kernel_window(false);
+    var f = zero_five();
+    // Step m slides in the padded pixel m - a + k - 1 and writes m.
+    for (var j = -a; j < k - 1 - a; j++) {
+        f = next_products(f, l, j);
+    }
+    for (var m = 0; m < l.len; m++) {
+        f = next_products(f, l, m - a + k - 1);
+        store5(l.start + u32(m) * l.stride, l.stack, wf, f, true);
+    }
+}
+
+fn next_products(f: Five, l: SsimLine, j: i32) -> Five {
+    let at = at_line(l, j);
+    let va = img_a[at];
+    let vb = img_b[at];
+    return slide5(f, va, vb, va * va, vb * vb, va * vb);
+}
+
+fn next_moments(f: Five, l: SsimLine, j: i32) -> Five {
+    let at = at_line(l, j);
+    return slide5(f, src[at], src[at + l.stack], src[at + 2u * l.stack], src[at + 3u * l.stack], src[at + 4u * l.stack]);
+}
+
+struct Terms {
+    a: f32,
+    b: f32,
+    c: f32,
+    d: f32,
+}
+
+fn terms(ma: f32, mb: f32, eaa: f32, ebb: f32, eab: f32) -> Terms {
+    let c1 = bitcast<f32>(C1_BITS);
+    let c2 = bitcast<f32>(C2_BITS);
+    return Terms(2.0 * ma * mb + c1, ma * ma + mb * mb + c1, 2.0 * (eab - ma * mb) + c2, eaa - ma * ma + ebb - mb * mb + c2);
+}
+
+@compute @workgroup_size(64)
+fn moments_cols(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let l = ssim_line(wid, nwg, lid);
+    if (!l.valid) {
+        return;
+    }
+    let k = taps();
+    let a = axes().a_major;
+    let wf = kernel_window(false);
+    var f = zero_five();
+    for (var j = -a; j < k - 1 - a; j++) {
+        f = next_moments(f, l, j);
+    }
+    for (var m = 0; m < l.len; m++) {
+        f = next_moments(f, l, m - a + k - 1);
+        let o = l.start + u32(m) * l.stride;
+        let v = store5(o, l.stack, wf, f, SAVE == 1u);
+        let t = terms(v[0], v[1], v[2], v[3], v[4]);
+        var s = (t.a / t.b) * (t.c / t.d);
+        if (OUT == 1u) {
+            s = t.a / t.b;
+        } else if (OUT == 2u) {
+            s = t.c / t.d;
+        }
+        out_a[o] = s;
+    }
+}
+
+// The map's derivatives by μa, μb, Eaa (= by Ebb) and Eab at one pixel.
+fn map_gradient(o: u32, stack: u32) -> vec4<f32> {
+    let ma = src[o];
+    let mb = src[o + stack];
+    let t = terms(ma, mb, src[o + 2u * stack], src[o + 3u * stack], src[o + 4u * stack]);
+    var gv: f32;
+    if (G_UNIFORM == 1u) {
+        gv = g[0];
+    } else {
+        gv = g[o];
+    }
+    // The weights of ∂L and ∂S in the output's derivative.
+    var w = vec2(t.c / t.d, t.a / t.b);
+    if (OUT == 1u) {
+        w = vec2(1.0, 0.0);
+    } else if (OUT == 2u) {
+        w = vec2(0.0, 1.0);
+    }
+    w *= gv;
+    let b2 = t.b * t.b;
+    let d2 = t.d * t.d;
+    return vec4(
+        w.x * (2.0 * mb * t.b - 2.0 * ma * t.a) / b2 + w.y * (2.0 * ma * t.c - 2.0 * mb * t.d) / d2,
+        w.x * (2.0 * ma * t.b - 2.0 * mb * t.a) / b2 + w.y * (2.0 * mb * t.c - 2.0 * ma * t.d) / d2,
+        -w.y * t.c / d2,
+        w.y * 2.0 / t.d,
+    );
+}
+
+// Windows of the four gradient maps (μa, μb, Eaa = Ebb, Eab).
+struct Four {
+    ma: Window,
+    mb: Window,
+    sq: Window,
+    ab: Window,
+}
+
+fn zero_four() -> Four {
+    return Four(zero_window(), zero_window(), zero_window(), zero_window());
+}
+
+fn slide4(f: Four, v: vec4<f32>) -> Four {
+    return Four(slide(f.ma, v.x), slide(f.mb, v.y), slide(f.sq, v.z), slide(f.ab, v.w));
+}
+
+fn dot4(wr: Window, f: Four) -> vec4<f32> {
+    return vec4(dot_window(wr, f.ma), dot_window(wr, f.mb), dot_window(wr, f.sq), dot_window(wr, f.ab));
+}
+
+fn store4(o: u32, stack: u32, r: vec4<f32>) {
+    dst[o] = r.x;
+    dst[o + stack] = r.y;
+    dst[o + 2u * stack] = r.z;
+    dst[o + 3u * stack] = r.w;
+}
+
+fn add4(o: u32, stack: u32, r: vec4<f32>) {
+    dst[o] += r.x;
+    dst[o + stack] += r.y;
+    dst[o + 2u * stack] += r.z;
+    dst[o + 3u * stack] += r.w;
+}
+
+@compute @workgroup_size(64)
+fn adjoint_cols(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let l = ssim_line(wid, nwg, lid);
+    if (!l.valid) {
+        return;
+    }
+    let k = taps();
+    let a = axes().a_major;
+    let wr = kernel_window(true);
+    var f = zero_four();
+    var before: array<vec4<f32>, 16>;
+    var after: array<vec4<f32>, 16>;
+    // Step m slides in the map gradients at m (zero past the line) and
+    // gives the filtered value at padded coordinate m - a.
+    for (var m = 0; m < a; m++) {
+        f = slide4(f, map_gradient_at(l, m));
+        before[m] = dot4(wr, f);
+    }
+    for (var m = a; m < l.len + a; m++) {
+        f = slide4(f, map_gradient_at(l, m));
+        store4(l.start + u32(m - a) * l.stride, l.stack, dot4(wr, f));
+    }
+    for (var m = l.len + a; m < l.len + k - 1; m++) {
+        f = slide4(f, vec4(0.0));
+        after[m - l.len - a] = dot4(wr, f);
+    }
+    // Padded coordinates onto the pixels the reflection copied.
+    for (var m = 0; m < a; m++) {
+        add4(at_line(l, m - a), l.stack, before[m]);
+    }
+    for (var m = l.len + a; m < l.len + k - 1; m++) {
+        add4(at_line(l, m - a), l.stack, after[m - l.len - a]);
+    }
+}
+
+fn map_gradient_at(l: SsimLine, m: i32) -> vec4<f32> {
+    let v = map_gradient(l.start + u32(min(m, l.len - 1)) * l.stride, l.stack);
+    return select(vec4(0.0), v, m < l.len);
+}
+
+// The gradients of a and b at one pixel from the four filtered maps `r`.
+fn write_gradients(o: u32, r: vec4<f32>, add: bool) {
+    let va = img_a[o];
+    let vb = img_b[o];
+    if (GRAD_A == 1u) {
+        let d = r.x + 2.0 * va * r.z + vb * r.w;
+        out_a[o] = select(d, out_a[o] + d, add);
+    }
+    if (GRAD_B == 1u) {
+        let d = r.y + 2.0 * vb * r.z + va * r.w;
+        out_b[o] = select(d, out_b[o] + d, add);
+    }
+}
+
+@compute @workgroup_size(64)
+fn adjoint_rows(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let l = ssim_line(wid, nwg, lid);
+    if (!l.valid) {
+        return;
+    }
+    let k = taps();
+    let a = axes().a_major;
+    let wr = kernel_window(true);
+    var f = zero_four();
+    var before: array<vec4<f32>, 16>;
+    var after: array<vec4<f32>, 16>;
+    for (var m = 0; m < a; m++) {
+        f = slide4(f, filtered_maps_at(l, m));
+        before[m] = dot4(wr, f);
+    }
+    for (var m = a; m < l.len + a; m++) {
+        f = slide4(f, filtered_maps_at(l, m));
+        write_gradients(l.start + u32(m - a) * l.stride, dot4(wr, f), false);
+    }
+    for (var m = l.len + a; m < l.len + k - 1; m++) {
+        f = slide4(f, vec4(0.0));
+        after[m - l.len - a] = dot4(wr, f);
+    }
+    for (var m = 0; m < a; m++) {
+        write_gradients(at_line(l, m - a), before[m], true);
+    }
+    for (var m = l.len + a; m < l.len + k - 1; m++) {
+        write_gradients(at_line(l, m - a), after[m - l.len - a], true);
+    }
+}
+
+fn filtered_maps_at(l: SsimLine, m: i32) -> vec4<f32> {
+    let o = l.start + u32(min(m, l.len - 1)) * l.stride;
+    let v = vec4(src[o], src[o + l.stack], src[o + 2u * l.stack], src[o + 3u * l.stack]);
+    return select(vec4(0.0), v, m < l.len);
+}
