@@ -12,6 +12,11 @@ struct Window {
     d: vec4<f32>,
 }
 
+fn zero_window() -> Window {
+    return Window(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
+}
+
+// Taps along the sliding axis.
 fn taps() -> i32 {
     return select(KX, KY, ALONG_Y == 1u);
 }

@@ -61,10 +61,6 @@ fn at_line(l: SsimLine, m: i32) -> u32 {
     return l.start + u32(border_map(m, l.len)) * l.stride;
 }
 
-fn zero_window() -> Window {
-    return Window(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
-}
-
 // The kernel in window slots: `reversed` for the adjoint (slot s holds
 // w[slots - 1 - s]), else w[s - (slots - k)]; zero elsewhere.
 fn kernel_window(reversed: bool) -> Window {
