@@ -1,23 +1,31 @@
-// Correlation with a one-line kernel (ky = 1 or kx = 1, a bank of one), one
-// thread per line (a row, or a column when ALONG_Y) sliding along it once
-// with the kernel in registers: one load and one store per pixel, where the
-// strips of filter.wgsl load each input twice and the weights per strip.
+// Correlation with a kernel of up to 8 lines of up to 16 taps (a bank of
+// one), one thread per image line (a row; a column for column kernels,
+// ALONG_Y) sliding along it once with the kernel in registers. Kernel line t
+// reads image line n + t - a_minor through a window of its last 4 to 16
+// values (line_window.wgsl), so each step loads one value per kernel line
+// and stores one output, where the strips of filter.wgsl load each input
+// (8 + k - 1) / 8 times per kernel line and each weight once per strip.
 //
-// line_forward: step m loads x[m - a + k - 1] into a window of the last 4,
-// 8, 12 or 16 inputs and writes y[m], the window's dot product with the kernel.
+// line_forward: y[n, m] = Σ_t Σ_k w[t, k] · x[n + t - a_minor, m + k - a_major].
 //
-// line_adjoint: image adjoint and kernel gradient in one pass.
-// Step m loads g[m] and the padded input x[m - a + slots]; the window of the
-// last gradients gives the image gradient at padded coordinate m - a,
-//   G[m - a] = Σ_k w[k] · g[m - k]   (g zero outside the line),
-// the window of inputs the kernel-gradient terms g[m] · x[m - a + k].
-// G at the padded coordinates before and after the line (at most 15 of them)
-// is kept and, once the line is written, added onto the pixels the border
-// mode maps them to: exact, in a fixed order, without the second pass and
-// the per-pixel preimage search of fold_borders. So one load of g, one of x
-// and one store per pixel, where the separate adjoints read g three times.
+// line_adjoint: the image adjoint and (KERNEL_GRAD) the kernel gradient in
+//   one pass. Step m loads g at position m of the lines n - t + a_minor (zero
+//   outside the image); their windows give the gradient of the padded input
+//   at (n, m - a_major): G = Σ_t Σ_k w[t, k] · g[n - t + a_minor, m - k]. The
+//   kernel-gradient terms g[n, m] · x[n + t - a_minor, m - a_major + k] come
+//   from windows of the input lines. G before and after the line (at most
+//   15 padded positions) is kept and, once the line is written, added onto
+//   the pixels the border mode maps it to: exact, in a fixed order.
+// line_fold: the padded lines (outside the image, for kernels of several
+//   lines and a border mode that copies pixels): one thread per plane
+//   computes each one's G the same way and adds it onto the line it copies.
 // The kernel gradient is one partial sum per line and tap, summed over the
 // lines afterwards (reduce.wgsl): deterministic.
+//
+// The windows of the kernel lines are named fields, never an array indexed
+// by the kernel line: llvmpipe lowers such an index to a chain of selects
+// per access (measured: a 7×7 forward 3× slower than the strips, and
+// minutes of shader compilation).
 
 override KERNEL_GRAD: u32 = 1u;
 // The incoming gradient is one value standing for all (a full mean's).
@@ -29,47 +37,203 @@ override G_UNIFORM: u32 = 0u;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<storage, read_write> partials: array<f32>;
 
-struct Line {
-    x: u32,
-    g: u32,
-    out: u32,
-    stride: u32,
-    len: i32,
+// Kernel lines (across the sliding axis): 1 to 8.
+fn kernel_lines() -> i32 {
+    return select(KY, KX, ALONG_Y == 1u);
 }
 
-// The padded input at position m of the line.
-fn padded(l: Line, m: i32) -> f32 {
-    let v = src[l.x + u32(border_map(m, l.len)) * l.stride];
-    return select(p.value, v, reads_pixel(m, l.len));
+struct Lines {
+    l0: Window,
+    l1: Window,
+    l2: Window,
+    l3: Window,
+    l4: Window,
+    l5: Window,
+    l6: Window,
+    l7: Window,
 }
 
-fn gradient(l: Line, m: i32) -> f32 {
-    if (G_UNIFORM == 1u) {
-        return select(0.0, grad[p.off_grad], m < l.len);
+// One value per kernel line.
+struct Values {
+    lo: vec4<f32>,
+    hi: vec4<f32>,
+}
+
+fn lines_zero() -> Lines {
+    let z = zero_window();
+    return Lines(z, z, z, z, z, z, z, z);
+}
+
+fn lines_slide(w: Lines, v: Values) -> Lines {
+    let n = kernel_lines();
+    var r = w;
+    r.l0 = slide(w.l0, v.lo.x);
+    if (n > 1) { r.l1 = slide(w.l1, v.lo.y); }
+    if (n > 2) { r.l2 = slide(w.l2, v.lo.z); }
+    if (n > 3) { r.l3 = slide(w.l3, v.lo.w); }
+    if (n > 4) { r.l4 = slide(w.l4, v.hi.x); }
+    if (n > 5) { r.l5 = slide(w.l5, v.hi.y); }
+    if (n > 6) { r.l6 = slide(w.l6, v.hi.z); }
+    if (n > 7) { r.l7 = slide(w.l7, v.hi.w); }
+    return r;
+}
+
+fn lines_dot(a: Lines, b: Lines) -> f32 {
+    let n = kernel_lines();
+    var s = dot_window(a.l0, b.l0);
+    if (n > 1) { s += dot_window(a.l1, b.l1); }
+    if (n > 2) { s += dot_window(a.l2, b.l2); }
+    if (n > 3) { s += dot_window(a.l3, b.l3); }
+    if (n > 4) { s += dot_window(a.l4, b.l4); }
+    if (n > 5) { s += dot_window(a.l5, b.l5); }
+    if (n > 6) { s += dot_window(a.l6, b.l6); }
+    if (n > 7) { s += dot_window(a.l7, b.l7); }
+    return s;
+}
+
+fn lines_add_scaled(acc: Lines, g: f32, x: Lines) -> Lines {
+    let n = kernel_lines();
+    var r = acc;
+    r.l0 = add_scaled(acc.l0, g, x.l0);
+    if (n > 1) { r.l1 = add_scaled(acc.l1, g, x.l1); }
+    if (n > 2) { r.l2 = add_scaled(acc.l2, g, x.l2); }
+    if (n > 3) { r.l3 = add_scaled(acc.l3, g, x.l3); }
+    if (n > 4) { r.l4 = add_scaled(acc.l4, g, x.l4); }
+    if (n > 5) { r.l5 = add_scaled(acc.l5, g, x.l5); }
+    if (n > 6) { r.l6 = add_scaled(acc.l6, g, x.l6); }
+    if (n > 7) { r.l7 = add_scaled(acc.l7, g, x.l7); }
+    return r;
+}
+
+// The image lines a thread reads, one per kernel line: where each starts
+// (border-mapped) and whether it holds pixels (else the constant border,
+// or zero for gradients).
+struct LineSet {
+    lo: vec4<u32>,
+    hi: vec4<u32>,
+    real_lo: vec4<bool>,
+    real_hi: vec4<bool>,
+}
+
+// Lines first + step · t of the plane starting at `base`.
+fn line_set(base: u32, first: i32, step: i32, zero_outside: bool) -> LineSet {
+    let ax = axes();
+    let t_lo = vec4(0, 1, 2, 3);
+    let n_lo = first + step * t_lo;
+    let n_hi = first + step * (t_lo + 4);
+    var lines: LineSet;
+    for (var c = 0; c < 4; c++) {
+        lines.lo[c] = base + u32(border_map(n_lo[c], ax.minor_len) * ax.minor_stride);
+        lines.hi[c] = base + u32(border_map(n_hi[c], ax.minor_len) * ax.minor_stride);
+        let inside_lo = n_lo[c] >= 0 && n_lo[c] < ax.minor_len;
+        let inside_hi = n_hi[c] >= 0 && n_hi[c] < ax.minor_len;
+        lines.real_lo[c] = select(reads_pixel(n_lo[c], ax.minor_len), inside_lo, zero_outside);
+        lines.real_hi[c] = select(reads_pixel(n_hi[c], ax.minor_len), inside_hi, zero_outside);
     }
-    return select(0.0, grad[l.g + u32(min(m, l.len - 1)) * l.stride], m < l.len);
+    return lines;
+}
+
+// The padded input at position m of a line (`real`: not the constant border).
+fn padded(start: u32, real: bool, m: i32) -> f32 {
+    let ax = axes();
+    let v = src[start + u32(border_map(m, ax.major_len) * ax.major_stride)];
+    return select(p.value, v, real && reads_pixel(m, ax.major_len));
+}
+
+fn padded_values(lines: LineSet, m: i32) -> Values {
+    let n = kernel_lines();
+    var v = Values(vec4(0.0), vec4(0.0));
+    v.lo.x = padded(lines.lo.x, lines.real_lo.x, m);
+    if (n > 1) { v.lo.y = padded(lines.lo.y, lines.real_lo.y, m); }
+    if (n > 2) { v.lo.z = padded(lines.lo.z, lines.real_lo.z, m); }
+    if (n > 3) { v.lo.w = padded(lines.lo.w, lines.real_lo.w, m); }
+    if (n > 4) { v.hi.x = padded(lines.hi.x, lines.real_hi.x, m); }
+    if (n > 5) { v.hi.y = padded(lines.hi.y, lines.real_hi.y, m); }
+    if (n > 6) { v.hi.z = padded(lines.hi.z, lines.real_hi.z, m); }
+    if (n > 7) { v.hi.w = padded(lines.hi.w, lines.real_hi.w, m); }
+    return v;
+}
+
+// The output gradient at position m of a line; zero outside the image.
+fn grad_at(start: u32, inside: bool, m: i32) -> f32 {
+    let ax = axes();
+    let within = inside && m >= 0 && m < ax.major_len;
+    if (G_UNIFORM == 1u) {
+        return select(0.0, grad[p.off_grad], within);
+    }
+    return select(0.0, grad[start + u32(clamp(m, 0, ax.major_len - 1) * ax.major_stride)], within);
+}
+
+fn grad_values(lines: LineSet, m: i32) -> Values {
+    let n = kernel_lines();
+    var v = Values(vec4(0.0), vec4(0.0));
+    v.lo.x = grad_at(lines.lo.x, lines.real_lo.x, m);
+    if (n > 1) { v.lo.y = grad_at(lines.lo.y, lines.real_lo.y, m); }
+    if (n > 2) { v.lo.z = grad_at(lines.lo.z, lines.real_lo.z, m); }
+    if (n > 3) { v.lo.w = grad_at(lines.lo.w, lines.real_lo.w, m); }
+    if (n > 4) { v.hi.x = grad_at(lines.hi.x, lines.real_hi.x, m); }
+    if (n > 5) { v.hi.y = grad_at(lines.hi.y, lines.real_hi.y, m); }
+    if (n > 6) { v.hi.z = grad_at(lines.hi.z, lines.real_hi.z, m); }
+    if (n > 7) { v.hi.w = grad_at(lines.hi.w, lines.real_hi.w, m); }
+    return v;
+}
+
+// Weight of kernel line t, tap k along the sliding axis.
+fn weight_at(kbase: u32, t: i32, k: i32) -> f32 {
+    if (ALONG_Y == 1u) {
+        return kernel[kbase + u32(k * KX + t)];
+    }
+    return kernel[kbase + u32(t * KX + k)];
+}
+
+// Kernel line t in window slots: slot s holds w[t, s - (slots - k)] for the
+// forward, w[t, slots - 1 - s] `reversed` (the adjoint); zero elsewhere.
+fn weight_window(kbase: u32, t: i32, reversed: bool) -> Window {
+    let k = taps();
+    var w = zero_window();
+    for (var s = 0; s < slots(); s++) {
+        let tap = select(s - (slots() - k), slots() - 1 - s, reversed);
+        w = slide(w, select(0.0, weight_at(kbase, t, clamp(tap, 0, k - 1)), tap >= 0 && tap < k));
+    }
+    return w;
+}
+
+fn weight_lines(kbase: u32, reversed: bool) -> Lines {
+    let n = kernel_lines();
+    var w = lines_zero();
+    w.l0 = weight_window(kbase, 0, reversed);
+    if (n > 1) { w.l1 = weight_window(kbase, 1, reversed); }
+    if (n > 2) { w.l2 = weight_window(kbase, 2, reversed); }
+    if (n > 3) { w.l3 = weight_window(kbase, 3, reversed); }
+    if (n > 4) { w.l4 = weight_window(kbase, 4, reversed); }
+    if (n > 5) { w.l5 = weight_window(kbase, 5, reversed); }
+    if (n > 6) { w.l6 = weight_window(kbase, 6, reversed); }
+    if (n > 7) { w.l7 = weight_window(kbase, 7, reversed); }
+    return w;
 }
 
 struct LineGeometry {
-    line: Line,
-    // The kernel's first weight.
-    kbase: u32,
+    plane: u32,
+    // The line within the plane.
+    n: i32,
     // The thread's global line index (planes · lines).
     index: u32,
     // Whether the thread has a line (the last workgroup has spare threads).
     valid: bool,
 }
 
-// This thread's line.
 fn line_geometry(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> LineGeometry {
-    let ax = axes();
-    let lines = u32(ax.minor_len);
+    let lines = u32(axes().minor_len);
     let i = (wid.y * nwg.x + wid.x) * LINE_WG + lid;
-    let plane = i / lines;
-    let n = i32(i % lines);
-    let start = plane * u32(p.height * p.width) + u32(n * ax.minor_stride);
-    let l = Line(p.off_in + start, p.off_grad + start, p.off_out + start, u32(ax.major_stride), ax.major_len);
-    return LineGeometry(l, p.off_kernel + (plane / p.channels) * p.kernel_stride, i, i < p.planes * lines);
+    return LineGeometry(i / lines, i32(i % lines), i, i < p.planes * lines);
+}
+
+fn plane_base(offset: u32, plane: u32) -> u32 {
+    return offset + plane * u32(p.height * p.width);
+}
+
+fn kernel_base(plane: u32) -> u32 {
+    return p.off_kernel + (plane / p.channels) * p.kernel_stride;
 }
 
 @compute @workgroup_size(64)
@@ -82,23 +246,122 @@ fn line_forward(
     if (!geo.valid) {
         return;
     }
-    let l = geo.line;
+    let ax = axes();
     let k = taps();
-    let a = axes().a_major;
-    // Slot s holds x[m - a + k - slots + s] and weight w[s - (slots - k)].
-    let lead = slots() - k;
-    var wf = Window(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
-    var xw = Window(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
-    for (var s = 0; s < slots(); s++) {
-        wf = slide(wf, select(0.0, kernel[geo.kbase + u32(max(s - lead, 0))], s >= lead));
-    }
-    // The first k - 1 inputs of y[0]'s window (slots before them stay 0).
+    let a = ax.a_major;
+    let lines = line_set(plane_base(p.off_in, geo.plane), geo.n - ax.a_minor, 1, false);
+    let wf = weight_lines(kernel_base(geo.plane), false);
+    // Slot s holds x[m - a + k - slots + s]: first the k - 1 inputs before
+    // y[0]'s last (slots before them stay 0).
+    var xw = lines_zero();
     for (var j = -a; j < k - 1 - a; j++) {
-        xw = slide(xw, padded(l, j));
+        xw = lines_slide(xw, padded_values(lines, j));
     }
-    for (var m = 0; m < l.len; m++) {
-        xw = slide(xw, padded(l, m - a + k - 1));
-        out[l.out + u32(m) * l.stride] = dot_window(wf, xw);
+    let out_start = plane_base(p.off_out, geo.plane) + u32(geo.n * ax.minor_stride);
+    for (var m = 0; m < ax.major_len; m++) {
+        xw = lines_slide(xw, padded_values(lines, m - a + k - 1));
+        out[out_start + u32(m * ax.major_stride)] = lines_dot(wf, xw);
+    }
+}
+
+struct AdjointState {
+    // Reversed kernel lines and the gradient windows of lines q - t + a_minor
+    // (slot s holds g[m - slots + 1 + s]).
+    wr: Lines,
+    gw: Lines,
+    g_lines: LineSet,
+    // The kernel gradient: the line's own gradient, the input lines
+    // q + t - a_minor (slot s holds x[m - a + s]) and the sums per tap.
+    own_start: u32,
+    own_inside: bool,
+    xw: Lines,
+    x_lines: LineSet,
+    acc: Lines,
+}
+
+fn adjoint_state(plane: u32, q: i32, with_kernel: bool) -> AdjointState {
+    let ax = axes();
+    var st: AdjointState;
+    st.wr = weight_lines(kernel_base(plane), true);
+    st.gw = lines_zero();
+    st.g_lines = line_set(plane_base(p.off_grad, plane), q + ax.a_minor, -1, true);
+    st.own_inside = q >= 0 && q < ax.minor_len;
+    st.own_start = plane_base(p.off_grad, plane) + u32(clamp(q, 0, ax.minor_len - 1) * ax.minor_stride);
+    st.acc = lines_zero();
+    st.xw = lines_zero();
+    if (with_kernel) {
+        st.x_lines = line_set(plane_base(p.off_in, plane), q - ax.a_minor, 1, false);
+        for (var s = 0; s < slots(); s++) {
+            st.xw = lines_slide(st.xw, padded_values(st.x_lines, s - ax.a_major));
+        }
+    }
+    return st;
+}
+
+// Step m: slides in g at m and returns G at padded position m - a_major.
+fn adjoint_step(st: ptr<function, AdjointState>, m: i32, with_kernel: bool) -> f32 {
+    (*st).gw = lines_slide((*st).gw, grad_values((*st).g_lines, m));
+    if (with_kernel) {
+        let g = grad_at((*st).own_start, (*st).own_inside, m);
+        (*st).acc = lines_add_scaled((*st).acc, g, (*st).xw);
+        (*st).xw = lines_slide((*st).xw, padded_values((*st).x_lines, m - axes().a_major + slots()));
+    }
+    return lines_dot((*st).wr, (*st).gw);
+}
+
+fn store_partials(base: u32, w: Window) {
+    for (var s = 0; s < taps(); s++) {
+        partials[base + u32(s)] = at(w, s);
+    }
+}
+
+// G along padded line q, written onto (or with `add`, added onto) the line
+// the border mode maps it to; with `with_kernel`, the line's kernel-gradient
+// partial sums go to partials[partial ..] (tap (t, s) at t · k + s).
+fn adjoint_line(plane: u32, q: i32, add: bool, with_kernel: bool, partial: u32) {
+    let ax = axes();
+    let k = taps();
+    let a = ax.a_major;
+    let len = ax.major_len;
+    let out_start = plane_base(p.off_out, plane) + u32(border_map(q, ax.minor_len) * ax.minor_stride);
+    let stride = u32(ax.major_stride);
+    var st = adjoint_state(plane, q, with_kernel);
+    var before: array<f32, 16>;
+    var after: array<f32, 16>;
+    for (var m = 0; m < a; m++) {
+        before[m] = adjoint_step(&st, m, with_kernel);
+    }
+    for (var m = a; m < len + a; m++) {
+        let r = adjoint_step(&st, m, with_kernel);
+        let at = out_start + u32(m - a) * stride;
+        if (add) {
+            out[at] += r;
+        } else {
+            out[at] = r;
+        }
+    }
+    // Past the line the gradient is zero and the kernel gradient complete.
+    for (var m = len + a; m < len + k - 1; m++) {
+        after[m - len - a] = adjoint_step(&st, m, false);
+    }
+    if (BORDER != 0u) {
+        for (var m = 0; m < a; m++) {
+            out[out_start + u32(border_map(m - a, len)) * stride] += before[m];
+        }
+        for (var m = len + a; m < len + k - 1; m++) {
+            out[out_start + u32(border_map(m - a, len)) * stride] += after[m - len - a];
+        }
+    }
+    if (with_kernel) {
+        let n = kernel_lines();
+        store_partials(partial, st.acc.l0);
+        if (n > 1) { store_partials(partial + u32(k), st.acc.l1); }
+        if (n > 2) { store_partials(partial + u32(2 * k), st.acc.l2); }
+        if (n > 3) { store_partials(partial + u32(3 * k), st.acc.l3); }
+        if (n > 4) { store_partials(partial + u32(4 * k), st.acc.l4); }
+        if (n > 5) { store_partials(partial + u32(5 * k), st.acc.l5); }
+        if (n > 6) { store_partials(partial + u32(6 * k), st.acc.l6); }
+        if (n > 7) { store_partials(partial + u32(7 * k), st.acc.l7); }
     }
 }
 
@@ -112,69 +375,24 @@ fn line_adjoint(
     if (!geo.valid) {
         return;
     }
-    let l = geo.line;
-    let k = taps();
-    let a = axes().a_major;
-    let len = l.len;
+    adjoint_line(geo.plane, geo.n, false, KERNEL_GRAD == 1u, geo.index * u32(kernel_lines() * taps()));
+}
 
-    // Weights reversed and right-aligned with the gradient window:
-    // slot s (of 8 or 16) holds w[slots - 1 - s], zero past the kernel.
-    var wr = Window(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
-    for (var s = 0; s < slots(); s++) {
-        let t = slots() - 1 - s;
-        wr = slide(wr, select(0.0, kernel[geo.kbase + u32(min(t, k - 1))], t < k));
+// One thread per plane, after line_adjoint: the padded lines, in order.
+@compute @workgroup_size(64)
+fn line_fold(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let plane = (wid.y * nwg.x + wid.x) * LINE_WG + lid;
+    if (plane >= p.planes) {
+        return;
     }
-    // Gradients: slot s holds g[m - slots + 1 + s]; inputs: slot s holds x[m - a + s].
-    var gw = Window(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
-    var xw = Window(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
-    var acc = Window(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
-    if (KERNEL_GRAD == 1u) {
-        for (var s = 0; s < slots(); s++) {
-            xw = slide(xw, padded(l, s - a));
-        }
-    }
-    var before: array<f32, 16>;
-    var after: array<f32, 16>;
-    // Padded coordinates before the line: m - a < 0.
-    for (var m = 0; m < a; m++) {
-        let g = gradient(l, m);
-        gw = slide(gw, g);
-        before[m] = dot_window(wr, gw);
-        if (KERNEL_GRAD == 1u) {
-            acc = add_scaled(acc, g, xw);
-            xw = slide(xw, padded(l, m - a + slots()));
-        }
-    }
-    // The line itself.
-    for (var m = a; m < len + a; m++) {
-        let g = gradient(l, m);
-        gw = slide(gw, g);
-        out[l.out + u32(m - a) * l.stride] = dot_window(wr, gw);
-        if (KERNEL_GRAD == 1u) {
-            acc = add_scaled(acc, g, xw);
-            xw = slide(xw, padded(l, m - a + slots()));
-        }
-    }
-    // Padded coordinates after it (the gradient is zero from here on).
-    for (var m = len + a; m < len + k - 1; m++) {
-        gw = slide(gw, 0.0);
-        after[m - len - a] = dot_window(wr, gw);
-    }
-    if (BORDER != 0u) {
-        for (var m = 0; m < a; m++) {
-            let j = u32(border_map(m - a, len));
-            out[l.out + j * l.stride] += before[m];
-        }
-        for (var m = len + a; m < len + k - 1; m++) {
-            let j = u32(border_map(m - a, len));
-            out[l.out + j * l.stride] += after[m - len - a];
-        }
-    }
-    if (KERNEL_GRAD == 1u) {
-        // Partials [planes · lines, k]: slot s is tap s.
-        let base = geo.index * u32(k);
-        for (var s = 0; s < k; s++) {
-            partials[base + u32(s)] = at(acc, s);
-        }
+    // Lines -a_minor .. -1, then past the end (one call: one compiled copy).
+    let ax = axes();
+    for (var i = 0; i < kernel_lines() - 1; i++) {
+        let q = select(i - ax.a_minor, ax.minor_len + i - ax.a_minor, i >= ax.a_minor);
+        adjoint_line(plane, q, true, false, 0u);
     }
 }

@@ -27,8 +27,10 @@ const KERNEL_ADJOINT_WORK: usize = 1024;
 const STRIP: usize = 8;
 /// Taps per kernel-gradient thread along x.
 const BLOCK: usize = 8;
-/// Longest one-line kernel the fused line adjoint takes (four vec4 windows).
+/// Most taps along a line the line kernels take (four vec4 windows).
 const MAX_LINE_TAPS: usize = 16;
+/// Most kernel lines the line kernels take (named windows, one per line).
+const MAX_KERNEL_LINES: usize = 8;
 /// Threads per workgroup of the line adjoint (one thread per line).
 const LINE_WORKGROUP: u32 = 64;
 
@@ -194,11 +196,17 @@ impl Correlation {
         grid_1d((self.planes() * minor * major.div_ceil(STRIP)) as u32)
     }
 
-    /// One kernel of one line (a row or a column) that the fused line
-    /// adjoint takes.
+    /// One kernel small enough for the line kernels (`filter_line.wgsl`):
+    /// at most 16 taps along the lines and 8 kernel lines across them.
     fn is_line(&self) -> bool {
         let [ky, kx] = self.kernel_size;
-        self.bank == 1 && (ky == 1 || kx == 1) && ky.max(kx) <= MAX_LINE_TAPS
+        let (along, across) = if self.along_y() { (ky, kx) } else { (kx, ky) };
+        self.bank == 1 && along <= MAX_LINE_TAPS && across <= MAX_KERNEL_LINES
+    }
+
+    /// Kernel lines across the axis the kernel slides along.
+    fn kernel_lines(&self) -> usize {
+        if self.along_y() { self.kernel_size[1] } else { self.kernel_size[0] }
     }
 
     /// The parameter block, pipeline constants and grid of a line kernel
@@ -383,10 +391,11 @@ pub fn correlate_kernel_adjoint(
     reduce_forward(ctx, encoder, partials_view, &[items, chunks, taps], gk, &[items, 1, taps], 1.0)
 }
 
-/// Encodes both adjoints of [`correlate_forward`] for a one-line kernel
-/// (`ky = 1` or `kx = 1`, at most 16 taps, a bank of one) in one pass:
-/// `gx = Aᵀ g` with the border fold, and, given `x` and `gk`, the kernel
-/// gradient (per-line partial sums, then a deterministic sum over lines).
+/// Encodes both adjoints of [`correlate_forward`] for a kernel the line
+/// kernels take in one pass: `gx = Aᵀ g` with the border fold along the
+/// lines, and, given `x` and `gk`, the kernel gradient (per-line partial
+/// sums, then a deterministic sum over lines); then, for kernels of several
+/// lines, the fold of the padded lines.
 /// `uniform`: `g` holds one value standing for every element.
 #[allow(clippy::too_many_arguments)]
 fn correlate_line_adjoint(
@@ -401,7 +410,7 @@ fn correlate_line_adjoint(
     const OP: &str = "correlate_adjoint";
     let (major, minor) = c.major_minor();
     let lines = c.planes() * minor;
-    let taps = c.kernel_size[0].max(c.kernel_size[1]);
+    let taps = c.bank_len();
     let items = if c.per_item { c.batch } else { 1 };
     // Without the kernel gradient the partials binding is a placeholder.
     let partials_len = if kernel_grad.is_some() { lines * taps } else { 1 };
@@ -432,6 +441,16 @@ fn correlate_line_adjoint(
     };
     debug_assert!(major > 0);
     ctx.record(OP, dispatch, None)?;
+    if c.kernel_lines() > 1 && !matches!(c.border, BorderType::Constant(_)) {
+        let dispatch = Dispatch {
+            kernel: &Kernel { shader: &FILTER_LINE, entry: "line_fold", reads: 3, writes: 2 },
+            constants: &constants,
+            params: params_bytes(&params),
+            buffers: &[x.buffer, kernel.buffer, g.buffer, gx.buffer, partials.buffer()],
+            groups: crate::gpu::kernel::grid_for_groups((c.planes() as u32).div_ceil(LINE_WORKGROUP)),
+        };
+        ctx.record(OP, dispatch, None)?;
+    }
     if let Some((_, gk)) = kernel_grad {
         let partials_view = BufferView { buffer: partials.buffer(), offset: 0 };
         reduce_forward(ctx, None, partials_view, &[items, lines / items, taps], gk, &[items, 1, taps], 1.0)?;
