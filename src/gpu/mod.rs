@@ -356,7 +356,7 @@ impl Context {
     /// ```
     pub fn profile(&self) -> Vec<KernelTime> {
         let mut times = self.inner.profile.as_ref().map(|p| lock(p).clone()).unwrap_or_default();
-        times.sort_by(|a, b| b.total.cmp(&a.total));
+        times.sort_by_key(|t| std::cmp::Reverse(t.total));
         times
     }
 
