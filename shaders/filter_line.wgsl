@@ -1,5 +1,5 @@
-// Correlation with a kernel of up to 8 lines of up to 16 taps (a bank of
-// one), one thread per image line (a row; a column for column kernels,
+// Correlation with a kernel of up to 8 lines of up to 16 taps (a bank of one
+// or two, BANK: outputs [planes, BANK, H, W]), one thread per image line (a row; a column for column kernels,
 // ALONG_Y) sliding along it once with the kernel in registers. Kernel line t
 // reads image line n + t - a_minor through a window of its last 4 to 16
 // values (line_window.wgsl), so each step loads one value per kernel line
@@ -13,7 +13,7 @@
 //   outside the image); their windows give the gradient of the padded input
 //   at (n, m - a_major): G = Σ_t Σ_k w[t, k] · g[n - t + a_minor, m - k]. The
 //   kernel-gradient terms g[n, m] · x[n + t - a_minor, m - a_major + k] come
-//   from windows of the input lines. G before and after the line (at most
+//   from windows of the input lines (a bank of one only). G before and after the line (at most
 //   15 padded positions) is kept and, once the line is written, added onto
 //   the pixels the border mode maps it to: exact, in a fixed order.
 // line_fold: the padded lines (outside the image, for kernels of several
@@ -28,6 +28,7 @@
 // minutes of shader compilation).
 
 override KERNEL_GRAD: u32 = 1u;
+override BANK: u32 = 1u;
 // The incoming gradient is one value standing for all (a full mean's).
 override G_UNIFORM: u32 = 0u;
 
@@ -250,17 +251,27 @@ fn line_forward(
     let k = taps();
     let a = ax.a_major;
     let lines = line_set(plane_base(p.off_in, geo.plane), geo.n - ax.a_minor, 1, false);
-    let wf = weight_lines(kernel_base(geo.plane), false);
+    let kbase = kernel_base(geo.plane);
+    let wf = weight_lines(kbase, false);
+    var wf1 = lines_zero();
+    if (BANK == 2u) {
+        wf1 = weight_lines(kbase + u32(KY * KX), false);
+    }
     // Slot s holds x[m - a + k - slots + s]: first the k - 1 inputs before
     // y[0]'s last (slots before them stay 0).
     var xw = lines_zero();
     for (var j = -a; j < k - 1 - a; j++) {
         xw = lines_slide(xw, padded_values(lines, j));
     }
-    let out_start = plane_base(p.off_out, geo.plane) + u32(geo.n * ax.minor_stride);
+    let pixels = u32(p.height * p.width);
+    let out_start = p.off_out + geo.plane * BANK * pixels + u32(geo.n * ax.minor_stride);
     for (var m = 0; m < ax.major_len; m++) {
         xw = lines_slide(xw, padded_values(lines, m - a + k - 1));
-        out[out_start + u32(m * ax.major_stride)] = lines_dot(wf, xw);
+        let at = out_start + u32(m * ax.major_stride);
+        out[at] = lines_dot(wf, xw);
+        if (BANK == 2u) {
+            out[at + pixels] = lines_dot(wf1, xw);
+        }
     }
 }
 
@@ -270,6 +281,10 @@ struct AdjointState {
     wr: Lines,
     gw: Lines,
     g_lines: LineSet,
+    // The same for the second kernel of a bank of two.
+    wr1: Lines,
+    gw1: Lines,
+    g_lines1: LineSet,
     // The kernel gradient: the line's own gradient, the input lines
     // q + t - a_minor (slot s holds x[m - a + s]) and the sums per tap.
     own_start: u32,
@@ -282,9 +297,17 @@ struct AdjointState {
 fn adjoint_state(plane: u32, q: i32, with_kernel: bool) -> AdjointState {
     let ax = axes();
     var st: AdjointState;
+    let pixels = u32(p.height * p.width);
+    let g_base = p.off_grad + plane * BANK * pixels;
     st.wr = weight_lines(kernel_base(plane), true);
     st.gw = lines_zero();
-    st.g_lines = line_set(plane_base(p.off_grad, plane), q + ax.a_minor, -1, true);
+    st.g_lines = line_set(g_base, q + ax.a_minor, -1, true);
+    st.wr1 = lines_zero();
+    st.gw1 = lines_zero();
+    if (BANK == 2u) {
+        st.wr1 = weight_lines(kernel_base(plane) + u32(KY * KX), true);
+        st.g_lines1 = line_set(g_base + pixels, q + ax.a_minor, -1, true);
+    }
     st.own_inside = q >= 0 && q < ax.minor_len;
     st.own_start = plane_base(p.off_grad, plane) + u32(clamp(q, 0, ax.minor_len - 1) * ax.minor_stride);
     st.acc = lines_zero();
@@ -301,12 +324,17 @@ fn adjoint_state(plane: u32, q: i32, with_kernel: bool) -> AdjointState {
 // Step m: slides in g at m and returns G at padded position m - a_major.
 fn adjoint_step(st: ptr<function, AdjointState>, m: i32, with_kernel: bool) -> f32 {
     (*st).gw = lines_slide((*st).gw, grad_values((*st).g_lines, m));
+    var r = lines_dot((*st).wr, (*st).gw);
+    if (BANK == 2u) {
+        (*st).gw1 = lines_slide((*st).gw1, grad_values((*st).g_lines1, m));
+        r += lines_dot((*st).wr1, (*st).gw1);
+    }
     if (with_kernel) {
         let g = grad_at((*st).own_start, (*st).own_inside, m);
         (*st).acc = lines_add_scaled((*st).acc, g, (*st).xw);
         (*st).xw = lines_slide((*st).xw, padded_values((*st).x_lines, m - axes().a_major + slots()));
     }
-    return lines_dot((*st).wr, (*st).gw);
+    return r;
 }
 
 fn store_partials(base: u32, w: Window) {
@@ -375,7 +403,7 @@ fn line_adjoint(
     if (!geo.valid) {
         return;
     }
-    adjoint_line(geo.plane, geo.n, false, KERNEL_GRAD == 1u, geo.index * u32(kernel_lines() * taps()));
+    adjoint_line(geo.plane, geo.n, false, KERNEL_GRAD == 1u && BANK == 1u, geo.index * u32(kernel_lines() * taps()));
 }
 
 // One thread per plane, after line_adjoint: the padded lines, in order.

@@ -3,6 +3,9 @@
 // and its adjoint ḡ[plane, e, p] = ȳ[plane, p] · g[plane, e, p] / out[plane, p],
 // finite because eps > 0 keeps out away from 0. One thread per pixel.
 
+// ȳ is one value standing for all (a full mean's gradient).
+override G_UNIFORM: u32 = 0u;
+
 struct MagnitudeParams {
     planes: u32,
     pixels: u32,
@@ -45,7 +48,11 @@ fn adjoint(
         return;
     }
     let at = (i / p.pixels) * 2u * p.pixels + i % p.pixels;
-    let scale = y_grad[i] / y[i];
+    var yg = y_grad[0];
+    if (G_UNIFORM == 0u) {
+        yg = y_grad[i];
+    }
+    let scale = yg / y[i];
     out[at] = scale * g[at];
     out[at + p.pixels] = scale * g[at + p.pixels];
 }

@@ -225,6 +225,11 @@ fn a_mean_loss_gives_the_gradients_of_its_expanded_seed() {
             assert_eq!(bits(&[a]), bits(&[b]), "{ksize:?}");
         }
     }
+    // Sobel: the magnitude's adjoint reads it, the bank of two its result.
+    let by_mean = img.sobel(true, 1e-6).unwrap().mean().unwrap().backward().unwrap();
+    let seed = Tensor::full(&ctx(), &shape, 1.0 / numel(&shape) as f32).unwrap();
+    let by_seed = img.sobel(true, 1e-6).unwrap().backward_with(&seed).unwrap();
+    assert_eq!(bits(&[by_mean.get(&img).unwrap()]), bits(&[by_seed.get(&img).unwrap()]), "sobel");
 }
 
 #[test]

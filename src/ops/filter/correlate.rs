@@ -196,12 +196,13 @@ impl Correlation {
         grid_1d((self.planes() * minor * major.div_ceil(STRIP)) as u32)
     }
 
-    /// One kernel small enough for the line kernels (`filter_line.wgsl`):
-    /// at most 16 taps along the lines and 8 kernel lines across them.
+    /// Kernels small enough for the line kernels (`filter_line.wgsl`): a
+    /// bank of one or two, at most 16 taps along the lines and 8 kernel
+    /// lines across them (the kernel gradient: a bank of one).
     fn is_line(&self) -> bool {
         let [ky, kx] = self.kernel_size;
         let (along, across) = if self.along_y() { (ky, kx) } else { (kx, ky) };
-        self.bank == 1 && along <= MAX_LINE_TAPS && across <= MAX_KERNEL_LINES
+        self.bank <= 2 && along <= MAX_LINE_TAPS && across <= MAX_KERNEL_LINES
     }
 
     /// Kernel lines across the axis the kernel slides along.
@@ -244,7 +245,8 @@ pub fn correlate_forward(
     y.check(OP, "y", c.planes() * c.bank * c.pixels())?;
     let params = FilterParams { off_in: x.offset, off_kernel: kernel.offset, off_out: y.offset, ..c.params() };
     if c.is_line() {
-        let constants = [c.constants(c.border).as_slice(), &[("ALONG_Y", c.along_y() as u32)]].concat();
+        let constants =
+            [c.constants(c.border).as_slice(), &[("ALONG_Y", c.along_y() as u32), ("BANK", c.bank as u32)]].concat();
         let placeholder = ctx.alloc(OP, 4)?;
         let dispatch = Dispatch {
             kernel: &Kernel { shader: &FILTER_LINE, entry: "line_forward", reads: 3, writes: 2 },
@@ -429,6 +431,7 @@ fn correlate_line_adjoint(
             ("ALONG_Y", c.along_y() as u32),
             ("KERNEL_GRAD", kernel_grad.is_some() as u32),
             ("G_UNIFORM", uniform as u32),
+            ("BANK", c.bank as u32),
         ],
     ]
     .concat();
@@ -487,7 +490,8 @@ pub(crate) fn correlate(
             let gx =
                 if needs[0] { Some(Tensor::uninit(ctx, op, &[c.batch, c.channels, c.height, c.width])?) } else { None };
             let gk = if needs[1] { Some(Tensor::uninit(ctx, op, &kernel_shape)?) } else { None };
-            if let (true, Some(gx)) = (c.is_line(), &gx) {
+            // The line kernels' kernel gradient takes a bank of one.
+            if let (true, Some(gx)) = (c.is_line() && (c.bank == 1 || gk.is_none()), &gx) {
                 let img = if needs[1] { Some(saved_img.get(op)?) } else { None };
                 let kernel_grad = img.as_ref().zip(gk.as_ref()).map(|(x, gk)| (x.view(), gk.view()));
                 correlate_line_adjoint(ctx, &c, kernel.view(), g.view(), g.is_uniform(), gx.view(), kernel_grad)?;

@@ -1,7 +1,7 @@
 //! `√(gx² + gy² + eps)` over the derivative axis of a spatial gradient
 //! `[N, C, 2, H, W]`, fused into one pass each way (`shaders/magnitude.wgsl`).
 
-use crate::autodiff::{Saved, record};
+use crate::autodiff::{Saved, record_uniform_aware};
 use crate::error::{Error, Result};
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::tensor::Tensor;
@@ -39,13 +39,13 @@ pub(crate) fn gradient_magnitude(op: &'static str, g: &Tensor, eps: f32) -> Resu
     };
     ctx.dispatch(op, dispatch)?;
     let (saved_g, saved_out) = (Saved::new(g), Saved::new(&out));
-    Ok(record(op, out, &[g], move |_| {
+    Ok(record_uniform_aware(op, out, &[g], move |_| {
         Box::new(move |grad| {
             let (g, y) = (saved_g.get(op)?, saved_out.get(op)?);
             let gg = Tensor::uninit(grad.context(), op, g.shape())?;
             let dispatch = Dispatch {
                 kernel: &Kernel { shader: &MAGNITUDE, entry: "adjoint", reads: 3, writes: 1 },
-                constants: &[],
+                constants: &[("G_UNIFORM", grad.is_uniform() as u32)],
                 params: params_bytes(&params),
                 buffers: &[g.buffer(), y.buffer(), grad.buffer(), gg.buffer()],
                 groups: threads,
