@@ -155,12 +155,22 @@ fn padded_values(lines: LineSet, m: i32) -> Values {
     return v;
 }
 
+// A uniform gradient's value, loaded once per thread (every storage load is
+// a per-lane loop on llvmpipe, a uniform address included).
+var<private> uniform_g: f32;
+
+fn load_uniform_gradient() {
+    if (G_UNIFORM == 1u) {
+        uniform_g = grad[p.off_grad];
+    }
+}
+
 // The output gradient at position m of a line; zero outside the image.
 fn grad_at(start: u32, inside: bool, m: i32) -> f32 {
     let ax = axes();
     let within = inside && m >= 0 && m < ax.major_len;
     if (G_UNIFORM == 1u) {
-        return select(0.0, grad[p.off_grad], within);
+        return select(0.0, uniform_g, within);
     }
     return select(0.0, grad[start + u32(clamp(m, 0, ax.major_len - 1) * ax.major_stride)], within);
 }
@@ -403,6 +413,7 @@ fn line_adjoint(
     if (!geo.valid) {
         return;
     }
+    load_uniform_gradient();
     adjoint_line(geo.plane, geo.n, false, KERNEL_GRAD == 1u && BANK == 1u, geo.index * u32(kernel_lines() * taps()));
 }
 
@@ -417,6 +428,7 @@ fn line_fold(
     if (plane >= p.planes) {
         return;
     }
+    load_uniform_gradient();
     // Lines -a_minor .. -1, then past the end (one call: one compiled copy).
     let ax = axes();
     for (var i = 0; i < kernel_lines() - 1; i++) {

@@ -188,15 +188,16 @@ fn moments_cols(
     }
 }
 
+// A uniform map gradient, loaded once per thread.
+var<private> uniform_g: f32;
+
 // The map's derivatives by μa, μb, Eaa (= by Ebb) and Eab at one pixel.
 fn map_gradient(o: u32, stack: u32) -> vec4<f32> {
     let ma = src[o];
     let mb = src[o + stack];
     let t = terms(ma, mb, src[o + 2u * stack], src[o + 3u * stack], src[o + 4u * stack]);
-    var gv: f32;
-    if (G_UNIFORM == 1u) {
-        gv = g[0];
-    } else {
+    var gv = uniform_g;
+    if (G_UNIFORM == 0u) {
         gv = g[o];
     }
     // The weights of ∂L and ∂S in the output's derivative.
@@ -263,6 +264,9 @@ fn adjoint_cols(
     }
     let k = taps();
     let a = axes().a_major;
+    if (G_UNIFORM == 1u) {
+        uniform_g = g[0];
+    }
     let wr = kernel_window(true);
     var f = zero_four();
     var before: array<vec4<f32>, 16>;
