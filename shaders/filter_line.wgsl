@@ -22,6 +22,10 @@
 // The kernel gradient is one partial sum per line and tap, summed over the
 // lines afterwards (reduce.wgsl): deterministic.
 //
+// PAIR: each thread takes two neighbouring lines (kernels of 2 to 7 lines),
+// which share all but one of the image lines they read: k + 1 loads per two
+// outputs instead of 2k. The padded lines' fold runs with PAIR = 0.
+//
 // The windows of the kernel lines are named fields, never an array indexed
 // by the kernel line: llvmpipe lowers such an index to a chain of selects
 // per access (measured: a 7×7 forward 3× slower than the strips, and
@@ -29,6 +33,7 @@
 
 override KERNEL_GRAD: u32 = 1u;
 override BANK: u32 = 1u;
+override PAIR: u32 = 0u;
 // The incoming gradient is one value standing for all (a full mean's).
 override G_UNIFORM: u32 = 0u;
 
@@ -41,6 +46,11 @@ override G_UNIFORM: u32 = 0u;
 // Kernel lines (across the sliding axis): 1 to 8.
 fn kernel_lines() -> i32 {
     return select(KY, KX, ALONG_Y == 1u);
+}
+
+// Image lines in a thread's windows: the kernel's, one more for a pair.
+fn window_lines() -> i32 {
+    return kernel_lines() + i32(PAIR);
 }
 
 struct Lines {
@@ -66,7 +76,7 @@ fn lines_zero() -> Lines {
 }
 
 fn lines_slide(w: Lines, v: Values) -> Lines {
-    let n = kernel_lines();
+    let n = window_lines();
     var r = w;
     r.l0 = slide(w.l0, v.lo.x);
     if (n > 1) { r.l1 = slide(w.l1, v.lo.y); }
@@ -90,6 +100,33 @@ fn lines_dot(a: Lines, b: Lines) -> f32 {
     if (n > 6) { s += dot_window(a.l6, b.l6); }
     if (n > 7) { s += dot_window(a.l7, b.l7); }
     return s;
+}
+
+// Σ_t a_t · b_(t+1): kernel line t against the window one line further.
+fn lines_dot_next(a: Lines, b: Lines) -> f32 {
+    let n = kernel_lines();
+    var s = dot_window(a.l0, b.l1);
+    if (n > 1) { s += dot_window(a.l1, b.l2); }
+    if (n > 2) { s += dot_window(a.l2, b.l3); }
+    if (n > 3) { s += dot_window(a.l3, b.l4); }
+    if (n > 4) { s += dot_window(a.l4, b.l5); }
+    if (n > 5) { s += dot_window(a.l5, b.l6); }
+    if (n > 6) { s += dot_window(a.l6, b.l7); }
+    return s;
+}
+
+// acc_t += g · x_(t+1).
+fn lines_add_scaled_next(acc: Lines, g: f32, x: Lines) -> Lines {
+    let n = kernel_lines();
+    var r = acc;
+    r.l0 = add_scaled(acc.l0, g, x.l1);
+    if (n > 1) { r.l1 = add_scaled(acc.l1, g, x.l2); }
+    if (n > 2) { r.l2 = add_scaled(acc.l2, g, x.l3); }
+    if (n > 3) { r.l3 = add_scaled(acc.l3, g, x.l4); }
+    if (n > 4) { r.l4 = add_scaled(acc.l4, g, x.l5); }
+    if (n > 5) { r.l5 = add_scaled(acc.l5, g, x.l6); }
+    if (n > 6) { r.l6 = add_scaled(acc.l6, g, x.l7); }
+    return r;
 }
 
 fn lines_add_scaled(acc: Lines, g: f32, x: Lines) -> Lines {
@@ -142,7 +179,7 @@ fn padded(start: u32, real: bool, m: i32) -> f32 {
 }
 
 fn padded_values(lines: LineSet, m: i32) -> Values {
-    let n = kernel_lines();
+    let n = window_lines();
     var v = Values(vec4(0.0), vec4(0.0));
     v.lo.x = padded(lines.lo.x, lines.real_lo.x, m);
     if (n > 1) { v.lo.y = padded(lines.lo.y, lines.real_lo.y, m); }
@@ -176,7 +213,7 @@ fn grad_at(start: u32, inside: bool, m: i32) -> f32 {
 }
 
 fn grad_values(lines: LineSet, m: i32) -> Values {
-    let n = kernel_lines();
+    let n = window_lines();
     var v = Values(vec4(0.0), vec4(0.0));
     v.lo.x = grad_at(lines.lo.x, lines.real_lo.x, m);
     if (n > 1) { v.lo.y = grad_at(lines.lo.y, lines.real_lo.y, m); }
@@ -225,18 +262,24 @@ fn weight_lines(kbase: u32, reversed: bool) -> Lines {
 
 struct LineGeometry {
     plane: u32,
-    // The line within the plane.
+    // The (first) line within the plane.
     n: i32,
-    // The thread's global line index (planes · lines).
+    // The thread's global index (planes · lines or pairs of lines).
     index: u32,
     // Whether the thread has a line (the last workgroup has spare threads).
     valid: bool,
 }
 
 fn line_geometry(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> LineGeometry {
-    let lines = u32(axes().minor_len);
+    let per = 1u + PAIR;
+    let lines = (u32(axes().minor_len) + PAIR) / per;
     let i = (wid.y * nwg.x + wid.x) * LINE_WG + lid;
-    return LineGeometry(i / lines, i32(i % lines), i, i < p.planes * lines);
+    return LineGeometry(i / lines, i32((i % lines) * per), i, i < p.planes * lines);
+}
+
+// Whether line n + 1 of a pair is in the image.
+fn has_second(n: i32) -> bool {
+    return PAIR == 1u && n + 1 < axes().minor_len;
 }
 
 fn plane_base(offset: u32, plane: u32) -> u32 {
@@ -275,6 +318,7 @@ fn line_forward(
     }
     let pixels = u32(p.height * p.width);
     let out_start = p.off_out + geo.plane * BANK * pixels + u32(geo.n * ax.minor_stride);
+    let second = has_second(geo.n);
     for (var m = 0; m < ax.major_len; m++) {
         xw = lines_slide(xw, padded_values(lines, m - a + k - 1));
         let at = out_start + u32(m * ax.major_stride);
@@ -282,12 +326,19 @@ fn line_forward(
         if (BANK == 2u) {
             out[at + pixels] = lines_dot(wf1, xw);
         }
+        if (second) {
+            let at2 = at + u32(ax.minor_stride);
+            out[at2] = lines_dot_next(wf, xw);
+            if (BANK == 2u) {
+                out[at2 + pixels] = lines_dot_next(wf1, xw);
+            }
+        }
     }
 }
 
 struct AdjointState {
-    // Reversed kernel lines and the gradient windows of lines q - t + a_minor
-    // (slot s holds g[m - slots + 1 + s]).
+    // Reversed kernel lines and the gradient windows of lines
+    // q + PAIR + a_minor - t (slot s holds g[m - slots + 1 + s]).
     wr: Lines,
     gw: Lines,
     g_lines: LineSet,
@@ -295,10 +346,13 @@ struct AdjointState {
     wr1: Lines,
     gw1: Lines,
     g_lines1: LineSet,
-    // The kernel gradient: the line's own gradient, the input lines
-    // q + t - a_minor (slot s holds x[m - a + s]) and the sums per tap.
+    // The kernel gradient: the lines' own gradients (q, and q + 1 of a
+    // pair), the input lines q + t - a_minor (slot s holds x[m - a + s])
+    // and the sums per tap.
     own_start: u32,
     own_inside: bool,
+    own_start2: u32,
+    own_inside2: bool,
     xw: Lines,
     x_lines: LineSet,
     acc: Lines,
@@ -311,15 +365,17 @@ fn adjoint_state(plane: u32, q: i32, with_kernel: bool) -> AdjointState {
     let g_base = p.off_grad + plane * BANK * pixels;
     st.wr = weight_lines(kernel_base(plane), true);
     st.gw = lines_zero();
-    st.g_lines = line_set(g_base, q + ax.a_minor, -1, true);
+    st.g_lines = line_set(g_base, q + i32(PAIR) + ax.a_minor, -1, true);
     st.wr1 = lines_zero();
     st.gw1 = lines_zero();
     if (BANK == 2u) {
         st.wr1 = weight_lines(kernel_base(plane) + u32(KY * KX), true);
-        st.g_lines1 = line_set(g_base + pixels, q + ax.a_minor, -1, true);
+        st.g_lines1 = line_set(g_base + pixels, q + i32(PAIR) + ax.a_minor, -1, true);
     }
     st.own_inside = q >= 0 && q < ax.minor_len;
     st.own_start = plane_base(p.off_grad, plane) + u32(clamp(q, 0, ax.minor_len - 1) * ax.minor_stride);
+    st.own_inside2 = PAIR == 1u && q + 1 < ax.minor_len;
+    st.own_start2 = plane_base(p.off_grad, plane) + u32(clamp(q + 1, 0, ax.minor_len - 1) * ax.minor_stride);
     st.acc = lines_zero();
     st.xw = lines_zero();
     if (with_kernel) {
@@ -331,17 +387,30 @@ fn adjoint_state(plane: u32, q: i32, with_kernel: bool) -> AdjointState {
     return st;
 }
 
-// Step m: slides in g at m and returns G at padded position m - a_major.
-fn adjoint_step(st: ptr<function, AdjointState>, m: i32, with_kernel: bool) -> f32 {
+// Step m: slides in g at m and returns G at padded position m - a_major of
+// line q (x) and of line q + 1 of a pair (y).
+fn adjoint_step(st: ptr<function, AdjointState>, m: i32, with_kernel: bool) -> vec2<f32> {
+    // The windows' first line is the pair's last line's.
     (*st).gw = lines_slide((*st).gw, grad_values((*st).g_lines, m));
-    var r = lines_dot((*st).wr, (*st).gw);
+    var r = vec2(lines_dot((*st).wr, (*st).gw), 0.0);
+    if (PAIR == 1u) {
+        r = vec2(lines_dot_next((*st).wr, (*st).gw), r.x);
+    }
     if (BANK == 2u) {
         (*st).gw1 = lines_slide((*st).gw1, grad_values((*st).g_lines1, m));
-        r += lines_dot((*st).wr1, (*st).gw1);
+        if (PAIR == 1u) {
+            r += vec2(lines_dot_next((*st).wr1, (*st).gw1), lines_dot((*st).wr1, (*st).gw1));
+        } else {
+            r.x += lines_dot((*st).wr1, (*st).gw1);
+        }
     }
     if (with_kernel) {
         let g = grad_at((*st).own_start, (*st).own_inside, m);
         (*st).acc = lines_add_scaled((*st).acc, g, (*st).xw);
+        if (PAIR == 1u) {
+            let g2 = grad_at((*st).own_start2, (*st).own_inside2, m);
+            (*st).acc = lines_add_scaled_next((*st).acc, g2, (*st).xw);
+        }
         (*st).xw = lines_slide((*st).xw, padded_values((*st).x_lines, m - axes().a_major + slots()));
     }
     return r;
@@ -353,19 +422,22 @@ fn store_partials(base: u32, w: Window) {
     }
 }
 
-// G along padded line q, written onto (or with `add`, added onto) the line
-// the border mode maps it to; with `with_kernel`, the line's kernel-gradient
-// partial sums go to partials[partial ..] (tap (t, s) at t · k + s).
+// G along padded line q (and q + 1 of a pair), written onto (or with `add`,
+// added onto) the line the border mode maps it to; with `with_kernel`, the
+// kernel-gradient partial sums go to partials[partial ..] (tap (t, s) at
+// t · k + s).
 fn adjoint_line(plane: u32, q: i32, add: bool, with_kernel: bool, partial: u32) {
     let ax = axes();
     let k = taps();
     let a = ax.a_major;
     let len = ax.major_len;
     let out_start = plane_base(p.off_out, plane) + u32(border_map(q, ax.minor_len) * ax.minor_stride);
+    let second = has_second(q);
+    let out_start2 = out_start + u32(ax.minor_stride);
     let stride = u32(ax.major_stride);
     var st = adjoint_state(plane, q, with_kernel);
-    var before: array<f32, 16>;
-    var after: array<f32, 16>;
+    var before: array<vec2<f32>, 16>;
+    var after: array<vec2<f32>, 16>;
     for (var m = 0; m < a; m++) {
         before[m] = adjoint_step(&st, m, with_kernel);
     }
@@ -373,9 +445,12 @@ fn adjoint_line(plane: u32, q: i32, add: bool, with_kernel: bool, partial: u32) 
         let r = adjoint_step(&st, m, with_kernel);
         let at = out_start + u32(m - a) * stride;
         if (add) {
-            out[at] += r;
+            out[at] += r.x;
         } else {
-            out[at] = r;
+            out[at] = r.x;
+        }
+        if (second) {
+            out[out_start2 + u32(m - a) * stride] = r.y;
         }
     }
     // Past the line the gradient is zero and the kernel gradient complete.
@@ -384,10 +459,18 @@ fn adjoint_line(plane: u32, q: i32, add: bool, with_kernel: bool, partial: u32) 
     }
     if (BORDER != 0u) {
         for (var m = 0; m < a; m++) {
-            out[out_start + u32(border_map(m - a, len)) * stride] += before[m];
+            let j = u32(border_map(m - a, len)) * stride;
+            out[out_start + j] += before[m].x;
+            if (second) {
+                out[out_start2 + j] += before[m].y;
+            }
         }
         for (var m = len + a; m < len + k - 1; m++) {
-            out[out_start + u32(border_map(m - a, len)) * stride] += after[m - len - a];
+            let j = u32(border_map(m - a, len)) * stride;
+            out[out_start + j] += after[m - len - a].x;
+            if (second) {
+                out[out_start2 + j] += after[m - len - a].y;
+            }
         }
     }
     if (with_kernel) {

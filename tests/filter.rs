@@ -115,8 +115,8 @@ fn geometries() -> Vec<Geometry> {
         for (ksize, per_item) in [([3, 3], false), ([4, 5], true), ([7, 2], false), ([1, 5], true), ([6, 1], true)] {
             all.push(Geometry { shape: [2, 3, 9, 11], ksize, bank: 1, per_item, border });
         }
-        // One-line kernels longer than 8 taps (the line adjoint's wide windows).
-        for (ksize, per_item) in [([1, 13], false), ([12, 1], true), ([1, 16], true)] {
+        // Line kernels: lines longer than 8 taps (wide windows), 8 kernel lines (no pairs).
+        for (ksize, per_item) in [([1, 13], false), ([12, 1], true), ([1, 16], true), ([8, 3], false)] {
             all.push(Geometry { shape: [2, 3, 9, 11], ksize, bank: 1, per_item, border });
         }
         // Wide kernels on a small image: every border pixel folds several padded ones.

@@ -220,8 +220,19 @@ impl Correlation {
 
     /// Threads of the line kernels: one per line.
     fn line_grid(&self) -> [u32; 3] {
-        let lines = self.planes() * self.major_minor().1;
-        crate::gpu::kernel::grid_for_groups((lines as u32).div_ceil(LINE_WORKGROUP))
+        crate::gpu::kernel::grid_for_groups((self.line_threads() as u32).div_ceil(LINE_WORKGROUP))
+    }
+
+    /// Whether each line thread takes two neighbouring lines (kernels of 2
+    /// to 7 lines: the pair reads one more image line than one line does).
+    fn pairs(&self) -> bool {
+        (2..MAX_KERNEL_LINES).contains(&self.kernel_lines())
+    }
+
+    /// Threads of the line kernels: one per line or pair of lines.
+    fn line_threads(&self) -> usize {
+        let minor = self.major_minor().1;
+        self.planes() * if self.pairs() { minor.div_ceil(2) } else { minor }
     }
 
     fn constants(&self, border: BorderType) -> [(&'static str, u32); 3] {
@@ -245,8 +256,8 @@ pub fn correlate_forward(
     y.check(OP, "y", c.planes() * c.bank * c.pixels())?;
     let params = FilterParams { off_in: x.offset, off_kernel: kernel.offset, off_out: y.offset, ..c.params() };
     if c.is_line() {
-        let constants =
-            [c.constants(c.border).as_slice(), &[("ALONG_Y", c.along_y() as u32), ("BANK", c.bank as u32)]].concat();
+        let line = [("ALONG_Y", c.along_y() as u32), ("BANK", c.bank as u32), ("PAIR", c.pairs() as u32)];
+        let constants = [c.constants(c.border).as_slice(), &line].concat();
         let placeholder = ctx.alloc(OP, 4)?;
         let dispatch = Dispatch {
             kernel: &Kernel { shader: &FILTER_LINE, entry: "line_forward", reads: 3, writes: 2 },
@@ -410,8 +421,7 @@ fn correlate_line_adjoint(
     kernel_grad: Option<(BufferView<'_>, BufferView<'_>)>,
 ) -> Result<()> {
     const OP: &str = "correlate_adjoint";
-    let (major, minor) = c.major_minor();
-    let lines = c.planes() * minor;
+    let lines = c.line_threads();
     let taps = c.bank_len();
     let items = if c.per_item { c.batch } else { 1 };
     // Without the kernel gradient the partials binding is a placeholder.
@@ -435,14 +445,14 @@ fn correlate_line_adjoint(
         ],
     ]
     .concat();
+    let pair = [constants.as_slice(), &[("PAIR", c.pairs() as u32)]].concat();
     let dispatch = Dispatch {
         kernel: &Kernel { shader: &FILTER_LINE, entry: "line_adjoint", reads: 3, writes: 2 },
-        constants: &constants,
+        constants: &pair,
         params: params_bytes(&params),
         buffers: &[x.buffer, kernel.buffer, g.buffer, gx.buffer, partials.buffer()],
         groups: c.line_grid(),
     };
-    debug_assert!(major > 0);
     ctx.record(OP, dispatch, None)?;
     if c.kernel_lines() > 1 && !matches!(c.border, BorderType::Constant(_)) {
         let dispatch = Dispatch {
