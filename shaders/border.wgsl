@@ -33,6 +33,8 @@ struct FilterParams {
     rows_per_chunk: u32,
     chunks: u32,
     planes_per_kernel: u32,
+    // The fused SSIM's scale of a uniform gradient (1 / count for its mean).
+    scale: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: FilterParams;

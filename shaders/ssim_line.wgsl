@@ -7,11 +7,13 @@
 //
 // moments_rows (along x): loads a and b once per pixel, filters the five
 //   products, writes the row-filtered moments.
-// moments_cols (along y): filters those down the columns, writes the
-//   moments (kept for the adjoint) and the map term (ssim.wgsl's formulas).
-// adjoint_cols (along y): the map's derivative by the four distinct moments
-//   (Eaa and Ebb share theirs), filtered with the flipped kernel, padded
-//   coordinates folded back onto the rows the reflection copied.
+// moments_cols (along y): filters those down the columns and writes the map
+//   term (ssim.wgsl's formulas), or with MEAN one sum per column; with SAVE,
+//   also the map's derivatives by the four distinct moments (Eaa and Ebb
+//   share theirs), for the adjoint.
+// adjoint_cols (along y): those derivatives times the map's gradient,
+//   filtered with the flipped kernel, padded coordinates folded back onto
+//   the rows the reflection copied.
 // adjoint_rows (along x): the same along the rows, then by the chain rule
 //   through the products: ∂a = R_μa + 2a R_Eaa + b R_Eab, ∂b likewise.
 
@@ -21,8 +23,11 @@ override C2_BITS: u32 = 0u;
 override G_UNIFORM: u32 = 0u;
 override GRAD_A: u32 = 1u;
 override GRAD_B: u32 = 1u;
-// moments_cols keeps the moments for the adjoint (not when nothing needs gradients).
+// moments_cols keeps the map's derivatives for the adjoint (not when nothing
+// needs gradients).
 override SAVE: u32 = 1u;
+// moments_cols sums the map per column (into out_a) instead of writing it.
+override MEAN: u32 = 0u;
 
 @group(0) @binding(1) var<storage, read> img_a: array<f32>;
 @group(0) @binding(2) var<storage, read> img_b: array<f32>;
@@ -91,20 +96,13 @@ fn slide5(f: Five, ma: f32, mb: f32, eaa: f32, ebb: f32, eab: f32) -> Five {
     return Five(slide(f.ma, ma), slide(f.mb, mb), slide(f.eaa, eaa), slide(f.ebb, ebb), slide(f.eab, eab));
 }
 
-// Writes the five filtered moments at `o` (unless `SAVE` is 0); returns
-// them: μa, μb, Eaa, Ebb, Eab.
-fn store5(o: u32, stack: u32, wf: Window, f: Five, save: bool) -> array<f32, 5> {
-    let v = array(dot_window(wf, f.ma), dot_window(wf, f.mb), dot_window(wf, f.eaa), dot_window(wf, f.ebb),
-        dot_window(wf, f.eab));
-    if (!save) {
-        return v;
-    }
-    dst[o] = v[0];
-    dst[o + stack] = v[1];
-    dst[o + 2u * stack] = v[2];
-    dst[o + 3u * stack] = v[3];
-    dst[o + 4u * stack] = v[4];
-    return v;
+// Writes the five filtered moments at `o`: μa, μb, Eaa, Ebb, Eab.
+fn store5(o: u32, stack: u32, wf: Window, f: Five) {
+    dst[o] = dot_window(wf, f.ma);
+    dst[o + stack] = dot_window(wf, f.mb);
+    dst[o + 2u * stack] = dot_window(wf, f.eaa);
+    dst[o + 3u * stack] = dot_window(wf, f.ebb);
+    dst[o + 4u * stack] = dot_window(wf, f.eab);
 }
 
 @compute @workgroup_size(64)
@@ -127,7 +125,7 @@ fn moments_rows(
     }
     for (var m = 0; m < l.len; m++) {
         f = next_products(f, l, m - a + k - 1);
-        store5(l.start + u32(m) * l.stride, l.stack, wf, f, true);
+        store5(l.start + u32(m) * l.stride, l.stack, wf, f);
     }
 }
 
@@ -173,33 +171,36 @@ fn moments_cols(
     for (var j = -a; j < k - 1 - a; j++) {
         f = next_moments(f, l, j);
     }
+    var sum = 0.0;
     for (var m = 0; m < l.len; m++) {
         f = next_moments(f, l, m - a + k - 1);
         let o = l.start + u32(m) * l.stride;
-        let v = store5(o, l.stack, wf, f, SAVE == 1u);
-        let t = terms(v[0], v[1], v[2], v[3], v[4]);
+        let ma = dot_window(wf, f.ma);
+        let mb = dot_window(wf, f.mb);
+        let t = terms(ma, mb, dot_window(wf, f.eaa), dot_window(wf, f.ebb), dot_window(wf, f.eab));
         var s = (t.a / t.b) * (t.c / t.d);
         if (OUT == 1u) {
             s = t.a / t.b;
         } else if (OUT == 2u) {
             s = t.c / t.d;
         }
-        out_a[o] = s;
+        if (MEAN == 1u) {
+            sum += s;
+        } else {
+            out_a[o] = s;
+        }
+        if (SAVE == 1u) {
+            store4(o, l.stack, map_derivatives(ma, mb, t));
+        }
+    }
+    if (MEAN == 1u) {
+        // One sum per column, in the order of the lines.
+        out_a[(wid.y * nwg.x + wid.x) * LINE_WG + lid] = sum;
     }
 }
 
-// A uniform map gradient, loaded once per thread.
-var<private> uniform_g: f32;
-
 // The map's derivatives by μa, μb, Eaa (= by Ebb) and Eab at one pixel.
-fn map_gradient(o: u32, stack: u32) -> vec4<f32> {
-    let ma = src[o];
-    let mb = src[o + stack];
-    let t = terms(ma, mb, src[o + 2u * stack], src[o + 3u * stack], src[o + 4u * stack]);
-    var gv = uniform_g;
-    if (G_UNIFORM == 0u) {
-        gv = g[o];
-    }
+fn map_derivatives(ma: f32, mb: f32, t: Terms) -> vec4<f32> {
     // The weights of ∂L and ∂S in the output's derivative.
     var w = vec2(t.c / t.d, t.a / t.b);
     if (OUT == 1u) {
@@ -207,7 +208,6 @@ fn map_gradient(o: u32, stack: u32) -> vec4<f32> {
     } else if (OUT == 2u) {
         w = vec2(0.0, 1.0);
     }
-    w *= gv;
     let b2 = t.b * t.b;
     let d2 = t.d * t.d;
     return vec4(
@@ -217,6 +217,10 @@ fn map_gradient(o: u32, stack: u32) -> vec4<f32> {
         w.y * 2.0 / t.d,
     );
 }
+
+// A uniform map gradient, loaded once per thread and scaled by p.scale (a
+// fused mean's 1 / count, else 1).
+var<private> uniform_g: f32;
 
 // Windows of the four gradient maps (μa, μb, Eaa = Ebb, Eab).
 struct Four {
@@ -265,7 +269,7 @@ fn adjoint_cols(
     let k = taps();
     let a = axes().a_major;
     if (G_UNIFORM == 1u) {
-        uniform_g = g[0];
+        uniform_g = g[0] * p.scale;
     }
     let wr = kernel_window(true);
     var f = zero_four();
@@ -294,8 +298,14 @@ fn adjoint_cols(
     }
 }
 
+// The map's gradient times its derivatives at m (zero past the line).
 fn map_gradient_at(l: SsimLine, m: i32) -> vec4<f32> {
-    let v = map_gradient(l.start + u32(min(m, l.len - 1)) * l.stride, l.stack);
+    let o = l.start + u32(min(m, l.len - 1)) * l.stride;
+    var gv = uniform_g;
+    if (G_UNIFORM == 0u) {
+        gv = g[o];
+    }
+    let v = gv * vec4(src[o], src[o + l.stack], src[o + 2u * l.stack], src[o + 3u * l.stack]);
     return select(vec4(0.0), v, m < l.len);
 }
 

@@ -200,6 +200,39 @@ fn ssim_gradients_of_both_images_match_directional_differences() {
 }
 
 #[test]
+fn ssim_loss_gradients_of_both_images_match_directional_differences() {
+    // The loss sums the map inside its kernel (the mean is fused).
+    let [n, c, h, w] = [2, 3, 12, 14];
+    let plane = h * w;
+    let mut rng = Rng::new(13);
+    let a = rng.vec(n * c * plane, 0.05, 0.95);
+    let b: Vec<f64> = a.iter().map(|v| (v + rng.uniform(-0.2, 0.2)).clamp(0.0, 1.0)).collect();
+    let loss = |a: &[f64], b: &[f64]| -> f64 {
+        let total: f64 = (0..n * c)
+            .map(|p| ssim_ref(&a[p * plane..][..plane], &b[p * plane..][..plane], h, w).iter().sum::<f64>())
+            .sum();
+        0.5 - 0.5 * total / (n * c * plane) as f64
+    };
+    let (ta, tb) = (tensor(&a, &[n, c, h, w]).with_grad(), tensor(&b, &[n, c, h, w]).with_grad());
+    let value = ta.ssim_loss(&tb, 11, 1.0, SsimPadding::Same).unwrap();
+    assert!((value.item().unwrap() as f64 - loss(&a, &b)).abs() < 1e-5);
+    let grads = value.backward().unwrap();
+    for (which, t) in [(0, &ta), (1, &tb)] {
+        let grad = grads.get(t).unwrap().to_vec().unwrap();
+        let dir = rng.vec(a.len(), -1.0, 1.0);
+        let step = 1e-4;
+        let moved = |sign: f64| -> f64 {
+            let mut x = if which == 0 { a.clone() } else { b.clone() };
+            x.iter_mut().zip(&dir).for_each(|(v, d)| *v += sign * step * d);
+            if which == 0 { loss(&x, &b) } else { loss(&a, &x) }
+        };
+        let numeric = (moved(1.0) - moved(-1.0)) / (2.0 * step);
+        let analytic: f64 = grad.iter().zip(&dir).map(|(g, d)| *g as f64 * d).sum();
+        assert!((analytic - numeric).abs() < 1e-3 * numeric.abs().max(1e-2), "image {which}: {analytic} vs {numeric}");
+    }
+}
+
+#[test]
 fn ms_ssim_and_masked_losses() {
     let ctx = ctx();
     let a = Tensor::rand_uniform(&ctx, &[2, 1, 176, 180], 0.0, 1.0, 1).unwrap();

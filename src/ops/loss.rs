@@ -134,7 +134,7 @@ fn ssim_map(
     padding: SsimPadding,
     term: SsimTerm,
 ) -> Result<Tensor> {
-    let map = ssim_same(a, b, window, max_value, term)?;
+    let map = ssim_same(a, b, window, max_value, term, false)?;
     match padding {
         SsimPadding::Same => Ok(map),
         SsimPadding::Valid => crop(&map, window / 2),
@@ -243,16 +243,19 @@ static SSIM_LINE: Shader = shader!("ssim_line.wgsl", "border_map.wgsl", "border.
 /// ones filter each moment on its own.
 const MAX_FUSED_WINDOW: usize = 15;
 
-/// The SSIM map (or a factor of it, `term`) with "same" (reflect) padding:
-/// the fused kernels of `shaders/ssim_line.wgsl` where the window and the
-/// stacked moments fit, else the moments filtered one by one.
-fn ssim_same(a: &Tensor, b: &Tensor, window: usize, max_value: f32, term: SsimTerm) -> Result<Tensor> {
+/// The SSIM map (or a factor of it, `term`) with "same" (reflect) padding,
+/// or with `mean` its mean (a scalar): the fused kernels of
+/// `shaders/ssim_line.wgsl` where the window and the stacked planes fit,
+/// else the moments filtered one by one.
+fn ssim_same(a: &Tensor, b: &Tensor, window: usize, max_value: f32, term: SsimTerm, mean: bool) -> Result<Tensor> {
     const OP: &str = "ssim";
     let [n, c, h, w] = image_shape(OP, a)?;
     let ctx = a.context().clone();
-    let stack = (n * c * h * w) as u64 * 4;
+    let count = n * c * h * w;
+    let stack = count as u64 * 4;
     if window > MAX_FUSED_WINDOW || ctx.check_binding_size(OP, 5 * stack).is_err() {
-        return ssim_term(&moments(a, b, window)?, max_value, term);
+        let map = ssim_term(&moments(a, b, window)?, max_value, term)?;
+        return if mean { map.mean() } else { Ok(map) };
     }
     let kernel = crate::ops::filter::get_gaussian_kernel1d(&Tensor::full(&ctx, &[1], 1.5)?, window)?.detach();
     let line = |kernel_size| Correlation {
@@ -268,15 +271,17 @@ fn ssim_same(a: &Tensor, b: &Tensor, window: usize, max_value: f32, term: SsimTe
     let (rows, cols) = (line([1, window]), line([window, 1]));
     let c1 = (0.01 * max_value).powi(2).to_bits();
     let c2 = (0.03 * max_value).powi(2).to_bits();
+    // A mean's gradient reaches the pixels as g / count.
+    let scale = if mean { 1.0 / count as f32 } else { 1.0 };
+    let constants = [("OUT", term as u32), ("C1_BITS", c1), ("C2_BITS", c2), ("MEAN", mean as u32)];
     // Bindings: a, b, kernel, stacked planes read, map gradient; stacked planes written, two outputs.
     let run = move |ctx: &Context,
                     entry,
                     geometry: &Correlation,
                     extra: &[(&'static str, u32)],
                     buffers: [&wgpu::Buffer; 8]| {
-        let (params, constants, groups) = geometry.line_setup();
-        let constants =
-            [constants.as_slice(), &[("OUT", term as u32), ("C1_BITS", c1), ("C2_BITS", c2)], extra].concat();
+        let (params, line_constants, groups) = geometry.line_setup(scale);
+        let constants = [line_constants.as_slice(), &constants, extra].concat();
         let dispatch = Dispatch {
             kernel: &Kernel { shader: &SSIM_LINE, entry, reads: 5, writes: 3 },
             constants: &constants,
@@ -290,11 +295,12 @@ fn ssim_same(a: &Tensor, b: &Tensor, window: usize, max_value: f32, term: SsimTe
     let placeholders = [ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?];
     let [none, spare, spare_map] = [0, 1, 2].map(|i| placeholders[i].buffer());
     let row_moments = ctx.alloc(OP, 5 * stack)?;
-    // The moments are kept only for a backward pass.
+    // The map's derivatives are kept only for a backward pass.
     let save = crate::is_grad_enabled() && (a.requires_grad() || b.requires_grad());
-    let moments_shape = if save { vec![5, n, c, h, w] } else { vec![1] };
-    let moments = Tensor::uninit(&ctx, OP, &moments_shape)?;
-    let map = Tensor::uninit(&ctx, OP, &[n, c, h, w])?;
+    let derivatives = ctx.alloc(OP, if save { 4 * stack } else { 4 })?;
+    // The map, or one sum per column for the mean.
+    let map_shape = if mean { vec![n * c * w] } else { vec![n, c, h, w] };
+    let map = Tensor::uninit(&ctx, OP, &map_shape)?;
     let (ab, bb, kb) = (a.buffer(), b.buffer(), kernel.buffer());
     run(&ctx, "moments_rows", &rows, &[], [ab, bb, kb, none, none, row_moments.buffer(), spare_map, spare])?;
     run(
@@ -302,10 +308,19 @@ fn ssim_same(a: &Tensor, b: &Tensor, window: usize, max_value: f32, term: SsimTe
         "moments_cols",
         &cols,
         &[("SAVE", save as u32)],
-        [ab, bb, kb, row_moments.buffer(), none, moments.buffer(), map.buffer(), spare],
+        [ab, bb, kb, row_moments.buffer(), none, derivatives.buffer(), map.buffer(), spare],
     )?;
+    let out = if mean {
+        let total = Tensor::uninit(&ctx, OP, &[])?;
+        let sums = crate::tensor::BufferView { buffer: map.buffer(), offset: 0 };
+        let columns = n * c * w;
+        crate::ops::reduce::reduce_forward(&ctx, None, sums, &[1, columns, 1], total.view(), &[1, 1, 1], scale)?;
+        total
+    } else {
+        map
+    };
     let saved = [a, b].map(Saved::new);
-    Ok(record_uniform_aware(OP, map, &[a, b], move |needs| {
+    Ok(record_uniform_aware(OP, out, &[a, b], move |needs| {
         let needs = needs.to_vec();
         Box::new(move |g| {
             let ctx = g.context();
@@ -318,15 +333,16 @@ fn ssim_same(a: &Tensor, b: &Tensor, window: usize, max_value: f32, term: SsimTe
                 needs.iter().map(|&need| if need { Tensor::uninit(ctx, OP, a.shape()).map(Some) } else { Ok(None) });
             let grads: Vec<Option<Tensor>> = grads.collect::<Result<_>>()?;
             let out = |i: usize, spare| grads[i].as_ref().map_or(spare, |t| t.buffer());
-            let flags =
-                [("G_UNIFORM", g.is_uniform() as u32), ("GRAD_A", needs[0] as u32), ("GRAD_B", needs[1] as u32)];
+            // A mean's gradient is one value: read as uniform, scaled by 1 / count.
+            let uniform = mean || g.is_uniform();
+            let flags = [("G_UNIFORM", uniform as u32), ("GRAD_A", needs[0] as u32), ("GRAD_B", needs[1] as u32)];
             let (ab, bb, kb) = (a.buffer(), b.buffer(), kernel.buffer());
             run(
                 ctx,
                 "adjoint_cols",
                 &cols,
                 &flags,
-                [ab, bb, kb, moments.buffer(), g.buffer(), maps.buffer(), spare_a, spare_b],
+                [ab, bb, kb, derivatives.buffer(), g.buffer(), maps.buffer(), spare_a, spare_b],
             )?;
             run(
                 ctx,
@@ -506,8 +522,13 @@ impl Tensor {
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
     pub fn ssim_loss(&self, other: &Tensor, window: usize, max_value: f32, padding: SsimPadding) -> Result<Tensor> {
-        // mean((1 − s) / 2) as (1 − mean(s)) / 2: the map's gradient stays uniform.
-        self.ssim(other, window, max_value, padding)?.mean()?.mul_scalar(-0.5)?.add_scalar(0.5)
+        // mean((1 − s) / 2) as (1 − mean(s)) / 2, the mean fused into the map.
+        check_ssim("ssim_loss", self, other, window, max_value)?;
+        let mean = match padding {
+            SsimPadding::Same => ssim_same(self, other, window, max_value, SsimTerm::Ssim, true)?,
+            SsimPadding::Valid => self.ssim(other, window, max_value, padding)?.mean()?,
+        };
+        mean.mul_scalar(-0.5)?.add_scalar(0.5)
     }
 
     /// Wang et al.'s multi-scale SSIM per image, `[N]`: over five scales
