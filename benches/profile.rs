@@ -37,6 +37,16 @@ fn main() {
         ("filter2d_7x7", vec![img.clone(), kernel7], Box::new(|t| t[0].filter2d(&t[1], BorderType::Reflect, false))),
         ("sobel", vec![img.clone()], Box::new(|t| t[0].sobel(true, 1e-6))),
         (
+            "rows_1x9",
+            vec![img.clone(), Tensor::rand_normal(&ctx, &[1, 1, 9], 0.0, 0.1, 9).unwrap()],
+            Box::new(|t| t[0].filter2d(&t[1], BorderType::Reflect, false)),
+        ),
+        (
+            "columns_9x1",
+            vec![img.clone(), Tensor::rand_normal(&ctx, &[1, 9, 1], 0.0, 0.1, 9).unwrap()],
+            Box::new(|t| t[0].filter2d(&t[1], BorderType::Reflect, false)),
+        ),
+        (
             "warp_affine",
             vec![img.clone(), affine],
             Box::new(move |t| t[0].warp_affine(&t[1], [side, side], Interpolation::Bilinear, Padding::Zeros)),
