@@ -258,17 +258,19 @@ fn ssim_same(a: &Tensor, b: &Tensor, window: usize, max_value: f32, term: SsimTe
         return if mean { map.mean() } else { Ok(map) };
     }
     let kernel = crate::ops::filter::get_gaussian_kernel1d(&Tensor::full(&ctx, &[1], 1.5)?, window)?.detach();
-    let line = |kernel_size| Correlation {
+    let line = |height, width| Correlation {
         batch: n,
         channels: c,
-        height: h,
-        width: w,
-        kernel_size,
+        height,
+        width,
+        kernel_size: [1, window],
         bank: 1,
         per_item: false,
         border: crate::BorderType::Reflect,
     };
-    let (rows, cols) = (line([1, window]), line([window, 1]));
+    // The column passes run along the rows of transposed planes (see the shader).
+    let rows = line(h, w);
+    let cols = line(w, h);
     let c1 = (0.01 * max_value).powi(2).to_bits();
     let c2 = (0.03 * max_value).powi(2).to_bits();
     // A mean's gradient reaches the pixels as g / count.
