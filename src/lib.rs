@@ -85,6 +85,8 @@ mod shader_validation {
             shader!("filter.wgsl", "border_map.wgsl", "border.wgsl"),
             shader!("filter_adjoint.wgsl", "border_map.wgsl", "border.wgsl"),
             shader!("filter_kernel_adjoint.wgsl", "border_map.wgsl", "border.wgsl"),
+            shader!("filter_line.wgsl", "border_map.wgsl", "border.wgsl", "line_window.wgsl"),
+            shader!("ssim_line.wgsl", "border_map.wgsl", "border.wgsl", "line_window.wgsl"),
             shader!("gaussian.wgsl"),
             shader!("magnitude.wgsl"),
             shader!("color.wgsl", "color_math.wgsl"),
@@ -109,6 +111,7 @@ mod shader_validation {
                 "border.wgsl",
                 "color_math.wgsl",
                 "window_common.wgsl",
+                "line_window.wgsl",
             ]
             .contains(&name.as_str());
             assert!(snippet || listed.contains(&name.as_str()), "{name} is not validated here");
