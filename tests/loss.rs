@@ -247,8 +247,9 @@ fn ms_ssim_and_masked_losses() {
     let g = x.ms_ssim(&a, 11, 1.0).unwrap().sum().unwrap().backward().unwrap().get(&x).unwrap().to_vec().unwrap();
     assert!(g.iter().all(|v| v.is_finite()) && g.iter().any(|v| *v != 0.0));
     // The contrast-structure terms' adjoint, through finite differences.
-    // (f32 finite differences: 0.2% off at this step, 8% at 1e-3 from rounding.)
-    let options = CheckOptions { relative_step: Some(3e-3), ..CheckOptions::default() };
+    // (f32 finite differences at this step: 0.05% off on lavapipe and GL; at
+    // 3e-3 the forward's rounding already makes them 1% off.)
+    let options = CheckOptions { relative_step: Some(1e-2), ..CheckOptions::default() };
     let report = check_gradients(|t| t[0].ms_ssim(&a, 11, 1.0)?.sum(), std::slice::from_ref(&b), &options).unwrap();
     assert!(report.passed(), "{report:?}");
     // Masked mean ignores masked-out pixels and their gradients.
