@@ -1,8 +1,9 @@
 // SSIM with reflect-padded Gaussian windows, fused over line kernels
-// (windows in line_window.wgsl): the five filtered moments of two images a,
-// b (μa, μb, Eaa, Ebb, Eab), the map, and the adjoint, in four passes of
-// one thread per line, where filtering each moment on its own takes ten
-// filter passes and six element-wise ones forward. Moments and gradient
+// (windows in line_window.wgsl): the filtered moments of two images a, b
+// (μa, μb, Eaa + Ebb, Eab: SSIM needs the squares' only as a sum), the map,
+// and the adjoint, in four passes of one thread per line, where filtering
+// each moment on its own takes ten filter passes and six element-wise ones
+// forward. Moments and gradient
 // maps are stacked planes of one buffer, `p.planes · H · W` apart.
 //
 // Every pass walks along rows: a thread reading down a column loads one
@@ -14,12 +15,11 @@
 // that layout, adjoint_cols writes its maps back in the image's layout for
 // adjoint_rows. Only stores cross lines.
 //
-// moments_rows (along x): loads a and b once per pixel, filters the five
+// moments_rows (along x): loads a and b once per pixel, filters the four
 //   products, writes the row-filtered moments.
 // moments_cols (along y): filters those down the columns and writes the map
 //   term (ssim.wgsl's formulas), or with MEAN one sum per column; with SAVE,
-//   also the map's derivatives by the four distinct moments (Eaa and Ebb
-//   share theirs), for the adjoint.
+//   also the map's derivatives by the four moments, for the adjoint.
 // adjoint_cols (along y): those derivatives times the map's gradient,
 //   filtered with the flipped kernel, padded coordinates folded back onto
 //   the rows the reflection copied.
@@ -97,33 +97,6 @@ fn kernel_window(reversed: bool) -> Window {
     return w;
 }
 
-// Windows of the five moments (named, not an array: a dynamically indexed
-// private array would live in memory).
-struct Five {
-    ma: Window,
-    mb: Window,
-    eaa: Window,
-    ebb: Window,
-    eab: Window,
-}
-
-fn zero_five() -> Five {
-    return Five(zero_window(), zero_window(), zero_window(), zero_window(), zero_window());
-}
-
-fn slide5(f: Five, ma: f32, mb: f32, eaa: f32, ebb: f32, eab: f32) -> Five {
-    return Five(slide(f.ma, ma), slide(f.mb, mb), slide(f.eaa, eaa), slide(f.ebb, ebb), slide(f.eab, eab));
-}
-
-// Writes the five filtered moments at `o`: μa, μb, Eaa, Ebb, Eab.
-fn store5(o: u32, stack: u32, wf: Window, f: Five) {
-    dst[o] = dot_window(wf, f.ma);
-    dst[o + stack] = dot_window(wf, f.mb);
-    dst[o + 2u * stack] = dot_window(wf, f.eaa);
-    dst[o + 3u * stack] = dot_window(wf, f.ebb);
-    dst[o + 4u * stack] = dot_window(wf, f.eab);
-}
-
 @compute @workgroup_size(64)
 fn moments_rows(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -137,27 +110,28 @@ fn moments_rows(
     let k = taps();
     let a = axes().a_major;
     let wf = kernel_window(false);
-    var f = zero_five();
+    var f = zero_four();
     // Step m slides in the padded pixel m - a + k - 1 and writes m.
     for (var j = -a; j < k - 1 - a; j++) {
-        f = next_products(f, l, j);
+        f = slide4(f, products(l, j));
     }
     for (var m = 0; m < l.len; m++) {
-        f = next_products(f, l, m - a + k - 1);
-        store5(at_transposed(l, m), l.stack, wf, f);
+        f = slide4(f, products(l, m - a + k - 1));
+        store4(at_transposed(l, m), l.stack, dot4(wf, f));
     }
 }
 
-fn next_products(f: Five, l: SsimLine, j: i32) -> Five {
+// a, b, a² + b², a·b at position j of the line.
+fn products(l: SsimLine, j: i32) -> vec4<f32> {
     let at = at_line(l, j);
     let va = img_a[at];
     let vb = img_b[at];
-    return slide5(f, va, vb, va * va, vb * vb, va * vb);
+    return vec4(va, vb, va * va + vb * vb, va * vb);
 }
 
-fn next_moments(f: Five, l: SsimLine, j: i32) -> Five {
+fn moments_at(l: SsimLine, j: i32) -> vec4<f32> {
     let at = at_line(l, j);
-    return slide5(f, src[at], src[at + l.stack], src[at + 2u * l.stack], src[at + 3u * l.stack], src[at + 4u * l.stack]);
+    return vec4(src[at], src[at + l.stack], src[at + 2u * l.stack], src[at + 3u * l.stack]);
 }
 
 struct Terms {
@@ -167,10 +141,13 @@ struct Terms {
     d: f32,
 }
 
-fn terms(ma: f32, mb: f32, eaa: f32, ebb: f32, eab: f32) -> Terms {
+// From the moments μa, μb, Eaa + Ebb, Eab.
+fn terms(v: vec4<f32>) -> Terms {
     let c1 = bitcast<f32>(C1_BITS);
     let c2 = bitcast<f32>(C2_BITS);
-    return Terms(2.0 * ma * mb + c1, ma * ma + mb * mb + c1, 2.0 * (eab - ma * mb) + c2, eaa - ma * ma + ebb - mb * mb + c2);
+    let ma = v.x;
+    let mb = v.y;
+    return Terms(2.0 * ma * mb + c1, ma * ma + mb * mb + c1, 2.0 * (v.w - ma * mb) + c2, v.z - ma * ma - mb * mb + c2);
 }
 
 @compute @workgroup_size(64)
@@ -186,17 +163,18 @@ fn moments_cols(
     let k = taps();
     let a = axes().a_major;
     let wf = kernel_window(false);
-    var f = zero_five();
+    var f = zero_four();
     for (var j = -a; j < k - 1 - a; j++) {
-        f = next_moments(f, l, j);
+        f = slide4(f, moments_at(l, j));
     }
     var sum = 0.0;
     for (var m = 0; m < l.len; m++) {
-        f = next_moments(f, l, m - a + k - 1);
+        f = slide4(f, moments_at(l, m - a + k - 1));
         let o = l.start + u32(m) * l.stride;
-        let ma = dot_window(wf, f.ma);
-        let mb = dot_window(wf, f.mb);
-        let t = terms(ma, mb, dot_window(wf, f.eaa), dot_window(wf, f.ebb), dot_window(wf, f.eab));
+        let v = dot4(wf, f);
+        let ma = v.x;
+        let mb = v.y;
+        let t = terms(v);
         var s = (t.a / t.b) * (t.c / t.d);
         if (OUT == 1u) {
             s = t.a / t.b;
@@ -218,7 +196,7 @@ fn moments_cols(
     }
 }
 
-// The map's derivatives by μa, μb, Eaa (= by Ebb) and Eab at one pixel.
+// The map's derivatives by μa, μb, Eaa + Ebb and Eab at one pixel.
 fn map_derivatives(ma: f32, mb: f32, t: Terms) -> vec4<f32> {
     // The weights of ∂L and ∂S in the output's derivative.
     var w = vec2(t.c / t.d, t.a / t.b);
@@ -241,7 +219,8 @@ fn map_derivatives(ma: f32, mb: f32, t: Terms) -> vec4<f32> {
 // fused mean's 1 / count, else 1).
 var<private> uniform_g: f32;
 
-// Windows of the four gradient maps (μa, μb, Eaa = Ebb, Eab).
+// Windows of four planes: the moments, or the gradient maps (μa, μb,
+// Eaa + Ebb, Eab).
 struct Four {
     ma: Window,
     mb: Window,

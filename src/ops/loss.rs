@@ -253,7 +253,7 @@ fn ssim_same(a: &Tensor, b: &Tensor, window: usize, max_value: f32, term: SsimTe
     let ctx = a.context().clone();
     let count = n * c * h * w;
     let stack = count as u64 * 4;
-    if window > MAX_FUSED_WINDOW || ctx.check_binding_size(OP, 5 * stack).is_err() {
+    if window > MAX_FUSED_WINDOW || ctx.check_binding_size(OP, 4 * stack).is_err() {
         let map = ssim_term(&moments(a, b, window)?, max_value, term)?;
         return if mean { map.mean() } else { Ok(map) };
     }
@@ -296,7 +296,7 @@ fn ssim_same(a: &Tensor, b: &Tensor, window: usize, max_value: f32, term: SsimTe
     // Unused bindings: outputs each need a buffer of their own.
     let placeholders = [ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?];
     let [none, spare, spare_map] = [0, 1, 2].map(|i| placeholders[i].buffer());
-    let row_moments = ctx.alloc(OP, 5 * stack)?;
+    let row_moments = ctx.alloc(OP, 4 * stack)?;
     // The map's derivatives are kept only for a backward pass.
     let save = crate::is_grad_enabled() && (a.requires_grad() || b.requires_grad());
     let derivatives = ctx.alloc(OP, if save { 4 * stack } else { 4 })?;
