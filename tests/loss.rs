@@ -153,13 +153,19 @@ fn ssim_known_cases_and_gradients() {
 #[test]
 fn ssim_gradients_of_both_images_match_directional_differences() {
     // Several planes (stacked moments), h ≠ w, windows of 2, 3 and 4 vec4s,
-    // a non-uniform seed, "same" and "valid" padding.
-    let [n, c, h, w] = [2, 2, 13, 16];
-    let plane = h * w;
+    // a non-uniform seed, "same" and "valid" padding; and a window wider
+    // than the fused kernels take (the moments filtered one by one).
     let mut rng = Rng::new(12);
-    let a = rng.vec(n * c * plane, 0.05, 0.95);
-    let b: Vec<f64> = a.iter().map(|v| (v + rng.uniform(-0.2, 0.2)).clamp(0.0, 1.0)).collect();
-    for (window, padding) in [(7, SsimPadding::Same), (11, SsimPadding::Same), (13, SsimPadding::Valid)] {
+    let cases = [
+        ([2, 2, 13, 16], 7, SsimPadding::Same),
+        ([2, 2, 13, 16], 11, SsimPadding::Same),
+        ([2, 2, 13, 16], 13, SsimPadding::Valid),
+        ([1, 2, 18, 19], 17, SsimPadding::Same),
+    ];
+    for ([n, c, h, w], window, padding) in cases {
+        let plane = h * w;
+        let a = rng.vec(n * c * plane, 0.05, 0.95);
+        let b: Vec<f64> = a.iter().map(|v| (v + rng.uniform(-0.2, 0.2)).clamp(0.0, 1.0)).collect();
         let margin = if padding == SsimPadding::Valid { window / 2 } else { 0 };
         let (ho, wo) = (h - 2 * margin, w - 2 * margin);
         let seed = rng.vec(n * c * ho * wo, -1.0, 1.0);
