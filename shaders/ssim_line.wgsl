@@ -15,17 +15,19 @@
 // that layout, adjoint_cols writes its maps back in the image's layout for
 // adjoint_rows. Only stores cross lines.
 //
-// moments_rows (along x): loads a and b once per pixel, filters the four
-//   products, writes the row-filtered moments.
-// moments_cols (along y): filters those down the columns and writes the map
-//   term (ssim.wgsl's formulas), or with MEAN one sum per column; with SAVE,
-//   also the map's derivatives by the four moments, for the adjoint.
-// adjoint_cols (along y): those derivatives times the map's gradient,
-//   filtered with the flipped kernel, padded coordinates folded back onto
-//   the rows the reflection copied.
-// adjoint_rows (along x): the same along the rows, then by the chain rule
-//   through the products: ∂a = R_μa + 2a R_Eaa + b R_Eab, ∂b likewise.
+// Two entries, each run for the rows (COLUMNS = 0) and the columns (1):
+// moments, rows: loads a and b once per pixel, filters the four products,
+//   writes the row-filtered moments.
+// moments, columns: filters those down the columns and writes the map term
+//   (ssim.wgsl's formulas), or with MEAN one sum per column; with SAVE, also
+//   the map's derivatives by the four moments, for the adjoint.
+// adjoint, columns: those derivatives times the map's gradient, filtered
+//   with the flipped kernel, padded coordinates folded back onto the rows
+//   the reflection copied.
+// adjoint, rows: the same along the rows, then by the chain rule through
+//   the products: ∂a = R_μa + 2a R_sq + b R_Eab, ∂b likewise.
 
+override COLUMNS: u32 = 0u;
 override OUT: u32 = 0u;
 override C1_BITS: u32 = 0u;
 override C2_BITS: u32 = 0u;
@@ -98,7 +100,7 @@ fn kernel_window(reversed: bool) -> Window {
 }
 
 @compute @workgroup_size(64)
-fn moments_rows(
+fn moments(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
@@ -111,14 +113,31 @@ fn moments_rows(
     let a = axes().a_major;
     let wf = kernel_window(false);
     var f = zero_four();
-    // Step m slides in the padded pixel m - a + k - 1 and writes m.
+    // Step m slides in the padded position m - a + k - 1 and writes m.
     for (var j = -a; j < k - 1 - a; j++) {
-        f = slide4(f, products(l, j));
+        f = slide4(f, moments_input(l, j));
     }
+    var sum = 0.0;
     for (var m = 0; m < l.len; m++) {
-        f = slide4(f, products(l, m - a + k - 1));
-        store4(at_transposed(l, m), l.stack, dot4(wf, f));
+        f = slide4(f, moments_input(l, m - a + k - 1));
+        let v = dot4(wf, f);
+        if (COLUMNS == 0u) {
+            store4(at_transposed(l, m), l.stack, v);
+        } else {
+            sum += map_term(l, m, v);
+        }
     }
+    if (COLUMNS == 1u && MEAN == 1u) {
+        // One sum per column, in the order of the lines.
+        out_a[(wid.y * nwg.x + wid.x) * LINE_WG + lid] = sum;
+    }
+}
+
+fn moments_input(l: SsimLine, j: i32) -> vec4<f32> {
+    if (COLUMNS == 0u) {
+        return products(l, j);
+    }
+    return moments_at(l, j);
 }
 
 // a, b, a² + b², a·b at position j of the line.
@@ -150,50 +169,23 @@ fn terms(v: vec4<f32>) -> Terms {
     return Terms(2.0 * ma * mb + c1, ma * ma + mb * mb + c1, 2.0 * (v.w - ma * mb) + c2, v.z - ma * ma - mb * mb + c2);
 }
 
-@compute @workgroup_size(64)
-fn moments_cols(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let l = ssim_line(wid, nwg, lid);
-    if (!l.valid) {
-        return;
+// The map term at position m of a column from its moments `v`: written
+// (unless MEAN) with its derivatives (SAVE); returned for the mean.
+fn map_term(l: SsimLine, m: i32, v: vec4<f32>) -> f32 {
+    let t = terms(v);
+    var s = (t.a / t.b) * (t.c / t.d);
+    if (OUT == 1u) {
+        s = t.a / t.b;
+    } else if (OUT == 2u) {
+        s = t.c / t.d;
     }
-    let k = taps();
-    let a = axes().a_major;
-    let wf = kernel_window(false);
-    var f = zero_four();
-    for (var j = -a; j < k - 1 - a; j++) {
-        f = slide4(f, moments_at(l, j));
+    if (MEAN == 0u) {
+        out_a[at_transposed(l, m)] = s;
     }
-    var sum = 0.0;
-    for (var m = 0; m < l.len; m++) {
-        f = slide4(f, moments_at(l, m - a + k - 1));
-        let o = l.start + u32(m) * l.stride;
-        let v = dot4(wf, f);
-        let ma = v.x;
-        let mb = v.y;
-        let t = terms(v);
-        var s = (t.a / t.b) * (t.c / t.d);
-        if (OUT == 1u) {
-            s = t.a / t.b;
-        } else if (OUT == 2u) {
-            s = t.c / t.d;
-        }
-        if (MEAN == 1u) {
-            sum += s;
-        } else {
-            out_a[at_transposed(l, m)] = s;
-        }
-        if (SAVE == 1u) {
-            store4(o, l.stack, map_derivatives(ma, mb, t));
-        }
+    if (SAVE == 1u) {
+        store4(l.start + u32(m) * l.stride, l.stack, map_derivatives(v.x, v.y, t));
     }
-    if (MEAN == 1u) {
-        // One sum per column, in the order of the lines.
-        out_a[(wid.y * nwg.x + wid.x) * LINE_WG + lid] = sum;
-    }
+    return s;
 }
 
 // The map's derivatives by μa, μb, Eaa + Ebb and Eab at one pixel.
@@ -255,7 +247,7 @@ fn add4(o: u32, stack: u32, r: vec4<f32>) {
 }
 
 @compute @workgroup_size(64)
-fn adjoint_cols(
+fn adjoint(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
@@ -273,15 +265,15 @@ fn adjoint_cols(
     var f = zero_four();
     var before: array<vec4<f32>, 16>;
     var after: array<vec4<f32>, 16>;
-    // Step m slides in the map gradients at m (zero past the line) and
-    // gives the filtered value at padded coordinate m - a.
+    // Step m slides in the input at m (zero past the line) and gives the
+    // filtered value at padded coordinate m - a.
     for (var m = 0; m < a; m++) {
-        f = slide4(f, map_gradient_at(l, m));
+        f = slide4(f, adjoint_input(l, m));
         before[m] = dot4(wr, f);
     }
     for (var m = a; m < l.len + a; m++) {
-        f = slide4(f, map_gradient_at(l, m));
-        store4(at_transposed(l, m - a), l.stack, dot4(wr, f));
+        f = slide4(f, adjoint_input(l, m));
+        adjoint_output(l, m - a, dot4(wr, f), false);
     }
     for (var m = l.len + a; m < l.len + k - 1; m++) {
         f = slide4(f, vec4(0.0));
@@ -289,10 +281,34 @@ fn adjoint_cols(
     }
     // Padded coordinates onto the pixels the reflection copied.
     for (var m = 0; m < a; m++) {
-        add4(at_transposed(l, m - a), l.stack, before[m]);
+        adjoint_output(l, m - a, before[m], true);
     }
     for (var m = l.len + a; m < l.len + k - 1; m++) {
-        add4(at_transposed(l, m - a), l.stack, after[m - l.len - a]);
+        adjoint_output(l, m - a, after[m - l.len - a], true);
+    }
+}
+
+// Columns: the map's gradient times its derivatives; rows: the maps the
+// column pass filtered.
+fn adjoint_input(l: SsimLine, m: i32) -> vec4<f32> {
+    if (COLUMNS == 1u) {
+        return map_gradient_at(l, m);
+    }
+    return filtered_maps_at(l, m);
+}
+
+// The filtered value `r` at position j (padded positions border-mapped):
+// columns write the maps back in the image's layout, rows the gradients.
+fn adjoint_output(l: SsimLine, j: i32, r: vec4<f32>, add: bool) {
+    if (COLUMNS == 1u) {
+        let o = at_transposed(l, j);
+        if (add) {
+            add4(o, l.stack, r);
+        } else {
+            store4(o, l.stack, r);
+        }
+    } else {
+        write_gradients(at_line(l, j), r, add);
     }
 }
 
@@ -319,42 +335,6 @@ fn write_gradients(o: u32, r: vec4<f32>, add: bool) {
     if (GRAD_B == 1u) {
         let d = r.y + 2.0 * vb * r.z + va * r.w;
         out_b[o] = select(d, out_b[o] + d, add);
-    }
-}
-
-@compute @workgroup_size(64)
-fn adjoint_rows(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let l = ssim_line(wid, nwg, lid);
-    if (!l.valid) {
-        return;
-    }
-    let k = taps();
-    let a = axes().a_major;
-    let wr = kernel_window(true);
-    var f = zero_four();
-    var before: array<vec4<f32>, 16>;
-    var after: array<vec4<f32>, 16>;
-    for (var m = 0; m < a; m++) {
-        f = slide4(f, filtered_maps_at(l, m));
-        before[m] = dot4(wr, f);
-    }
-    for (var m = a; m < l.len + a; m++) {
-        f = slide4(f, filtered_maps_at(l, m));
-        write_gradients(l.start + u32(m - a) * l.stride, dot4(wr, f), false);
-    }
-    for (var m = l.len + a; m < l.len + k - 1; m++) {
-        f = slide4(f, vec4(0.0));
-        after[m - l.len - a] = dot4(wr, f);
-    }
-    for (var m = 0; m < a; m++) {
-        write_gradients(at_line(l, m - a), before[m], true);
-    }
-    for (var m = l.len + a; m < l.len + k - 1; m++) {
-        write_gradients(at_line(l, m - a), after[m - l.len - a], true);
     }
 }
 

@@ -304,12 +304,12 @@ fn ssim_same(a: &Tensor, b: &Tensor, window: usize, max_value: f32, term: SsimTe
     let map_shape = if mean { vec![n * c * w] } else { vec![n, c, h, w] };
     let map = Tensor::uninit(&ctx, OP, &map_shape)?;
     let (ab, bb, kb) = (a.buffer(), b.buffer(), kernel.buffer());
-    run(&ctx, "moments_rows", &rows, &[], [ab, bb, kb, none, none, row_moments.buffer(), spare_map, spare])?;
+    run(&ctx, "moments", &rows, &[("COLUMNS", 0)], [ab, bb, kb, none, none, row_moments.buffer(), spare_map, spare])?;
     run(
         &ctx,
-        "moments_cols",
+        "moments",
         &cols,
-        &[("SAVE", save as u32)],
+        &[("COLUMNS", 1), ("SAVE", save as u32)],
         [ab, bb, kb, row_moments.buffer(), none, derivatives.buffer(), map.buffer(), spare],
     )?;
     let out = if mean {
@@ -337,20 +337,27 @@ fn ssim_same(a: &Tensor, b: &Tensor, window: usize, max_value: f32, term: SsimTe
             let out = |i: usize, spare| grads[i].as_ref().map_or(spare, |t| t.buffer());
             // A mean's gradient is one value: read as uniform, scaled by 1 / count.
             let uniform = mean || g.is_uniform();
-            let flags = [("G_UNIFORM", uniform as u32), ("GRAD_A", needs[0] as u32), ("GRAD_B", needs[1] as u32)];
+            let flags = |columns| {
+                [
+                    ("COLUMNS", columns),
+                    ("G_UNIFORM", uniform as u32),
+                    ("GRAD_A", needs[0] as u32),
+                    ("GRAD_B", needs[1] as u32),
+                ]
+            };
             let (ab, bb, kb) = (a.buffer(), b.buffer(), kernel.buffer());
             run(
                 ctx,
-                "adjoint_cols",
+                "adjoint",
                 &cols,
-                &flags,
+                &flags(1),
                 [ab, bb, kb, derivatives.buffer(), g.buffer(), maps.buffer(), spare_a, spare_b],
             )?;
             run(
                 ctx,
-                "adjoint_rows",
+                "adjoint",
                 &rows,
-                &flags,
+                &flags(0),
                 [ab, bb, kb, maps.buffer(), none, spare_a, out(0, spare_b), out(1, spare_c)],
             )?;
             Ok(grads)
