@@ -33,8 +33,12 @@ struct FilterParams {
     rows_per_chunk: u32,
     chunks: u32,
     planes_per_kernel: u32,
-    // The fused SSIM's scale of a uniform gradient (1 / count for its mean).
+    // The fused SSIM: the scale of a uniform gradient (1 / count for its
+    // mean), and whether the column pass keeps its moments for the adjoint
+    // (a runtime flag: as a pipeline constant it let the compiler round the
+    // map differently with and without gradients).
     scale: f32,
+    save: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: FilterParams;

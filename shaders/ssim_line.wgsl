@@ -19,11 +19,11 @@
 // moments, rows: loads a and b once per pixel, filters the four products,
 //   writes the row-filtered moments.
 // moments, columns: filters those down the columns and writes the map term
-//   (ssim.wgsl's formulas), or with MEAN one sum per column; with SAVE, also
-//   the map's derivatives by the four moments, for the adjoint.
-// adjoint, columns: those derivatives times the map's gradient, filtered
-//   with the flipped kernel, padded coordinates folded back onto the rows
-//   the reflection copied.
+//   (ssim.wgsl's formulas), or with MEAN one sum per column; with p.save,
+//   also the moments, for the adjoint.
+// adjoint, columns: the map's derivatives by the four moments times its
+//   gradient, filtered with the flipped kernel, padded coordinates folded
+//   back onto the rows the reflection copied.
 // adjoint, rows: the same along the rows, then by the chain rule through
 //   the products: ∂a = R_μa + 2a R_sq + b R_Eab, ∂b likewise.
 
@@ -34,9 +34,6 @@ override C2_BITS: u32 = 0u;
 override G_UNIFORM: u32 = 0u;
 override GRAD_A: u32 = 1u;
 override GRAD_B: u32 = 1u;
-// moments_cols keeps the map's derivatives for the adjoint (not when nothing
-// needs gradients).
-override SAVE: u32 = 1u;
 // moments_cols sums the map per column (into out_a) instead of writing it.
 override MEAN: u32 = 0u;
 
@@ -170,7 +167,7 @@ fn terms(v: vec4<f32>) -> Terms {
 }
 
 // The map term at position m of a column from its moments `v`: written
-// (unless MEAN) with its derivatives (SAVE); returned for the mean.
+// (unless MEAN), its moments kept (p.save); returned for the mean.
 fn map_term(l: SsimLine, m: i32, v: vec4<f32>) -> f32 {
     let t = terms(v);
     var s = (t.a / t.b) * (t.c / t.d);
@@ -182,8 +179,10 @@ fn map_term(l: SsimLine, m: i32, v: vec4<f32>) -> f32 {
     if (MEAN == 0u) {
         out_a[at_transposed(l, m)] = s;
     }
-    if (SAVE == 1u) {
-        store4(l.start + u32(m) * l.stride, l.stack, map_derivatives(v.x, v.y, t));
+    // A runtime flag, so that one compiled pipeline computes the map with and
+    // without gradients: the same bits either way.
+    if (p.save != 0u) {
+        store4(l.start + u32(m) * l.stride, l.stack, v);
     }
     return s;
 }
@@ -320,7 +319,8 @@ fn map_gradient_at(l: SsimLine, m: i32) -> vec4<f32> {
         // The map (and its gradient) is in the image's layout.
         gv = g[at_transposed(l, min(m, l.len - 1))];
     }
-    let v = gv * vec4(src[o], src[o + l.stack], src[o + 2u * l.stack], src[o + 3u * l.stack]);
+    let moments = vec4(src[o], src[o + l.stack], src[o + 2u * l.stack], src[o + 3u * l.stack]);
+    let v = gv * map_derivatives(moments.x, moments.y, terms(moments));
     return select(vec4(0.0), v, m < l.len);
 }
 

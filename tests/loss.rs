@@ -239,6 +239,20 @@ fn ssim_loss_gradients_of_both_images_match_directional_differences() {
 }
 
 #[test]
+fn ssim_values_do_not_depend_on_the_gradient_mode() {
+    let ctx = ctx();
+    let a = Tensor::rand_uniform(&ctx, &[1, 3, 20, 24], 0.0, 1.0, 3).unwrap();
+    let b = Tensor::rand_uniform(&ctx, &[1, 3, 20, 24], 0.0, 1.0, 4).unwrap();
+    let tracked = a.detach().with_grad();
+    for padding in [SsimPadding::Same, SsimPadding::Valid] {
+        let plain = a.ssim(&b, 11, 1.0, padding).unwrap();
+        assert_eq!(bits(&[&plain]), bits(&[&tracked.ssim(&b, 11, 1.0, padding).unwrap()]), "{padding:?}");
+        let plain = a.ssim_loss(&b, 11, 1.0, padding).unwrap();
+        assert_eq!(bits(&[&plain]), bits(&[&tracked.ssim_loss(&b, 11, 1.0, padding).unwrap()]), "{padding:?}");
+    }
+}
+
+#[test]
 fn ms_ssim_and_masked_losses() {
     let ctx = ctx();
     let a = Tensor::rand_uniform(&ctx, &[2, 1, 176, 180], 0.0, 1.0, 1).unwrap();

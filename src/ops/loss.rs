@@ -273,6 +273,8 @@ fn ssim_same(a: &Tensor, b: &Tensor, window: usize, max_value: f32, term: SsimTe
     let cols = line(w, h);
     let c1 = (0.01 * max_value).powi(2).to_bits();
     let c2 = (0.03 * max_value).powi(2).to_bits();
+    // The filtered moments are kept only for a backward pass.
+    let save = crate::is_grad_enabled() && (a.requires_grad() || b.requires_grad());
     // A mean's gradient reaches the pixels as g / count.
     let scale = if mean { 1.0 / count as f32 } else { 1.0 };
     let constants = [("OUT", term as u32), ("C1_BITS", c1), ("C2_BITS", c2), ("MEAN", mean as u32)];
@@ -282,7 +284,7 @@ fn ssim_same(a: &Tensor, b: &Tensor, window: usize, max_value: f32, term: SsimTe
                     geometry: &Correlation,
                     extra: &[(&'static str, u32)],
                     buffers: [&wgpu::Buffer; 8]| {
-        let (params, line_constants, groups) = geometry.line_setup(scale);
+        let (params, line_constants, groups) = geometry.line_setup(scale, save);
         let constants = [line_constants.as_slice(), &constants, extra].concat();
         let dispatch = Dispatch {
             kernel: &Kernel { shader: &SSIM_LINE, entry, reads: 5, writes: 3 },
@@ -297,9 +299,7 @@ fn ssim_same(a: &Tensor, b: &Tensor, window: usize, max_value: f32, term: SsimTe
     let placeholders = [ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?];
     let [none, spare, spare_map] = [0, 1, 2].map(|i| placeholders[i].buffer());
     let row_moments = ctx.alloc(OP, 4 * stack)?;
-    // The map's derivatives are kept only for a backward pass.
-    let save = crate::is_grad_enabled() && (a.requires_grad() || b.requires_grad());
-    let derivatives = ctx.alloc(OP, if save { 4 * stack } else { 4 })?;
+    let filtered = ctx.alloc(OP, if save { 4 * stack } else { 4 })?;
     // The map, or one sum per column for the mean.
     let map_shape = if mean { vec![n * c * w] } else { vec![n, c, h, w] };
     let map = Tensor::uninit(&ctx, OP, &map_shape)?;
@@ -309,8 +309,8 @@ fn ssim_same(a: &Tensor, b: &Tensor, window: usize, max_value: f32, term: SsimTe
         &ctx,
         "moments",
         &cols,
-        &[("COLUMNS", 1), ("SAVE", save as u32)],
-        [ab, bb, kb, row_moments.buffer(), none, derivatives.buffer(), map.buffer(), spare],
+        &[("COLUMNS", 1)],
+        [ab, bb, kb, row_moments.buffer(), none, filtered.buffer(), map.buffer(), spare],
     )?;
     let out = if mean {
         let total = Tensor::uninit(&ctx, OP, &[])?;
@@ -351,7 +351,7 @@ fn ssim_same(a: &Tensor, b: &Tensor, window: usize, max_value: f32, term: SsimTe
                 "adjoint",
                 &cols,
                 &flags(1),
-                [ab, bb, kb, derivatives.buffer(), g.buffer(), maps.buffer(), spare_a, spare_b],
+                [ab, bb, kb, filtered.buffer(), g.buffer(), maps.buffer(), spare_a, spare_b],
             )?;
             run(
                 ctx,

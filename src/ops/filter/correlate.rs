@@ -101,6 +101,7 @@ struct FilterParams {
     chunks: u32,
     planes_per_kernel: u32,
     scale: f32,
+    save: u32,
 }
 
 impl Correlation {
@@ -211,14 +212,14 @@ impl Correlation {
         if self.along_y() { self.kernel_size[1] } else { self.kernel_size[0] }
     }
 
-    /// The parameter block (offsets 0, `scale` in its field of that
-    /// name), pipeline constants and grid (one thread per line) of a kernel
-    /// built on the line windows elsewhere: the fused SSIM.
-    pub(crate) fn line_setup(&self, scale: f32) -> ([u8; PARAMS_SIZE], Vec<(&'static str, u32)>, [u32; 3]) {
+    /// The parameter block (offsets 0, `scale` and `save` in their fields),
+    /// pipeline constants and grid (one thread per line) of a kernel built on
+    /// the line windows elsewhere: the fused SSIM.
+    pub(crate) fn line_setup(&self, scale: f32, save: bool) -> ([u8; PARAMS_SIZE], Vec<(&'static str, u32)>, [u32; 3]) {
         let constants = [self.constants(self.border).as_slice(), &[("ALONG_Y", self.along_y() as u32)]].concat();
         let lines = self.planes() * self.major_minor().1;
         let grid = crate::gpu::kernel::grid_for_groups((lines as u32).div_ceil(LINE_WORKGROUP));
-        (params_bytes(&FilterParams { scale, ..self.params() }), constants, grid)
+        (params_bytes(&FilterParams { scale, save: save as u32, ..self.params() }), constants, grid)
     }
 
     /// Threads of the line kernels: one per line.
