@@ -126,6 +126,7 @@ struct Inner {
 /// Collected only when the `PIXGRAD_PROFILE` environment variable is set at
 /// [`Context`] creation: every dispatch is then submitted and waited for on
 /// its own, so the times are exact per kernel but the whole runs slower.
+/// Dispatches recorded into a caller's encoder are not timed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KernelTime {
     /// The op that recorded the dispatch.

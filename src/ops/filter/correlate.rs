@@ -239,6 +239,12 @@ impl Correlation {
         self.planes() * if self.pairs() { minor.div_ceil(2) } else { minor }
     }
 
+    /// Pipeline constants of the line kernels (`filter_line.wgsl`), `extra` appended.
+    fn line_constants(&self, pairs: bool, extra: &[(&'static str, u32)]) -> Vec<(&'static str, u32)> {
+        let line = [("ALONG_Y", self.along_y() as u32), ("BANK", self.bank as u32), ("PAIR", pairs as u32)];
+        [self.constants(self.border).as_slice(), &line, extra].concat()
+    }
+
     fn constants(&self, border: BorderType) -> [(&'static str, u32); 3] {
         [("BORDER", border.code()), ("KY", self.kernel_size[0] as u32), ("KX", self.kernel_size[1] as u32)]
     }
@@ -260,14 +266,12 @@ pub fn correlate_forward(
     y.check(OP, "y", c.planes() * c.bank * c.pixels())?;
     let params = FilterParams { off_in: x.offset, off_kernel: kernel.offset, off_out: y.offset, ..c.params() };
     if c.is_line() {
-        let line = [("ALONG_Y", c.along_y() as u32), ("BANK", c.bank as u32), ("PAIR", c.pairs() as u32)];
-        let constants = [c.constants(c.border).as_slice(), &line].concat();
         let placeholder = ctx.alloc(OP, 4)?;
         let dispatch = Dispatch {
             kernel: &Kernel { shader: &FILTER_LINE, entry: "line_forward", reads: 3, writes: 2 },
-            constants: &constants,
+            constants: &c.line_constants(c.pairs(), &[]),
             params: params_bytes(&params),
-            // The adjoint's gradient, output and partial bindings: `y` and a placeholder.
+            // The adjoint's gradient binding repeats `x`; its partials get a placeholder.
             buffers: &[x.buffer, kernel.buffer, x.buffer, y.buffer, placeholder.buffer()],
             groups: c.line_grid(),
         };
@@ -439,20 +443,10 @@ fn correlate_line_adjoint(
         off_grad: g.offset,
         ..c.params()
     };
-    let constants = [
-        c.constants(c.border).as_slice(),
-        &[
-            ("ALONG_Y", c.along_y() as u32),
-            ("KERNEL_GRAD", kernel_grad.is_some() as u32),
-            ("G_UNIFORM", uniform as u32),
-            ("BANK", c.bank as u32),
-        ],
-    ]
-    .concat();
-    let pair = [constants.as_slice(), &[("PAIR", c.pairs() as u32)]].concat();
+    let flags = [("KERNEL_GRAD", kernel_grad.is_some() as u32), ("G_UNIFORM", uniform as u32)];
     let dispatch = Dispatch {
         kernel: &Kernel { shader: &FILTER_LINE, entry: "line_adjoint", reads: 3, writes: 2 },
-        constants: &pair,
+        constants: &c.line_constants(c.pairs(), &flags),
         params: params_bytes(&params),
         buffers: &[x.buffer, kernel.buffer, g.buffer, gx.buffer, partials.buffer()],
         groups: c.line_grid(),
@@ -460,8 +454,9 @@ fn correlate_line_adjoint(
     ctx.record(OP, dispatch, None)?;
     if c.kernel_lines() > 1 && !matches!(c.border, BorderType::Constant(_)) {
         let dispatch = Dispatch {
+            // The padded lines one at a time (no pairs).
             kernel: &Kernel { shader: &FILTER_LINE, entry: "line_fold", reads: 3, writes: 2 },
-            constants: &constants,
+            constants: &c.line_constants(false, &flags),
             params: params_bytes(&params),
             buffers: &[x.buffer, kernel.buffer, g.buffer, gx.buffer, partials.buffer()],
             groups: crate::gpu::kernel::grid_for_groups((c.planes() as u32).div_ceil(LINE_WORKGROUP)),
