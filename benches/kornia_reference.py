@@ -71,11 +71,11 @@ OPS = {
     "sobel": (lambda x, p: kornia.filters.sobel(x), lambda n, s: []),
     "warp_affine": (
         lambda x, p: kornia.geometry.transform.warp_affine(x, p[0], x.shape[-2:], align_corners=True),
-        affine,
+        lambda n, s: [affine(n, s)],
     ),
     "warp_perspective": (
         lambda x, p: kornia.geometry.transform.warp_perspective(x, p[0], x.shape[-2:], align_corners=True),
-        homography,
+        lambda n, s: [homography(n, s)],
     ),
     "grid_sample_bilinear": (
         lambda x, p: torch.nn.functional.grid_sample(x, p[0], align_corners=False),

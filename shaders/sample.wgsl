@@ -63,3 +63,47 @@ fn valid_mask(
         && point.y <= f32(p.height) - 1.0;
     out[p.off_out + i] = select(0.0, 1.0, inside);
 }
+
+// Matrix warps (MATRIX): one thread per run of RUN destination pixels, the
+// inverse loaded once; the same sample points as `point_of`.
+@compute @workgroup_size(256)
+fn matrix_forward(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let pixels = p.out_height * p.out_width;
+    let run = pixel_run(thread_index(wid, nwg, lid), p.batch, p.out_width, pixels);
+    if (!run.valid) {
+        return;
+    }
+    let plane = p.height * p.width;
+    let rows = inverse_rows(run.n);
+    let img_base = p.off_img + run.n * p.channels * plane;
+    let out_base = p.off_out + run.n * p.channels * pixels;
+    var xy = vec2(run.x, run.y);
+    for (var pixel = run.first; pixel < run.end; pixel++) {
+        let point = matrix_point(rows[0], rows[1], rows[2], xy.x, xy.y, MATRIX == 2u);
+        if (MODE == 1u) {
+            let quad = bilinear_quad(point);
+            for (var c = 0u; c < p.channels; c++) {
+                let at = quad_addresses(quad, img_base + c * plane);
+                let v = quad_mask(quad, vec4(img[at.x], img[at.y], img[at.z], img[at.w]));
+                out[out_base + c * pixels + pixel] = dot(v, quad.weight);
+            }
+        } else {
+            let taps = compute_taps(point);
+            for (var c = 0u; c < p.channels; c++) {
+                var acc = 0.0;
+                for (var k = 0u; k < tap_count(); k++) {
+                    let q = taps.index[k];
+                    if (q >= 0) {
+                        acc += taps.weight[k] * img[img_base + c * plane + u32(q)];
+                    }
+                }
+                out[out_base + c * pixels + pixel] = acc;
+            }
+        }
+        xy = step_pixel(xy, p.out_width);
+    }
+}

@@ -283,3 +283,39 @@ fn compute_taps(sample: vec2<f32>) -> Taps {
     }
     return t;
 }
+
+// Matrix warps give each thread a run of RUN consecutive pixels of one
+// item's plane (row-major, wrapping into the next row): the matrices are
+// loaded once per run and no pixel needs an integer division (one lane at a
+// time on CPU adapters). Partial sums are kept per run.
+const RUN: u32 = 32u;
+
+struct PixelRun {
+    valid: bool,
+    n: u32,
+    // index of the run within its item, and its first pixel and end
+    run: u32,
+    first: u32,
+    end: u32,
+    x: u32,
+    y: u32,
+}
+
+fn pixel_run(t: u32, batch: u32, width: u32, pixels: u32) -> PixelRun {
+    let runs = (pixels + RUN - 1u) / RUN;
+    var r: PixelRun;
+    r.valid = t < batch * runs;
+    r.n = t / runs;
+    r.run = t - r.n * runs;
+    r.first = r.run * RUN;
+    r.end = min(r.first + RUN, pixels);
+    r.y = r.first / width;
+    r.x = r.first - r.y * width;
+    return r;
+}
+
+// The next pixel of a run: (x + 1, y), wrapping to the next row.
+fn step_pixel(xy: vec2<u32>, width: u32) -> vec2<u32> {
+    let wrap = xy.x + 1u == width;
+    return vec2(select(xy.x + 1u, 0u, wrap), select(xy.y, xy.y + 1u, wrap));
+}

@@ -1,20 +1,34 @@
-// Image adjoint of the matrix warps with zero padding, in gather form
-// (Halide's scatter-to-gather): one thread per source pixel q finds the
-// destination pixels whose sample can read it — those inside the image,
-// under the forward matrix A, of q's footprint box (q ± 1 bilinear, ± 2
-// bicubic, ± 1/2 nearest) — recomputes their sample points through the
-// inverse exactly as the forward grid does, and sums g · weight in raster
+// Adjoint of the matrix warps with zero padding, in gather form (Halide's
+// scatter-to-gather): each thread takes a run of RUN source pixels
+// (sampling.wgsl); for each source pixel q it visits the destination pixels
+// whose sample point can read q — the rows of the footprint's image under
+// the forward matrix, and in each row the columns where the inverse's
+// sample point lies within reach of q — recomputes their sample points
+// exactly as the forward does, and keeps those that have q as a tap, with
+// the forward's own tap weights. Image gradient: Σ g · weight, in raster
 // order. Deterministic, no atomics. MATRIX (sampling.wgsl): 1 affine,
 // 2 projective.
+// MATRIX_GRAD: also the gradient of the inverse matrix, the same sum as
+// matrix_adjoint in sample_adjoint.wgsl taken per (destination, tap) pair:
+// img[q] · g · dweight/ds chained through s = Inv · (x, y, 1), summed over
+// the run into partials[(n · runs + run) · 9 + j].
+
+override MATRIX_GRAD: u32 = 0u;
+// The incoming gradient is one stored value standing for all (a mean's),
+// loaded once per thread.
+override G_UNIFORM: u32 = 0u;
+var<private> uniform_g: f32;
 
 @group(0) @binding(0) var<uniform> p: SampleParams;
 @group(0) @binding(1) var<storage, read> forward_m: array<f32>;
 @group(0) @binding(2) var<storage, read> inverse_m: array<f32>;
-@group(0) @binding(3) var<storage, read> grad_out: array<f32>;
-@group(0) @binding(4) var<storage, read_write> grad_img: array<f32>;
+@group(0) @binding(3) var<storage, read> img: array<f32>;
+@group(0) @binding(4) var<storage, read> grad_out: array<f32>;
+@group(0) @binding(5) var<storage, read_write> grad_img: array<f32>;
+@group(0) @binding(6) var<storage, read_write> partials: array<f32>;
 
 fn forward_row(n: u32, r: u32) -> vec3<f32> {
-    if (r >= p.m_rows) {
+    if ((MATRIX != 2u && r == 2u) || r >= p.m_rows) {
         return vec3(0.0, 0.0, 1.0);
     }
     let at = n * p.m_batch_stride + r * 3u;
@@ -22,80 +36,194 @@ fn forward_row(n: u32, r: u32) -> vec3<f32> {
 }
 
 fn inverse_row(n: u32, r: u32) -> vec3<f32> {
+    if (MATRIX != 2u && r == 2u) {
+        return vec3(0.0, 0.0, 1.0);
+    }
     let at = n * p.coord_batch_stride + r * 3u;
     return vec3(inverse_m[at], inverse_m[at + 1u], inverse_m[at + 2u]);
 }
 
-// Where source point s lands in the destination; NaN behind the camera.
-fn to_destination(n: u32, s: vec2<f32>) -> vec2<f32> {
-    let b = vec3(s, 1.0);
-    let d = vec2(dot(forward_row(n, 0u), b), dot(forward_row(n, 1u), b));
-    if (MATRIX != 2u) {
-        return d;
+// How far from q a sample point can be and still read it, plus a margin
+// for the rounding of the bounds below (the tap test itself is exact).
+fn reach() -> f32 {
+    switch MODE {
+        case 0u: { return 0.5 + 1e-3; }
+        case 1u: { return 1.0 + 1e-3; }
+        default: { return 2.0 + 1e-3; }
     }
-    let w = dot(forward_row(n, 2u), b);
-    return select(vec2(quiet_nan()), d / w, w > 0.0);
 }
 
-// The weight with which a sample at offset d from a source pixel reads it
-// (zero padding): the same kernels as compute_taps, written as functions of
-// the distance so no tap list is built.
-fn axis_weight(t: f32) -> f32 {
-    let d = abs(t);
-    if (MODE == 1u) {
-        return max(0.0, 1.0 - d);
+// Destination rows the footprint box q ± reach maps into under the forward
+// matrix (all rows if the box meets the matrix's horizon, w = 0), clamped
+// to the output; empty (x > y) when it maps outside.
+fn destination_rows(m: mat3x3<f32>, q: vec2<f32>, r: f32) -> vec2<u32> {
+    var lo = 1e30;
+    var hi = -1e30;
+    var w_min = 1e30;
+    var w_max = -1e30;
+    for (var corner = 0u; corner < 4u; corner++) {
+        let s = vec3(q.x + select(-r, r, (corner & 1u) != 0u), q.y + select(-r, r, (corner & 2u) != 0u), 1.0);
+        let w = dot(m[2], s);
+        let y = dot(m[1], s) / w;
+        lo = min(lo, y);
+        hi = max(hi, y);
+        w_min = min(w_min, w);
+        w_max = max(w_max, w);
     }
-    if (d < 1.0) {
-        return cubic_near(d);
+    let last = f32(p.out_height) - 1.0;
+    // one sign of w over the box (H and -H are one homography)
+    if (!(w_min > 0.0 || w_max < 0.0) || !is_finite(lo) || !is_finite(hi)) {
+        return vec2(0u, p.out_height - 1u);
     }
-    return select(0.0, cubic_far(d), d < 2.0);
-}
-
-fn weight_at(s: vec2<f32>, q: vec2<f32>) -> f32 {
-    if (is_nan(s.x) || is_nan(s.y)) {
-        return 0.0;
-    }
-    if (MODE == 0u) {
-        // the forward reads the pixel round(s), half to even
-        return select(0.0, 1.0, all(round(s) == q));
-    }
-    let d = s - q;
-    return axis_weight(d.x) * axis_weight(d.y);
-}
-
-// Interval of t where |a·t + b| <= r (all of it, or none, when a = 0).
-fn interval(a: f32, b: f32, r: f32) -> vec2<f32> {
-    if (a == 0.0) {
-        return select(vec2(1.0, -1.0), vec2(-1e30, 1e30), abs(b) <= r);
-    }
-    let ends = vec2((-r - b) / a, (r - b) / a);
-    return vec2(min(ends.x, ends.y), max(ends.x, ends.y));
-}
-
-// The destination columns of row y, within [x0, x1], whose affine sample
-// point lies within `radius` of q. Projective maps scan the whole box.
-fn row_span(r0: vec3<f32>, r1: vec3<f32>, y: u32, q: vec2<f32>, radius: f32, x0: u32, x1: u32) -> vec2<u32> {
-    if (MATRIX == 2u) {
-        return vec2(x0, x1);
-    }
-    let fy = f32(y);
-    let along_x = interval(r0.x, r0.y * fy + r0.z - q.x, radius);
-    let along_y = interval(r1.x, r1.y * fy + r1.z - q.y, radius);
-    let lo = max(along_x.x, along_y.x);
-    let hi = min(along_x.y, along_y.y);
-    if (lo > hi) {
+    if (hi < 0.0 || lo > last) {
         return vec2(1u, 0u);
     }
-    // Bilinear and bicubic weights fall continuously to 0 at the footprint's
-    // edge, so a column lost to rounding there contributed ~0; nearest's
-    // weight does not, so it keeps a column of margin.
-    let margin = select(0.0, 1.0, MODE == 0u);
-    let first = max(f32(x0), ceil(lo) - margin);
-    let last = min(f32(x1), floor(hi) + margin);
-    if (first > last) {
+    return vec2(u32(clamp(ceil(lo), 0.0, last)), u32(clamp(floor(hi), 0.0, last)));
+}
+
+// The destination pixels whose sample point Inv · (x, y, 1) / w lies within
+// r of source pixel q on both axes, with w > 0: with w = c x + d, each
+// condition |u - q w| <= r w is two half-lines in x per destination row y,
+// a x + b(y) <= 0 with b linear in y. Four of them (x upper and lower, then
+// y), and w > 0 for projective maps; the slopes' reciprocals are taken once
+// per source pixel, not per row.
+struct Footprint {
+    a: vec4<f32>,
+    inv_a: vec4<f32>,
+    b_y: vec4<f32>,
+    b_1: vec4<f32>,
+    // w > 0: -c x - d <= 0
+    w_a: f32,
+    w_b_y: f32,
+    w_b_1: f32,
+}
+
+fn footprint(inv: mat3x3<f32>, q: vec2<f32>, r: f32) -> Footprint {
+    let w = inv[2];
+    let u = inv[0] - q.x * w;
+    let v = inv[1] - q.y * w;
+    var f: Footprint;
+    f.a = vec4(u.x, -u.x, v.x, -v.x) - r * w.x;
+    f.b_y = vec4(u.y, -u.y, v.y, -v.y) - r * w.y;
+    f.b_1 = vec4(u.z, -u.z, v.z, -v.z) - r * w.z;
+    f.inv_a = select(vec4(0.0), 1.0 / f.a, f.a != vec4(0.0));
+    f.w_a = -w.x;
+    f.w_b_y = -w.y;
+    f.w_b_1 = -w.z;
+    return f;
+}
+
+// The footprint's columns in destination row y, clamped to the output;
+// empty when x > y.
+fn destination_columns(f: Footprint, y: u32) -> vec2<u32> {
+    let fy = f32(y);
+    let b = f.b_y * fy + f.b_1;
+    let bound = -b * f.inv_a;
+    let big = vec4(1e30);
+    let hi4 = select(big, bound, f.a > vec4(0.0));
+    let lo4 = select(-big, bound, f.a < vec4(0.0));
+    var lo = max(max(lo4.x, lo4.y), max(lo4.z, lo4.w));
+    var hi = min(min(hi4.x, hi4.y), min(hi4.z, hi4.w));
+    // a = 0: the whole row or none of it
+    var none = any((f.a == vec4(0.0)) & (b > vec4(0.0)));
+    if (MATRIX == 2u) {
+        let wb = f.w_b_y * fy + f.w_b_1;
+        if (f.w_a > 0.0) {
+            hi = min(hi, -wb / f.w_a);
+        } else if (f.w_a < 0.0) {
+            lo = max(lo, -wb / f.w_a);
+        } else {
+            none = none || wb > 0.0;
+        }
+    }
+    let first = max(ceil(lo - 1e-3), 0.0);
+    let last = min(floor(hi + 1e-3), f32(p.out_width) - 1.0);
+    if (none || first > last) {
         return vec2(1u, 0u);
     }
     return vec2(u32(first), u32(last));
+}
+
+// Whether the forward's sample coordinate s (one axis) reads pixel q, with
+// the forward's weight and its derivative with respect to s.
+struct AxisTap {
+    hit: bool,
+    weight: f32,
+    slope: f32,
+}
+
+fn axis_tap(s: f32, q: f32) -> AxisTap {
+    if (MODE == 0u) {
+        // round half to even, as the forward
+        return AxisTap(round(s) == q, 1.0, 0.0);
+    }
+    let f = floor(s);
+    let k = q - f;
+    let t = s - f;
+    if (MODE == 1u) {
+        // taps floor(s) and floor(s) + 1: q - 1 <= s < q + 1, without floor
+        let below = s < q;
+        let t1 = s - select(q, q - 1.0, below);
+        return AxisTap(s >= q - 1.0 && s < q + 1.0, select(1.0 - t1, t1, below), select(-1.0, 1.0, below));
+    }
+    let w = cubic_weights(t);
+    var tap = w[0];
+    if (k == 0.0) {
+        tap = w[1];
+    } else if (k == 1.0) {
+        tap = w[2];
+    } else if (k == 2.0) {
+        tap = w[3];
+    }
+    return AxisTap(k >= -1.0 && k <= 2.0, tap.x, tap.y);
+}
+
+// Up to four channels from c0 of a plane stack at `base` (planes `stride`
+// apart); channels past the last read 0.
+fn load4(base: u32, stride: u32, c0: u32) -> vec4<f32> {
+    if (G_UNIFORM == 1u) {
+        return select(vec4(0.0), vec4(uniform_g), vec4(c0) + vec4(0u, 1u, 2u, 3u) < vec4(p.channels));
+    }
+    var v = vec4(0.0);
+    v.x = grad_out[base];
+    if (c0 + 1u < p.channels) {
+        v.y = grad_out[base + stride];
+    }
+    if (c0 + 2u < p.channels) {
+        v.z = grad_out[base + 2u * stride];
+    }
+    if (c0 + 3u < p.channels) {
+        v.w = grad_out[base + 3u * stride];
+    }
+    return v;
+}
+
+fn image4(base: u32, stride: u32, c0: u32) -> vec4<f32> {
+    var v = vec4(0.0);
+    v.x = img[base];
+    if (c0 + 1u < p.channels) {
+        v.y = img[base + stride];
+    }
+    if (c0 + 2u < p.channels) {
+        v.z = img[base + 2u * stride];
+    }
+    if (c0 + 3u < p.channels) {
+        v.w = img[base + 3u * stride];
+    }
+    return v;
+}
+
+fn store4(base: u32, stride: u32, c0: u32, v: vec4<f32>) {
+    grad_img[base] = v.x;
+    if (c0 + 1u < p.channels) {
+        grad_img[base + stride] = v.y;
+    }
+    if (c0 + 2u < p.channels) {
+        grad_img[base + 2u * stride] = v.z;
+    }
+    if (c0 + 3u < p.channels) {
+        grad_img[base + 3u * stride] = v.w;
+    }
 }
 
 @compute @workgroup_size(256)
@@ -105,76 +233,68 @@ fn gather(
     @builtin(local_invocation_index) lid: u32,
 ) {
     let plane = p.height * p.width;
-    let i = thread_index(wid, nwg, lid);
-    if (i >= p.batch * plane) {
+    let t = thread_index(wid, nwg, lid);
+    let run = pixel_run(t, p.batch, p.width, plane);
+    if (!run.valid) {
         return;
     }
-    let n = i / plane;
-    let q = i % plane;
-    let qx = f32(q % p.width);
-    let qy = f32(q / p.width);
-    var radius = 1.0;
-    if (MODE == 0u) {
-        radius = 0.5;
-    } else if (MODE == 2u) {
-        radius = 2.0;
+    if (G_UNIFORM == 1u) {
+        uniform_g = grad_out[p.off_grad];
     }
-    // Destination bounding box of the footprint's image.
-    var lo = vec2(1e30);
-    var hi = vec2(-1e30);
-    var unbounded = false;
-    for (var corner = 0u; corner < 4u; corner++) {
-        let s = vec2(qx + select(-radius, radius, (corner & 1u) != 0u), qy + select(-radius, radius, (corner & 2u) != 0u));
-        let d = to_destination(n, s);
-        if (is_nan(d.x) || is_nan(d.y)) {
-            unbounded = true;
-        }
-        lo = min(lo, d);
-        hi = max(hi, d);
-    }
-    let last = vec2(f32(p.out_width) - 1.0, f32(p.out_height) - 1.0);
-    var x0 = 0u;
-    var y0 = 0u;
-    var x1 = p.out_width - 1u;
-    var y1 = p.out_height - 1u;
-    if (!unbounded) {
-        if (hi.x < 0.0 || hi.y < 0.0 || lo.x > last.x || lo.y > last.y) {
-            x1 = 0u;
-            x0 = 1u;
-        } else {
-            let a = clamp(floor(lo), vec2(0.0), last);
-            let b = clamp(ceil(hi), vec2(0.0), last);
-            x0 = u32(a.x);
-            y0 = u32(a.y);
-            x1 = u32(b.x);
-            y1 = u32(b.y);
-        }
-    }
+    let n = run.n;
+    let m = mat3x3<f32>(forward_row(n, 0u), forward_row(n, 1u), forward_row(n, 2u));
+    let inv = mat3x3<f32>(inverse_row(n, 0u), inverse_row(n, 1u), inverse_row(n, 2u));
+    let r = reach();
     let pixels = p.out_height * p.out_width;
-    let r0 = inverse_row(n, 0u);
-    let r1 = inverse_row(n, 1u);
-    let r2 = inverse_row(n, 2u);
-    let here = vec2(qx, qy);
-    for (var c0 = 0u; c0 < p.channels; c0 += 4u) {
-        var acc = vec4(0.0);
-        for (var y = y0; y <= y1 && x0 <= x1; y++) {
-            let span = row_span(r0, r1, y, here, radius, x0, x1);
-            for (var x = span.x; x <= span.y; x++) {
-                let weight = weight_at(matrix_point(r0, r1, r2, x, y, MATRIX == 2u), here);
-                if (weight != 0.0) {
-                    let d = y * p.out_width + x;
-                    for (var c = 0u; c < 4u; c++) {
-                        if (c0 + c < p.channels) {
-                            acc[c] += grad_out[p.off_grad + (n * p.channels + c0 + c) * pixels + d] * weight;
+    // d/d(row 0), d/d(row 1), d/d(row 2) of the inverse
+    var d0 = vec3(0.0);
+    var d1 = vec3(0.0);
+    var d2 = vec3(0.0);
+    var xy = vec2(run.x, run.y);
+    for (var pixel = run.first; pixel < run.end; pixel++) {
+        let q = vec2(f32(xy.x), f32(xy.y));
+        xy = step_pixel(xy, p.width);
+        let rows = destination_rows(m, q, r);
+        let f = footprint(inv, q, r);
+        for (var c0 = 0u; c0 < p.channels; c0 += 4u) {
+            let stack = n * p.channels + c0;
+            var value = vec4(0.0);
+            if (MATRIX_GRAD == 1u) {
+                value = image4(p.off_img + stack * plane + pixel, plane, c0);
+            }
+            var acc = vec4(0.0);
+            for (var y = rows.x; y <= rows.y; y++) {
+                let span = destination_columns(f, y);
+                for (var x = span.x; x <= span.y; x++) {
+                    let s = matrix_point(inv[0], inv[1], inv[2], x, y, MATRIX == 2u);
+                    let tx = axis_tap(s.x, q.x);
+                    let ty = axis_tap(s.y, q.y);
+                    if (tx.hit && ty.hit) {
+                        let g = load4(p.off_grad + stack * pixels + y * p.out_width + x, pixels, c0);
+                        acc += g * (tx.weight * ty.weight);
+                        if (MATRIX_GRAD == 1u) {
+                            let gs = dot(value, g) * vec2(tx.slope * ty.weight, tx.weight * ty.slope);
+                            let b = vec3(f32(x), f32(y), 1.0);
+                            var w = 1.0;
+                            if (MATRIX == 2u) {
+                                w = dot(inv[2], b);
+                                d2 += -(gs.x * s.x + gs.y * s.y) / w * b;
+                            }
+                            d0 += gs.x / w * b;
+                            d1 += gs.y / w * b;
                         }
                     }
                 }
             }
+            store4(p.off_out + stack * plane + pixel, plane, c0, acc);
         }
-        for (var c = 0u; c < 4u; c++) {
-            if (c0 + c < p.channels) {
-                grad_img[p.off_out + (n * p.channels + c0 + c) * plane + q] = acc[c];
-            }
+    }
+    if (MATRIX_GRAD == 1u) {
+        let at = t * 9u;
+        for (var j = 0u; j < 3u; j++) {
+            partials[at + j] = d0[j];
+            partials[at + 3u + j] = d1[j];
+            partials[at + 6u + j] = d2[j];
         }
     }
 }

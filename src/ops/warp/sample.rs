@@ -4,7 +4,7 @@
 //! `shaders/sampling.wgsl`, `sample.wgsl`, `sample_adjoint.wgsl` and
 //! `sample_image_adjoint.wgsl`.
 
-use crate::autodiff::{Saved, record};
+use crate::autodiff::{Saved, record_uniform_aware};
 use crate::error::Result;
 use crate::gpu::Context;
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
@@ -17,6 +17,9 @@ static SAMPLE: Shader = shader!("sample.wgsl", "sampling.wgsl", "coords.wgsl");
 static SAMPLE_ADJOINT: Shader = shader!("sample_adjoint.wgsl", "sampling.wgsl", "coords.wgsl");
 static SAMPLE_IMAGE_ADJOINT: Shader = shader!("sample_image_adjoint.wgsl", "sampling.wgsl", "coords.wgsl");
 static WARP_GATHER: Shader = shader!("warp_gather.wgsl", "sampling.wgsl");
+
+/// Pixels per thread of the matrix-warp kernels (`RUN` in `shaders/sampling.wgsl`).
+const RUN: u32 = 32;
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
@@ -209,26 +212,32 @@ pub(crate) fn sample(
     s: Sampling,
     forward: Option<Tensor>,
 ) -> Result<Tensor> {
-    let out = sample_entry(op, "forward", img, &coords, out_hw, s, img.shape()[1])?;
+    let entry = if matches!(coords, Coords::Matrix { .. }) { "matrix_forward" } else { "forward" };
+    let out = sample_entry(op, entry, img, &coords, out_hw, s, img.shape()[1])?;
     let mut inputs = vec![img];
     inputs.extend(coords.tensors());
     let saved_img = Saved::new(img);
     let saved_coords = coords.saved();
-    Ok(record(op, out, &inputs, move |needs| {
+    Ok(record_uniform_aware(op, out, &inputs, move |needs| {
         let needs = needs.to_vec();
         Box::new(move |grad| {
             let img = saved_img.get(op)?;
             let coords = saved_coords.get(op)?;
             let mut grads = vec![None; needs.len()];
-            if needs[0] {
-                grads[0] = Some(match &forward {
-                    Some(m) if s.padding == Padding::Zeros => {
-                        gather_image_adjoint(op, img, m, &coords, grad, out_hw, s)?
-                    }
-                    _ => image_adjoint(op, img, &coords, grad, out_hw, s)?,
-                });
+            let gather = match &forward {
+                Some(m) if needs[0] && s.padding == Padding::Zeros => Some(m),
+                _ => None,
+            };
+            if let Some(m) = gather {
+                // The gather also sums the matrix gradient when it is needed.
+                let (image, matrix) = gather_adjoint(op, img, m, &coords, grad, out_hw, s, needs[1])?;
+                grads[0] = Some(image);
+                grads[1] = matrix;
+            } else if needs[0] {
+                let grad = grad.clone().materialize()?;
+                grads[0] = Some(image_adjoint(op, img, &coords, &grad, out_hw, s)?);
             }
-            if needs[1..].iter().any(|&n| n) {
+            if needs[1..].iter().any(|&n| n) && grads[1].is_none() {
                 let coord_grads = coord_adjoint(op, img, &coords, grad, out_hw, s)?;
                 for (slot, g) in grads[1..].iter_mut().zip(coord_grads) {
                     *slot = Some(g);
@@ -246,8 +255,8 @@ pub(crate) fn valid_mask(op: &'static str, img: &Tensor, coords: &Coords, out_hw
     sample_entry(op, "valid_mask", img, coords, out_hw, s, 1)
 }
 
-/// Runs an entry of `sample.wgsl` (one thread per output pixel) into a new
-/// `[N, channels, Ho, Wo]` tensor.
+/// Runs an entry of `sample.wgsl` (one thread per output pixel, per run of
+/// [`RUN`] pixels for `matrix_forward`) into a new `[N, channels, Ho, Wo]` tensor.
 fn sample_entry(
     op: &'static str,
     entry: &'static str,
@@ -264,8 +273,15 @@ fn sample_entry(
     let [cx, cy] = coords.layout(&mut params, pixels);
     let kernel = Kernel { shader: &SAMPLE, entry, reads: 3, writes: 1 };
     let buffers = [img.buffer(), cx, cy, out.buffer()];
-    run(ctx, op, kernel, &s.constants(coords), &params, &buffers, params.batch * pixels)?;
+    let per_item = if entry == "matrix_forward" { pixels.div_ceil(RUN) } else { pixels };
+    run(ctx, op, kernel, &s.constants(coords), &params, &buffers, params.batch * per_item)?;
     Ok(out)
+}
+
+/// Pipeline constants of the adjoints that read the incoming gradient
+/// directly: the sampler's, and whether that gradient is uniform.
+fn adjoint_constants(s: Sampling, coords: &Coords, grad: &Tensor) -> Vec<(&'static str, u32)> {
+    [&s.constants(coords)[..], &[("G_UNIFORM", grad.is_uniform() as u32)]].concat()
 }
 
 /// Gradient of the coordinates, shaped like them.
@@ -298,7 +314,7 @@ fn coord_adjoint(
     };
     let kernel = Kernel { shader: &SAMPLE_ADJOINT, entry: "coord_adjoint", reads: 4, writes: 1 };
     let buffers = [img.buffer(), cx, cy, grad.buffer(), target.buffer()];
-    run(ctx, op, kernel, &s.constants(coords), &params, &buffers, params.batch * pixels)?;
+    run(ctx, op, kernel, &adjoint_constants(s, coords, grad), &params, &buffers, params.batch * pixels)?;
     Ok(match coords {
         Coords::Maps { x, .. } => {
             let bytes = u64::from(n as u32 * pixels) * 4;
@@ -325,14 +341,14 @@ fn matrix_adjoint(
 ) -> Result<Tensor> {
     let ctx = img.context();
     let pixels = (out_hw[0] * out_hw[1]) as u32;
-    let runs = pixels.div_ceil(64);
+    let runs = pixels.div_ceil(RUN);
     let batch = img.shape()[0];
     let partials = Tensor::uninit(ctx, op, &[batch, runs as usize, 9])?;
     let mut params = base_params(img.shape(), out_hw);
     let [cx, cy] = coords.layout(&mut params, pixels);
     let kernel = Kernel { shader: &SAMPLE_ADJOINT, entry: "matrix_adjoint", reads: 4, writes: 1 };
     let buffers = [img.buffer(), cx, cy, grad.buffer(), partials.buffer()];
-    run(ctx, op, kernel, &s.constants(coords), &params, &buffers, params.batch * runs)?;
+    run(ctx, op, kernel, &adjoint_constants(s, coords, grad), &params, &buffers, params.batch * runs)?;
     partials.sum_to_shape(&[inverse.shape()[0], 1, 9])?.reshape(inverse.shape())
 }
 
@@ -383,10 +399,13 @@ fn image_adjoint(
     Ok(grad_img)
 }
 
-/// Gradient of the image of a matrix warp with zero padding: gather form
-/// through the matrices (`shaders/warp_gather.wgsl`). `coords` are the
+/// Gradients of a matrix warp with zero padding in gather form through the
+/// matrices (`shaders/warp_gather.wgsl`): the image's, and with
+/// `matrix_grad` the inverse matrices' too (per-run partial sums, then summed
+/// over the runs and, for a shared matrix, the batch). `coords` are the
 /// warp's matrix coordinates (the inverse).
-fn gather_image_adjoint(
+#[allow(clippy::too_many_arguments)]
+fn gather_adjoint(
     op: &'static str,
     img: &Tensor,
     forward: &Tensor,
@@ -394,18 +413,29 @@ fn gather_image_adjoint(
     grad: &Tensor,
     out_hw: [usize; 2],
     s: Sampling,
-) -> Result<Tensor> {
+    matrix_grad: bool,
+) -> Result<(Tensor, Option<Tensor>)> {
     let ctx = img.context();
     let shape = img.shape();
+    let (batch, plane) = (shape[0], (shape[2] * shape[3]) as u32);
+    let runs = plane.div_ceil(RUN);
     let grad_img = Tensor::uninit(ctx, op, shape)?;
+    let partials = Tensor::uninit(ctx, op, &[batch, if matrix_grad { runs as usize } else { 1 }, 9])?;
     let mut params = SampleParams {
         m_rows: forward.shape()[1] as u32,
         m_batch_stride: if forward.shape()[0] == 1 { 0 } else { (forward.shape()[1] * 3) as u32 },
         ..base_params(shape, out_hw)
     };
     let [inverse, _] = coords.layout(&mut params, (out_hw[0] * out_hw[1]) as u32);
-    let kernel = Kernel { shader: &WARP_GATHER, entry: "gather", reads: 3, writes: 1 };
-    let buffers = [forward.buffer(), inverse, grad.buffer(), grad_img.buffer()];
-    run(ctx, op, kernel, &s.constants(coords), &params, &buffers, (shape[0] * shape[2] * shape[3]) as u32)?;
-    Ok(grad_img)
+    let kernel = Kernel { shader: &WARP_GATHER, entry: "gather", reads: 4, writes: 2 };
+    let constants = [&adjoint_constants(s, coords, grad)[..], &[("MATRIX_GRAD", matrix_grad as u32)]].concat();
+    let buffers = [forward.buffer(), inverse, img.buffer(), grad.buffer(), grad_img.buffer(), partials.buffer()];
+    run(ctx, op, kernel, &constants, &params, &buffers, batch as u32 * runs)?;
+    let matrix = match coords {
+        Coords::Matrix { inverse, .. } if matrix_grad => {
+            Some(partials.sum_to_shape(&[inverse.shape()[0], 1, 9])?.reshape(inverse.shape())?)
+        }
+        _ => None,
+    };
+    Ok((grad_img, matrix))
 }
