@@ -9,6 +9,10 @@
 //   output index = element * chunks + chunk. With chunks > 1 the host runs it
 //   again over those partial sums.
 // reduce_seq: one thread per output element, summing in order (few terms).
+// reduce_blocks: long reductions over one contiguous run per output, first
+//   pass without barriers: thread (target, block) sums that target's
+//   elements [block * chunk, (block + 1) * chunk) in order into
+//   dst[target * chunks + block]; the host sums those partials next.
 // expand: the adjoint, dst[input index] = src[output index] * scale, one
 //   thread per input element (each written once).
 
@@ -104,6 +108,32 @@ fn reduce_seq(
     var acc = 0.0;
     for (var r = 0u; r < p.count; r++) {
         acc += src[base + unravel(r, RED_RANK, p.red_shape, p.red_stride)];
+    }
+    dst[p.off_out + t] = acc * p.scale;
+}
+
+@compute @workgroup_size(256)
+fn reduce_blocks(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let t = thread_index(wid, nwg, lid);
+    if (t >= p.targets * p.chunks) {
+        return;
+    }
+    var target_index = 0u;
+    var block = t;
+    if (KEPT_RANK != 0u) {
+        target_index = t / p.chunks;
+        block = t % p.chunks;
+    }
+    let base = p.off_in + unravel(target_index, KEPT_RANK, p.kept_shape, p.kept_stride);
+    let start = base + block * p.chunk;
+    let end = base + min(p.count, (block + 1u) * p.chunk);
+    var acc = 0.0;
+    for (var r = start; r < end; r++) {
+        acc += src[r];
     }
     dst[p.off_out + t] = acc * p.scale;
 }

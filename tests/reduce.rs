@@ -1,6 +1,6 @@
 //! Reductions: every path of the kernel (one thread per output, one
-//! workgroup per output, two passes) against f64 references, adjoints,
-//! dot-product tests and determinism.
+//! workgroup per output, two passes, blocks of a long contiguous run) against
+//! f64 references, adjoints, dot-product tests and determinism.
 
 mod support;
 
@@ -8,8 +8,9 @@ use pixgrad::Tensor;
 use pixgrad::check::check_adjoint;
 use support::*;
 
-/// (input, output) pairs covering the sequential, single-pass tree and
-/// two-pass tree strategies.
+/// (input, output) pairs covering the sequential, single-pass tree,
+/// two-pass tree and block strategies (the last two cases: contiguous runs of
+/// 2^18 and 2^22 terms).
 const CASES: [(&[usize], &[usize]); 10] = [
     (&[2, 3, 17, 19], &[]),
     (&[2, 3, 17, 19], &[2, 3, 1, 1]),

@@ -3,8 +3,9 @@
 //!
 //! Deterministic: no atomics; the order of every addition depends only on
 //! the shapes. Large reductions run in two passes (per-workgroup partial
-//! sums over fixed chunks, then a tree sum of the partials), small ones one
-//! thread per output element.
+//! sums over fixed chunks, then a tree sum of the partials; long contiguous
+//! runs, like a mean loss, per-thread sums of fixed blocks first), small ones
+//! one thread per output element.
 
 use crate::autodiff::record;
 use crate::error::{Error, Result};
@@ -18,6 +19,10 @@ static REDUCE: Shader = shader!("reduce.wgsl");
 /// Reduced elements per workgroup chunk at least; fewer chunks of more
 /// elements once a reduction is longer than 256 chunks of this.
 const MIN_CHUNK: u32 = 16384;
+/// Reductions of at least this many contiguous terms per output sum blocks
+/// of `BLOCK` per thread first.
+const BLOCK_TERMS: u32 = 1 << 16;
+const BLOCK: u32 = 256;
 /// Below this many terms (or with many outputs) one thread sums each output.
 const SEQUENTIAL_TERMS: u32 = 64;
 
@@ -108,6 +113,9 @@ pub fn reduce_forward(
     if sequential {
         return record_one(ctx, encoder, "reduce_seq", &layout, &p, [x.buffer, y.buffer], grid_1d(layout.targets));
     }
+    if layout.reduced == [(layout.count, 1)] && layout.count >= BLOCK_TERMS {
+        return reduce_blocks(ctx, encoder, &layout, x, y, scale);
+    }
     let chunk = MIN_CHUNK.max(layout.count.div_ceil(256));
     let chunks = layout.count.div_ceil(chunk);
     p.chunk = chunk;
@@ -145,6 +153,30 @@ pub fn reduce_forward(
         [partials.buffer(), y.buffer],
         grid_for_groups(layout.targets),
     )
+}
+
+/// Long reductions over one contiguous run per output: partial sums of
+/// blocks of [`BLOCK`] elements, one thread each (no workgroup barriers,
+/// which cost coroutine switches on CPU adapters), then the partials'
+/// reduction.
+fn reduce_blocks(
+    ctx: &Context,
+    mut encoder: Option<&mut wgpu::CommandEncoder>,
+    layout: &ReduceLayout,
+    x: BufferView<'_>,
+    y: BufferView<'_>,
+    scale: f32,
+) -> Result<()> {
+    let blocks = layout.count.div_ceil(BLOCK);
+    let targets = layout.targets;
+    let partials = ctx.alloc("reduce", u64::from(targets * blocks) * 4)?;
+    let mut p = params(layout, 1.0, x.offset, 0);
+    (p.chunk, p.chunks) = (BLOCK, blocks);
+    let groups = grid_1d(targets * blocks);
+    record_one(ctx, encoder.as_deref_mut(), "reduce_blocks", layout, &p, [x.buffer, partials.buffer()], groups)?;
+    let partials = BufferView { buffer: partials.buffer(), offset: 0 };
+    let shape = [targets as usize, blocks as usize];
+    reduce_forward(ctx, encoder, partials, &shape, y, &[targets as usize, 1], scale)
 }
 
 /// Encodes the adjoint of [`reduce_forward`]: `gx = scale · g` broadcast
