@@ -377,11 +377,15 @@ fn warp_gradients_are_deterministic() {
             .unwrap()
             .with_grad();
         let flow = Tensor::rand_normal(&ctx, &[2, 2, 64, 80], 0.0, 2.0, 2).unwrap().with_grad();
+        let m = affine_matrices(&ctx, &[Matrix2x3::new(0.95, 0.12, 2.0, -0.1, 1.02, -1.5); 2]).unwrap().with_grad();
         let a = img.warp_perspective(&h, [60, 70], Interpolation::Bicubic, Padding::Reflection).unwrap();
         let b = img.flow_warp(&flow, Interpolation::Bilinear, Padding::Border).unwrap();
+        // zero padding: the gather pass sums the image and matrix gradients
+        let c = img.warp_affine(&m, [70, 60], Interpolation::Bilinear, Padding::Zeros).unwrap();
         let loss = a.square().unwrap().mean().unwrap().add(&b.mean().unwrap()).unwrap();
+        let loss = loss.add(&c.square().unwrap().sum().unwrap()).unwrap();
         let g = loss.backward().unwrap();
-        bits(&[g.get(&img).unwrap(), g.get(&h).unwrap(), g.get(&flow).unwrap()])
+        bits(&[g.get(&img).unwrap(), g.get(&h).unwrap(), g.get(&flow).unwrap(), g.get(&m).unwrap()])
     };
     assert_eq!(run(), run());
 }
@@ -561,4 +565,74 @@ fn affine_grid_matches_pytorch_and_its_theta_gradient_is_the_adjoint() {
     )
     .unwrap();
     assert!(report.passed(), "{report:?}");
+}
+
+#[test]
+fn gathered_matrix_gradients_match_the_destination_form() {
+    // With the image's gradient wanted too, a zero-padded matrix warp sums the
+    // matrix gradient in its gather pass (per source pixel and tap); without,
+    // one thread per run of destination pixels does. The same terms in another
+    // order: f32-close, sample points exactly on pixel centres (the one-sided
+    // derivative the forward's taps define) and a horizon inside the image included.
+    let mut rng = Rng::new(5);
+    let shape = [2, 3, 23, 29];
+    let dsize = [21, 31];
+    let img = rng.vec(numel(&shape), 0.0, 1.0);
+    let seed = tensor(&rng.vec(2 * 3 * dsize[0] * dsize[1], -1.0, 1.0), &[2, 3, dsize[0], dsize[1]]);
+    let cases: [(bool, [f64; 9]); 4] = [
+        (false, [1.0, 0.0, 2.0, 0.0, 1.0, -1.0, 0.0, 0.0, 1.0]),
+        (false, [0.93, 0.21, 1.3, -0.17, 1.05, 0.4, 0.0, 0.0, 1.0]),
+        (true, [1.02, 0.08, 0.6, -0.05, 0.95, 1.1, 0.004, -0.003, 1.0]),
+        (true, [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, -0.06, 0.0, 1.0]),
+    ];
+    for (projective, m) in cases {
+        for mode in [Interpolation::Bilinear, Interpolation::Bicubic] {
+            let rows = if projective { 3 } else { 2 };
+            let matrix_gradient = |image_too: bool| {
+                let mt = tensor(&m[..rows * 3], &[1, rows, 3]).with_grad();
+                let it = if image_too { tensor(&img, &shape).with_grad() } else { tensor(&img, &shape) };
+                let y = if projective {
+                    it.warp_perspective(&mt, dsize, mode, Padding::Zeros).unwrap()
+                } else {
+                    it.warp_affine(&mt, dsize, mode, Padding::Zeros).unwrap()
+                };
+                y.backward_with(&seed).unwrap().get(&mt).unwrap().to_vec().unwrap()
+            };
+            let direct: Vec<f64> = matrix_gradient(false).iter().map(|&v| v as f64).collect();
+            let scale = direct.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+            assert!(scale > 0.0);
+            let what = format!("projective {projective} {m:?} {mode:?}");
+            assert_close(&matrix_gradient(true), &direct, 1e-4, 1e-5 * scale, &what);
+        }
+    }
+}
+
+#[test]
+fn a_mean_loss_gives_the_gradients_of_its_expanded_seed() {
+    // The gather, the matrix and the coordinate adjoints read a mean's
+    // gradient as one stored value; the binned scatter expands it first.
+    let ctx = ctx();
+    let mut rng = Rng::new(6);
+    let shape = [2, 3, 12, 15];
+    let img = tensor(&rng.vec(numel(&shape), 0.0, 1.0), &shape).with_grad();
+    let m = affine_matrices(&ctx, &[Matrix2x3::new(0.95, 0.12, 0.7, -0.1, 1.02, -0.4)]).unwrap().with_grad();
+    let map_x = tensor(&rng.vec(2 * 12 * 15, -1.0, 15.0), &[2, 12, 15]).with_grad();
+    let map_y = tensor(&rng.vec(2 * 12 * 15, -1.0, 12.0), &[2, 12, 15]).with_grad();
+    let seed = Tensor::full(&ctx, &shape, 1.0 / numel(&shape) as f32).unwrap();
+    for padding in [Padding::Zeros, Padding::Border] {
+        for mode in [Interpolation::Bilinear, Interpolation::Bicubic] {
+            let affine = || img.warp_affine(&m, [12, 15], mode, padding).unwrap();
+            let (by_mean, by_seed) =
+                (affine().mean().unwrap().backward().unwrap(), affine().backward_with(&seed).unwrap());
+            for t in [&img, &m] {
+                assert_eq!(bits(&[by_mean.get(t).unwrap()]), bits(&[by_seed.get(t).unwrap()]), "{padding:?} {mode:?}");
+            }
+            let remap = || img.remap(&map_x, &map_y, mode, padding).unwrap();
+            let (by_mean, by_seed) =
+                (remap().mean().unwrap().backward().unwrap(), remap().backward_with(&seed).unwrap());
+            for t in [&img, &map_x, &map_y] {
+                assert_eq!(bits(&[by_mean.get(t).unwrap()]), bits(&[by_seed.get(t).unwrap()]), "remap {padding:?}");
+            }
+        }
+    }
 }
