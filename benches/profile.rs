@@ -24,6 +24,7 @@ fn main() {
     let img = Tensor::rand_uniform(&ctx, &[1, 3, side, side], 0.0, 1.0, 1).unwrap();
     let other = Tensor::rand_uniform(&ctx, &[1, 3, side, side], 0.0, 1.0, 2).unwrap();
     let s = side as f32;
+    let (step_img, target) = (img.clone(), other.clone());
     let affine = Tensor::from_slice(&ctx, &[1.0, 0.02, 0.01 * s, -0.02, 1.0, -0.01 * s], &[1, 2, 3]).unwrap();
     let homography = Tensor::from_slice(&ctx, &[1.0, 0.01, 2.0, -0.01, 1.0, -1.0, 1e-5, 0.0, 1.0], &[1, 3, 3]).unwrap();
     let kernel7 = Tensor::rand_normal(&ctx, &[1, 7, 7], 0.0, 0.1, 7).unwrap();
@@ -48,7 +49,7 @@ fn main() {
         ),
         (
             "warp_affine",
-            vec![img.clone(), affine],
+            vec![img.clone(), affine.clone()],
             Box::new(move |t| t[0].warp_affine(&t[1], [side, side], Interpolation::Bilinear, Padding::Zeros)),
         ),
         (
@@ -58,6 +59,18 @@ fn main() {
         ),
         ("ssim_loss", vec![img.clone()], Box::new(move |t| t[0].ssim_loss(&other, 11, 1.0, SsimPadding::Same))),
         ("mse_loss", vec![img.clone()], Box::new(move |t| t[0].mse_loss(&img, Reduction::Mean))),
+        (
+            // benches/pipeline.rs's learnable step without the optimiser: the
+            // image is fixed, brightness, kernel and matrix are learnt
+            "pipeline_step",
+            vec![Tensor::full(&ctx, &[1], 0.05).unwrap(), Tensor::full(&ctx, &[1, 7, 7], 1.0 / 49.0).unwrap(), affine],
+            Box::new(move |t| {
+                let bright = step_img.adjust_brightness(&t[0], false)?;
+                let blurred = bright.filter2d(&t[1], BorderType::Reflect, false)?;
+                let warped = blurred.warp_affine(&t[2], [side, side], Interpolation::Bilinear, Padding::Zeros)?;
+                warped.mse_loss(&target, Reduction::Mean)
+            }),
+        ),
     ];
     for (name, inputs, op) in &ops {
         if !name.contains(only.as_str()) {
