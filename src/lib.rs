@@ -96,6 +96,7 @@ mod shader_validation {
             shader!("stack.wgsl"),
             shader!("perspective.wgsl"),
             shader!("ssim.wgsl"),
+            shader!("squared_error.wgsl"),
             shader!("conv.wgsl"),
             shader!("bilateral.wgsl", "border_map.wgsl", "window_common.wgsl"),
             shader!("window.wgsl", "border_map.wgsl", "window_common.wgsl"),

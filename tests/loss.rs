@@ -54,6 +54,28 @@ fn pointwise_losses_match_references_with_gradients() {
 }
 
 #[test]
+fn mean_and_sum_squared_errors_are_fused_with_both_gradients() {
+    // Several blocks of the fused kernel and a partial last one; a seed that
+    // is not 1 and gradients for both inputs.
+    let mut rng = Rng::new(4);
+    let n = 3 * 256 + 77;
+    let (a, b) = (rng.vec(n, -2.0, 2.0), rng.vec(n, -2.0, 2.0));
+    let d: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x - y).collect();
+    let sum: f64 = d.iter().map(|d| d * d).sum();
+    for (reduction, scale) in [(Reduction::Sum, 1.0), (Reduction::Mean, 1.0 / n as f64)] {
+        let (ta, tb) = (tensor(&a, &[n]).with_grad(), tensor(&b, &[n]).with_grad());
+        let loss = ta.mse_loss(&tb, reduction).unwrap();
+        assert_eq!(loss.shape(), &[] as &[usize]);
+        assert_close(&[loss.item().unwrap()], &[sum * scale], 1e-5, 1e-6, &format!("{reduction:?}"));
+        let grads = loss.backward_with(&tensor(&[0.7], &[])).unwrap();
+        let want: Vec<f64> = d.iter().map(|d| 0.7 * 2.0 * d * scale).collect();
+        let minus: Vec<f64> = want.iter().map(|w| -w).collect();
+        assert_close(&grads.get(&ta).unwrap().to_vec().unwrap(), &want, 1e-5, 1e-7, "d/da");
+        assert_close(&grads.get(&tb).unwrap().to_vec().unwrap(), &minus, 1e-5, 1e-7, "d/db");
+    }
+}
+
+#[test]
 fn metrics_match_kornia() {
     let (a, b) = (tensor(&kornia("a"), &SHAPE), tensor(&kornia("b"), &SHAPE));
     let close = |got: Tensor, name: &str, tol: f64| assert_close(&got.to_vec().unwrap(), &kornia(name), tol, tol, name);

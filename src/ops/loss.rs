@@ -24,6 +24,7 @@ use crate::gpu::Context;
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::ops::filter::Correlation;
 use crate::ops::image_shape;
+use crate::ops::reduce::reduce_forward;
 use crate::ops::warp::{Interpolation, Padding, ResizeMode};
 use crate::tensor::Tensor;
 
@@ -76,6 +77,75 @@ fn reduce(map: Tensor, reduction: Reduction) -> Result<Tensor> {
         Reduction::Sum => map.sum(),
         Reduction::None => Ok(map),
     }
+}
+
+static SQUARED_ERROR: Shader = shader!("squared_error.wgsl");
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct SquaredErrorParams {
+    count: u32,
+    chunk: u32,
+    chunks: u32,
+    _pad0: u32,
+    scale: f32,
+    _pad1: [u32; 3],
+}
+
+/// Elements per thread of the squared error's first pass.
+const SQUARED_ERROR_BLOCK: u32 = 256;
+
+/// `Σ (a - b)²`, or its mean, in one pass over the inputs (partial sums of
+/// fixed blocks, then their deterministic reduction); the gradient is one
+/// element-wise pass per input (`shaders/squared_error.wgsl`).
+fn squared_error(a: &Tensor, b: &Tensor, mean: bool) -> Result<Tensor> {
+    const OP: &str = "mse_loss";
+    same_shape(OP, a, b)?;
+    a.same_context(OP, b)?;
+    let ctx = a.context();
+    let count = crate::shape::numel(a.shape()) as u32;
+    let chunks = count.div_ceil(SQUARED_ERROR_BLOCK);
+    let scale = if mean { 1.0 / count as f32 } else { 1.0 };
+    let params = SquaredErrorParams { count, chunk: SQUARED_ERROR_BLOCK, chunks, ..Default::default() };
+    let partials = Tensor::uninit(ctx, OP, &[chunks as usize])?;
+    let kernel = |entry| Kernel { shader: &SQUARED_ERROR, entry, reads: 3, writes: 1 };
+    let buffers = [a.buffer(), b.buffer(), a.buffer(), partials.buffer()];
+    let groups = grid_1d(chunks);
+    ctx.dispatch(
+        OP,
+        Dispatch {
+            kernel: &kernel("blocks"),
+            constants: &[],
+            params: params_bytes(&params),
+            buffers: &buffers,
+            groups,
+        },
+    )?;
+    let out = Tensor::uninit(ctx, OP, &[])?;
+    reduce_forward(ctx, None, partials.view(), &[chunks as usize], out.view(), &[1], scale)?;
+    let (saved_a, saved_b) = (Saved::new(a), Saved::new(b));
+    Ok(record(OP, out, &[a, b], move |needs| {
+        let needs = needs.to_vec();
+        Box::new(move |grad| {
+            let (a, b) = (saved_a.get(OP)?, saved_b.get(OP)?);
+            let ctx = a.context();
+            let gradient = |sign: f32| -> Result<Tensor> {
+                let out = Tensor::uninit(ctx, OP, a.shape())?;
+                let params = SquaredErrorParams { count, scale: sign * 2.0 * scale, ..Default::default() };
+                let buffers = [a.buffer(), b.buffer(), grad.buffer(), out.buffer()];
+                let dispatch = Dispatch {
+                    kernel: &kernel("adjoint"),
+                    constants: &[],
+                    params: params_bytes(&params),
+                    buffers: &buffers,
+                    groups: grid_1d(count),
+                };
+                ctx.dispatch(OP, dispatch)?;
+                Ok(out)
+            };
+            Ok(vec![needs[0].then(|| gradient(1.0)).transpose()?, needs[1].then(|| gradient(-1.0)).transpose()?])
+        })
+    }))
 }
 
 fn difference(op: &'static str, a: &Tensor, b: &Tensor) -> Result<Tensor> {
@@ -392,7 +462,10 @@ impl Tensor {
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
     pub fn mse_loss(&self, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
-        reduce(difference("mse_loss", self, target)?.square()?, reduction)
+        match reduction {
+            Reduction::None => difference("mse_loss", self, target)?.square(),
+            _ => squared_error(self, target, reduction == Reduction::Mean),
+        }
     }
 
     /// Absolute error `|self - target|`, reduced; gradient ±1 (0 at 0, PyTorch).

@@ -1,0 +1,55 @@
+// The mean (or sum) squared error of two tensors of one shape, fused: no
+// difference or square tensors, and a gradient of one pass.
+// blocks: partial sums of (a - b)² over fixed blocks of `chunk` elements, one
+//   thread each in order (no barriers); the host reduces the partials.
+// adjoint: out[i] = scale · g · (a[i] - b[i]), with g the scalar loss's
+//   incoming gradient and scale ±2 (/ count for a mean).
+
+struct Params {
+    count: u32,
+    chunk: u32,
+    chunks: u32,
+    _pad0: u32,
+    scale: f32,
+    _pad1: u32,
+    _pad2: u32,
+    _pad3: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read> g: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(256)
+fn blocks(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let t = thread_index(wid, nwg, lid);
+    if (t >= p.chunks) {
+        return;
+    }
+    let end = min(p.count, (t + 1u) * p.chunk);
+    var acc = 0.0;
+    for (var i = t * p.chunk; i < end; i++) {
+        let d = a[i] - b[i];
+        acc += d * d;
+    }
+    out[t] = acc;
+}
+
+@compute @workgroup_size(256)
+fn adjoint(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = thread_index(wid, nwg, lid);
+    if (i >= p.count) {
+        return;
+    }
+    out[i] = p.scale * g[0] * (a[i] - b[i]);
+}
