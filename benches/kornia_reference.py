@@ -79,9 +79,9 @@ OPS = {
     ),
     "grid_sample_bilinear": (
         lambda x, p: torch.nn.functional.grid_sample(x, p[0], align_corners=False),
-        lambda n, s: [torch.rand(n, s, s, 2) * 2 - 1],
+        lambda n, s: [torch.rand(n, int(s), int(s), 2) * 2 - 1],
     ),
-    "flow_warp": (lambda x, p: flow_warp(x, p[0]), lambda n, s: [torch.randn(n, 2, s, s) * 3]),
+    "flow_warp": (lambda x, p: flow_warp(x, p[0]), lambda n, s: [torch.randn(n, 2, int(s), int(s)) * 3]),
     "ssim_loss": (
         lambda x, p: kornia.losses.ssim_loss(x, p[0].detach(), 11),
         lambda n, s: [torch.rand(n, 3, int(s), int(s))],

@@ -43,9 +43,11 @@
 //! each source pixel sums its bin exactly (64-bit fixed point scaled to the
 //! bin's largest term), so the order the bin was filled in does not matter.
 //! Matrix warps with zero padding instead gather through the inverse map:
-//! each source pixel visits the destination pixels whose sample can reach it.
-//! Coordinate gradients are one thread per output pixel; matrix gradients
-//! reduce over pixels in two passes. Same inputs, bitwise-identical gradients. At the borders the
+//! each source pixel visits the destination pixels whose sample can reach it
+//! (with the forward's own tap weights) and, when the matrix needs a gradient
+//! too, sums its terms in the same pass. Coordinate gradients are one thread
+//! per output pixel; matrix gradients reduce over pixels in two passes. Same
+//! inputs, bitwise-identical gradients. At the borders the
 //! gradients follow PyTorch: a coordinate clipped by `Border` padding (or
 //! reflected by `Reflection`) has gradient 0 (or ±1) exactly as
 //! `grid_sampler_compute_source_index_set_grad`.
