@@ -123,6 +123,11 @@ fn geometries() -> Vec<Geometry> {
         all.push(Geometry { shape: [1, 2, 6, 7], ksize: [9, 9], bank: 1, per_item: false, border });
         all.push(Geometry { shape: [1, 2, 3, 4], ksize: [1, 7], bank: 1, per_item: false, border });
         all.push(Geometry { shape: [2, 1, 7, 6], ksize: [3, 3], bank: 2, per_item: true, border });
+        // Widths a multiple of 4: rows go out four outputs at a time (pairs,
+        // single lines, a bank of two, an odd number of lines).
+        for (ksize, bank) in [([7, 7], 1), ([3, 3], 2), ([1, 5], 1), ([8, 3], 1), ([5, 1], 1)] {
+            all.push(Geometry { shape: [2, 2, 7, 12], ksize, bank, per_item: bank == 2, border });
+        }
     }
     all
 }
@@ -264,7 +269,9 @@ fn normalized_kernels_divide_by_their_absolute_sum() {
 fn image_adjoints_pass_the_dot_product_test() {
     let mut rng = Rng::new(5);
     for border in [BorderType::Constant(0.0), BorderType::Reflect, BorderType::Replicate, BorderType::Circular] {
-        for (shape, ksize) in [([2, 3, 16, 19], [5, 4]), ([1, 2, 8, 9], [7, 7]), ([1, 1, 5, 4], [3, 9])] {
+        for (shape, ksize) in
+            [([2, 3, 16, 19], [5, 4]), ([1, 2, 8, 9], [7, 7]), ([1, 1, 5, 4], [3, 9]), ([1, 3, 9, 16], [7, 7])]
+        {
             if border == BorderType::Reflect && (ksize[1] / 2 >= shape[3] || ksize[0] / 2 >= shape[2]) {
                 continue;
             }

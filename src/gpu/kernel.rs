@@ -176,7 +176,7 @@ pub(crate) struct Dispatch<'a> {
 
 impl Dispatch<'_> {
     /// Rejects what wgpu would reject at submit: a wrong number of buffers,
-    /// buffers without STORAGE usage, a written buffer bound twice.
+    /// buffers without STORAGE usage, a written buffer also bound read-only.
     pub(crate) fn validate(&self, op: &'static str) -> Result<()> {
         let kernel = self.kernel;
         if self.buffers.len() != (kernel.reads + kernel.writes) as usize {
@@ -200,16 +200,16 @@ impl Dispatch<'_> {
                 });
             }
         }
-        let written = &self.buffers[kernel.reads as usize..];
-        for (i, w) in written.iter().enumerate() {
-            let aliased = self.buffers.iter().enumerate().any(|(j, b)| j != kernel.reads as usize + i && *b == *w);
-            if aliased {
-                return Err(Error::InvalidArgument {
-                    op,
-                    name: "buffers",
-                    reason: "an output buffer is also bound as another input or output".into(),
-                });
-            }
+        // wgpu rejects a buffer that is both read-only and written in one
+        // dispatch; two writable views of one buffer (an f32 and a vec4 view
+        // of an output) share one usage and are allowed.
+        let (read, written) = self.buffers.split_at(kernel.reads as usize);
+        if written.iter().any(|w| read.contains(w)) {
+            return Err(Error::InvalidArgument {
+                op,
+                name: "buffers",
+                reason: "an output buffer is also bound as an input".into(),
+            });
         }
         Ok(())
     }

@@ -239,6 +239,12 @@ impl Correlation {
         self.planes() * if self.pairs() { minor.div_ceil(2) } else { minor }
     }
 
+    /// `VEC4_OUT` of the line kernels: lines along x whose outputs start on
+    /// 16-byte boundaries go out as vec4s (see `filter_line.wgsl`).
+    fn vec4_out(&self, out: BufferView<'_>) -> (&'static str, u32) {
+        ("VEC4_OUT", (!self.along_y() && self.width.is_multiple_of(4) && out.offset.is_multiple_of(4)) as u32)
+    }
+
     /// Pipeline constants of the line kernels (`filter_line.wgsl`), `extra` appended.
     fn line_constants(&self, pairs: bool, extra: &[(&'static str, u32)]) -> Vec<(&'static str, u32)> {
         let line = [("ALONG_Y", self.along_y() as u32), ("BANK", self.bank as u32), ("PAIR", pairs as u32)];
@@ -268,11 +274,12 @@ pub fn correlate_forward(
     if c.is_line() {
         let placeholder = ctx.alloc(OP, 4)?;
         let dispatch = Dispatch {
-            kernel: &Kernel { shader: &FILTER_LINE, entry: "line_forward", reads: 3, writes: 2 },
-            constants: &c.line_constants(c.pairs(), &[]),
+            kernel: &Kernel { shader: &FILTER_LINE, entry: "line_forward", reads: 3, writes: 3 },
+            constants: &c.line_constants(c.pairs(), &[c.vec4_out(y)]),
             params: params_bytes(&params),
-            // The adjoint's gradient binding repeats `x`; its partials get a placeholder.
-            buffers: &[x.buffer, kernel.buffer, x.buffer, y.buffer, placeholder.buffer()],
+            // The adjoint's gradient binding repeats `x`; its partials get a
+            // placeholder; `y` again as the vec4 view.
+            buffers: &[x.buffer, kernel.buffer, x.buffer, y.buffer, placeholder.buffer(), y.buffer],
             groups: c.line_grid(),
         };
         return ctx.record(OP, dispatch, encoder);
@@ -443,22 +450,22 @@ fn correlate_line_adjoint(
         off_grad: g.offset,
         ..c.params()
     };
-    let flags = [("KERNEL_GRAD", kernel_grad.is_some() as u32), ("G_UNIFORM", uniform as u32)];
+    let flags = [("KERNEL_GRAD", kernel_grad.is_some() as u32), ("G_UNIFORM", uniform as u32), c.vec4_out(gx)];
     let dispatch = Dispatch {
-        kernel: &Kernel { shader: &FILTER_LINE, entry: "line_adjoint", reads: 3, writes: 2 },
+        kernel: &Kernel { shader: &FILTER_LINE, entry: "line_adjoint", reads: 3, writes: 3 },
         constants: &c.line_constants(c.pairs(), &flags),
         params: params_bytes(&params),
-        buffers: &[x.buffer, kernel.buffer, g.buffer, gx.buffer, partials.buffer()],
+        buffers: &[x.buffer, kernel.buffer, g.buffer, gx.buffer, partials.buffer(), gx.buffer],
         groups: c.line_grid(),
     };
     ctx.record(OP, dispatch, None)?;
     if c.kernel_lines() > 1 && !matches!(c.border, BorderType::Constant(_)) {
         let dispatch = Dispatch {
             // The padded lines one at a time (no pairs).
-            kernel: &Kernel { shader: &FILTER_LINE, entry: "line_fold", reads: 3, writes: 2 },
+            kernel: &Kernel { shader: &FILTER_LINE, entry: "line_fold", reads: 3, writes: 3 },
             constants: &c.line_constants(false, &flags),
             params: params_bytes(&params),
-            buffers: &[x.buffer, kernel.buffer, g.buffer, gx.buffer, partials.buffer()],
+            buffers: &[x.buffer, kernel.buffer, g.buffer, gx.buffer, partials.buffer(), gx.buffer],
             groups: crate::gpu::kernel::grid_for_groups((c.planes() as u32).div_ceil(LINE_WORKGROUP)),
         };
         ctx.record(OP, dispatch, None)?;
