@@ -7,6 +7,19 @@
 @group(0) @binding(2) var<storage, read> coord_x: array<f32>;
 @group(0) @binding(3) var<storage, read> coord_y: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
+// `out`'s buffer again as vec4s (matrix_forward with VEC4_OUT).
+@group(0) @binding(5) var<storage, read_write> out4: array<vec4<f32>>;
+
+// Bilinear matrix warps whose planes hold a multiple of 4 pixels store four
+// pixels of a channel at once: llvmpipe stores one lane at a time, so one
+// vec4 store costs what a scalar one does.
+override VEC4_OUT: u32 = 0u;
+
+// The bilinear sample of the plane starting at `base`.
+fn quad_value(quad: Quad, base: u32) -> f32 {
+    let at = quad_addresses(quad, base);
+    return dot(quad_mask(quad, vec4(img[at.x], img[at.y], img[at.z], img[at.w])), quad.weight);
+}
 
 @compute @workgroup_size(256)
 fn forward(
@@ -25,9 +38,7 @@ fn forward(
     if (MODE == 1u) {
         let quad = bilinear_quad(point_of(n, pixel));
         for (var c = 0u; c < p.channels; c++) {
-            let at = quad_addresses(quad, p.off_img + (n * p.channels + c) * plane);
-            let v = quad_mask(quad, vec4(img[at.x], img[at.y], img[at.z], img[at.w]));
-            out[p.off_out + (n * p.channels + c) * pixels + pixel] = dot(v, quad.weight);
+            out[p.off_out + (n * p.channels + c) * pixels + pixel] = quad_value(quad, p.off_img + (n * p.channels + c) * plane);
         }
         return;
     }
@@ -82,14 +93,31 @@ fn matrix_forward(
     let img_base = p.off_img + run.n * p.channels * plane;
     let out_base = p.off_out + run.n * p.channels * pixels;
     var xy = vec2(run.x, run.y);
+    if (VEC4_OUT == 1u && MODE == 1u) {
+        // Runs start at multiples of RUN and planes hold whole vec4s.
+        for (var pixel = run.first; pixel < run.end; pixel += 4u) {
+            let q0 = bilinear_quad(matrix_point(rows[0], rows[1], rows[2], xy.x, xy.y, MATRIX == 2u));
+            xy = step_pixel(xy, p.out_width);
+            let q1 = bilinear_quad(matrix_point(rows[0], rows[1], rows[2], xy.x, xy.y, MATRIX == 2u));
+            xy = step_pixel(xy, p.out_width);
+            let q2 = bilinear_quad(matrix_point(rows[0], rows[1], rows[2], xy.x, xy.y, MATRIX == 2u));
+            xy = step_pixel(xy, p.out_width);
+            let q3 = bilinear_quad(matrix_point(rows[0], rows[1], rows[2], xy.x, xy.y, MATRIX == 2u));
+            xy = step_pixel(xy, p.out_width);
+            for (var c = 0u; c < p.channels; c++) {
+                let base = img_base + c * plane;
+                let v = vec4(quad_value(q0, base), quad_value(q1, base), quad_value(q2, base), quad_value(q3, base));
+                out4[(out_base + c * pixels + pixel) / 4u] = v;
+            }
+        }
+        return;
+    }
     for (var pixel = run.first; pixel < run.end; pixel++) {
         let point = matrix_point(rows[0], rows[1], rows[2], xy.x, xy.y, MATRIX == 2u);
         if (MODE == 1u) {
             let quad = bilinear_quad(point);
             for (var c = 0u; c < p.channels; c++) {
-                let at = quad_addresses(quad, img_base + c * plane);
-                let v = quad_mask(quad, vec4(img[at.x], img[at.y], img[at.z], img[at.w]));
-                out[out_base + c * pixels + pixel] = dot(v, quad.weight);
+                out[out_base + c * pixels + pixel] = quad_value(quad, img_base + c * plane);
             }
         } else {
             let taps = compute_taps(point);

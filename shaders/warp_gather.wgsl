@@ -26,6 +26,11 @@ var<private> uniform_g: f32;
 @group(0) @binding(4) var<storage, read> grad_out: array<f32>;
 @group(0) @binding(5) var<storage, read_write> grad_img: array<f32>;
 @group(0) @binding(6) var<storage, read_write> partials: array<f32>;
+// `grad_img`'s buffer again as vec4s: with VEC4_OUT (planes of a multiple
+// of 4 pixels) each channel of four source pixels goes out in one store
+// (llvmpipe stores one lane at a time, a vec4 as cheaply as a scalar).
+@group(0) @binding(7) var<storage, read_write> grad_img4: array<vec4<f32>>;
+override VEC4_OUT: u32 = 0u;
 
 fn forward_row(n: u32, r: u32) -> vec3<f32> {
     if ((MATRIX != 2u && r == 2u) || r >= p.m_rows) {
@@ -226,6 +231,54 @@ fn store4(base: u32, stride: u32, c0: u32, v: vec4<f32>) {
     }
 }
 
+// The inverse's gradient: d/d(row 0), d/d(row 1), d/d(row 2).
+struct MatrixGrad {
+    d0: vec3<f32>,
+    d1: vec3<f32>,
+    d2: vec3<f32>,
+}
+
+// Σ g · weight over the destination pixels whose sample point reads source
+// pixel `pixel` (at q) of item n, channels c0 .. c0 + 3; with MATRIX_GRAD
+// their terms of the inverse's gradient are added onto `d`.
+fn gather_pixel(n: u32, m: mat3x3<f32>, inv: mat3x3<f32>, pixel: u32, q: vec2<f32>, c0: u32, d: ptr<function, MatrixGrad>) -> vec4<f32> {
+    let r = reach();
+    let plane = p.height * p.width;
+    let pixels = p.out_height * p.out_width;
+    let rows = destination_rows(m, q, r);
+    let f = footprint(inv, q, r);
+    let stack = n * p.channels + c0;
+    var value = vec4(0.0);
+    if (MATRIX_GRAD == 1u) {
+        value = image4(p.off_img + stack * plane + pixel, plane, c0);
+    }
+    var acc = vec4(0.0);
+    for (var y = rows.x; y <= rows.y; y++) {
+        let span = destination_columns(f, y);
+        for (var x = span.x; x <= span.y; x++) {
+            let s = matrix_point(inv[0], inv[1], inv[2], x, y, MATRIX == 2u);
+            let tx = axis_tap(s.x, q.x);
+            let ty = axis_tap(s.y, q.y);
+            if (tx.hit && ty.hit) {
+                let g = load4(p.off_grad + stack * pixels + y * p.out_width + x, pixels, c0);
+                acc += g * (tx.weight * ty.weight);
+                if (MATRIX_GRAD == 1u) {
+                    let gs = dot(value, g) * vec2(tx.slope * ty.weight, tx.weight * ty.slope);
+                    let b = vec3(f32(x), f32(y), 1.0);
+                    var w = 1.0;
+                    if (MATRIX == 2u) {
+                        w = dot(inv[2], b);
+                        (*d).d2 += -(gs.x * s.x + gs.y * s.y) / w * b;
+                    }
+                    (*d).d0 += gs.x / w * b;
+                    (*d).d1 += gs.y / w * b;
+                }
+            }
+        }
+    }
+    return acc;
+}
+
 @compute @workgroup_size(256)
 fn gather(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -244,57 +297,54 @@ fn gather(
     let n = run.n;
     let m = mat3x3<f32>(forward_row(n, 0u), forward_row(n, 1u), forward_row(n, 2u));
     let inv = mat3x3<f32>(inverse_row(n, 0u), inverse_row(n, 1u), inverse_row(n, 2u));
-    let r = reach();
-    let pixels = p.out_height * p.out_width;
-    // d/d(row 0), d/d(row 1), d/d(row 2) of the inverse
-    var d0 = vec3(0.0);
-    var d1 = vec3(0.0);
-    var d2 = vec3(0.0);
+    var d = MatrixGrad(vec3(0.0), vec3(0.0), vec3(0.0));
     var xy = vec2(run.x, run.y);
-    for (var pixel = run.first; pixel < run.end; pixel++) {
-        let q = vec2(f32(xy.x), f32(xy.y));
-        xy = step_pixel(xy, p.width);
-        let rows = destination_rows(m, q, r);
-        let f = footprint(inv, q, r);
-        for (var c0 = 0u; c0 < p.channels; c0 += 4u) {
-            let stack = n * p.channels + c0;
-            var value = vec4(0.0);
-            if (MATRIX_GRAD == 1u) {
-                value = image4(p.off_img + stack * plane + pixel, plane, c0);
-            }
-            var acc = vec4(0.0);
-            for (var y = rows.x; y <= rows.y; y++) {
-                let span = destination_columns(f, y);
-                for (var x = span.x; x <= span.y; x++) {
-                    let s = matrix_point(inv[0], inv[1], inv[2], x, y, MATRIX == 2u);
-                    let tx = axis_tap(s.x, q.x);
-                    let ty = axis_tap(s.y, q.y);
-                    if (tx.hit && ty.hit) {
-                        let g = load4(p.off_grad + stack * pixels + y * p.out_width + x, pixels, c0);
-                        acc += g * (tx.weight * ty.weight);
-                        if (MATRIX_GRAD == 1u) {
-                            let gs = dot(value, g) * vec2(tx.slope * ty.weight, tx.weight * ty.slope);
-                            let b = vec3(f32(x), f32(y), 1.0);
-                            var w = 1.0;
-                            if (MATRIX == 2u) {
-                                w = dot(inv[2], b);
-                                d2 += -(gs.x * s.x + gs.y * s.y) / w * b;
-                            }
-                            d0 += gs.x / w * b;
-                            d1 += gs.y / w * b;
-                        }
-                    }
+    if (VEC4_OUT == 1u) {
+        // Runs start at multiples of RUN and planes hold whole vec4s.
+        for (var pixel = run.first; pixel < run.end; pixel += 4u) {
+            let q0 = vec2(f32(xy.x), f32(xy.y));
+            xy = step_pixel(xy, p.width);
+            let q1 = vec2(f32(xy.x), f32(xy.y));
+            xy = step_pixel(xy, p.width);
+            let q2 = vec2(f32(xy.x), f32(xy.y));
+            xy = step_pixel(xy, p.width);
+            let q3 = vec2(f32(xy.x), f32(xy.y));
+            xy = step_pixel(xy, p.width);
+            for (var c0 = 0u; c0 < p.channels; c0 += 4u) {
+                let a0 = gather_pixel(n, m, inv, pixel, q0, c0, &d);
+                let a1 = gather_pixel(n, m, inv, pixel + 1u, q1, c0, &d);
+                let a2 = gather_pixel(n, m, inv, pixel + 2u, q2, c0, &d);
+                let a3 = gather_pixel(n, m, inv, pixel + 3u, q3, c0, &d);
+                let at = (p.off_out + (n * p.channels + c0) * plane + pixel) / 4u;
+                let next = plane / 4u;
+                grad_img4[at] = vec4(a0.x, a1.x, a2.x, a3.x);
+                if (c0 + 1u < p.channels) {
+                    grad_img4[at + next] = vec4(a0.y, a1.y, a2.y, a3.y);
+                }
+                if (c0 + 2u < p.channels) {
+                    grad_img4[at + 2u * next] = vec4(a0.z, a1.z, a2.z, a3.z);
+                }
+                if (c0 + 3u < p.channels) {
+                    grad_img4[at + 3u * next] = vec4(a0.w, a1.w, a2.w, a3.w);
                 }
             }
-            store4(p.off_out + stack * plane + pixel, plane, c0, acc);
+        }
+    } else {
+        for (var pixel = run.first; pixel < run.end; pixel++) {
+            let q = vec2(f32(xy.x), f32(xy.y));
+            xy = step_pixel(xy, p.width);
+            for (var c0 = 0u; c0 < p.channels; c0 += 4u) {
+                let acc = gather_pixel(n, m, inv, pixel, q, c0, &d);
+                store4(p.off_out + (n * p.channels + c0) * plane + pixel, plane, c0, acc);
+            }
         }
     }
     if (MATRIX_GRAD == 1u) {
         let at = t * 9u;
         for (var j = 0u; j < 3u; j++) {
-            partials[at + j] = d0[j];
-            partials[at + 3u + j] = d1[j];
-            partials[at + 6u + j] = d2[j];
+            partials[at + j] = d.d0[j];
+            partials[at + 3u + j] = d.d1[j];
+            partials[at + 6u + j] = d.d2[j];
         }
     }
 }

@@ -163,11 +163,18 @@ fn matrix_warp_loss(
 
 #[test]
 fn matrix_warps_match_the_reference_and_f64_finite_differences() {
-    let shape = [1, 2, 11, 13];
-    let dsize = [10, 12];
+    // Planes of a multiple of 4 pixels (the destination's, then the
+    // source's) take the kernels' vec4 stores.
+    for (shape, dsize) in [([1, 2, 11, 13], [10, 12]), ([1, 3, 12, 13], [9, 11])] {
+        check_matrix_warps(shape, dsize);
+    }
+}
+
+fn check_matrix_warps(shape: [usize; 4], dsize: [usize; 2]) {
+    let channels = shape[1];
     let mut rng = Rng::new(11);
     let img = rng.vec(numel(&shape), 0.0, 1.0);
-    let u = rng.vec(2 * dsize[0] * dsize[1], -1.0, 1.0);
+    let u = rng.vec(channels * dsize[0] * dsize[1], -1.0, 1.0);
     let affine = [0.9137, 0.2071, 1.3313, -0.1533, 1.0519, 0.7377, 0.0, 0.0, 1.0];
     let homography = [1.0213, 0.0817, 0.6173, -0.0521, 0.9537, 1.1129, 0.0041, -0.0029, 1.0];
     for (projective, m) in [(false, affine), (true, homography)] {
@@ -189,7 +196,7 @@ fn matrix_warps_match_the_reference_and_f64_finite_differences() {
                 let points = matrix_points(&m, projective, dsize);
                 let want = Problem { img: &img, shape, points: &points, pixels: dsize[0] * dsize[1], cfg }.forward();
                 assert_close(&y.to_vec().unwrap(), &want, 1e-4, 1e-4, &what);
-                let grads = y.backward_with(&tensor(&u, &[1, 2, dsize[0], dsize[1]])).unwrap();
+                let grads = y.backward_with(&tensor(&u, &[1, channels, dsize[0], dsize[1]])).unwrap();
                 // d L / d m_j by central differences of the f64 reference
                 let gm = grads.get(&mt).unwrap().to_vec().unwrap();
                 for j in 0..rows * 3 {

@@ -271,10 +271,16 @@ fn sample_entry(
     let pixels = (out_hw[0] * out_hw[1]) as u32;
     let mut params = base_params(img.shape(), out_hw);
     let [cx, cy] = coords.layout(&mut params, pixels);
+    if entry == "matrix_forward" {
+        // `out` again as the vec4 view of planes of whole vec4s.
+        let kernel = Kernel { shader: &SAMPLE, entry, reads: 3, writes: 2 };
+        let buffers = [img.buffer(), cx, cy, out.buffer(), out.buffer()];
+        let constants = [&s.constants(coords)[..], &[("VEC4_OUT", pixels.is_multiple_of(4) as u32)]].concat();
+        return run(ctx, op, kernel, &constants, &params, &buffers, params.batch * pixels.div_ceil(RUN)).map(|_| out);
+    }
     let kernel = Kernel { shader: &SAMPLE, entry, reads: 3, writes: 1 };
     let buffers = [img.buffer(), cx, cy, out.buffer()];
-    let per_item = if entry == "matrix_forward" { pixels.div_ceil(RUN) } else { pixels };
-    run(ctx, op, kernel, &s.constants(coords), &params, &buffers, params.batch * per_item)?;
+    run(ctx, op, kernel, &s.constants(coords), &params, &buffers, params.batch * pixels)?;
     Ok(out)
 }
 
@@ -427,9 +433,19 @@ fn gather_adjoint(
         ..base_params(shape, out_hw)
     };
     let [inverse, _] = coords.layout(&mut params, (out_hw[0] * out_hw[1]) as u32);
-    let kernel = Kernel { shader: &WARP_GATHER, entry: "gather", reads: 4, writes: 2 };
-    let constants = [&adjoint_constants(s, coords, grad)[..], &[("MATRIX_GRAD", matrix_grad as u32)]].concat();
-    let buffers = [forward.buffer(), inverse, img.buffer(), grad.buffer(), grad_img.buffer(), partials.buffer()];
+    let kernel = Kernel { shader: &WARP_GATHER, entry: "gather", reads: 4, writes: 3 };
+    let flags = [("MATRIX_GRAD", matrix_grad as u32), ("VEC4_OUT", plane.is_multiple_of(4) as u32)];
+    let constants = [&adjoint_constants(s, coords, grad)[..], &flags].concat();
+    // `grad_img` twice: the second binding is its vec4 view.
+    let buffers = [
+        forward.buffer(),
+        inverse,
+        img.buffer(),
+        grad.buffer(),
+        grad_img.buffer(),
+        partials.buffer(),
+        grad_img.buffer(),
+    ];
     run(ctx, op, kernel, &constants, &params, &buffers, batch as u32 * runs)?;
     let matrix = match coords {
         Coords::Matrix { inverse, .. } if matrix_grad => {
