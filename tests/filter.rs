@@ -124,8 +124,9 @@ fn geometries() -> Vec<Geometry> {
         all.push(Geometry { shape: [1, 2, 3, 4], ksize: [1, 7], bank: 1, per_item: false, border });
         all.push(Geometry { shape: [2, 1, 7, 6], ksize: [3, 3], bank: 2, per_item: true, border });
         // Widths a multiple of 4: rows go out four outputs at a time (pairs,
-        // single lines, a bank of two, an odd number of lines).
-        for (ksize, bank) in [([7, 7], 1), ([3, 3], 2), ([1, 5], 1), ([8, 3], 1), ([5, 1], 1)] {
+        // single lines, a bank of two, an odd number of lines), column
+        // kernels take four columns per thread.
+        for (ksize, bank) in [([7, 7], 1), ([3, 3], 2), ([1, 5], 1), ([8, 3], 1), ([5, 1], 1), ([6, 1], 2)] {
             all.push(Geometry { shape: [2, 2, 7, 12], ksize, bank, per_item: bank == 2, border });
         }
     }
