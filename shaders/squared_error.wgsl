@@ -3,7 +3,8 @@
 // blocks: partial sums of (a - b)² over fixed blocks of `chunk` elements, one
 //   thread each in order (no barriers); the host reduces the partials.
 // adjoint: out[i] = scale · g · (a[i] - b[i]), with g the scalar loss's
-//   incoming gradient and scale ±2 (/ count for a mean).
+//   incoming gradient and scale ±2 (/ count for a mean), four elements per
+//   thread.
 
 struct Params {
     count: u32,
@@ -21,6 +22,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read> g: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
+// `out`'s buffer again as vec4s (adjoint).
+@group(0) @binding(5) var<storage, read_write> out4: array<vec4<f32>>;
 
 @compute @workgroup_size(256)
 fn blocks(
@@ -41,15 +44,25 @@ fn blocks(
     out[t] = acc;
 }
 
+// Four elements per thread and one vec4 store (llvmpipe stores one lane at
+// a time); the last thread's tail element by element.
 @compute @workgroup_size(256)
 fn adjoint(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = thread_index(wid, nwg, lid);
-    if (i >= p.count) {
+    let e = 4u * thread_index(wid, nwg, lid);
+    if (e >= p.count) {
         return;
     }
-    out[i] = p.scale * g[0] * (a[i] - b[i]);
+    let s = p.scale * g[0];
+    if (e + 4u <= p.count) {
+        let d = vec4(a[e] - b[e], a[e + 1u] - b[e + 1u], a[e + 2u] - b[e + 2u], a[e + 3u] - b[e + 3u]);
+        out4[e / 4u] = s * d;
+        return;
+    }
+    for (var i = e; i < p.count; i++) {
+        out[i] = s * (a[i] - b[i]);
+    }
 }

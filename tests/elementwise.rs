@@ -247,14 +247,18 @@ fn binary_cases() -> Vec<Binary> {
     ]
 }
 
-/// Shape pairs: equal, and each broadcast the engine promises.
-const PAIRS: [([usize; 4], &[usize]); 6] = [
+/// Shape pairs: equal, and each broadcast the engine promises; outputs of
+/// a multiple of 4 elements take the four-per-thread forward.
+const PAIRS: [([usize; 4], &[usize]); 9] = [
     ([2, 3, 5, 7], &[2, 3, 5, 7]),
     ([2, 3, 5, 7], &[1, 3, 1, 1]),
     ([2, 3, 5, 7], &[2, 1, 1, 1]),
     ([2, 3, 5, 7], &[2, 3, 1, 1]),
     ([2, 3, 5, 7], &[]),
     ([2, 1, 5, 7], &[3, 1, 7]),
+    ([2, 3, 4, 6], &[2, 3, 4, 6]),
+    ([2, 3, 4, 6], &[]),
+    ([2, 1, 4, 6], &[3, 1, 6]),
 ];
 
 fn binary_ref(

@@ -27,6 +27,9 @@ static UNARY: Shader = shader!("unary.wgsl");
 static UNARY_ADJOINT: Shader = shader!("unary_adjoint.wgsl");
 static BINARY: Shader = shader!("binary.wgsl");
 static BINARY_ADJOINT: Shader = shader!("binary_adjoint.wgsl");
+static BINARY_FORWARD: Kernel = Kernel { shader: &BINARY, entry: "forward", reads: 2, writes: 1 };
+// `y` twice: the second binding is its vec4 view.
+static BINARY_FORWARD4: Kernel = Kernel { shader: &BINARY, entry: "forward4", reads: 2, writes: 2 };
 static TERNARY: Shader = shader!("ternary.wgsl");
 static TERNARY_ADJOINT: Shader = shader!("ternary_adjoint.wgsl");
 
@@ -279,13 +282,15 @@ pub fn binary_forward(
     let layout = layout_for(op.name(), out_shape, &[a, b])?;
     y.check(op.name(), "y", numel(out_shape))?;
     let params = BroadcastParams::new(&layout, [a.view.offset, b.view.offset, 0], y.offset);
-    let kernel = Kernel { shader: &BINARY, entry: "forward", reads: 2, writes: 1 };
+    // Four elements per thread and one vec4 store where the output allows.
+    let by4 = layout.len.is_multiple_of(4) && y.offset.is_multiple_of(4);
+    let (kernel, threads) = if by4 { (&BINARY_FORWARD4, layout.len / 4) } else { (&BINARY_FORWARD, layout.len) };
     let dispatch = Dispatch {
-        kernel: &kernel,
+        kernel,
         constants: &constants(op as u32, &layout, 2),
         params: params_bytes(&params),
-        buffers: &[a.view.buffer, b.view.buffer, y.buffer],
-        groups: grid_1d(layout.len),
+        buffers: &[a.view.buffer, b.view.buffer, y.buffer, y.buffer][..2 + kernel.writes as usize],
+        groups: grid_1d(threads),
     };
     ctx.record(op.name(), dispatch, encoder)
 }

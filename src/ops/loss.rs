@@ -132,13 +132,14 @@ fn squared_error(a: &Tensor, b: &Tensor, mean: bool) -> Result<Tensor> {
             let gradient = |sign: f32| -> Result<Tensor> {
                 let out = Tensor::uninit(ctx, OP, a.shape())?;
                 let params = SquaredErrorParams { count, scale: sign * 2.0 * scale, ..Default::default() };
-                let buffers = [a.buffer(), b.buffer(), grad.buffer(), out.buffer()];
+                // `out` twice: the second binding is its vec4 view.
+                let buffers = [a.buffer(), b.buffer(), grad.buffer(), out.buffer(), out.buffer()];
                 let dispatch = Dispatch {
-                    kernel: &kernel("adjoint"),
+                    kernel: &Kernel { shader: &SQUARED_ERROR, entry: "adjoint", reads: 3, writes: 2 },
                     constants: &[],
                     params: params_bytes(&params),
                     buffers: &buffers,
-                    groups: grid_1d(count),
+                    groups: grid_1d(count.div_ceil(4)),
                 };
                 ctx.dispatch(OP, dispatch)?;
                 Ok(out)
