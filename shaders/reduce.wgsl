@@ -11,8 +11,9 @@
 // reduce_seq: one thread per output element, summing in order (few terms).
 // reduce_blocks: long reductions over one contiguous run per output, first
 //   pass without barriers: thread (target, block) sums that target's
-//   elements [block * chunk, (block + 1) * chunk) in order into
-//   dst[target * chunks + block]; the host sums those partials next.
+//   elements [block * chunk, (block + 1) * chunk) in order (four running
+//   sums where vec4s fit) into dst[target * chunks + block]; the host sums
+//   those partials next.
 // expand: the adjoint, dst[input index] = src[output index] * scale, one
 //   thread per input element (each written once).
 
@@ -33,7 +34,9 @@ struct ReduceParams {
 
 @group(0) @binding(0) var<uniform> p: ReduceParams;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+// `src`'s buffer again as vec4s (reduce_blocks with VEC4_IN).
+@group(0) @binding(2) var<storage, read> src4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
 
 var<workgroup> partial: array<f32, 256>;
 
@@ -41,6 +44,10 @@ var<workgroup> partial: array<f32, 256>;
 // unroll, and a rank-1 space needs no integer division (slow on CPU adapters).
 override KEPT_RANK: u32 = 4u;
 override RED_RANK: u32 = 4u;
+// reduce_blocks: the input and every block start on 16-byte boundaries, so
+// a block is read a vec4 at a time (one load per lane on llvmpipe, as for
+// a scalar) into four running sums.
+override VEC4_IN: u32 = 0u;
 
 // Offset of the row-major index `i` of a space of `rank` dimensions (rank 0:
 // a single element). The outermost dimension needs no modulo.
@@ -132,8 +139,16 @@ fn reduce_blocks(
     let start = base + block * p.chunk;
     let end = base + min(p.count, (block + 1u) * p.chunk);
     var acc = 0.0;
-    for (var r = start; r < end; r++) {
-        acc += src[r];
+    if (VEC4_IN == 1u) {
+        var acc4 = vec4(0.0);
+        for (var r = start / 4u; r < end / 4u; r++) {
+            acc4 += src4[r];
+        }
+        acc = (acc4.x + acc4.y) + (acc4.z + acc4.w);
+    } else {
+        for (var r = start; r < end; r++) {
+            acc += src[r];
+        }
     }
     dst[p.off_out + t] = acc * p.scale;
 }

@@ -21,9 +21,12 @@ struct Params {
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read> g: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
-// `out`'s buffer again as vec4s (adjoint).
-@group(0) @binding(5) var<storage, read_write> out4: array<vec4<f32>>;
+// `a`'s, `b`'s and `out`'s buffers again as vec4s: llvmpipe loads and
+// stores one lane at a time, a vec4 as cheaply as a scalar.
+@group(0) @binding(4) var<storage, read> a4: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> b4: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> out: array<f32>;
+@group(0) @binding(7) var<storage, read_write> out4: array<vec4<f32>>;
 
 @compute @workgroup_size(256)
 fn blocks(
@@ -35,9 +38,18 @@ fn blocks(
     if (t >= p.chunks) {
         return;
     }
-    let end = min(p.count, (t + 1u) * p.chunk);
-    var acc = 0.0;
-    for (var i = t * p.chunk; i < end; i++) {
+    // Whole vec4s into four running sums (chunks are multiples of 4), then
+    // the last chunk's tail.
+    let start = t * p.chunk;
+    let end = min(p.count, start + p.chunk);
+    let end4 = start + (end - start) / 4u * 4u;
+    var acc4 = vec4(0.0);
+    for (var i = start / 4u; i < end4 / 4u; i++) {
+        let d = a4[i] - b4[i];
+        acc4 += d * d;
+    }
+    var acc = (acc4.x + acc4.y) + (acc4.z + acc4.w);
+    for (var i = end4; i < end; i++) {
         let d = a[i] - b[i];
         acc += d * d;
     }
@@ -58,8 +70,7 @@ fn adjoint(
     }
     let s = p.scale * g[0];
     if (e + 4u <= p.count) {
-        let d = vec4(a[e] - b[e], a[e + 1u] - b[e + 1u], a[e + 2u] - b[e + 2u], a[e + 3u] - b[e + 3u]);
-        out4[e / 4u] = s * d;
+        out4[e / 4u] = s * (a4[e / 4u] - b4[e / 4u]);
         return;
     }
     for (var i = e; i < p.count; i++) {

@@ -9,9 +9,9 @@ use pixgrad::check::check_adjoint;
 use support::*;
 
 /// (input, output) pairs covering the sequential, single-pass tree,
-/// two-pass tree and block strategies (the last two cases: contiguous runs of
-/// 2^18 and 2^22 terms).
-const CASES: [(&[usize], &[usize]); 10] = [
+/// two-pass tree and block strategies (the last three cases: contiguous runs
+/// of 2^18 and 2^22 terms, read as vec4s, and of 3 · 5^7 terms, which are not).
+const CASES: [(&[usize], &[usize]); 11] = [
     (&[2, 3, 17, 19], &[]),
     (&[2, 3, 17, 19], &[2, 3, 1, 1]),
     (&[2, 3, 17, 19], &[1, 3, 17, 19]),
@@ -22,6 +22,7 @@ const CASES: [(&[usize], &[usize]); 10] = [
     (&[1000, 8192], &[1, 8192]),
     (&[4, 3, 512, 512], &[4, 3, 1, 1]),
     (&[1 << 22], &[]),
+    (&[2, 3 * 78125], &[2, 1]),
 ];
 
 #[test]

@@ -108,8 +108,9 @@ fn squared_error(a: &Tensor, b: &Tensor, mean: bool) -> Result<Tensor> {
     let scale = if mean { 1.0 / count as f32 } else { 1.0 };
     let params = SquaredErrorParams { count, chunk: SQUARED_ERROR_BLOCK, chunks, ..Default::default() };
     let partials = Tensor::uninit(ctx, OP, &[chunks as usize])?;
-    let kernel = |entry| Kernel { shader: &SQUARED_ERROR, entry, reads: 3, writes: 1 };
-    let buffers = [a.buffer(), b.buffer(), a.buffer(), partials.buffer()];
+    // `a`, `b` and the output twice: their second bindings are vec4 views.
+    let kernel = |entry| Kernel { shader: &SQUARED_ERROR, entry, reads: 5, writes: 2 };
+    let buffers = [a.buffer(), b.buffer(), a.buffer(), a.buffer(), b.buffer(), partials.buffer(), partials.buffer()];
     let groups = grid_1d(chunks);
     ctx.dispatch(
         OP,
@@ -132,10 +133,10 @@ fn squared_error(a: &Tensor, b: &Tensor, mean: bool) -> Result<Tensor> {
             let gradient = |sign: f32| -> Result<Tensor> {
                 let out = Tensor::uninit(ctx, OP, a.shape())?;
                 let params = SquaredErrorParams { count, scale: sign * 2.0 * scale, ..Default::default() };
-                // `out` twice: the second binding is its vec4 view.
-                let buffers = [a.buffer(), b.buffer(), grad.buffer(), out.buffer(), out.buffer()];
+                let buffers =
+                    [a.buffer(), b.buffer(), grad.buffer(), a.buffer(), b.buffer(), out.buffer(), out.buffer()];
                 let dispatch = Dispatch {
-                    kernel: &Kernel { shader: &SQUARED_ERROR, entry: "adjoint", reads: 3, writes: 2 },
+                    kernel: &kernel("adjoint"),
                     constants: &[],
                     params: params_bytes(&params),
                     buffers: &buffers,

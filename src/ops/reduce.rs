@@ -70,7 +70,8 @@ fn params(layout: &ReduceLayout, scale: f32, off_in: u32, off_out: u32) -> Reduc
 }
 
 fn kernel(entry: &'static str) -> Kernel {
-    Kernel { shader: &REDUCE, entry, reads: 1, writes: 1 }
+    // The input twice: the second binding is its vec4 view (reduce_blocks).
+    Kernel { shader: &REDUCE, entry, reads: 2, writes: 1 }
 }
 
 fn record_one(
@@ -82,11 +83,18 @@ fn record_one(
     [src, dst]: [&wgpu::Buffer; 2],
     groups: [u32; 3],
 ) -> Result<()> {
+    // Blocks of whole vec4s from a 16-byte boundary (the reduced run is the
+    // innermost dimension, so every target starts a multiple of `count` on).
+    let vec4_in = entry == "reduce_blocks" && p.off_in.is_multiple_of(4) && layout.count.is_multiple_of(4);
     let dispatch = Dispatch {
         kernel: &kernel(entry),
-        constants: &[("KEPT_RANK", layout.kept.len() as u32), ("RED_RANK", layout.reduced.len() as u32)],
+        constants: &[
+            ("KEPT_RANK", layout.kept.len() as u32),
+            ("RED_RANK", layout.reduced.len() as u32),
+            ("VEC4_IN", vec4_in as u32),
+        ],
         params: params_bytes(p),
-        buffers: &[src, dst],
+        buffers: &[src, src, dst],
         groups,
     };
     ctx.record("reduce", dispatch, encoder)
