@@ -39,6 +39,10 @@ struct FilterParams {
     // map differently with and without gradients).
     scale: f32,
     save: u32,
+    // line_adjoint / line_fold: partial-sum rows of the kernel gradient per
+    // plane, from the lines' threads and from the padded lines.
+    line_rows: u32,
+    fold_rows: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: FilterParams;

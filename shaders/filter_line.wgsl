@@ -12,15 +12,21 @@
 //   one pass. Step m loads g at position m of the lines n - t + a_minor (zero
 //   outside the image); their windows give the gradient of the padded input
 //   at (n, m - a_major): G = Σ_t Σ_k w[t, k] · g[n - t + a_minor, m - k]. The
-//   kernel-gradient terms g[n, m] · x[n + t - a_minor, m - a_major + k] come
-//   from windows of the input lines (a bank of one only). G before and after the line (at most
-//   15 padded positions) is kept and, once the line is written, added onto
-//   the pixels the border mode maps it to: exact, in a fixed order.
+//   kernel gradient (a bank of one only), Σ g[n, m] · x[n + t - a_minor,
+//   m + k - a_major] over the image, is taken per input line instead:
+//   dw[t, k] = Σ x_padded[n, m - a_major] · g[n - t + a_minor, m - k], the
+//   line's own input at step m times the gradient windows already loaded
+//   for G (one load per step, where windows of the input lines took one per
+//   kernel line). G before and after the line (at most 15 padded positions)
+//   is kept and, once the line is written, added onto the pixels the border
+//   mode maps it to: exact, in a fixed order.
 // line_fold: the padded lines (outside the image, for kernels of several
-//   lines and a border mode that copies pixels): one thread per plane
-//   computes each one's G the same way and adds it onto the line it copies.
-// The kernel gradient is one partial sum per line and tap, summed over the
-// lines afterwards (reduce.wgsl): deterministic.
+//   lines): one thread per plane computes each one's G the same way and,
+//   for a border mode that copies pixels, adds it onto the line it copies;
+//   with the kernel gradient, also their inputs' terms (the copied line, or
+//   the constant).
+// The kernel gradient is one partial sum per thread, line and tap, summed
+// afterwards (reduce.wgsl): deterministic.
 //
 // PAIR: each thread takes two neighbouring lines (kernels of 2 to 7 lines),
 // which share all but one of the image lines they read: k + 1 loads per two
@@ -395,19 +401,17 @@ struct AdjointState {
     wr1: Lines,
     gw1: Lines,
     g_lines1: LineSet,
-    // The kernel gradient: the lines' own gradients (q, and q + 1 of a
-    // pair), the input lines q + t - a_minor (slot s holds x[m - a + s])
-    // and the sums per tap.
-    own_start: u32,
-    own_inside: bool,
-    own_start2: u32,
-    own_inside2: bool,
-    xw: Lines,
-    x_lines: LineSet,
+    // The kernel gradient: the input lines q and (a pair) q + 1 (`real`:
+    // not the constant border; a pair's second line past the image is the
+    // fold's), and the sums per kernel line, tap k in slot slots - 1 - k.
+    x_start: u32,
+    x_real: bool,
+    x_start2: u32,
+    x_real2: bool,
     acc: Lines,
 }
 
-fn adjoint_state(plane: u32, q: i32, with_kernel: bool) -> AdjointState {
+fn adjoint_state(plane: u32, q: i32) -> AdjointState {
     let ax = axes();
     var st: AdjointState;
     let pixels = u32(p.height * p.width);
@@ -421,23 +425,18 @@ fn adjoint_state(plane: u32, q: i32, with_kernel: bool) -> AdjointState {
         st.wr1 = weight_lines(kernel_base(plane) + u32(KY * KX), true);
         st.g_lines1 = line_set(g_base + pixels, q + i32(PAIR) + ax.a_minor, -1, true);
     }
-    st.own_inside = q >= 0 && q < ax.minor_len;
-    st.own_start = plane_base(p.off_grad, plane) + u32(clamp(q, 0, ax.minor_len - 1) * ax.minor_stride);
-    st.own_inside2 = PAIR == 1u && q + 1 < ax.minor_len;
-    st.own_start2 = plane_base(p.off_grad, plane) + u32(clamp(q + 1, 0, ax.minor_len - 1) * ax.minor_stride);
+    let x_base = plane_base(p.off_in, plane);
+    st.x_start = x_base + u32(border_map(q, ax.minor_len) * ax.minor_stride);
+    st.x_real = reads_pixel(q, ax.minor_len);
+    st.x_start2 = x_base + u32(border_map(q + 1, ax.minor_len) * ax.minor_stride);
+    st.x_real2 = has_second(q);
     st.acc = lines_zero();
-    st.xw = lines_zero();
-    if (with_kernel) {
-        st.x_lines = line_set(plane_base(p.off_in, plane), q - ax.a_minor, 1, false);
-        for (var s = 0; s < slots(); s++) {
-            st.xw = lines_slide(st.xw, padded_values(st.x_lines, s - ax.a_major));
-        }
-    }
     return st;
 }
 
 // Step m: slides in g at m and returns G at padded position m - a_major of
-// line q (x) and of line q + 1 of a pair (y).
+// line q (x) and of line q + 1 of a pair (y); with `with_kernel`, adds the
+// kernel-gradient terms of the inputs at m - a_major.
 fn adjoint_step(st: ptr<function, AdjointState>, m: i32, with_kernel: bool) -> vec2<f32> {
     // The windows' first line is the pair's last line's.
     (*st).gw = lines_slide((*st).gw, grad_values((*st).g_lines, m));
@@ -454,28 +453,32 @@ fn adjoint_step(st: ptr<function, AdjointState>, m: i32, with_kernel: bool) -> v
         }
     }
     if (with_kernel) {
-        let g = grad_at((*st).own_start, (*st).own_inside, m);
-        (*st).acc = lines_add_scaled((*st).acc, g, (*st).xw);
+        let position = m - axes().a_major;
+        let x = padded((*st).x_start, (*st).x_real, position);
         if (PAIR == 1u) {
-            let g2 = grad_at((*st).own_start2, (*st).own_inside2, m);
-            (*st).acc = lines_add_scaled_next((*st).acc, g2, (*st).xw);
+            // Line q meets the gradient lines q - t + a_minor one window on.
+            (*st).acc = lines_add_scaled_next((*st).acc, x, (*st).gw);
+            let x2 = select(0.0, padded((*st).x_start2, true, position), (*st).x_real2);
+            (*st).acc = lines_add_scaled((*st).acc, x2, (*st).gw);
+        } else {
+            (*st).acc = lines_add_scaled((*st).acc, x, (*st).gw);
         }
-        (*st).xw = lines_slide((*st).xw, padded_values((*st).x_lines, m - axes().a_major + slots()));
     }
     return r;
 }
 
+// The kernel gradient's sums of one kernel line, taps in order.
 fn store_partials(base: u32, w: Window) {
-    for (var s = 0; s < taps(); s++) {
-        partials[base + u32(s)] = at(w, s);
+    for (var k = 0; k < taps(); k++) {
+        partials[base + u32(k)] = at(w, slots() - 1 - k);
     }
 }
 
-// G along padded line q (and q + 1 of a pair), written onto (or with `add`,
-// added onto) the line the border mode maps it to; with `with_kernel`, the
-// kernel-gradient partial sums go to partials[partial ..] (tap (t, s) at
-// t · k + s).
-fn adjoint_line(plane: u32, q: i32, add: bool, with_kernel: bool, partial: u32) {
+// G along line q (and q + 1 of a pair) written onto it, or for a padded
+// line (`fold`) added onto the line the border mode maps it to (nothing for
+// the constant border); with `with_kernel`, the kernel-gradient partial
+// sums go to partials[partial ..] (tap (t, k) at t · k_major + k).
+fn adjoint_line(plane: u32, q: i32, fold: bool, with_kernel: bool, partial: u32) {
     let ax = axes();
     let k = taps();
     let a = ax.a_major;
@@ -484,7 +487,8 @@ fn adjoint_line(plane: u32, q: i32, add: bool, with_kernel: bool, partial: u32) 
     let second = has_second(q);
     let out_start2 = out_start + u32(ax.minor_stride);
     let stride = u32(ax.major_stride);
-    var st = adjoint_state(plane, q, with_kernel);
+    var st = adjoint_state(plane, q);
+    let add = fold;
     var before: array<vec2<f32>, 16>;
     var after: array<vec2<f32>, 16>;
     for (var m = 0; m < a; m++) {
@@ -507,18 +511,17 @@ fn adjoint_line(plane: u32, q: i32, add: bool, with_kernel: bool, partial: u32) 
     for (; m < len + a; m++) {
         let r = adjoint_step(&st, m, with_kernel);
         let at = out_start + u32(m - a) * stride;
-        if (add) {
-            out[at] += r.x;
-        } else {
+        if (!add) {
             out[at] = r.x;
+        } else if (BORDER != 0u) {
+            out[at] += r.x;
         }
         if (second) {
             out[out_start2 + u32(m - a) * stride] = r.y;
         }
     }
-    // Past the line the gradient is zero and the kernel gradient complete.
     for (var m = len + a; m < len + k - 1; m++) {
-        after[m - len - a] = adjoint_step(&st, m, false);
+        after[m - len - a] = adjoint_step(&st, m, with_kernel);
     }
     if (BORDER != 0u) {
         for (var m = 0; m < a; m++) {
@@ -560,7 +563,9 @@ fn line_adjoint(
         return;
     }
     load_uniform_gradient();
-    adjoint_line(geo.plane, geo.n, false, KERNEL_GRAD == 1u && BANK == 1u, geo.index * u32(kernel_lines() * taps()));
+    // Partial rows per plane: the lines' threads', then the padded lines'.
+    let row = geo.index + (geo.plane / p.channels) * p.channels * p.fold_rows;
+    adjoint_line(geo.plane, geo.n, false, KERNEL_GRAD == 1u && BANK == 1u, row * u32(kernel_lines() * taps()));
 }
 
 // One thread per plane, after line_adjoint: the padded lines, in order.
@@ -575,10 +580,13 @@ fn line_fold(
         return;
     }
     load_uniform_gradient();
+    // An item's rows: its planes' line rows, then their padded lines' rows.
+    let c = p.channels;
+    let first = (plane / c) * c * (p.line_rows + p.fold_rows) + c * p.line_rows + (plane % c) * p.fold_rows;
     // Lines -a_minor .. -1, then past the end (one call: one compiled copy).
     let ax = axes();
     for (var i = 0; i < kernel_lines() - 1; i++) {
         let q = select(i - ax.a_minor, ax.minor_len + i - ax.a_minor, i >= ax.a_minor);
-        adjoint_line(plane, q, true, false, 0u);
+        adjoint_line(plane, q, true, KERNEL_GRAD == 1u && BANK == 1u, (first + u32(i)) * u32(kernel_lines() * taps()));
     }
 }

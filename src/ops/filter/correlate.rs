@@ -102,6 +102,8 @@ struct FilterParams {
     planes_per_kernel: u32,
     scale: f32,
     save: u32,
+    line_rows: u32,
+    fold_rows: u32,
 }
 
 impl Correlation {
@@ -436,11 +438,21 @@ fn correlate_line_adjoint(
     kernel_grad: Option<(BufferView<'_>, BufferView<'_>)>,
 ) -> Result<()> {
     const OP: &str = "correlate_adjoint";
-    let lines = c.line_threads();
+    let planes = c.planes();
+    let line_rows = c.line_threads() / planes;
     let taps = c.bank_len();
     let items = if c.per_item { c.batch } else { 1 };
+    // The padded lines (kernels of several lines) take their G to the lines
+    // a copying border maps them to, and their inputs' kernel-gradient
+    // terms (zero for a zero constant border) to rows of their own.
+    let padded_lines = c.kernel_lines() - 1;
+    let copies = !matches!(c.border, BorderType::Constant(_));
+    let constant_terms = matches!(c.border, BorderType::Constant(v) if v != 0.0);
+    let fold_rows = if kernel_grad.is_some() && (copies || constant_terms) { padded_lines } else { 0 };
+    let fold = padded_lines > 0 && (copies || fold_rows > 0);
     // Without the kernel gradient the partials binding is a placeholder.
-    let partials_len = if kernel_grad.is_some() { lines * taps } else { 1 };
+    let rows = planes * (line_rows + fold_rows);
+    let partials_len = if kernel_grad.is_some() { rows * taps } else { 1 };
     let partials = ctx.alloc(OP, partials_len as u64 * 4)?;
     let x = kernel_grad.map_or(g, |(x, _)| x);
     let params = FilterParams {
@@ -448,31 +460,34 @@ fn correlate_line_adjoint(
         off_kernel: kernel.offset,
         off_out: gx.offset,
         off_grad: g.offset,
+        line_rows: line_rows as u32,
+        fold_rows: fold_rows as u32,
         ..c.params()
     };
     let flags = [("KERNEL_GRAD", kernel_grad.is_some() as u32), ("G_UNIFORM", uniform as u32), c.vec4_out(gx)];
+    let buffers = [x.buffer, kernel.buffer, g.buffer, gx.buffer, partials.buffer(), gx.buffer];
     let dispatch = Dispatch {
         kernel: &Kernel { shader: &FILTER_LINE, entry: "line_adjoint", reads: 3, writes: 3 },
         constants: &c.line_constants(c.pairs(), &flags),
         params: params_bytes(&params),
-        buffers: &[x.buffer, kernel.buffer, g.buffer, gx.buffer, partials.buffer(), gx.buffer],
+        buffers: &buffers,
         groups: c.line_grid(),
     };
     ctx.record(OP, dispatch, None)?;
-    if c.kernel_lines() > 1 && !matches!(c.border, BorderType::Constant(_)) {
+    if fold {
         let dispatch = Dispatch {
             // The padded lines one at a time (no pairs).
             kernel: &Kernel { shader: &FILTER_LINE, entry: "line_fold", reads: 3, writes: 3 },
             constants: &c.line_constants(false, &flags),
             params: params_bytes(&params),
-            buffers: &[x.buffer, kernel.buffer, g.buffer, gx.buffer, partials.buffer(), gx.buffer],
-            groups: crate::gpu::kernel::grid_for_groups((c.planes() as u32).div_ceil(LINE_WORKGROUP)),
+            buffers: &buffers,
+            groups: crate::gpu::kernel::grid_for_groups((planes as u32).div_ceil(LINE_WORKGROUP)),
         };
         ctx.record(OP, dispatch, None)?;
     }
     if let Some((_, gk)) = kernel_grad {
         let partials_view = BufferView { buffer: partials.buffer(), offset: 0 };
-        reduce_forward(ctx, None, partials_view, &[items, lines / items, taps], gk, &[items, 1, taps], 1.0)?;
+        reduce_forward(ctx, None, partials_view, &[items, rows / items, taps], gk, &[items, 1, taps], 1.0)?;
     }
     Ok(())
 }
