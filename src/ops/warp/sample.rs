@@ -212,8 +212,7 @@ pub(crate) fn sample(
     s: Sampling,
     forward: Option<Tensor>,
 ) -> Result<Tensor> {
-    let entry = if matches!(coords, Coords::Matrix { .. }) { "matrix_forward" } else { "forward" };
-    let out = sample_entry(op, entry, img, &coords, out_hw, s, img.shape()[1])?;
+    let out = sample_entry(op, "forward", img, &coords, out_hw, s, img.shape()[1])?;
     let mut inputs = vec![img];
     inputs.extend(coords.tensors());
     let saved_img = Saved::new(img);
@@ -255,8 +254,9 @@ pub(crate) fn valid_mask(op: &'static str, img: &Tensor, coords: &Coords, out_hw
     sample_entry(op, "valid_mask", img, coords, out_hw, s, 1)
 }
 
-/// Runs an entry of `sample.wgsl` (one thread per output pixel, per run of
-/// [`RUN`] pixels for `matrix_forward`) into a new `[N, channels, Ho, Wo]` tensor.
+/// Runs an entry of `sample.wgsl` (`forward`: one thread per run of [`RUN`]
+/// output pixels; `valid_mask`: one per pixel) into a new
+/// `[N, channels, Ho, Wo]` tensor.
 fn sample_entry(
     op: &'static str,
     entry: &'static str,
@@ -271,7 +271,7 @@ fn sample_entry(
     let pixels = (out_hw[0] * out_hw[1]) as u32;
     let mut params = base_params(img.shape(), out_hw);
     let [cx, cy] = coords.layout(&mut params, pixels);
-    if entry == "matrix_forward" {
+    if entry == "forward" {
         // `out` again as the vec4 view of planes of whole vec4s.
         let kernel = Kernel { shader: &SAMPLE, entry, reads: 3, writes: 2 };
         let buffers = [img.buffer(), cx, cy, out.buffer(), out.buffer()];
