@@ -57,6 +57,16 @@ fn main() {
             vec![img.clone(), homography],
             Box::new(move |t| t[0].warp_perspective(&t[1], [side, side], Interpolation::Bilinear, Padding::Zeros)),
         ),
+        (
+            "grid_sample",
+            vec![img.clone(), Tensor::rand_uniform(&ctx, &[1, side, side, 2], -1.0, 1.0, 2).unwrap()],
+            Box::new(|t| t[0].grid_sample(&t[1], Interpolation::Bilinear, Padding::Zeros, false)),
+        ),
+        (
+            "flow_warp",
+            vec![img.clone(), Tensor::rand_normal(&ctx, &[1, 2, side, side], 0.0, 3.0, 3).unwrap()],
+            Box::new(|t| t[0].flow_warp(&t[1], Interpolation::Bilinear, Padding::Border)),
+        ),
         ("ssim_loss", vec![img.clone()], Box::new(move |t| t[0].ssim_loss(&other, 11, 1.0, SsimPadding::Same))),
         ("mse_loss", vec![img.clone()], Box::new(move |t| t[0].mse_loss(&img, Reduction::Mean))),
         (
