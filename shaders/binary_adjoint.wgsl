@@ -17,6 +17,9 @@ override MODE_B: u32 = 2u;
 @group(0) @binding(3) var<storage, read> g: array<f32>;
 @group(0) @binding(4) var<storage, read_write> ga: array<f32>;
 @group(0) @binding(5) var<storage, read_write> gb: array<f32>;
+// `ga`'s and `gb`'s buffers again as vec4s (adjoint4).
+@group(0) @binding(6) var<storage, read_write> ga4: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> gb4: array<vec4<f32>>;
 
 // (d/da, d/db) times grad.
 fn adjoint(u: f32, v: f32, grad: f32) -> vec2<f32> {
@@ -41,6 +44,13 @@ fn adjoint(u: f32, v: f32, grad: f32) -> vec2<f32> {
     }
 }
 
+// (d/da, d/db) times the incoming gradient at output element i.
+fn element(i: u32) -> vec2<f32> {
+    let ia = operand_index(i, MODE_A, p.rank, p.shape, p.stride_a);
+    let ib = operand_index(i, MODE_B, p.rank, p.shape, p.stride_b);
+    return adjoint(a[p.off_a + ia], b[p.off_b + ib], g[p.off_out + i]);
+}
+
 @compute @workgroup_size(256)
 fn adjoint_main(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -51,13 +61,37 @@ fn adjoint_main(
     if (i >= p.len) {
         return;
     }
-    let ia = operand_index(i, MODE_A, p.rank, p.shape, p.stride_a);
-    let ib = operand_index(i, MODE_B, p.rank, p.shape, p.stride_b);
-    let d = adjoint(a[p.off_a + ia], b[p.off_b + ib], g[p.off_out + i]);
+    let d = element(i);
     if (p.need_a != 0u) {
         ga[p.off_ga + i] = d.x;
     }
     if (p.need_b != 0u) {
         gb[p.off_gb + i] = d.y;
+    }
+}
+
+// Four consecutive elements per thread, one vec4 store per gradient (outputs of a
+// multiple of 4 elements on a 16-byte boundary): llvmpipe stores one lane
+// at a time, so this is a quarter of the stores.
+@compute @workgroup_size(256)
+fn adjoint4(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = thread_index(wid, nwg, lid);
+    if (i >= p.len / 4u) {
+        return;
+    }
+    let e = 4u * i;
+    let d0 = element(e);
+    let d1 = element(e + 1u);
+    let d2 = element(e + 2u);
+    let d3 = element(e + 3u);
+    if (p.need_a != 0u) {
+        ga4[(p.off_ga + e) / 4u] = vec4(d0.x, d1.x, d2.x, d3.x);
+    }
+    if (p.need_b != 0u) {
+        gb4[(p.off_gb + e) / 4u] = vec4(d0.y, d1.y, d2.y, d3.y);
     }
 }

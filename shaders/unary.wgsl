@@ -7,6 +7,8 @@ override OP: u32 = 0u;
 @group(0) @binding(0) var<uniform> p: UnaryParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
+// `y`'s buffer again as vec4s (forward4).
+@group(0) @binding(3) var<storage, read_write> y4: array<vec4<f32>>;
 
 fn apply(v: f32) -> f32 {
     switch OP {
@@ -39,4 +41,21 @@ fn forward(
         return;
     }
     y[p.off_y + i] = apply(x[p.off_x + i]);
+}
+
+// Four consecutive elements per thread, one vec4 store (outputs of a
+// multiple of 4 elements on a 16-byte boundary): llvmpipe stores one lane
+// at a time, so this is a quarter of the stores.
+@compute @workgroup_size(256)
+fn forward4(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = thread_index(wid, nwg, lid);
+    if (i >= p.len / 4u) {
+        return;
+    }
+    let e = p.off_x + 4u * i;
+    y4[(p.off_y + 4u * i) / 4u] = vec4(apply(x[e]), apply(x[e + 1u]), apply(x[e + 2u]), apply(x[e + 3u]));
 }

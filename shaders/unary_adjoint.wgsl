@@ -10,6 +10,8 @@ override OP: u32 = 0u;
 @group(0) @binding(2) var<storage, read> y: array<f32>;
 @group(0) @binding(3) var<storage, read> g: array<f32>;
 @group(0) @binding(4) var<storage, read_write> gx: array<f32>;
+// `gx`'s buffer again as vec4s (adjoint4).
+@group(0) @binding(5) var<storage, read_write> gx4: array<vec4<f32>>;
 
 fn adjoint(v: f32, out: f32, grad: f32) -> f32 {
     switch OP {
@@ -34,6 +36,10 @@ fn adjoint(v: f32, out: f32, grad: f32) -> f32 {
     }
 }
 
+fn element(i: u32) -> f32 {
+    return adjoint(x[p.off_x + i], y[p.off_y + i], g[p.off_g + i]);
+}
+
 @compute @workgroup_size(256)
 fn adjoint_main(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -44,5 +50,22 @@ fn adjoint_main(
     if (i >= p.len) {
         return;
     }
-    gx[p.off_gx + i] = adjoint(x[p.off_x + i], y[p.off_y + i], g[p.off_g + i]);
+    gx[p.off_gx + i] = element(i);
+}
+
+// Four consecutive elements per thread, one vec4 store (outputs of a
+// multiple of 4 elements on a 16-byte boundary): llvmpipe stores one lane
+// at a time, so this is a quarter of the stores.
+@compute @workgroup_size(256)
+fn adjoint4(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let i = thread_index(wid, nwg, lid);
+    if (i >= p.len / 4u) {
+        return;
+    }
+    let e = 4u * i;
+    gx4[(p.off_gx + e) / 4u] = vec4(element(e), element(e + 1u), element(e + 2u), element(e + 3u));
 }

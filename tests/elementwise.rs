@@ -146,7 +146,14 @@ fn unary_cases() -> Vec<Unary> {
 
 #[test]
 fn unary_ops_match_f64_references() {
-    let n = numel(&SHAPE);
+    // 1938 elements, and 144 (whole vec4s: four elements per thread).
+    for shape in [SHAPE, [2, 3, 4, 6]] {
+        check_unary_ops(shape);
+    }
+}
+
+fn check_unary_ops(shape: [usize; 4]) {
+    let n = numel(&shape);
     for (k, case) in unary_cases().iter().enumerate() {
         let mut rng = Rng::new(100 + k as u64);
         let away_from_kinks = |v: f64| if case.kinks.iter().any(|k| (v - k).abs() < 0.05) { v + 0.1 } else { v };
@@ -159,17 +166,17 @@ fn unary_ops_match_f64_references() {
         let fd = fd_check(f, vjp, &x, 7);
         assert!(fd < 1e-6, "{}: reference adjoint vs finite differences: {fd}", case.name);
 
-        let xt = tensor(&x, &SHAPE).with_grad();
+        let xt = tensor(&x, &shape).with_grad();
         let y = (case.gpu)(&xt).unwrap();
         assert_close(&y.to_vec().unwrap(), &f(&x), 2e-6, 1e-6, case.name);
-        let grads = y.backward_with(&tensor(&u, &SHAPE)).unwrap();
+        let grads = y.backward_with(&tensor(&u, &shape)).unwrap();
         let gx = grads.get(&xt).unwrap().to_vec().unwrap();
         assert_close(&gx, &vjp(&x, &u), 2e-6, 1e-6, &format!("{} adjoint", case.name));
 
-        let report = check_gradients(|t| (case.gpu)(&t[0]), &[tensor(&x, &SHAPE)], &CheckOptions::default()).unwrap();
+        let report = check_gradients(|t| (case.gpu)(&t[0]), &[tensor(&x, &shape)], &CheckOptions::default()).unwrap();
         assert!(report.passed(), "{}: {report:?}", case.name);
         if case.linear {
-            let err = check_adjoint(case.gpu, &tensor(&x, &SHAPE), 3).unwrap();
+            let err = check_adjoint(case.gpu, &tensor(&x, &shape), 3).unwrap();
             assert!(err < 1e-5, "{}: dot-product test {err}", case.name);
         }
     }

@@ -27,9 +27,23 @@ static UNARY: Shader = shader!("unary.wgsl");
 static UNARY_ADJOINT: Shader = shader!("unary_adjoint.wgsl");
 static BINARY: Shader = shader!("binary.wgsl");
 static BINARY_ADJOINT: Shader = shader!("binary_adjoint.wgsl");
+// The `…4` entries take four elements per thread and store vec4s through
+// second bindings of their outputs (see `by_four`).
 static BINARY_FORWARD: Kernel = Kernel { shader: &BINARY, entry: "forward", reads: 2, writes: 1 };
-// `y` twice: the second binding is its vec4 view.
 static BINARY_FORWARD4: Kernel = Kernel { shader: &BINARY, entry: "forward4", reads: 2, writes: 2 };
+static BINARY_ADJOINT_MAIN: Kernel = Kernel { shader: &BINARY_ADJOINT, entry: "adjoint_main", reads: 3, writes: 2 };
+static BINARY_ADJOINT4: Kernel = Kernel { shader: &BINARY_ADJOINT, entry: "adjoint4", reads: 3, writes: 4 };
+static UNARY_FORWARD: Kernel = Kernel { shader: &UNARY, entry: "forward", reads: 1, writes: 1 };
+static UNARY_FORWARD4: Kernel = Kernel { shader: &UNARY, entry: "forward4", reads: 1, writes: 2 };
+static UNARY_ADJOINT_MAIN: Kernel = Kernel { shader: &UNARY_ADJOINT, entry: "adjoint_main", reads: 3, writes: 1 };
+static UNARY_ADJOINT4: Kernel = Kernel { shader: &UNARY_ADJOINT, entry: "adjoint4", reads: 3, writes: 2 };
+
+/// Whether an element-wise output of `len` elements written to `out` can go
+/// out four elements at a time (one vec4 store; llvmpipe stores one lane at
+/// a time): whole vec4s from a 16-byte boundary.
+fn by_four(len: usize, out: BufferView<'_>) -> bool {
+    len.is_multiple_of(4) && out.offset.is_multiple_of(4)
+}
 static TERNARY: Shader = shader!("ternary.wgsl");
 static TERNARY_ADJOINT: Shader = shader!("ternary_adjoint.wgsl");
 
@@ -208,13 +222,14 @@ pub fn unary_forward(
     x.check(op.name(), "x", len)?;
     y.check(op.name(), "y", len)?;
     let params = UnaryParams { off_x: x.offset, off_y: y.offset, ..unary_params(len, s) };
-    let kernel = Kernel { shader: &UNARY, entry: "forward", reads: 1, writes: 1 };
+    let by4 = by_four(len, y);
+    let (kernel, threads) = if by4 { (&UNARY_FORWARD4, len / 4) } else { (&UNARY_FORWARD, len) };
     let dispatch = Dispatch {
-        kernel: &kernel,
+        kernel,
         constants: &[("OP", op as u32)],
         params: params_bytes(&params),
-        buffers: &[x.buffer, y.buffer],
-        groups: grid_1d(len as u32),
+        buffers: &[x.buffer, y.buffer, y.buffer][..1 + kernel.writes as usize],
+        groups: grid_1d(threads as u32),
     };
     ctx.record(op.name(), dispatch, encoder)
 }
@@ -238,13 +253,14 @@ pub fn unary_adjoint(
     }
     let params =
         UnaryParams { off_x: x.offset, off_y: y.offset, off_g: g.offset, off_gx: gx.offset, ..unary_params(len, s) };
-    let kernel = Kernel { shader: &UNARY_ADJOINT, entry: "adjoint_main", reads: 3, writes: 1 };
+    let by4 = by_four(len, gx);
+    let (kernel, threads) = if by4 { (&UNARY_ADJOINT4, len / 4) } else { (&UNARY_ADJOINT_MAIN, len) };
     let dispatch = Dispatch {
-        kernel: &kernel,
+        kernel,
         constants: &[("OP", op as u32)],
         params: params_bytes(&params),
-        buffers: &[x.buffer, y.buffer, g.buffer, gx.buffer],
-        groups: grid_1d(len as u32),
+        buffers: &[x.buffer, y.buffer, g.buffer, gx.buffer, gx.buffer][..3 + kernel.writes as usize],
+        groups: grid_1d(threads as u32),
     };
     ctx.record(op.name(), dispatch, encoder)
 }
@@ -282,8 +298,7 @@ pub fn binary_forward(
     let layout = layout_for(op.name(), out_shape, &[a, b])?;
     y.check(op.name(), "y", numel(out_shape))?;
     let params = BroadcastParams::new(&layout, [a.view.offset, b.view.offset, 0], y.offset);
-    // Four elements per thread and one vec4 store where the output allows.
-    let by4 = layout.len.is_multiple_of(4) && y.offset.is_multiple_of(4);
+    let by4 = by_four(layout.len as usize, y);
     let (kernel, threads) = if by4 { (&BINARY_FORWARD4, layout.len / 4) } else { (&BINARY_FORWARD, layout.len) };
     let dispatch = Dispatch {
         kernel,
@@ -332,24 +347,27 @@ pub fn binary_adjoint(
     let mut spare = spare.iter();
     let mut outputs = Vec::new();
     let mut params = BroadcastParams::new(&layout, [a.view.offset, b.view.offset, 0], g.offset);
+    let mut by4 = layout.len.is_multiple_of(4);
     for (k, (grad, name)) in [(ga, "ga"), (gb, "gb")].into_iter().enumerate() {
         match grad {
             Some(view) => {
                 view.check(op.name(), name, len)?;
                 params.off_grads[k] = view.offset;
                 params.needs[k] = 1;
+                by4 &= view.offset.is_multiple_of(4);
                 outputs.push(view.buffer);
             }
             None => outputs.push(spare.next().expect("one spare per missing gradient").buffer()),
         }
     }
-    let kernel = Kernel { shader: &BINARY_ADJOINT, entry: "adjoint_main", reads: 3, writes: 2 };
+    let (kernel, threads) = if by4 { (&BINARY_ADJOINT4, layout.len / 4) } else { (&BINARY_ADJOINT_MAIN, layout.len) };
+    let buffers = [a.view.buffer, b.view.buffer, g.buffer, outputs[0], outputs[1], outputs[0], outputs[1]];
     let dispatch = Dispatch {
-        kernel: &kernel,
+        kernel,
         constants: &constants(op as u32, &layout, 2),
         params: params_bytes(&params),
-        buffers: &[a.view.buffer, b.view.buffer, g.buffer, outputs[0], outputs[1]],
-        groups: grid_1d(layout.len),
+        buffers: &buffers[..3 + kernel.writes as usize],
+        groups: grid_1d(threads),
     };
     ctx.record(op.name(), dispatch, encoder)
 }

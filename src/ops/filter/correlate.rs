@@ -5,7 +5,8 @@
 
 use crate::autodiff::{Saved, record_uniform_aware};
 use crate::error::{Error, Result};
-use crate::gpu::Context;
+use crate::gpu::{Context, PooledBuffer};
+
 use crate::gpu::kernel::{Dispatch, Kernel, PARAMS_SIZE, Shader, grid_1d, params_bytes, shader};
 use crate::ops::reduce::reduce_forward;
 use crate::tensor::{BufferView, Tensor};
@@ -258,6 +259,13 @@ impl Correlation {
     }
 }
 
+/// The buffer bound as the vec4 view of an output: the output itself on the
+/// vec4 path, else a scratch buffer (a caller's output may hold less than
+/// one vec4, the smallest binding of `array<vec4<f32>>`).
+fn vec4_view<'a>(vec4_out: (&'static str, u32), out: &'a wgpu::Buffer, scratch: &'a PooledBuffer) -> &'a wgpu::Buffer {
+    if vec4_out.1 == 1 { out } else { scratch.buffer() }
+}
+
 /// Encodes the correlation `y = x ⋆ w` (see [`Correlation`]).
 pub fn correlate_forward(
     ctx: &Context,
@@ -274,14 +282,16 @@ pub fn correlate_forward(
     y.check(OP, "y", c.planes() * c.bank * c.pixels())?;
     let params = FilterParams { off_in: x.offset, off_kernel: kernel.offset, off_out: y.offset, ..c.params() };
     if c.is_line() {
-        let placeholder = ctx.alloc(OP, 4)?;
+        let placeholder = ctx.alloc(OP, 16)?;
+        let vec4_out = c.vec4_out(y);
+        let y4 = vec4_view(vec4_out, y.buffer, &placeholder);
         let dispatch = Dispatch {
             kernel: &Kernel { shader: &FILTER_LINE, entry: "line_forward", reads: 3, writes: 3 },
-            constants: &c.line_constants(c.pairs(), &[c.vec4_out(y)]),
+            constants: &c.line_constants(c.pairs(), &[vec4_out]),
             params: params_bytes(&params),
             // The adjoint's gradient binding repeats `x`; its partials get a
             // placeholder; `y` again as the vec4 view.
-            buffers: &[x.buffer, kernel.buffer, x.buffer, y.buffer, placeholder.buffer(), y.buffer],
+            buffers: &[x.buffer, kernel.buffer, x.buffer, y.buffer, placeholder.buffer(), y4],
             groups: c.line_grid(),
         };
         return ctx.record(OP, dispatch, encoder);
@@ -452,7 +462,7 @@ fn correlate_line_adjoint(
     let fold = padded_lines > 0 && (copies || fold_rows > 0);
     // Without the kernel gradient the partials binding is a placeholder.
     let rows = planes * (line_rows + fold_rows);
-    let partials_len = if kernel_grad.is_some() { rows * taps } else { 1 };
+    let partials_len = if kernel_grad.is_some() { rows * taps } else { 4 };
     let partials = ctx.alloc(OP, partials_len as u64 * 4)?;
     let x = kernel_grad.map_or(g, |(x, _)| x);
     let params = FilterParams {
@@ -464,8 +474,10 @@ fn correlate_line_adjoint(
         fold_rows: fold_rows as u32,
         ..c.params()
     };
-    let flags = [("KERNEL_GRAD", kernel_grad.is_some() as u32), ("G_UNIFORM", uniform as u32), c.vec4_out(gx)];
-    let buffers = [x.buffer, kernel.buffer, g.buffer, gx.buffer, partials.buffer(), gx.buffer];
+    let vec4_out = c.vec4_out(gx);
+    let flags = [("KERNEL_GRAD", kernel_grad.is_some() as u32), ("G_UNIFORM", uniform as u32), vec4_out];
+    let buffers =
+        [x.buffer, kernel.buffer, g.buffer, gx.buffer, partials.buffer(), vec4_view(vec4_out, gx.buffer, &partials)];
     let dispatch = Dispatch {
         kernel: &Kernel { shader: &FILTER_LINE, entry: "line_adjoint", reads: 3, writes: 3 },
         constants: &c.line_constants(c.pairs(), &flags),
