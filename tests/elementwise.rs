@@ -508,3 +508,21 @@ fn stack_and_unbind_are_each_others_adjoint() {
     assert_eq!(grads.get(&y).unwrap().to_vec().unwrap(), vec![3.0; 24]);
     assert!(matches!(Tensor::stack(&[&a, &tensor(&[0.0; 6], &[6])]), Err(pixgrad::Error::ShapeMismatch { .. })));
 }
+
+#[test]
+fn raw_adjoint_gradients_may_share_a_buffer_but_not_overlap() {
+    use pixgrad::BufferView;
+    use pixgrad::ops::elementwise::{BinaryOp, Operand, binary_adjoint};
+    let ctx = ctx();
+    let shape = [8];
+    let (a, b, g) = (tensor(&[1.0; 8], &shape), tensor(&[2.0; 8], &shape), tensor(&[1.0; 8], &shape));
+    let out = Tensor::zeros(&ctx, &[16]).unwrap();
+    let at = |offset| BufferView { buffer: out.buffer(), offset };
+    let (oa, ob) = (Operand { view: a.view(), shape: &shape }, Operand { view: b.view(), shape: &shape });
+    let run = |ga, gb| binary_adjoint(&ctx, None, BinaryOp::Mul, oa, ob, g.view(), ga, gb, &shape);
+    let overlapping = run(Some(at(0)), Some(at(4)));
+    assert!(matches!(overlapping, Err(pixgrad::Error::InvalidArgument { .. })), "{overlapping:?}");
+    run(Some(at(0)), Some(at(8))).unwrap();
+    // d(a · b)/da = b = 2, d/db = a = 1, side by side in one buffer
+    assert_eq!(out.to_vec().unwrap(), [[2.0; 8], [1.0; 8]].concat());
+}

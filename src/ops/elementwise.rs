@@ -318,6 +318,25 @@ fn constants(op: u32, layout: &BroadcastLayout, arity: usize) -> Vec<(&'static s
     constants
 }
 
+/// Rejects gradients of `len` elements each that would overlap in one
+/// buffer (the kernels write them side by side, unordered).
+fn disjoint_outputs(op: &'static str, views: &[Option<BufferView<'_>>], len: usize) -> Result<()> {
+    let views: Vec<BufferView<'_>> = views.iter().flatten().copied().collect();
+    for (i, a) in views.iter().enumerate() {
+        for b in &views[i + 1..] {
+            let overlap = a.offset.abs_diff(b.offset) < len as u32;
+            if a.buffer == b.buffer && overlap {
+                return Err(Error::InvalidArgument {
+                    op,
+                    name: "gradients",
+                    reason: "two gradients overlap in one buffer".into(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A scratch buffer bound in place of a gradient nobody asked for.
 fn placeholder(ctx: &Context, op: &'static str) -> Result<PooledBuffer> {
     ctx.alloc(op, 4)
@@ -342,6 +361,7 @@ pub fn binary_adjoint(
     let layout = layout_for(op.name(), out_shape, &[a, b])?;
     let len = numel(out_shape);
     g.check(op.name(), "g", len)?;
+    disjoint_outputs(op.name(), &[ga, gb], len)?;
     let spare: Vec<PooledBuffer> =
         [ga, gb].iter().filter(|v| v.is_none()).map(|_| placeholder(ctx, op.name())).collect::<Result<_>>()?;
     let mut spare = spare.iter();
@@ -414,6 +434,7 @@ pub fn ternary_adjoint(
     let layout = layout_for(op.name(), out_shape, &operands)?;
     let len = numel(out_shape);
     g.check(op.name(), "g", len)?;
+    disjoint_outputs(op.name(), &grads, len)?;
     let spare: Vec<PooledBuffer> =
         grads.iter().filter(|v| v.is_none()).map(|_| placeholder(ctx, op.name())).collect::<Result<_>>()?;
     let mut spare = spare.iter();
