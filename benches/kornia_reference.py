@@ -86,6 +86,24 @@ OPS = {
         lambda x, p: kornia.losses.ssim_loss(x, p[0].detach(), 11),
         lambda n, s: [torch.rand(n, 3, int(s), int(s))],
     ),
+    # benches/pipeline.rs's learnable step without the optimiser.
+    "pipeline_step": (
+        lambda x, p: torch.nn.functional.mse_loss(
+            kornia.geometry.transform.warp_affine(
+                kornia.filters.filter2d(kornia.enhance.adjust_brightness(x, p[0], clip_output=False), p[1]),
+                p[2],
+                x.shape[-2:],
+                align_corners=True,
+            ),
+            p[3].detach(),
+        ),
+        lambda n, s: [
+            torch.full((n,), 0.05),
+            torch.full((1, 7, 7), 1 / 49),
+            torch.tensor([[1.0, 0.02, 0.01 * s], [-0.02, 1.0, -0.01 * s]]).repeat(n, 1, 1),
+            torch.rand(n, 3, int(s), int(s)),
+        ],
+    ),
     "half_bilinear": (
         lambda x, p: torch.nn.functional.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False),
         lambda n, s: [],
