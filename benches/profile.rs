@@ -92,13 +92,20 @@ fn main() {
         ctx.synchronize().unwrap();
         ctx.reset_profile();
         const RUNS: u32 = 10;
+        let before = ctx.stats();
         for _ in 0..RUNS {
             run();
         }
         ctx.synchronize().unwrap();
+        let stats = ctx.stats().since(&before);
         let times = ctx.profile();
         let total: f64 = times.iter().map(|t| t.total.as_secs_f64()).sum();
         println!("{name} {side}² forward+backward: {:.2} ms in kernels per run", total * 1e3 / RUNS as f64);
+        println!(
+            "  each run: {} dispatches, {} GPU buffers created",
+            stats.dispatches / RUNS as u64,
+            stats.buffers_created / RUNS as u64
+        );
         for t in times {
             let ms = t.total.as_secs_f64() * 1e3 / RUNS as f64;
             println!("  {ms:8.3} ms {:4}× {}/{}", t.calls / RUNS as u64, t.op, t.entry);
