@@ -86,11 +86,12 @@ OPS = {
         lambda x, p: kornia.losses.ssim_loss(x, p[0].detach(), 11),
         lambda n, s: [torch.rand(n, 3, int(s), int(s))],
     ),
-    # benches/pipeline.rs's learnable step without the optimiser.
+    # benches/pipeline.rs's learnable step without the optimiser: the image
+    # is fixed, brightness, kernel and matrix are learnt.
     "pipeline_step": (
         lambda x, p: torch.nn.functional.mse_loss(
             kornia.geometry.transform.warp_affine(
-                kornia.filters.filter2d(kornia.enhance.adjust_brightness(x, p[0], clip_output=False), p[1]),
+                kornia.filters.filter2d(kornia.enhance.adjust_brightness(x.detach(), p[0], clip_output=False), p[1]),
                 p[2],
                 x.shape[-2:],
                 align_corners=True,
