@@ -7,7 +7,8 @@
 // exactly as the forward does, and keeps those that have q as a tap, with
 // the forward's own tap weights. Image gradient: Σ g · weight, in raster
 // order. Deterministic, no atomics. MATRIX (sampling.wgsl): 1 affine,
-// 2 projective.
+// 2 projective. With VEC4_OUT, four source pixels of a row share one walk
+// over the union of their footprints (gather_block).
 // MATRIX_GRAD: also the gradient of the inverse matrix, the same sum as
 // matrix_adjoint in sample_adjoint.wgsl taken per (destination, tap) pair:
 // img[q] · g · dweight/ds chained through s = Inv · (x, y, 1), summed over
@@ -58,16 +59,16 @@ fn reach() -> f32 {
     }
 }
 
-// Destination rows the footprint box q ± reach maps into under the forward
-// matrix (all rows if the box meets the matrix's horizon, w = 0), clamped
-// to the output; empty (x > y) when it maps outside.
-fn destination_rows(m: mat3x3<f32>, q: vec2<f32>, r: f32) -> vec2<u32> {
+// Destination rows the footprint box q ± r (per axis) maps into under the
+// forward matrix (all rows if the box meets the matrix's horizon, w = 0),
+// clamped to the output; empty (x > y) when it maps outside.
+fn destination_rows(m: mat3x3<f32>, q: vec2<f32>, r: vec2<f32>) -> vec2<u32> {
     var lo = 1e30;
     var hi = -1e30;
     var w_min = 1e30;
     var w_max = -1e30;
     for (var corner = 0u; corner < 4u; corner++) {
-        let s = vec3(q.x + select(-r, r, (corner & 1u) != 0u), q.y + select(-r, r, (corner & 2u) != 0u), 1.0);
+        let s = vec3(q.x + select(-r.x, r.x, (corner & 1u) != 0u), q.y + select(-r.y, r.y, (corner & 2u) != 0u), 1.0);
         let w = dot(m[2], s);
         let y = dot(m[1], s) / w;
         lo = min(lo, y);
@@ -87,7 +88,7 @@ fn destination_rows(m: mat3x3<f32>, q: vec2<f32>, r: f32) -> vec2<u32> {
 }
 
 // The destination pixels whose sample point Inv · (x, y, 1) / w lies within
-// r of source pixel q on both axes, with w > 0: with w = c x + d, each
+// r.x of q on x and r.y on y, with w > 0: with w = c x + d, each
 // condition |u - q w| <= r w is two half-lines in x per destination row y,
 // a x + b(y) <= 0 with b linear in y. Four of them (x upper and lower, then
 // y), and w > 0 for projective maps; the slopes' reciprocals are taken once
@@ -103,14 +104,15 @@ struct Footprint {
     w_b_1: f32,
 }
 
-fn footprint(inv: mat3x3<f32>, q: vec2<f32>, r: f32) -> Footprint {
+fn footprint(inv: mat3x3<f32>, q: vec2<f32>, r: vec2<f32>) -> Footprint {
     let w = inv[2];
     let u = inv[0] - q.x * w;
     let v = inv[1] - q.y * w;
+    let r4 = r.xxyy;
     var f: Footprint;
-    f.a = vec4(u.x, -u.x, v.x, -v.x) - r * w.x;
-    f.b_y = vec4(u.y, -u.y, v.y, -v.y) - r * w.y;
-    f.b_1 = vec4(u.z, -u.z, v.z, -v.z) - r * w.z;
+    f.a = vec4(u.x, -u.x, v.x, -v.x) - r4 * w.x;
+    f.b_y = vec4(u.y, -u.y, v.y, -v.y) - r4 * w.y;
+    f.b_1 = vec4(u.z, -u.z, v.z, -v.z) - r4 * w.z;
     f.inv_a = select(vec4(0.0), 1.0 / f.a, f.a != vec4(0.0));
     f.w_a = -w.x;
     f.w_b_y = -w.y;
@@ -242,7 +244,7 @@ struct MatrixGrad {
 // pixel `pixel` (at q) of item n, channels c0 .. c0 + 3; with MATRIX_GRAD
 // their terms of the inverse's gradient are added onto `d`.
 fn gather_pixel(n: u32, m: mat3x3<f32>, inv: mat3x3<f32>, pixel: u32, q: vec2<f32>, c0: u32, d: ptr<function, MatrixGrad>) -> vec4<f32> {
-    let r = reach();
+    let r = vec2(reach());
     let plane = p.height * p.width;
     let pixels = p.out_height * p.out_width;
     let rows = destination_rows(m, q, r);
@@ -264,6 +266,85 @@ fn gather_pixel(n: u32, m: mat3x3<f32>, inv: mat3x3<f32>, pixel: u32, q: vec2<f3
                 acc += g * (tx.weight * ty.weight);
                 if (MATRIX_GRAD == 1u) {
                     let gs = dot(value, g) * vec2(tx.slope * ty.weight, tx.weight * ty.slope);
+                    let b = vec3(f32(x), f32(y), 1.0);
+                    var w = 1.0;
+                    if (MATRIX == 2u) {
+                        w = dot(inv[2], b);
+                        (*d).d2 += -(gs.x * s.x + gs.y * s.y) / w * b;
+                    }
+                    (*d).d0 += gs.x / w * b;
+                    (*d).d1 += gs.y / w * b;
+                }
+            }
+        }
+    }
+    return acc;
+}
+
+// axis_tap for the four pixels q0 .. q0 + 3 of one axis; weights and slopes
+// are 0 where there is no tap.
+struct AxisTaps4 {
+    hit: vec4<bool>,
+    weight: vec4<f32>,
+    slope: vec4<f32>,
+}
+
+fn axis_taps4(s: f32, q0: f32) -> AxisTaps4 {
+    let t0 = axis_tap(s, q0);
+    let t1 = axis_tap(s, q0 + 1.0);
+    let t2 = axis_tap(s, q0 + 2.0);
+    let t3 = axis_tap(s, q0 + 3.0);
+    let hit = vec4(t0.hit, t1.hit, t2.hit, t3.hit);
+    let weight = select(vec4(0.0), vec4(t0.weight, t1.weight, t2.weight, t3.weight), hit);
+    let slope = select(vec4(0.0), vec4(t0.slope, t1.slope, t2.slope, t3.slope), hit);
+    return AxisTaps4(hit, weight, slope);
+}
+
+// gather_pixel's sums for four source pixels of one row.
+struct Block4 {
+    a0: vec4<f32>,
+    a1: vec4<f32>,
+    a2: vec4<f32>,
+    a3: vec4<f32>,
+}
+
+// gather_pixel for the four source pixels q0 .. q0 + (3, 0) of one row, at
+// `pixel` .. `pixel` + 3: one walk over the union of their footprints, each
+// destination pixel's gradient loaded once for all four (a bilinear sample
+// point reads two of them) — about half the loads and candidates of four
+// separate walks.
+fn gather_block(n: u32, m: mat3x3<f32>, inv: mat3x3<f32>, pixel: u32, q0: vec2<f32>, c0: u32, d: ptr<function, MatrixGrad>) -> Block4 {
+    let r = reach();
+    let plane = p.height * p.width;
+    let pixels = p.out_height * p.out_width;
+    let centre = q0 + vec2(1.5, 0.0);
+    let box_reach = vec2(r + 1.5, r);
+    let rows = destination_rows(m, centre, box_reach);
+    let f = footprint(inv, centre, box_reach);
+    let stack = n * p.channels + c0;
+    var value = Block4(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
+    if (MATRIX_GRAD == 1u) {
+        let at = p.off_img + stack * plane + pixel;
+        value = Block4(image4(at, plane, c0), image4(at + 1u, plane, c0), image4(at + 2u, plane, c0), image4(at + 3u, plane, c0));
+    }
+    var acc = Block4(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
+    for (var y = rows.x; y <= rows.y; y++) {
+        let span = destination_columns(f, y);
+        for (var x = span.x; x <= span.y; x++) {
+            let s = matrix_point(inv[0], inv[1], inv[2], x, y, MATRIX == 2u);
+            let ty = axis_tap(s.y, q0.y);
+            let tx = axis_taps4(s.x, q0.x);
+            if (ty.hit && any(tx.hit)) {
+                let g = load4(p.off_grad + stack * pixels + y * p.out_width + x, pixels, c0);
+                let weight = tx.weight * ty.weight;
+                acc.a0 += g * weight.x;
+                acc.a1 += g * weight.y;
+                acc.a2 += g * weight.z;
+                acc.a3 += g * weight.w;
+                if (MATRIX_GRAD == 1u) {
+                    // the four pixels' terms share the destination pixel's b and w
+                    let vg = vec4(dot(value.a0, g), dot(value.a1, g), dot(value.a2, g), dot(value.a3, g));
+                    let gs = vec2(dot(vg, tx.slope) * ty.weight, dot(vg, tx.weight) * ty.slope);
                     let b = vec3(f32(x), f32(y), 1.0);
                     var w = 1.0;
                     if (MATRIX == 2u) {
@@ -311,21 +392,27 @@ fn gather(
             let q3 = vec2(f32(xy.x), f32(xy.y));
             xy = step_pixel(xy, p.width);
             for (var c0 = 0u; c0 < p.channels; c0 += 4u) {
-                let a0 = gather_pixel(n, m, inv, pixel, q0, c0, &d);
-                let a1 = gather_pixel(n, m, inv, pixel + 1u, q1, c0, &d);
-                let a2 = gather_pixel(n, m, inv, pixel + 2u, q2, c0, &d);
-                let a3 = gather_pixel(n, m, inv, pixel + 3u, q3, c0, &d);
+                var a: Block4;
+                if (q3.y == q0.y) {
+                    a = gather_block(n, m, inv, pixel, q0, c0, &d);
+                } else {
+                    // the four pixels wrap a row
+                    a.a0 = gather_pixel(n, m, inv, pixel, q0, c0, &d);
+                    a.a1 = gather_pixel(n, m, inv, pixel + 1u, q1, c0, &d);
+                    a.a2 = gather_pixel(n, m, inv, pixel + 2u, q2, c0, &d);
+                    a.a3 = gather_pixel(n, m, inv, pixel + 3u, q3, c0, &d);
+                }
                 let at = (p.off_out + (n * p.channels + c0) * plane + pixel) / 4u;
                 let next = plane / 4u;
-                grad_img4[at] = vec4(a0.x, a1.x, a2.x, a3.x);
+                grad_img4[at] = vec4(a.a0.x, a.a1.x, a.a2.x, a.a3.x);
                 if (c0 + 1u < p.channels) {
-                    grad_img4[at + next] = vec4(a0.y, a1.y, a2.y, a3.y);
+                    grad_img4[at + next] = vec4(a.a0.y, a.a1.y, a.a2.y, a.a3.y);
                 }
                 if (c0 + 2u < p.channels) {
-                    grad_img4[at + 2u * next] = vec4(a0.z, a1.z, a2.z, a3.z);
+                    grad_img4[at + 2u * next] = vec4(a.a0.z, a.a1.z, a.a2.z, a.a3.z);
                 }
                 if (c0 + 3u < p.channels) {
-                    grad_img4[at + 3u * next] = vec4(a0.w, a1.w, a2.w, a3.w);
+                    grad_img4[at + 3u * next] = vec4(a.a0.w, a.a1.w, a.a2.w, a.a3.w);
                 }
             }
         }
