@@ -568,14 +568,29 @@ fn line_adjoint(
     adjoint_line(geo.plane, geo.n, false, KERNEL_GRAD == 1u && BANK == 1u, row * u32(kernel_lines() * taps()));
 }
 
-// One thread per plane, after line_adjoint: the padded lines, in order.
-@compute @workgroup_size(64)
+// After line_adjoint: one thread per plane taking its padded lines in
+// order, or with FOLD_EACH (the host checked that they read distinct image
+// lines, so no two add onto one) one thread per padded line. Workgroups of
+// one SIMD width: a few dozen threads still spread over the CPU's cores.
+override FOLD_EACH: u32 = 0u;
+const FOLD_WG: u32 = 8u;
+
+@compute @workgroup_size(8)
 fn line_fold(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let plane = (wid.y * nwg.x + wid.x) * LINE_WG + lid;
+    let t = (wid.y * nwg.x + wid.x) * FOLD_WG + lid;
+    let padded = kernel_lines() - 1;
+    var plane = t;
+    var lines = vec2(0, padded);
+    if (FOLD_EACH == 1u) {
+        // one division per thread, a handful of threads
+        plane = t / u32(padded);
+        let i = i32(t - plane * u32(padded));
+        lines = vec2(i, i + 1);
+    }
     if (plane >= p.planes) {
         return;
     }
@@ -585,7 +600,7 @@ fn line_fold(
     let first = (plane / c) * c * (p.line_rows + p.fold_rows) + c * p.line_rows + (plane % c) * p.fold_rows;
     // Lines -a_minor .. -1, then past the end (one call: one compiled copy).
     let ax = axes();
-    for (var i = 0; i < kernel_lines() - 1; i++) {
+    for (var i = lines.x; i < lines.y; i++) {
         let q = select(i - ax.a_minor, ax.minor_len + i - ax.a_minor, i >= ax.a_minor);
         adjoint_line(plane, q, true, KERNEL_GRAD == 1u && BANK == 1u, (first + u32(i)) * u32(kernel_lines() * taps()));
     }

@@ -34,6 +34,8 @@ const MAX_LINE_TAPS: usize = 16;
 const MAX_KERNEL_LINES: usize = 8;
 /// Threads per workgroup of the line adjoint (one thread per line).
 const LINE_WORKGROUP: u32 = 64;
+/// `FOLD_WG` of `line_fold`.
+const FOLD_WORKGROUP: u32 = 8;
 
 /// The geometry of a correlation: `y[n, c, e] = Σ_k w[item, e, k] · x_padded[n, c, · + k - anchor]`
 /// for each kernel `e` of a bank, with anchor `(k - 1) / 2` per axis (Kornia;
@@ -223,6 +225,26 @@ impl Correlation {
         let lines = self.planes() * self.major_minor().1;
         let grid = crate::gpu::kernel::grid_for_groups((lines as u32).div_ceil(LINE_WORKGROUP));
         (params_bytes(&FilterParams { scale, save: save as u32, ..self.params() }), constants, grid)
+    }
+
+    /// Whether the padded lines across the lines (kernels of several lines)
+    /// read distinct image lines, so that their folds never add onto one
+    /// line: always for a constant border (no fold onto the image), for
+    /// reflect and circular unless the image is barely wider than the pads,
+    /// never for replicate with pads of two or more.
+    fn padded_lines_fold_apart(&self) -> bool {
+        if matches!(self.border, BorderType::Constant(_)) {
+            return true;
+        }
+        let (_, minor) = self.major_minor();
+        let anchor = if self.along_y() { self.anchors()[1] } else { self.anchors()[0] } as i64;
+        let (n, lines) = (minor as i64, self.kernel_lines() as i64);
+        // as line_fold: -anchor .. -1, then n .. past the end
+        let mut read: Vec<i64> = (0..lines - 1)
+            .map(|i| self.border.source_line(if i < anchor { i - anchor } else { n + i - anchor }, n))
+            .collect();
+        read.sort_unstable();
+        read.windows(2).all(|w| w[0] != w[1])
     }
 
     /// Threads of the line kernels: one per line.
@@ -487,13 +509,18 @@ fn correlate_line_adjoint(
     };
     ctx.record(OP, dispatch, None)?;
     if fold {
+        // A thread per padded line where no two of them add onto one line,
+        // else a thread per plane taking them in order.
+        let each = c.padded_lines_fold_apart();
+        let threads = if each { planes * padded_lines } else { planes };
+        let fold_flags = [&flags[..], &[("FOLD_EACH", each as u32)]].concat();
         let dispatch = Dispatch {
             // The padded lines one at a time (no pairs).
             kernel: &Kernel { shader: &FILTER_LINE, entry: "line_fold", reads: 3, writes: 3 },
-            constants: &c.line_constants(false, &flags),
+            constants: &c.line_constants(false, &fold_flags),
             params: params_bytes(&params),
             buffers: &buffers,
-            groups: crate::gpu::kernel::grid_for_groups((planes as u32).div_ceil(LINE_WORKGROUP)),
+            groups: crate::gpu::kernel::grid_for_groups((threads as u32).div_ceil(FOLD_WORKGROUP)),
         };
         ctx.record(OP, dispatch, None)?;
     }
@@ -577,4 +604,30 @@ fn geometry(op: &'static str, img: &Tensor, kernel: &Tensor, border: BorderType)
     };
     c.check(op)?;
     Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn geometry(height: usize, kernel_size: [usize; 2], border: BorderType) -> Correlation {
+        Correlation { batch: 1, channels: 1, height, width: 16, kernel_size, bank: 1, per_item: false, border }
+    }
+
+    #[test]
+    fn padded_lines_fold_apart_only_when_they_read_distinct_lines() {
+        // reflect: -1 -> 1 and n -> n - 2 meet at line 1 when n = 3
+        assert!(geometry(16, [3, 3], BorderType::Reflect).padded_lines_fold_apart());
+        assert!(!geometry(3, [3, 3], BorderType::Reflect).padded_lines_fold_apart());
+        assert!(geometry(4, [3, 3], BorderType::Reflect).padded_lines_fold_apart());
+        // replicate: pads of one read the two edge lines, wider pads repeat them
+        assert!(geometry(16, [3, 3], BorderType::Replicate).padded_lines_fold_apart());
+        assert!(!geometry(16, [5, 5], BorderType::Replicate).padded_lines_fold_apart());
+        // circular: -1 -> n - 1 and n -> 0 meet when n = 1
+        assert!(geometry(16, [7, 7], BorderType::Circular).padded_lines_fold_apart());
+        assert!(!geometry(1, [3, 3], BorderType::Circular).padded_lines_fold_apart());
+        assert!(geometry(2, [3, 3], BorderType::Constant(0.5)).padded_lines_fold_apart());
+        // column kernels are one line across: nothing padded
+        assert!(geometry(16, [5, 1], BorderType::Replicate).padded_lines_fold_apart());
+    }
 }

@@ -107,6 +107,20 @@ impl BorderType {
             BorderType::Circular => 3,
         }
     }
+
+    /// The line (or column) of an image `n` long that padded position `i`
+    /// reads, as `border_map` in `shaders/border_map.wgsl` (a constant
+    /// border clamps; its value is used instead).
+    fn source_line(self, i: i64, n: i64) -> i64 {
+        let j = match self {
+            BorderType::Reflect if i.abs() >= n => 2 * (n - 1) - i.abs(),
+            BorderType::Reflect => i.abs(),
+            BorderType::Circular if i >= n => i - n,
+            BorderType::Circular if i < 0 => i + n,
+            _ => i,
+        };
+        j.clamp(0, n - 1)
+    }
 }
 
 /// Gaussian sigmas `(σ_y, σ_x)`: fixed host values, or a tensor `[N, 2]`
