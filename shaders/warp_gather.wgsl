@@ -240,6 +240,20 @@ struct MatrixGrad {
     d2: vec3<f32>,
 }
 
+// Adds the inverse's gradient terms of destination pixel (x, y), whose
+// sample point is s, given the loss's gradient with respect to s: chained
+// through s = Inv · (x, y, 1) (divided by w when projective).
+fn add_matrix_terms(d: ptr<function, MatrixGrad>, inv: mat3x3<f32>, gs: vec2<f32>, s: vec2<f32>, x: u32, y: u32) {
+    let b = vec3(f32(x), f32(y), 1.0);
+    var w = 1.0;
+    if (MATRIX == 2u) {
+        w = dot(inv[2], b);
+        (*d).d2 += -(gs.x * s.x + gs.y * s.y) / w * b;
+    }
+    (*d).d0 += gs.x / w * b;
+    (*d).d1 += gs.y / w * b;
+}
+
 // Σ g · weight over the destination pixels whose sample point reads source
 // pixel `pixel` (at q) of item n, channels c0 .. c0 + 3; with MATRIX_GRAD
 // their terms of the inverse's gradient are added onto `d`.
@@ -266,14 +280,7 @@ fn gather_pixel(n: u32, m: mat3x3<f32>, inv: mat3x3<f32>, pixel: u32, q: vec2<f3
                 acc += g * (tx.weight * ty.weight);
                 if (MATRIX_GRAD == 1u) {
                     let gs = dot(value, g) * vec2(tx.slope * ty.weight, tx.weight * ty.slope);
-                    let b = vec3(f32(x), f32(y), 1.0);
-                    var w = 1.0;
-                    if (MATRIX == 2u) {
-                        w = dot(inv[2], b);
-                        (*d).d2 += -(gs.x * s.x + gs.y * s.y) / w * b;
-                    }
-                    (*d).d0 += gs.x / w * b;
-                    (*d).d1 += gs.y / w * b;
+                    add_matrix_terms(d, inv, gs, s, x, y);
                 }
             }
         }
@@ -345,14 +352,7 @@ fn gather_block(n: u32, m: mat3x3<f32>, inv: mat3x3<f32>, pixel: u32, q0: vec2<f
                     // the four pixels' terms share the destination pixel's b and w
                     let vg = vec4(dot(value.a0, g), dot(value.a1, g), dot(value.a2, g), dot(value.a3, g));
                     let gs = vec2(dot(vg, tx.slope) * ty.weight, dot(vg, tx.weight) * ty.slope);
-                    let b = vec3(f32(x), f32(y), 1.0);
-                    var w = 1.0;
-                    if (MATRIX == 2u) {
-                        w = dot(inv[2], b);
-                        (*d).d2 += -(gs.x * s.x + gs.y * s.y) / w * b;
-                    }
-                    (*d).d0 += gs.x / w * b;
-                    (*d).d1 += gs.y / w * b;
+                    add_matrix_terms(d, inv, gs, s, x, y);
                 }
             }
         }
