@@ -8,7 +8,9 @@
 //   bin_taps, FILL = 1: each tap writes (output pixel, weight) into q's bin,
 //                in any order
 //   gather_taps: each source pixel sums g[n, c, pixel] · weight over its bin
-//                for every channel, exactly (see wide_add).
+//                for every channel: bins of up to 8 taps in the order of a
+//                sort of their (output pixel, weight) pairs, larger ones
+//                exactly (see wide_add).
 // A chunk of p.items batch items from p.item at a time (as many as the bins
 // of one binding hold); bin index = item in the chunk · plane + q.
 
@@ -88,6 +90,76 @@ fn wide_value(a: Wide, exponent: i32) -> f32 {
     return scale(f32(a.hi), exponent) + scale(f32(a.lo), exponent - 32);
 }
 
+// One tap of a bin; EMPTY keys fill a small bin's unused slots (they sort
+// last and add 0).
+struct Entry {
+    key: u32,
+    weight: f32,
+}
+
+const EMPTY: u32 = 0xffffffffu;
+
+fn entry(at: u32, used: bool) -> Entry {
+    return Entry(select(EMPTY, keys[at], used), select(0.0, weights[at], used));
+}
+
+// Orders two entries by (key, weight): equal pairs are the same term.
+fn exchange(a: ptr<function, Entry>, b: ptr<function, Entry>) {
+    let x = *a;
+    let y = *b;
+    let swap = y.key < x.key || (y.key == x.key && y.weight < x.weight);
+    *a = Entry(select(x.key, y.key, swap), select(x.weight, y.weight, swap));
+    *b = Entry(select(y.key, x.key, swap), select(y.weight, x.weight, swap));
+}
+
+fn term(e: Entry, g_base: u32) -> f32 {
+    return select(0.0, grad_out[g_base + e.key] * e.weight, e.key != EMPTY);
+}
+
+// A bin of up to 8 taps (most: bilinear sampling of a like-sized output
+// puts about four in each): sorted in registers by an optimal 8-input
+// network (named entries: llvmpipe turns a dynamically indexed private
+// array into chains of selects), then summed in that order for every
+// channel. The fill order of the bin does not matter, and it takes one
+// load per tap and channel where the exact sum takes two passes.
+fn gather_small(n: u32, q: u32, begin: u32, count: u32) {
+    var e0 = entry(begin, count > 0u);
+    var e1 = entry(begin + 1u, count > 1u);
+    var e2 = entry(begin + 2u, count > 2u);
+    var e3 = entry(begin + 3u, count > 3u);
+    var e4 = entry(begin + 4u, count > 4u);
+    var e5 = entry(begin + 5u, count > 5u);
+    var e6 = entry(begin + 6u, count > 6u);
+    var e7 = entry(begin + 7u, count > 7u);
+    exchange(&e0, &e2);
+    exchange(&e1, &e3);
+    exchange(&e4, &e6);
+    exchange(&e5, &e7);
+    exchange(&e0, &e4);
+    exchange(&e1, &e5);
+    exchange(&e2, &e6);
+    exchange(&e3, &e7);
+    exchange(&e0, &e1);
+    exchange(&e2, &e3);
+    exchange(&e4, &e5);
+    exchange(&e6, &e7);
+    exchange(&e2, &e4);
+    exchange(&e3, &e5);
+    exchange(&e1, &e4);
+    exchange(&e3, &e6);
+    exchange(&e1, &e2);
+    exchange(&e3, &e4);
+    exchange(&e5, &e6);
+    let plane = p.height * p.width;
+    let pixels = p.out_height * p.out_width;
+    for (var c = 0u; c < p.channels; c++) {
+        let g_base = p.off_grad + (n * p.channels + c) * pixels;
+        let total = term(e0, g_base) + term(e1, g_base) + term(e2, g_base) + term(e3, g_base) + term(e4, g_base)
+            + term(e5, g_base) + term(e6, g_base) + term(e7, g_base);
+        grad_img[p.off_out + (n * p.channels + c) * plane + q] = total;
+    }
+}
+
 @compute @workgroup_size(256)
 fn gather_taps(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -103,6 +175,10 @@ fn gather_taps(
     let q = bin % plane;
     let begin = starts[bin];
     let end = starts[bin + 1u];
+    if (end - begin <= 8u) {
+        gather_small(n, q, begin, end - begin);
+        return;
+    }
     let pixels = p.out_height * p.out_width;
     for (var c = 0u; c < p.channels; c++) {
         let g_base = p.off_grad + (n * p.channels + c) * pixels;
