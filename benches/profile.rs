@@ -7,7 +7,7 @@
 //! ```
 
 use pixgrad::ops::loss::{Reduction, SsimPadding};
-use pixgrad::ops::warp::{Interpolation, Padding};
+use pixgrad::ops::warp::{Interpolation, Padding, ResizeMode};
 use pixgrad::{BorderType, Context, Result, Tensor};
 
 type Op = Box<dyn Fn(&[Tensor]) -> Result<Tensor>>;
@@ -66,6 +66,16 @@ fn main() {
             "flow_warp",
             vec![img.clone(), Tensor::rand_normal(&ctx, &[1, 2, side, side], 0.0, 3.0, 3).unwrap()],
             Box::new(|t| t[0].flow_warp(&t[1], Interpolation::Bilinear, Padding::Border)),
+        ),
+        (
+            "resize_double_bilinear",
+            vec![img.clone()],
+            Box::new(move |t| t[0].resize([2 * side, 2 * side], ResizeMode::Bilinear, false, false)),
+        ),
+        (
+            "resize_half_bilinear",
+            vec![img.clone()],
+            Box::new(move |t| t[0].resize([side / 2, side / 2], ResizeMode::Bilinear, false, false)),
         ),
         ("ssim_loss", vec![img.clone()], Box::new(move |t| t[0].ssim_loss(&other, 11, 1.0, SsimPadding::Same))),
         ("mse_loss", vec![img.clone()], Box::new(move |t| t[0].mse_loss(&img, Reduction::Mean))),

@@ -241,17 +241,29 @@ impl Resampler {
             scale: self.scale,
             _pad: [0; 3],
         };
+        // x along memory, y over lines, z over planes (see the shader); four
+        // outputs per thread where the lines along memory hold whole vec4s
+        // and still fill three quarters of their workgroups (a workgroup
+        // spans part of one line: lines of 256 would leave 3/4 idle).
+        let (along_memory, lines) = if self.along_y { (across, to) } else { (to, across) };
+        let threads = along_memory / 4;
+        let filled = threads as f64 / (threads.div_ceil(WORKGROUP as usize) * WORKGROUP as usize).max(1) as f64;
+        let vec4_out = along_memory.is_multiple_of(4) && filled >= 0.75;
+        let per_thread = if vec4_out { 4 } else { 1 };
+        // the vec4 view of `out`, or a scratch buffer on the scalar path
+        let scratch = if vec4_out { None } else { Some(ctx.alloc(op, 16)?) };
+        let out4 = scratch.as_ref().map_or(out.buffer(), |s| s.buffer());
         let dispatch = Dispatch {
-            kernel: &Kernel { shader: &RESAMPLE, entry: "resample", reads: 3, writes: 1 },
-            constants: &[("ALONG_Y", self.along_y as u32), ("MODE", formula), ("ALIGN", self.align_corners as u32)],
+            kernel: &Kernel { shader: &RESAMPLE, entry: "resample", reads: 3, writes: 2 },
+            constants: &[
+                ("ALONG_Y", self.along_y as u32),
+                ("MODE", formula),
+                ("ALIGN", self.align_corners as u32),
+                ("VEC4_OUT", vec4_out as u32),
+            ],
             params: params_bytes(&params),
-            buffers: &[src.buffer(), index.buffer(), weight.buffer(), out.buffer()],
-            // x along memory, y over lines, z over planes (see the shader).
-            groups: if self.along_y {
-                [(across as u32).div_ceil(WORKGROUP), to as u32, (n * c) as u32]
-            } else {
-                [(to as u32).div_ceil(WORKGROUP), across as u32, (n * c) as u32]
-            },
+            buffers: &[src.buffer(), index.buffer(), weight.buffer(), out.buffer(), out4],
+            groups: [(along_memory as u32).div_ceil(WORKGROUP * per_thread), lines as u32, (n * c) as u32],
         };
         ctx.dispatch(op, dispatch)?;
         Ok(out)
