@@ -47,19 +47,16 @@ fn element(i: u32) -> f32 {
     return apply(a[p.off_a + ia], b[p.off_b + ib]);
 }
 
-// Four consecutive elements per thread, one vec4 store (outputs of a
-// multiple of 4 elements on a 16-byte boundary): llvmpipe stores one lane
-// at a time, so this is a quarter of the stores.
+// Four elements per thread, one vec4 store (see `first_of_four`).
 @compute @workgroup_size(256)
 fn forward4(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = thread_index(wid, nwg, lid);
-    if (i >= p.len / 4u) {
+    let e = first_of_four(wid, nwg, lid, p.len);
+    if (e == NO_ELEMENT) {
         return;
     }
-    let e = 4u * i;
     y4[(p.off_out + e) / 4u] = vec4(element(e), element(e + 1u), element(e + 2u), element(e + 3u));
 }

@@ -15,6 +15,18 @@ fn pixel_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
     return (wid.z * nwg.x + wid.x) * WG + lid;
 }
 
+// Element-wise kernels whose output holds a multiple of 4 elements on a
+// 16-byte boundary take four consecutive elements per thread and store them
+// as one vec4 (`forward4` / `adjoint4`): llvmpipe stores one lane at a time,
+// so that is a quarter of the stores. The thread's first element, or
+// NO_ELEMENT past the end.
+const NO_ELEMENT: u32 = 0xffffffffu;
+
+fn first_of_four(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, len: u32) -> u32 {
+    let i = thread_index(wid, nwg, lid);
+    return select(NO_ELEMENT, 4u * i, i < len / 4u);
+}
+
 fn pos_inf() -> f32 {
     return bitcast<f32>(0x7f800000u);
 }

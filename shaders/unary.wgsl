@@ -43,19 +43,17 @@ fn forward(
     y[p.off_y + i] = apply(x[p.off_x + i]);
 }
 
-// Four consecutive elements per thread, one vec4 store (outputs of a
-// multiple of 4 elements on a 16-byte boundary): llvmpipe stores one lane
-// at a time, so this is a quarter of the stores.
+// Four elements per thread, one vec4 store (see `first_of_four`).
 @compute @workgroup_size(256)
 fn forward4(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = thread_index(wid, nwg, lid);
-    if (i >= p.len / 4u) {
+    let e = first_of_four(wid, nwg, lid, p.len);
+    if (e == NO_ELEMENT) {
         return;
     }
-    let e = p.off_x + 4u * i;
-    y4[(p.off_y + 4u * i) / 4u] = vec4(apply(x[e]), apply(x[e + 1u]), apply(x[e + 2u]), apply(x[e + 3u]));
+    let at = p.off_x + e;
+    y4[(p.off_y + e) / 4u] = vec4(apply(x[at]), apply(x[at + 1u]), apply(x[at + 2u]), apply(x[at + 3u]));
 }
