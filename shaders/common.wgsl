@@ -135,3 +135,20 @@ struct UnaryParams {
     s0: f32,
     s1: f32,
 }
+
+// (sin, cos) of an angle in degrees, exact at multiples of 90° (a quarter
+// turn of an image then samples exactly on pixel centres): the angle is
+// reduced exactly to [-45°, 45°] plus whole quarter turns before radians.
+fn sin_cos_degrees(degrees: f32) -> vec2<f32> {
+    let turn = degrees - 360.0 * round(degrees / 360.0);
+    let quarter = round(turn / 90.0);
+    let rad = (turn - 90.0 * quarter) * 0.017453292519943295;
+    let s = sin(rad);
+    let c = cos(rad);
+    switch i32(quarter) {
+        case 1: { return vec2(c, -s); }
+        case 2, -2: { return vec2(-s, -c); }
+        case -1: { return vec2(-c, s); }
+        default: { return vec2(s, c); }
+    }
+}

@@ -104,7 +104,8 @@ fn matrix_adjoint(
     var d2 = vec3(0.0);
     var xy = vec2(run.x, run.y);
     for (var pixel = run.first; pixel < run.end; pixel++) {
-        let b = vec3(f32(xy.x), f32(xy.y), 1.0);
+        // centred, so that the sums stay small (f32 over millions of pixels)
+        let b = centred(xy.x, xy.y);
         let point = matrix_point(rows[0], rows[1], rows[2], xy.x, xy.y, MATRIX == 2u);
         xy = step_pixel(xy, p.out_width);
         // Padding (NaN: behind the camera) or past f32 range (w -> 0): no
@@ -117,7 +118,7 @@ fn matrix_adjoint(
         var w = 1.0;
         if (MATRIX == 2u) {
             w = dot(rows[2], b);
-            d2 += -(g.x * point.x + g.y * point.y) / w * b;
+            d2 += -dot(g, point - p.src_centre) / w * b;
         }
         d0 += g.x / w * b;
         d1 += g.y / w * b;

@@ -53,6 +53,10 @@ struct SampleParams {
     shift_x: f32,
     scale_y: f32,
     shift_y: f32,
+    // Matrix warps: the inverse maps destination pixels relative to
+    // dst_centre onto source pixels relative to src_centre (matrix.wgsl).
+    dst_centre: vec2<f32>,
+    src_centre: vec2<f32>,
 }
 
 // Up to 16 taps (bicubic): source pixel index within the plane (-1: none,
@@ -181,11 +185,18 @@ fn sample_point(n: u32, pixel: u32, cx: f32, cy: f32) -> vec2<f32> {
     return vec2(x, y);
 }
 
+// Destination pixel (x, y) relative to the destination centre, as the
+// inverse matrices take it (exact: half-integer centres).
+fn centred(x: u32, y: u32) -> vec3<f32> {
+    return vec3(f32(x) - p.dst_centre.x, f32(y) - p.dst_centre.y, 1.0);
+}
+
 // The point a matrix warp samples for destination pixel (x, y): the
-// inverse's rows r0, r1, r2 applied to (x, y, 1), divided by w when
-// projective (NaN where w <= 0: behind the camera, padding).
+// inverse's rows r0, r1, r2 applied to the centred pixel, divided by w when
+// projective (NaN where w <= 0: behind the camera, padding), plus the
+// source centre. Exact where the inverse's entries are small integers.
 fn matrix_point(r0: vec3<f32>, r1: vec3<f32>, r2: vec3<f32>, x: u32, y: u32, projective: bool) -> vec2<f32> {
-    let b = vec3(f32(x), f32(y), 1.0);
+    let b = centred(x, y);
     var s = vec2(dot(r0, b), dot(r1, b));
     if (projective) {
         let w = dot(r2, b);
@@ -195,7 +206,7 @@ fn matrix_point(r0: vec3<f32>, r1: vec3<f32>, r2: vec3<f32>, x: u32, y: u32, pro
             s = vec2(quiet_nan());
         }
     }
-    return s;
+    return s + p.src_centre;
 }
 
 // The four bilinear taps in vectors: the hot path of the sampler, without

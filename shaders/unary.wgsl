@@ -26,6 +26,8 @@ fn apply(v: f32) -> f32 {
         case 9u: { return sin(v); }
         case 10u: { return cos(v); }
         case 11u: { return tan(v); }
+        case 12u: { return sin_cos_degrees(v).x; }
+        case 13u: { return sin_cos_degrees(v).y; }
         default: { return quiet_nan(); }
     }
 }

@@ -32,6 +32,8 @@ fn adjoint(v: f32, out: f32, grad: f32) -> f32 {
         case 9u: { return grad * cos(v); }
         case 10u: { return -grad * sin(v); }
         case 11u: { return grad * (1.0 + out * out); }
+        case 12u: { return grad * sin_cos_degrees(v).y * 0.017453292519943295; }
+        case 13u: { return -grad * sin_cos_degrees(v).x * 0.017453292519943295; }
         default: { return quiet_nan(); }
     }
 }

@@ -59,6 +59,19 @@ fn reach() -> f32 {
     }
 }
 
+// The rows of the inverse between pixels (x, y, 1) from the rows of the one
+// between centred pixels (sampling.wgsl's matrix_point); rounded, which the
+// footprint's margins absorb.
+fn pixel_rows(rows: mat3x3<f32>) -> mat3x3<f32> {
+    let shift = vec3(0.0, 0.0, 1.0) - vec3(p.dst_centre, 0.0);
+    let r = mat3x3<f32>(
+        vec3(rows[0].xy, dot(rows[0], shift)),
+        vec3(rows[1].xy, dot(rows[1], shift)),
+        vec3(rows[2].xy, dot(rows[2], shift)),
+    );
+    return mat3x3<f32>(r[0] + p.src_centre.x * r[2], r[1] + p.src_centre.y * r[2], r[2]);
+}
+
 // Destination rows the footprint box q ± r (per axis) maps into under the
 // forward matrix (all rows if the box meets the matrix's horizon, w = 0),
 // clamped to the output; empty (x > y) when it maps outside.
@@ -104,7 +117,8 @@ struct Footprint {
     w_b_1: f32,
 }
 
-fn footprint(inv: mat3x3<f32>, q: vec2<f32>, r: vec2<f32>) -> Footprint {
+fn footprint(centred_rows: mat3x3<f32>, q: vec2<f32>, r: vec2<f32>) -> Footprint {
+    let inv = pixel_rows(centred_rows);
     let w = inv[2];
     let u = inv[0] - q.x * w;
     let v = inv[1] - q.y * w;
@@ -242,13 +256,14 @@ struct MatrixGrad {
 
 // Adds the inverse's gradient terms of destination pixel (x, y), whose
 // sample point is s, given the loss's gradient with respect to s: chained
-// through s = Inv · (x, y, 1) (divided by w when projective).
+// through s = Inv · b + src_centre, b the centred pixel (divided by w when
+// projective).
 fn add_matrix_terms(d: ptr<function, MatrixGrad>, inv: mat3x3<f32>, gs: vec2<f32>, s: vec2<f32>, x: u32, y: u32) {
-    let b = vec3(f32(x), f32(y), 1.0);
+    let b = centred(x, y);
     var w = 1.0;
     if (MATRIX == 2u) {
         w = dot(inv[2], b);
-        (*d).d2 += -(gs.x * s.x + gs.y * s.y) / w * b;
+        (*d).d2 += -dot(gs, s - p.src_centre) / w * b;
     }
     (*d).d0 += gs.x / w * b;
     (*d).d1 += gs.y / w * b;

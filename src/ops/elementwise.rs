@@ -76,6 +76,10 @@ pub enum UnaryOp {
     Cos = 10,
     /// `tan x`
     Tan = 11,
+    /// `sin x`, x in degrees
+    SinDegrees = 12,
+    /// `cos x`, x in degrees
+    CosDegrees = 13,
 }
 
 /// Binary ops; the value is the shader's `OP` code (`shaders/binary.wgsl`).
@@ -125,6 +129,8 @@ impl UnaryOp {
             UnaryOp::Sin => "sin",
             UnaryOp::Cos => "cos",
             UnaryOp::Tan => "tan",
+            UnaryOp::SinDegrees => "sin_degrees",
+            UnaryOp::CosDegrees => "cos_degrees",
         }
     }
 }
@@ -514,6 +520,29 @@ impl Tensor {
     /// `cos x` (radians).
     pub fn cos(&self) -> Result<Tensor> {
         self.unary(UnaryOp::Cos, [0.0; 2])
+    }
+
+    /// `sin x` for x in degrees, exact at multiples of 90° (the angle is
+    /// reduced to [-45°, 45°] before it is converted to radians), so that a
+    /// quarter turn built from it is exactly a quarter turn; gradient
+    /// `cos x · π/180`.
+    ///
+    /// ```
+    /// let ctx = pixgrad::Context::new()?;
+    /// let x = pixgrad::Tensor::from_slice(&ctx, &[90.0, 180.0, -270.0, 30.0], &[4])?;
+    /// let s = x.sin_degrees()?.to_vec()?;
+    /// assert_eq!(&s[..3], &[1.0, 0.0, 1.0]);
+    /// assert!((s[3] - 0.5).abs() < 1e-7);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
+    pub fn sin_degrees(&self) -> Result<Tensor> {
+        self.unary(UnaryOp::SinDegrees, [0.0; 2])
+    }
+
+    /// `cos x` for x in degrees, exact at multiples of 90° (see
+    /// [`sin_degrees`](Self::sin_degrees)); gradient `-sin x · π/180`.
+    pub fn cos_degrees(&self) -> Result<Tensor> {
+        self.unary(UnaryOp::CosDegrees, [0.0; 2])
     }
 
     /// `tan x` (radians); gradient `1 + tan² x`.

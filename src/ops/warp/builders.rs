@@ -5,8 +5,7 @@
 //! gradient; the four-point homography is a small batched solve on the GPU
 //! with its own adjoint (`shaders/perspective.wgsl`).
 
-use std::f32::consts::PI;
-
+use super::matrix::Frame;
 use super::{Interpolation, Padding};
 use crate::autodiff::{Saved, record};
 use crate::error::{Error, Result};
@@ -70,8 +69,8 @@ fn assemble(entries: &[&Tensor], rows: usize, n: usize) -> Result<Tensor> {
 
 /// The entries of `T(c) · R(angle) · S(scale) · T(-c)`, row-major 2×3.
 fn rotation_entries(center: &Tensor, angle_degrees: &Tensor, scale: &Tensor) -> Result<[Tensor; 6]> {
-    let rad = angle_degrees.mul_scalar(PI / 180.0)?;
-    let (cos, sin) = (rad.cos()?, rad.sin()?);
+    // exact at quarter turns, so that 90° and 180° sample on pixel centres
+    let (cos, sin) = (angle_degrees.cos_degrees()?, angle_degrees.sin_degrees()?);
     let [cx, cy] = columns(center)?;
     let [sx, sy] = columns(scale)?;
     let a00 = cos.mul(&sx)?;
@@ -302,7 +301,7 @@ pub fn get_perspective_transform(src: &Tensor, dst: &Tensor) -> Result<Tensor> {
 pub fn invert_affine(m: &Tensor) -> Result<Tensor> {
     const OP: &str = "invert_affine";
     let n = batch_of(OP, "matrix", m, &[2, 3])?;
-    let inverse = super::matrix::invert(OP, m, false, [0.0, 0.0])?;
+    let inverse = super::matrix::invert(OP, m, false, Frame::PIXELS, Frame::PIXELS)?;
     let entries = inverse.reshape(&[n, 9])?.unbind()?;
     Tensor::stack(&entries[..6].iter().collect::<Vec<_>>())?.reshape(&[n, 2, 3])
 }
@@ -530,6 +529,10 @@ impl Tensor {
     /// here, through its homography). Differentiable in the image and the
     /// box coordinates.
     ///
+    /// An output axis of one sample (`[1, W]`, `[H, 1]`, `[1, 1]`) samples
+    /// the box's midline on that axis, as TensorFlow's `crop_and_resize`
+    /// does; Kornia 0.9 returns NaN there (its four-point solve is singular).
+    ///
     /// ```
     /// use pixgrad::ops::warp::{Interpolation, Padding, boxes};
     /// let ctx = pixgrad::Context::new()?;
@@ -557,8 +560,11 @@ impl Tensor {
                 reason: "have different batch sizes: one box per image",
             });
         }
-        let [dh, dw] = size.map(|v| v as f32 - 1.0);
-        let corners: Vec<f32> = (0..n).flat_map(|_| [0.0, 0.0, dw, 0.0, dw, dh, 0.0, dh]).collect();
+        // An axis of one output sample has no corner-to-corner map: its
+        // sample sits on the box's midline (the quad's edges go to ∓0.5).
+        let extent = |len: usize| if len == 1 { [-0.5, 0.5] } else { [0.0, len as f32 - 1.0] };
+        let ([top, bottom], [left, right]) = (extent(size[0]), extent(size[1]));
+        let corners: Vec<f32> = (0..n).flat_map(|_| [left, top, right, top, right, bottom, left, bottom]).collect();
         let dst = Tensor::from_slice(self.context(), &corners, &[n, 4, 2])?;
         let h = get_perspective_transform(boxes, &dst)?;
         self.warp_perspective(&h, size, mode, padding)

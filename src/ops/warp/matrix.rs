@@ -19,8 +19,32 @@ struct MatrixParams {
     off_g: u32,
     off_out: u32,
     _pad: u32,
-    centre_x: f32,
-    centre_y: f32,
+    dst_centre: [f32; 2],
+    src_centre: [f32; 2],
+    src_scale: f32,
+    dst_scale: f32,
+}
+
+/// The frame a homography is judged and inverted in (Hartley's
+/// normalisation): pixel coordinates relative to the image centre, divided
+/// by a power-of-two half-extent so that the change of frame is exact in f32.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Frame {
+    pub centre: [f32; 2],
+    scale: f32,
+}
+
+impl Frame {
+    /// The frame of an image of `[height, width]`.
+    pub(crate) fn of(hw: [usize; 2]) -> Frame {
+        let half = hw[0].max(hw[1]).div_ceil(2).max(1);
+        let scale = half.next_power_of_two() as f32;
+        Frame { centre: [(hw[1] as f32 - 1.0) / 2.0, (hw[0] as f32 - 1.0) / 2.0], scale }
+    }
+
+    /// The unit frame (pixel coordinates as they are), for affine inverses,
+    /// which are judged on their linear part alone.
+    pub(crate) const PIXELS: Frame = Frame { centre: [0.0, 0.0], scale: 1.0 };
 }
 
 #[repr(C)]
@@ -39,16 +63,22 @@ struct GridParams {
 }
 
 /// Inverts `[N, rows, 3]` matrices (rows 2: affine with last row 0 0 1) to
-/// `[N, 3, 3]`. `projective`: the sign is chosen so that `centre` maps with w > 0.
-pub(crate) fn invert(op: &'static str, m: &Tensor, projective: bool, centre: [f32; 2]) -> Result<Tensor> {
+/// `[N, 3, 3]` between centred pixels: the inverse maps destination pixels
+/// relative to `dest`'s centre onto source pixels relative to `source`'s
+/// (with [`Frame::PIXELS`], the plain inverse). `projective`: judged and
+/// inverted in the frames, with the sign chosen so that the destination
+/// centre maps with w > 0 (shaders/matrix.wgsl).
+pub(crate) fn invert(op: &'static str, m: &Tensor, projective: bool, source: Frame, dest: Frame) -> Result<Tensor> {
     let ctx = m.context();
     let (batch, rows) = (m.shape()[0], m.shape()[1]);
     let out = Tensor::uninit(ctx, op, &[batch, 3, 3])?;
     let params = MatrixParams {
         batch: batch as u32,
         rows: rows as u32,
-        centre_x: centre[0],
-        centre_y: centre[1],
+        dst_centre: dest.centre,
+        src_centre: source.centre,
+        src_scale: source.scale,
+        dst_scale: dest.scale,
         ..Default::default()
     };
     let constants = [("PROJECTIVE", projective as u32)];

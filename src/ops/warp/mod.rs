@@ -54,8 +54,14 @@
 //!
 //! A matrix held on the host is checked before it is uploaded
 //! ([`affine_matrices`], [`homographies`]). A matrix already on the GPU is not
-//! read back: if it is singular (judged on the matrix divided by its
-//! Frobenius norm), every pixel it warps is padding and its gradient is 0.
+//! read back: if it is singular, every pixel it warps is padding and its
+//! gradient is 0. Singular means ill-conditioned, judged so that neither
+//! translation nor the image's size matters: an affine matrix on its linear
+//! part (`|det A| / ‖A‖²_F < 1e-6`), a homography on `1/κ_F < 1e-6` in
+//! frames centred on the source and destination images with a half-extent of
+//! one (Hartley's normalisation). Homographies are inverted in those frames
+//! too, affine matrices as `[A⁻¹ | −A⁻¹ t]`, so that integer shifts, flips
+//! and quarter turns sample exactly on pixel centres.
 
 mod builders;
 mod matrix;
@@ -76,7 +82,7 @@ use crate::gpu::Context;
 use crate::interop::nalgebra::MatrixScalar;
 use crate::ops::image_shape;
 use crate::tensor::Tensor;
-use matrix::invert;
+use matrix::{Frame, invert};
 use sample::{Coords, Sampling, sample, valid_mask};
 
 /// How a sample point between pixels is interpolated.
@@ -140,25 +146,49 @@ fn check_matrices(op: &'static str, img: &Tensor, m: &Tensor, rows: usize) -> Re
     }
 }
 
-/// Host-side check: finite, and not singular after dividing by the
-/// Frobenius norm (scale-invariant, unlike a raw determinant threshold).
+/// The least reciprocal condition number `1/κ_F` a matrix may have before
+/// it is singular (`MIN_RCOND` in shaders/matrix.wgsl).
+const MIN_RCOND: f64 = 1e-6;
+
+/// Host-side check: finite, and not singular. Affine matrices are judged on
+/// their linear part alone, `|det A| / ‖A‖²_F` (1/κ_F of a 2×2): invariant
+/// to translation and to scale, and the same test the GPU applies.
+/// Homographies have no image frame here, so they are judged in pixel
+/// coordinates by `1/κ_F = |det H| / (‖H‖_F ‖adj H‖_F)` against f64
+/// precision (1e-12: translations up to 10⁶ px pass); the warp then judges
+/// them again at f32 precision in the images' own frames.
 fn check_invertible<T: MatrixScalar>(op: &'static str, entries: &[T], index: usize) -> Result<()> {
     let m: Vec<f64> = entries.iter().map(|v| f64::from(v.to_f32())).collect();
-    let norm = m.iter().map(|v| v * v).sum::<f64>().sqrt();
     let invalid =
         |reason: String| Error::InvalidArgument { op, name: "matrix", reason: format!("matrix {index}: {reason}") };
     if !m.iter().all(|v| v.is_finite()) {
         return Err(invalid("entries must be finite".into()));
     }
-    let u: Vec<f64> = m.iter().map(|v| v / norm).collect();
-    let (a, b, c, d, e, f, g, h, i) = if u.len() == 6 {
-        (u[0], u[1], u[2], u[3], u[4], u[5], 0.0, 0.0, 1.0 / norm)
+    let rcond = if m.len() == 6 {
+        let det = m[0] * m[4] - m[1] * m[3];
+        let norm2 = m[0] * m[0] + m[1] * m[1] + m[3] * m[3] + m[4] * m[4];
+        if norm2 > 0.0 { det.abs() / norm2 } else { 0.0 }
     } else {
-        (u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8])
+        let [a, b, c, d, e, f, g, h, i] = m[..9].try_into().expect("3x3");
+        let adj = [
+            e * i - f * h,
+            c * h - b * i,
+            b * f - c * e,
+            f * g - d * i,
+            a * i - c * g,
+            c * d - a * f,
+            d * h - e * g,
+            b * g - a * h,
+            a * e - b * d,
+        ];
+        let det = a * adj[0] + b * adj[3] + c * adj[6];
+        let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let scale = norm(&m) * norm(&adj);
+        if scale > 0.0 { det.abs() / scale } else { 0.0 }
     };
-    let det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
-    if norm <= 0.0 || det.abs() < 1e-7 {
-        return Err(invalid(format!("singular (determinant {det:.3e} after dividing by the Frobenius norm)")));
+    let least = if m.len() == 6 { MIN_RCOND } else { 1e-12 };
+    if !(rcond >= least) {
+        return Err(invalid(format!("singular (reciprocal condition number {rcond:.3e}, below {least:.0e})")));
     }
     Ok(())
 }
@@ -194,10 +224,11 @@ pub fn homographies<T: MatrixScalar>(ctx: &Context, matrices: &[Matrix3<T>]) -> 
 
 /// The sample points of a matrix warp: the inverse of `m` (sign-normalised
 /// for homographies at the destination centre), applied per destination pixel.
-fn matrix_coords(op: &'static str, m: &Tensor, dsize: [usize; 2], projective: bool) -> Result<Coords> {
-    let centre = [(dsize[1] as f32 - 1.0) / 2.0, (dsize[0] as f32 - 1.0) / 2.0];
-    let inverse = invert(op, m, projective, centre)?;
-    Ok(Coords::Matrix { inverse, projective })
+fn matrix_coords(op: &'static str, img: &Tensor, m: &Tensor, dsize: [usize; 2], projective: bool) -> Result<Coords> {
+    let (source, dest) = (Frame::of([img.shape()[2], img.shape()[3]]), Frame::of(dsize));
+    let inverse = invert(op, m, projective, source, dest)?;
+    let centres = [dest.centre[0], dest.centre[1], source.centre[0], source.centre[1]];
+    Ok(Coords::Matrix { inverse, projective, centres })
 }
 
 fn matrix_warp(
@@ -208,7 +239,7 @@ fn matrix_warp(
     projective: bool,
     s: Sampling,
 ) -> Result<Tensor> {
-    let coords = matrix_coords(op, m, dsize, projective)?;
+    let coords = matrix_coords(op, img, m, dsize, projective)?;
     sample(op, img, coords, dsize, s, Some(m.detach()))
 }
 
@@ -345,7 +376,7 @@ impl Tensor {
         image_shape(op, self)?;
         check_matrices(op, self, m, 2)?;
         check_dsize(op, dsize)?;
-        let coords = crate::no_grad(|| matrix_coords(op, m, dsize, false))?;
+        let coords = crate::no_grad(|| matrix_coords(op, self, m, dsize, false))?;
         valid_mask(op, self, &coords, dsize)
     }
 
@@ -356,7 +387,7 @@ impl Tensor {
         image_shape(op, self)?;
         check_matrices(op, self, h, 3)?;
         check_dsize(op, dsize)?;
-        let coords = crate::no_grad(|| matrix_coords(op, h, dsize, true))?;
+        let coords = crate::no_grad(|| matrix_coords(op, self, h, dsize, true))?;
         valid_mask(op, self, &coords, dsize)
     }
 

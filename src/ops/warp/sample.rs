@@ -50,6 +50,8 @@ struct SampleParams {
     shift_x: f32,
     scale_y: f32,
     shift_y: f32,
+    dst_centre: [f32; 2],
+    src_centre: [f32; 2],
 }
 
 /// How sample points are stored and what they mean.
@@ -62,9 +64,10 @@ pub(crate) enum Coords {
     /// Displacements `[N, 2, Ho, Wo]` from each output pixel.
     Flow { flow: Tensor },
     /// `inverse · (x, y, 1)` per destination pixel (divided by w when
-    /// projective), from inverse matrices `[N or 1, 3, 3]`: matrix warps
-    /// without a grid tensor.
-    Matrix { inverse: Tensor, projective: bool },
+    /// projective), from inverse matrices `[N or 1, 3, 3]` between pixels
+    /// centred on `centres` (destination x, y, then source x, y; see
+    /// `shaders/matrix.wgsl`): matrix warps without a grid tensor.
+    Matrix { inverse: Tensor, projective: bool, centres: [f32; 4] },
 }
 
 /// Sampler configuration: interpolation, padding, and whether reflection
@@ -130,8 +133,10 @@ impl Coords {
                     (0, pixels, 2 * pixels, 1);
                 [flow.buffer(), flow.buffer()]
             }
-            Coords::Matrix { inverse, .. } => {
+            Coords::Matrix { inverse, centres, .. } => {
                 let stride = if inverse.shape()[0] == 1 { 0 } else { 9 };
+                params.dst_centre = [centres[0], centres[1]];
+                params.src_centre = [centres[2], centres[3]];
                 (params.off_x, params.off_y, params.coord_batch_stride, params.coord_stride) = (0, 0, stride, 0);
                 [inverse.buffer(), inverse.buffer()]
             }
@@ -145,8 +150,8 @@ impl Coords {
             }
             Coords::Maps { x, y } => SavedCoords::Maps { x: Saved::new(x), y: Saved::new(y) },
             Coords::Flow { flow } => SavedCoords::Flow { flow: Saved::new(flow) },
-            Coords::Matrix { inverse, projective } => {
-                SavedCoords::Matrix { inverse: Saved::new(inverse), projective: *projective }
+            Coords::Matrix { inverse, projective, centres } => {
+                SavedCoords::Matrix { inverse: Saved::new(inverse), projective: *projective, centres: *centres }
             }
         }
     }
@@ -156,7 +161,7 @@ enum SavedCoords {
     Grid { grid: Saved, scale: [f32; 2], shift: [f32; 2] },
     Maps { x: Saved, y: Saved },
     Flow { flow: Saved },
-    Matrix { inverse: Saved, projective: bool },
+    Matrix { inverse: Saved, projective: bool, centres: [f32; 4] },
 }
 
 impl SavedCoords {
@@ -167,8 +172,8 @@ impl SavedCoords {
             }
             SavedCoords::Maps { x, y } => Coords::Maps { x: x.get(op)?.clone(), y: y.get(op)?.clone() },
             SavedCoords::Flow { flow } => Coords::Flow { flow: flow.get(op)?.clone() },
-            SavedCoords::Matrix { inverse, projective } => {
-                Coords::Matrix { inverse: inverse.get(op)?.clone(), projective: *projective }
+            SavedCoords::Matrix { inverse, projective, centres } => {
+                Coords::Matrix { inverse: inverse.get(op)?.clone(), projective: *projective, centres: *centres }
             }
         })
     }
