@@ -10,8 +10,8 @@
 
 mod support;
 
-use pixgrad::ops::warp::{Interpolation, Padding, boxes};
 use pixgrad::ops::warp::ResizeMode;
+use pixgrad::ops::warp::{Interpolation, Padding, boxes};
 use pixgrad::{BorderType, Tensor};
 use support::sampling::{Config, Problem, invert3, taps};
 use support::*;
@@ -360,7 +360,8 @@ fn affine(m: [f64; 6]) -> [f64; 9] {
 fn translations_up_to_the_full_width_are_exact_with_right_sided_gradients() {
     for (size, channels) in SIZES {
         let [h, w] = size.map(|v| v as f64);
-        for (tx, ty) in [(0.0, 0.0), (215.0, 0.0), (216.0, 0.0), (w - 1.0, 0.0), (-(w - 1.0), h / 2.0), (-37.0, h - 1.0)]
+        for (tx, ty) in
+            [(0.0, 0.0), (215.0, 0.0), (216.0, 0.0), (w - 1.0, 0.0), (-(w - 1.0), h / 2.0), (-37.0, h - 1.0)]
         {
             let case = MatrixCase {
                 m: affine([1.0, 0.0, tx, 0.0, 1.0, ty]),
@@ -465,7 +466,14 @@ fn image_transforms_match_their_matrices_at_photo_sizes() {
         check_forward(&out, &bilinear(rotation(0.0, [2.0, 0.25], (cx, cy)).0), &img, &picks, 2e-4, "scale");
         let shear = Tensor::from_slice(&ctx, &[0.3, -0.1], &[1, 2]).unwrap();
         let out = x.shear(&shear, Interpolation::Bilinear, Padding::Zeros).unwrap();
-        check_forward(&out, &bilinear(affine([1.0, 0.3f32 as f64, 0.0, -0.1f32 as f64, 1.0, 0.0])), &img, &picks, 2e-4, "shear");
+        check_forward(
+            &out,
+            &bilinear(affine([1.0, 0.3f32 as f64, 0.0, -0.1f32 as f64, 1.0, 0.0])),
+            &img,
+            &picks,
+            2e-4,
+            "shear",
+        );
     }
 }
 
@@ -611,20 +619,38 @@ fn resize_and_pyramids_match_the_reference_at_photo_sizes() {
 /// Sampler with per-pixel coordinates (grid, maps, flow) checked against the
 /// reference: forward at sampled pixels, image gradient at sampled source
 /// pixels, point gradients at sampled output pixels (`[P]` of (gx, gy)).
-fn check_points(out: &Tensor, gimg: &Tensor, gpts: &[(f64, f64)], img: &[f64], pts: &[(f64, f64)], size: [usize; 2], cfg: Config, what: &str) {
+fn check_points(
+    out: &Tensor,
+    gimg: &Tensor,
+    gpts: &[(f64, f64)],
+    img: &[f64],
+    pts: &[(f64, f64)],
+    size: [usize; 2],
+    cfg: Config,
+    what: &str,
+) {
     let shape = [1, 1, size[0], size[1]];
     let problem = Problem { img, shape, points: pts, pixels: pts.len(), cfg };
     let g = weights(1, size);
     let picks = sampled_pixels(size, 3000, 9);
     let want = problem.forward();
     let got = out.to_vec().unwrap();
-    assert_close(&picks.iter().map(|&p| got[p]).collect::<Vec<_>>(), &picks.iter().map(|&p| want[p]).collect::<Vec<_>>(), 0.0, 2e-4, what);
+    assert_close(
+        &picks.iter().map(|&p| got[p]).collect::<Vec<_>>(),
+        &picks.iter().map(|&p| want[p]).collect::<Vec<_>>(),
+        0.0,
+        2e-4,
+        what,
+    );
     let (want_gimg, want_pts) = problem.vjp(&g);
     check_image_grad(gimg, &want_gimg, size, 1, 1e-4, &format!("{what}: image gradient"));
     for &p in &picks {
         let (gx, gy) = gpts[p];
         let (wx, wy) = want_pts[p];
-        assert!((gx - wx).abs() < 1e-3 && (gy - wy).abs() < 1e-3, "{what}: point gradient at {p}: ({gx}, {gy}) vs ({wx}, {wy})");
+        assert!(
+            (gx - wx).abs() < 1e-3 && (gy - wy).abs() < 1e-3,
+            "{what}: point gradient at {p}: ({gx}, {gy}) vs ({wx}, {wy})"
+        );
     }
 }
 
@@ -643,10 +669,22 @@ fn grids_maps_and_flows_match_the_reference_at_photo_sizes() {
         let x = upload(&img, &[1, 1, h, w]).with_grad();
         let out = x.remap(&map_x, &map_y, Interpolation::Bilinear, Padding::Zeros).unwrap();
         let grads = out.mul(&g).unwrap().sum().unwrap().backward().unwrap();
-        let (gmx, gmy) = (to_f64(&grads.get(&map_x).unwrap().to_vec().unwrap()), to_f64(&grads.get(&map_y).unwrap().to_vec().unwrap()));
+        let (gmx, gmy) = (
+            to_f64(&grads.get(&map_x).unwrap().to_vec().unwrap()),
+            to_f64(&grads.get(&map_y).unwrap().to_vec().unwrap()),
+        );
         let gpts: Vec<(f64, f64)> = gmx.into_iter().zip(gmy).collect();
         let pts: Vec<(f64, f64)> = mx.iter().copied().zip(my.iter().copied()).collect();
-        check_points(&out, grads.get(&x).unwrap(), &gpts, &img, &pts, size, BILINEAR_ZEROS, &format!("remap quarter turn at {size:?}"));
+        check_points(
+            &out,
+            grads.get(&x).unwrap(),
+            &gpts,
+            &img,
+            &pts,
+            size,
+            BILINEAR_ZEROS,
+            &format!("remap quarter turn at {size:?}"),
+        );
 
         // flow_warp by shifts as large as the image, fractional, reflection
         // padding (Border would send 50k samples to one corner pixel, past
@@ -663,13 +701,15 @@ fn grids_maps_and_flows_match_the_reference_at_photo_sizes() {
         let grads = out.mul(&g).unwrap().sum().unwrap().backward().unwrap();
         let gf = to_f64(&grads.get(&flow_t).unwrap().to_vec().unwrap());
         let gpts: Vec<(f64, f64)> = (0..h * w).map(|p| (gf[p], gf[h * w + p])).collect();
-        let pts: Vec<(f64, f64)> = (0..h * w).map(|p| ((p % w) as f64 + flow[p], (p / w) as f64 + flow[h * w + p])).collect();
+        let pts: Vec<(f64, f64)> =
+            (0..h * w).map(|p| ((p % w) as f64 + flow[p], (p / w) as f64 + flow[h * w + p])).collect();
         check_points(&out, grads.get(&x).unwrap(), &gpts, &img, &pts, size, cfg, &format!("flow_warp at {size:?}"));
 
         // grid_sample of a 45° affine_grid, both corner conventions
         for align_corners in [true, false] {
             let (s, c) = sin_cos_degrees(45.0);
-            let theta = Tensor::from_slice(&ctx, &[c as f32, -s as f32, 0.1, s as f32, c as f32, -0.05], &[1, 2, 3]).unwrap();
+            let theta =
+                Tensor::from_slice(&ctx, &[c as f32, -s as f32, 0.1, s as f32, c as f32, -0.05], &[1, 2, 3]).unwrap();
             let grid = Tensor::affine_grid(&theta, [1, 1, h, w], align_corners).unwrap().detach().with_grad();
             let gv = to_f64(&grid.to_vec().unwrap());
             let x = upload(&img, &[1, 1, h, w]).with_grad();
@@ -681,10 +721,23 @@ fn grids_maps_and_flows_match_the_reference_at_photo_sizes() {
             };
             let pts: Vec<(f64, f64)> = gv.chunks(2).map(|v| (unnormalise(v[0], w), unnormalise(v[1], h))).collect();
             // the grid's gradient is the point's times d(point)/d(grid)
-            let (sx, sy) = if align_corners { ((w as f64 - 1.0) / 2.0, (h as f64 - 1.0) / 2.0) } else { (w as f64 / 2.0, h as f64 / 2.0) };
+            let (sx, sy) = if align_corners {
+                ((w as f64 - 1.0) / 2.0, (h as f64 - 1.0) / 2.0)
+            } else {
+                (w as f64 / 2.0, h as f64 / 2.0)
+            };
             let gpts: Vec<(f64, f64)> = gg.chunks(2).map(|v| (v[0] / sx, v[1] / sy)).collect();
             let cfg = Config { align_corners, ..BILINEAR_ZEROS };
-            check_points(&out, grads.get(&x).unwrap(), &gpts, &img, &pts, size, cfg, &format!("grid_sample 45° at {size:?}"));
+            check_points(
+                &out,
+                grads.get(&x).unwrap(),
+                &gpts,
+                &img,
+                &pts,
+                size,
+                cfg,
+                &format!("grid_sample 45° at {size:?}"),
+            );
         }
     }
 }
@@ -701,7 +754,14 @@ fn a_photo_rotated_by_45_degrees_looks_right() {
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("rotate45.png");
     out.save_png(&path).unwrap();
     let img = to_f64(&x.to_vec().unwrap());
-    let case = MatrixCase { m: rotation(45.0, [1.0, 1.0], centre([h, w])).0, projective: false, src: [h, w], dst: [h, w], channels: c, cfg: BILINEAR_ZEROS };
+    let case = MatrixCase {
+        m: rotation(45.0, [1.0, 1.0], centre([h, w])).0,
+        projective: false,
+        src: [h, w],
+        dst: [h, w],
+        channels: c,
+        cfg: BILINEAR_ZEROS,
+    };
     check_forward(&out, &case, &img, &sampled_pixels([h, w], 4000, 3), 2e-4, "rotate 45° of the photo");
     // the centre stays, the corners are padding
     let v = out.to_vec().unwrap();
@@ -709,3 +769,87 @@ fn a_photo_rotated_by_45_degrees_looks_right() {
     assert!(v[(h / 2) * w + w / 2] > 0.0);
 }
 
+/// Parity with Kornia 0.9 in float64 (`tests/data/warp_sizes_cases.py`):
+/// outputs at sampled pixels and parameter gradients at 513² (where
+/// Kornia's normalised grid is exact, so its identity and integer shifts
+/// sample on pixel centres as ours do: the right-sided gradient on a
+/// textured image) and 1531×1023 (smooth image, see [`photo`]).
+#[test]
+fn kornia_parity_at_photo_sizes() {
+    let ctx = ctx();
+    let data = include_str!("data/warp_sizes_cases.txt");
+    for (size, texture) in [([513, 513], 0.05), ([1023, 1531], 0.0)] {
+        let [h, w] = size;
+        let tag = format!("{h}x{w}");
+        let img = photo(1, size, texture);
+        let g = upload(&weights(1, size), &[1, 1, h, w]);
+        // (name, output, parameter, tolerance on the output, on the gradient relative to its largest entry)
+        let check = |name: &str, out: &Tensor, param: &Tensor, gw: &Tensor, rtol: f64, gradient: bool| {
+            let pixels: Vec<usize> = data_case(data, &format!("{name}.pixels")).iter().map(|&v| v as usize).collect();
+            let got = out.to_vec().unwrap();
+            let got_at: Vec<f32> = pixels.iter().map(|&p| got[p]).collect();
+            assert_close(&got_at, &data_case(data, &format!("{name}.out")), 0.0, 2e-4, name);
+            if !gradient {
+                return;
+            }
+            let grads = out.mul(gw).unwrap().sum().unwrap().backward().unwrap();
+            let got = to_f64(&grads.get(param).unwrap().to_vec().unwrap());
+            let want = data_case(data, &format!("{name}.grad"));
+            let scale = want.iter().fold(1e-12f64, |a, v| a.max(v.abs()));
+            for (k, (a, b)) in got.iter().zip(&want).enumerate() {
+                assert!((a - b).abs() <= rtol * scale, "{name}: gradient [{k}]: ours {a}, Kornia {b}");
+            }
+        };
+        let x = upload(&img, &[1, 1, h, w]);
+        // At other sizes Kornia's normalised grid rounds: its identity
+        // samples a hair to either side of pixel centres and its gradient
+        // mixes left- and right-sided slopes; ours is exact (the right-sided
+        // gradient is checked against the f64 reference above). The same
+        // holds for the scale by 0.5 in y, whose rows land on pixel centres.
+        let exact = size[1] == 513;
+        for (tx, ty) in [(0.0, 0.0), (216.0, 0.0), (w as f64 - 1.0, -3.0)] {
+            let m = tensor(&[1.0, 0.0, tx, 0.0, 1.0, ty], &[1, 2, 3]).with_grad();
+            let out = x.warp_affine(&m, size, Interpolation::Bilinear, Padding::Zeros).unwrap();
+            check(&format!("shift_{tag}_{tx}_{ty}"), &out, &m, &g, 1e-4, exact);
+        }
+        for degrees in [10.0f32, 45.0, -30.0] {
+            let angle = Tensor::from_slice(&ctx, &[degrees], &[1]).unwrap().with_grad();
+            let out = x.rotate(&angle, None, Interpolation::Bilinear, Padding::Zeros).unwrap();
+            check(&format!("rotate_{tag}_{degrees}"), &out, &angle, &g, 3e-3, true);
+        }
+        let hm = data_homography(size);
+        let hm_t = tensor(&hm, &[1, 3, 3]).with_grad();
+        let out = x.warp_perspective(&hm_t, size, Interpolation::Bilinear, Padding::Zeros).unwrap();
+        check(&format!("homography_{tag}"), &out, &hm_t, &g, 3e-3, true);
+        let factor = Tensor::from_slice(&ctx, &[2.0, 0.5], &[1, 2]).unwrap().with_grad();
+        let out = x.scale(&factor, None, Interpolation::Bilinear, Padding::Zeros).unwrap();
+        check(&format!("scale_{tag}"), &out, &factor, &g, 3e-3, exact);
+        let (wf, hf) = (w as f64, h as f64);
+        let quad = [wf - 41.0, hf - 31.0, wf - 1.0, hf - 31.0, wf - 1.0, hf - 1.0, wf - 41.0, hf - 1.0];
+        let quad = tensor(&quad, &[1, 4, 2]).with_grad();
+        let out = x.crop_and_resize(&quad, [64, 80], Interpolation::Bilinear, Padding::Zeros).unwrap();
+        // Kornia warps a crop by its homography's affine part (the last row
+        // dropped), so its box gradient leaves out the perspective terms
+        // that ours, the full derivative, keeps: outputs only.
+        check(&format!("crop_{tag}"), &out, &quad, &upload(&weights(1, [64, 80]), &[1, 1, 64, 80]), 3e-3, false);
+    }
+}
+
+/// The homography of `warp_sizes_cases.py`: a strong perspective about the centre.
+fn data_homography(size: [usize; 2]) -> [f64; 9] {
+    let (cx, cy) = centre(size);
+    let w = size[1] as f64;
+    let k = [1.0, 0.15, 0.25 * w, -0.1, 0.9, 0.0, 1.2 / w, -0.6 / w, 1.0];
+    let t = [1.0, 0.0, cx, 0.0, 1.0, cy, 0.0, 0.0, 1.0];
+    let t_inv = [1.0, 0.0, -cx, 0.0, 1.0, -cy, 0.0, 0.0, 1.0];
+    let mul = |a: &[f64; 9], b: &[f64; 9]| {
+        let mut c = [0.0; 9];
+        for r in 0..3 {
+            for col in 0..3 {
+                c[3 * r + col] = (0..3).map(|i| a[3 * r + i] * b[3 * i + col]).sum();
+            }
+        }
+        c
+    };
+    mul(&mul(&t, &k), &t_inv)
+}

@@ -532,6 +532,9 @@ impl Tensor {
     /// An output axis of one sample (`[1, W]`, `[H, 1]`, `[1, 1]`) samples
     /// the box's midline on that axis, as TensorFlow's `crop_and_resize`
     /// does; Kornia 0.9 returns NaN there (its four-point solve is singular).
+    /// Kornia warps by the homography's affine part (its last row dropped),
+    /// which gives the same samples for axis-aligned boxes but a box
+    /// gradient without the perspective terms; ours is the full derivative.
     ///
     /// ```
     /// use pixgrad::ops::warp::{Interpolation, Padding, boxes};
