@@ -619,6 +619,7 @@ fn resize_and_pyramids_match_the_reference_at_photo_sizes() {
 /// Sampler with per-pixel coordinates (grid, maps, flow) checked against the
 /// reference: forward at sampled pixels, image gradient at sampled source
 /// pixels, point gradients at sampled output pixels (`[P]` of (gx, gy)).
+#[allow(clippy::too_many_arguments)]
 fn check_points(
     out: &Tensor,
     gimg: &Tensor,
@@ -852,4 +853,33 @@ fn data_homography(size: [usize; 2]) -> [f64; 9] {
         c
     };
     mul(&mul(&t, &k), &t_inv)
+}
+
+/// The degree trigonometry that builds rotations: exact at quarter turns,
+/// accurate elsewhere, gradient `±(cos|sin) · π/180` (the analytic
+/// derivative, itself checked by central differences here).
+#[test]
+fn degree_trigonometry_is_exact_at_quarter_turns() {
+    let angles = [0.0, 90.0, 180.0, -90.0, 270.0, -270.0, 720.0, 45.0, -30.0, 10.0, 1234.5, -0.25];
+    let x = tensor(&angles, &[angles.len()]).with_grad();
+    let (s, c) = (x.sin_degrees().unwrap(), x.cos_degrees().unwrap());
+    let (sv, cv) = (s.to_vec().unwrap(), c.to_vec().unwrap());
+    let g = tensor(&[0.5; 12], &[12]);
+    let grads = s.add(&c.mul(&g).unwrap()).unwrap().sum().unwrap().backward().unwrap();
+    let gx = grads.get(&x).unwrap().to_vec().unwrap();
+    let rad = std::f64::consts::PI / 180.0;
+    for (k, &a) in angles.iter().enumerate() {
+        let (ws, wc) = sin_cos_degrees(a);
+        if a % 90.0 == 0.0 {
+            assert_eq!((sv[k] as f64, cv[k] as f64), (ws, wc), "exact at {a}°");
+        }
+        assert!((sv[k] as f64 - ws).abs() < 1e-7 && (cv[k] as f64 - wc).abs() < 1e-7, "{a}°");
+        let want = wc * rad - 0.5 * ws * rad;
+        let fd = ((a + 1e-6).to_radians().sin() + 0.5 * (a + 1e-6).to_radians().cos()
+            - (a - 1e-6).to_radians().sin()
+            - 0.5 * (a - 1e-6).to_radians().cos())
+            / 2e-6;
+        assert!((fd - want).abs() < 1e-7, "{a}°: analytic derivative");
+        assert!((gx[k] as f64 - want).abs() < 1e-8, "{a}°: gradient {} vs {want}", gx[k]);
+    }
 }

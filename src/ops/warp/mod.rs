@@ -187,7 +187,7 @@ fn check_invertible<T: MatrixScalar>(op: &'static str, entries: &[T], index: usi
         if scale > 0.0 { det.abs() / scale } else { 0.0 }
     };
     let least = if m.len() == 6 { MIN_RCOND } else { 1e-12 };
-    if !(rcond >= least) {
+    if rcond.is_nan() || rcond < least {
         return Err(invalid(format!("singular (reciprocal condition number {rcond:.3e}, below {least:.0e})")));
     }
     Ok(())
