@@ -10,7 +10,14 @@
 //   gather_taps: each source pixel sums g[n, c, pixel] · weight over its bin
 //                for every channel: bins of up to 8 taps in the order of a
 //                sort of their (output pixel, weight) pairs, larger ones
-//                exactly (see wide_add).
+//                exactly (see wide_add), up to p.big_bin taps.
+//   big_largest, big_sum, big_finish: bins of more than p.big_bin taps
+//                (a flow or grid that clamps a large region onto one edge
+//                pixel), summed exactly in pieces of p.big_bin taps.
+// Why pieces: llvmpipe ends every loop of an invocation once the loops
+// together have run 65 535 iterations (gallivm's loop limiter), so one
+// thread cannot walk a bin of 2^15 taps twice; every kernel here keeps its
+// threads' loops well under that.
 // A chunk of p.items batch items from p.item at a time (as many as the bins
 // of one binding hold); bin index = item in the chunk · plane + q.
 
@@ -88,6 +95,14 @@ fn scale(x: f32, e: i32) -> f32 {
 
 fn wide_value(a: Wide, exponent: i32) -> f32 {
     return scale(f32(a.hi), exponent) + scale(f32(a.lo), exponent - 32);
+}
+
+// The power of two that scales a sum of `count` terms of magnitude at most
+// `largest` (finite, > 0) below 2^28: each term below 2^(29 - k), with
+// k = ceil(log2 count) + 1 in integers.
+fn sum_shift(count: u32, largest: f32) -> i32 {
+    let k = 33 - i32(countLeadingZeros(max(count, 2u) - 1u));
+    return 29 - k - frexp(largest).exp;
 }
 
 // One tap of a bin; EMPTY keys fill a small bin's unused slots (they sort
@@ -179,6 +194,10 @@ fn gather_taps(
         gather_small(n, q, begin, end - begin);
         return;
     }
+    if (end - begin > p.big_bin) {
+        // big_finish writes it
+        return;
+    }
     let pixels = p.out_height * p.out_width;
     for (var c = 0u; c < p.channels; c++) {
         let g_base = p.off_grad + (n * p.channels + c) * pixels;
@@ -196,9 +215,7 @@ fn gather_taps(
                 total += grad_out[g_base + keys[i]] * weights[i];
             }
         } else if (largest > 0.0) {
-            // Scale so that the sum of up to 2^(k-1) terms stays below 2^28.
-            let k = i32(ceil(log2(f32(end - begin)))) + 1;
-            let shift = 29 - k - frexp(largest).exp;
+            let shift = sum_shift(end - begin, largest);
             var acc = Wide(0, 0u);
             for (var i = begin; i < end; i++) {
                 acc = wide_add(acc, scale(grad_out[g_base + keys[i]] * weights[i], shift));
@@ -207,4 +224,177 @@ fn gather_taps(
         }
         grad_img[p.off_out + (n * p.channels + c) * plane + q] = total;
     }
+}
+
+// Big bins, in pieces: piece j holds taps [j · big_bin, (j + 1) · big_bin)
+// of the whole tap array. A big bin holds more than big_bin taps, so every
+// big bin a piece meets contains the piece's first or last tap, and no two
+// big bins share a slot starts[bin] / big_bin. Per slot and channel, eight
+// words of `counts` (scratch here, zeroed by the host): the largest |term|
+// (f32 bits, atomicMax: their order is the values' order), flags of
+// non-finite terms (1: +inf, 2: -inf, 4: NaN), the 64-bit sum (hi, lo:
+// two integer atomics with the carry; integer adds in any order give the
+// same bits), and the bin + 1.
+const SLOT_WORDS: u32 = 8u;
+
+// The bin holding tap `at` (starts is sorted): a binary search.
+fn bin_of_tap(at: u32) -> u32 {
+    var lo = 0u;
+    var hi = p.items * p.height * p.width;
+    while (lo < hi) {
+        let mid = (lo + hi) / 2u;
+        if (starts[mid + 1u] <= at) {
+            lo = mid + 1u;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+struct Piece {
+    valid: bool,
+    channel: u32,
+    begin: u32,
+    end: u32,
+    // the big bins it meets (first == second when one)
+    first: u32,
+    second: u32,
+}
+
+fn piece_of(t: u32) -> Piece {
+    var piece: Piece;
+    let bins = p.items * p.height * p.width;
+    let total = starts[bins];
+    let j = t / p.channels;
+    piece.channel = t - j * p.channels;
+    piece.begin = j * p.big_bin;
+    piece.valid = piece.begin < total;
+    if (!piece.valid) {
+        return piece;
+    }
+    piece.end = min(piece.begin + p.big_bin, total);
+    piece.first = bin_of_tap(piece.begin);
+    piece.second = bin_of_tap(piece.end - 1u);
+    return piece;
+}
+
+fn slot_word(bin: u32, channel: u32, word: u32) -> u32 {
+    return ((starts[bin] / p.big_bin) * p.channels + channel) * SLOT_WORDS + word;
+}
+
+fn tap_term(at: u32, bin: u32, channel: u32) -> f32 {
+    let plane = p.height * p.width;
+    let n = p.item + bin / plane;
+    let g_base = p.off_grad + (n * p.channels + channel) * p.out_height * p.out_width;
+    return grad_out[g_base + keys[at]] * weights[at];
+}
+
+fn is_big(bin: u32) -> bool {
+    return starts[bin + 1u] - starts[bin] > p.big_bin;
+}
+
+fn piece_largest(piece: Piece, bin: u32) {
+    if (!is_big(bin)) {
+        return;
+    }
+    var largest = 0.0;
+    var flags = 0u;
+    for (var i = max(starts[bin], piece.begin); i < min(starts[bin + 1u], piece.end); i++) {
+        let term = tap_term(i, bin, piece.channel);
+        if (is_finite(term)) {
+            largest = max(largest, abs(term));
+        } else {
+            flags |= select(select(2u, 1u, term > 0.0), 4u, is_nan(term));
+        }
+    }
+    atomicMax(&counts[slot_word(bin, piece.channel, 0u)], bitcast<u32>(largest));
+    atomicOr(&counts[slot_word(bin, piece.channel, 1u)], flags);
+    atomicMax(&counts[slot_word(bin, piece.channel, 4u)], bin + 1u);
+}
+
+@compute @workgroup_size(256)
+fn big_largest(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let piece = piece_of(thread_index(wid, nwg, lid));
+    if (!piece.valid) {
+        return;
+    }
+    piece_largest(piece, piece.first);
+    if (piece.second != piece.first) {
+        piece_largest(piece, piece.second);
+    }
+}
+
+fn piece_sum(piece: Piece, bin: u32) {
+    let largest = bitcast<f32>(atomicLoad(&counts[slot_word(bin, piece.channel, 0u)]));
+    if (!is_big(bin) || !(largest > 0.0)) {
+        return;
+    }
+    let shift = sum_shift(starts[bin + 1u] - starts[bin], largest);
+    var acc = Wide(0, 0u);
+    for (var i = max(starts[bin], piece.begin); i < min(starts[bin + 1u], piece.end); i++) {
+        let term = tap_term(i, bin, piece.channel);
+        if (is_finite(term)) {
+            acc = wide_add(acc, scale(term, shift));
+        }
+    }
+    let old = atomicAdd(&counts[slot_word(bin, piece.channel, 3u)], acc.lo);
+    let carry = select(0u, 1u, old + acc.lo < old);
+    atomicAdd(&counts[slot_word(bin, piece.channel, 2u)], bitcast<u32>(acc.hi) + carry);
+}
+
+@compute @workgroup_size(256)
+fn big_sum(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let piece = piece_of(thread_index(wid, nwg, lid));
+    if (!piece.valid) {
+        return;
+    }
+    piece_sum(piece, piece.first);
+    if (piece.second != piece.first) {
+        piece_sum(piece, piece.second);
+    }
+}
+
+// One thread per (slot, channel): the big bin's sum into the image gradient.
+@compute @workgroup_size(256)
+fn big_finish(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let t = thread_index(wid, nwg, lid);
+    // slots of every channel; the binding may be longer than the scratch
+    let slots = (p.items * p.out_height * p.out_width * tap_count() / p.big_bin + 1u) * p.channels;
+    if (t >= slots) {
+        return;
+    }
+    let at = t * SLOT_WORDS;
+    let bin_plus_one = atomicLoad(&counts[at + 4u]);
+    if (bin_plus_one == 0u) {
+        return;
+    }
+    let bin = bin_plus_one - 1u;
+    let channel = t % p.channels;
+    let largest = bitcast<f32>(atomicLoad(&counts[at]));
+    let flags = atomicLoad(&counts[at + 1u]);
+    var total = 0.0;
+    if ((flags & 4u) != 0u || flags == 3u) {
+        total = quiet_nan();
+    } else if (flags != 0u) {
+        total = select(-1.0, 1.0, flags == 1u) * pos_inf();
+    } else if (largest > 0.0) {
+        let acc = Wide(bitcast<i32>(atomicLoad(&counts[at + 2u])), atomicLoad(&counts[at + 3u]));
+        total = wide_value(acc, -sum_shift(starts[bin + 1u] - starts[bin], largest));
+    }
+    let plane = p.height * p.width;
+    let n = p.item + bin / plane;
+    grad_img[p.off_out + (n * p.channels + channel) * plane + bin % plane] = total;
 }

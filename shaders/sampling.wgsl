@@ -47,7 +47,9 @@ struct SampleParams {
     m_batch_stride: u32,
     // The image adjoint's chunk: `items` batch items from `item`.
     items: u32,
-    _pad0: u32,
+    // The image adjoint's bins of more taps than this are summed in pieces
+    // (sample_image_adjoint.wgsl, big_*).
+    big_bin: u32,
     // Source pixel = coordinate * scale + shift (normalised grids).
     scale_x: f32,
     shift_x: f32,

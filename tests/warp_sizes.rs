@@ -688,8 +688,7 @@ fn grids_maps_and_flows_match_the_reference_at_photo_sizes() {
         );
 
         // flow_warp by shifts as large as the image, fractional, reflection
-        // padding (Border would send 50k samples to one corner pixel, past
-        // the binned scatter's bin limit: see docs/performance.md)
+        // padding (Border: huge_bins_sum_exactly)
         let img = photo(1, size, 0.0);
         let flow: Vec<f64> = (0..2 * h * w)
             .map(|i| if i < h * w { 0.6 * w as f64 + 0.3 + 0.01 * (i % 7) as f64 } else { -(h as f64) / 3.0 - 0.45 })
@@ -882,4 +881,53 @@ fn degree_trigonometry_is_exact_at_quarter_turns() {
         assert!((fd - want).abs() < 1e-7, "{a}°: analytic derivative");
         assert!((gx[k] as f64 - want).abs() < 1e-8, "{a}°: gradient {} vs {want}", gx[k]);
     }
+}
+
+/// A bin of more taps than one llvmpipe invocation may loop over (its loop
+/// limiter stops every loop after 65 535 iterations in all): every sample
+/// point clamped or mapped onto one pixel, with mixed-sign gradients, and
+/// a Border flow as large as the image that piles 52 000 taps onto a corner.
+#[test]
+fn huge_bins_sum_exactly() {
+    for (h, w, channels) in [(128usize, 255usize, 1usize), (128, 256, 2), (160, 256, 1), (256, 512, 3)] {
+        let n = h * w;
+        let img = photo(channels, [8, 8], 0.0);
+        let x = upload(&img, &[1, channels, 8, 8]).with_grad();
+        // half onto pixel 5, half onto pixel 6 of the first row
+        let mx = tensor(&(0..n).map(|i| if i % 3 == 0 { 6.0 } else { 5.0 }).collect::<Vec<_>>(), &[1, h, w]);
+        let my = tensor(&vec![0.0; n], &[1, h, w]);
+        let out = x.remap(&mx, &my, Interpolation::Bilinear, Padding::Zeros).unwrap();
+        let gv: Vec<f64> =
+            (0..channels * n).map(|i| [1.0, -0.5, 0.25, 3.0][i % 4] * (1.0 + (i / 7 % 5) as f64)).collect();
+        let grads = out.mul(&tensor(&gv, &[1, channels, h, w])).unwrap().sum().unwrap().backward().unwrap();
+        let gi = grads.get(&x).unwrap().to_vec().unwrap();
+        for c in 0..channels {
+            let (mut five, mut six) = (0.0, 0.0);
+            for i in 0..n {
+                if i % 3 == 0 { six += gv[c * n + i] } else { five += gv[c * n + i] }
+            }
+            assert_eq!(gi[c * 64 + 5] as f64, five as f32 as f64, "{n} taps, channel {c}: pixel 5");
+            assert_eq!(gi[c * 64 + 6] as f64, six as f32 as f64, "{n} taps, channel {c}: pixel 6");
+        }
+    }
+    // the photo-sized case
+    let size = [512, 512];
+    let [h, w] = size;
+    let img = photo(1, size, 0.0);
+    let flow: Vec<f64> =
+        (0..2 * h * w).map(|i| if i < h * w { 0.6 * w as f64 + 0.3 } else { -(h as f64) / 3.0 - 0.45 }).collect();
+    let flow_t = tensor(&flow, &[1, 2, h, w]).with_grad();
+    let x = upload(&img, &[1, 1, h, w]).with_grad();
+    let cfg = Config { mode: Interpolation::Bilinear, padding: Padding::Border, align_corners: true };
+    let out = x.flow_warp(&flow_t, Interpolation::Bilinear, Padding::Border).unwrap();
+    let grads = out.mul(&upload(&weights(1, size), &[1, 1, h, w])).unwrap().sum().unwrap().backward().unwrap();
+    let gf = to_f64(&grads.get(&flow_t).unwrap().to_vec().unwrap());
+    let gpts: Vec<(f64, f64)> = (0..h * w).map(|p| (gf[p], gf[h * w + p])).collect();
+    let pts: Vec<(f64, f64)> =
+        (0..h * w).map(|p| ((p % w) as f64 + flow[p], (p / w) as f64 + flow[h * w + p])).collect();
+    check_points(&out, grads.get(&x).unwrap(), &gpts, &img, &pts, size, cfg, "flow_warp onto a corner");
+    let want: f64 =
+        Problem { img: &img, shape: [1, 1, h, w], points: &pts, pixels: h * w, cfg }.vjp(&weights(1, size)).0[w - 1];
+    let got = grads.get(&x).unwrap().to_vec().unwrap()[w - 1] as f64;
+    assert!((got - want).abs() < 1e-3 * want.abs(), "corner bin: {got} vs {want}");
 }

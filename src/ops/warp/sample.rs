@@ -45,7 +45,7 @@ struct SampleParams {
     m_rows: u32,
     m_batch_stride: u32,
     items: u32,
-    _pad: u32,
+    big_bin: u32,
     scale_x: f32,
     shift_x: f32,
     scale_y: f32,
@@ -382,11 +382,17 @@ fn image_adjoint(
     let limit = (ctx.limits().max_storage_buffer_binding_size / 4) as usize;
     let chunk = (limit / per_item.max(plane).max(1)).clamp(1, batch);
     let grad_img = Tensor::uninit(ctx, op, shape)?;
-    let counts = Tensor::uninit(ctx, op, &[chunk * plane + 1])?;
+    let channels = shape[1];
+    // Bins of more taps than this are summed in pieces (llvmpipe's loop
+    // limiter: gather_taps walks a bin twice per channel).
+    let big_bin = (24_000 / channels).max(16);
+    let capacity = chunk * per_item;
+    let slots = capacity / big_bin + 1;
+    let counts = Tensor::uninit(ctx, op, &[(chunk * plane + 1).max(slots * channels * 8)])?;
     let starts = Tensor::uninit(ctx, op, &[chunk * plane + 1])?;
     let keys = Tensor::uninit(ctx, op, &[chunk * per_item])?;
     let weights = Tensor::uninit(ctx, op, &[chunk * per_item])?;
-    let mut params = base_params(shape, out_hw);
+    let mut params = SampleParams { big_bin: big_bin as u32, ..base_params(shape, out_hw) };
     let [cx, cy] = coords.layout(&mut params, pixels as u32);
     let constants = s.constants(coords);
     let kernel = |entry| Kernel { shader: &SAMPLE_IMAGE_ADJOINT, entry, reads: 4, writes: 4 };
@@ -406,6 +412,12 @@ fn image_adjoint(
         counts.fill_in_place(0.0)?;
         bin_taps(1)?;
         run(ctx, op, kernel("gather_taps"), &constants, &params, &buffers, (items * plane) as u32)?;
+        // `counts` becomes the big bins' slot scratch
+        counts.fill_in_place(0.0)?;
+        let pieces = (items * per_item).div_ceil(big_bin) * channels;
+        run(ctx, op, kernel("big_largest"), &constants, &params, &buffers, pieces as u32)?;
+        run(ctx, op, kernel("big_sum"), &constants, &params, &buffers, pieces as u32)?;
+        run(ctx, op, kernel("big_finish"), &constants, &params, &buffers, (slots * channels) as u32)?;
     }
     Ok(grad_img)
 }
