@@ -11,7 +11,7 @@
 //                for every channel: bins of up to 8 taps in the order of a
 //                sort of their (output pixel, weight) pairs, larger ones
 //                exactly (see wide_add), up to p.big_bin taps.
-//   big_largest, big_sum, big_finish: bins of more than p.big_bin taps
+//   big_pieces (twice), big_finish: bins of more than p.big_bin taps
 //                (a flow or grid that clamps a large region onto one edge
 //                pixel), summed exactly in pieces of p.big_bin taps.
 // Why pieces: llvmpipe ends every loop of an invocation once the loops
@@ -313,22 +313,6 @@ fn piece_largest(piece: Piece, bin: u32) {
     atomicMax(&counts[slot_word(bin, piece.channel, 4u)], bin + 1u);
 }
 
-@compute @workgroup_size(256)
-fn big_largest(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let piece = piece_of(thread_index(wid, nwg, lid));
-    if (!piece.valid) {
-        return;
-    }
-    piece_largest(piece, piece.first);
-    if (piece.second != piece.first) {
-        piece_largest(piece, piece.second);
-    }
-}
-
 fn piece_sum(piece: Piece, bin: u32) {
     let largest = bitcast<f32>(atomicLoad(&counts[slot_word(bin, piece.channel, 0u)]));
     if (!is_big(bin) || !(largest > 0.0)) {
@@ -347,8 +331,12 @@ fn piece_sum(piece: Piece, bin: u32) {
     atomicAdd(&counts[slot_word(bin, piece.channel, 2u)], bitcast<u32>(acc.hi) + carry);
 }
 
+// The two passes over the pieces, one code path: the largest terms
+// (BIG_SUM = 0), then the sums (BIG_SUM = 1).
+override BIG_SUM: u32 = 0u;
+
 @compute @workgroup_size(256)
-fn big_sum(
+fn big_pieces(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
@@ -357,9 +345,13 @@ fn big_sum(
     if (!piece.valid) {
         return;
     }
-    piece_sum(piece, piece.first);
-    if (piece.second != piece.first) {
-        piece_sum(piece, piece.second);
+    for (var k = 0u; k < select(2u, 1u, piece.second == piece.first); k++) {
+        let bin = select(piece.second, piece.first, k == 0u);
+        if (BIG_SUM == 1u) {
+            piece_sum(piece, bin);
+        } else {
+            piece_largest(piece, bin);
+        }
     }
 }
 

@@ -415,8 +415,10 @@ fn image_adjoint(
         // `counts` becomes the big bins' slot scratch
         counts.fill_in_place(0.0)?;
         let pieces = (items * per_item).div_ceil(big_bin) * channels;
-        run(ctx, op, kernel("big_largest"), &constants, &params, &buffers, pieces as u32)?;
-        run(ctx, op, kernel("big_sum"), &constants, &params, &buffers, pieces as u32)?;
+        for pass in [0, 1] {
+            let big = [&constants[..], &[("BIG_SUM", pass)]].concat();
+            run(ctx, op, kernel("big_pieces"), &big, &params, &buffers, pieces as u32)?;
+        }
         run(ctx, op, kernel("big_finish"), &constants, &params, &buffers, (slots * channels) as u32)?;
     }
     Ok(grad_img)
