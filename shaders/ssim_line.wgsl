@@ -64,6 +64,16 @@ struct SsimLine {
     valid: bool,
 }
 
+// `v` (>= 0), which the driver cannot see as a uniform. Lavapipe before
+// Mesa 23.1 specialises a kernel on the uniforms in its loop bounds and
+// branches when the first dispatch finds that worth it, and from then on
+// compiles a variant at every dispatch and keeps it: 200 KiB and 2 ms per
+// call of these passes (tests/memory.rs). Mixed with a buffer's length, the
+// bounds and flags are no longer uniforms to it.
+fn runtime(v: i32) -> i32 {
+    return max(v, -i32(arrayLength(&kernel)));
+}
+
 fn ssim_line(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> SsimLine {
     let ax = axes();
     let lines = u32(ax.minor_len);
@@ -72,7 +82,8 @@ fn ssim_line(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> SsimLine {
     let plane = (i / lines) * pixels;
     let start = plane + (i % lines) * u32(ax.minor_stride);
     let t_start = plane + i % lines;
-    return SsimLine(start, u32(ax.major_stride), ax.major_len, t_start, lines, p.planes * pixels, i < p.planes * lines);
+    let len = runtime(ax.major_len);
+    return SsimLine(start, u32(ax.major_stride), len, t_start, lines, p.planes * pixels, i < p.planes * lines);
 }
 
 fn at_line(l: SsimLine, m: i32) -> u32 {
@@ -107,7 +118,7 @@ fn moments(
         return;
     }
     let k = taps();
-    let a = axes().a_major;
+    let a = runtime(axes().a_major);
     let wf = kernel_window(false);
     var f = zero_four();
     // Step m slides in the padded position m - a + k - 1 and writes m.
@@ -181,7 +192,7 @@ fn map_term(l: SsimLine, m: i32, v: vec4<f32>) -> f32 {
     }
     // A runtime flag, so that one compiled pipeline computes the map with and
     // without gradients: the same bits either way.
-    if (p.save != 0u) {
+    if (runtime(i32(p.save)) != 0) {
         store4(l.start + u32(m) * l.stride, l.stack, v);
     }
     return s;
@@ -256,7 +267,7 @@ fn adjoint(
         return;
     }
     let k = taps();
-    let a = axes().a_major;
+    let a = runtime(axes().a_major);
     if (G_UNIFORM == 1u) {
         uniform_g = g[0] * p.scale;
     }

@@ -173,4 +173,5 @@ pub fn fd_check(f: impl Fn(&[f64]) -> Vec<f64>, vjp: impl Fn(&[f64], &[f64]) -> 
 }
 
 pub mod dual;
+pub mod ops;
 pub mod sampling;
