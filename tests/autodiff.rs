@@ -210,3 +210,45 @@ fn uniform_gradients_of_full_reductions_match_an_explicit_seed() {
     let direct = x.mean().unwrap().backward().unwrap();
     assert_eq!(direct.get(&x).unwrap().to_vec().unwrap(), vec![1.0 / numel as f32; numel]);
 }
+
+/// A chain of a million ops drops and differentiates on a thread with a
+/// 256 KiB stack: both walk the graph in loops, not by recursion. `reshape`
+/// records a node without a GPU dispatch, so the chain costs host time only.
+#[test]
+fn a_million_node_chain_drops_and_differentiates_on_a_small_stack() {
+    const CHAIN: usize = 1_000_000;
+    let x = tensor(&[1.0, 2.0], &[2]).with_grad();
+    let chain = |x: &Tensor| {
+        let mut y = x.reshape(&[1, 2]).unwrap();
+        for i in 1..CHAIN {
+            y = y.reshape(if i % 2 == 0 { &[1, 2] } else { &[2] }).unwrap();
+        }
+        y
+    };
+    let run = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || {
+            drop(chain(&x));
+            let grads = chain(&x).mul_scalar(3.0).unwrap().sum().unwrap().backward().unwrap();
+            grads.get(&x).unwrap().to_vec().unwrap()
+        })
+        .unwrap();
+    assert_eq!(run.join().expect("no stack overflow"), vec![3.0, 3.0]);
+}
+
+/// Guards nest and may be dropped in any order; recording resumes when the last is gone.
+#[test]
+fn no_grad_guards_dropped_out_of_order() {
+    let w = tensor(&[1.0], &[1]).with_grad();
+    let first = pixgrad::NoGradGuard::new();
+    let second = pixgrad::NoGradGuard::new();
+    drop(first);
+    assert!(!pixgrad::is_grad_enabled(), "the second guard still lives");
+    assert!(!w.exp().unwrap().requires_grad());
+    drop(second);
+    assert!(pixgrad::is_grad_enabled());
+    assert!(w.exp().unwrap().requires_grad());
+    // A guard on one thread leaves others recording.
+    let _guard = pixgrad::NoGradGuard::new();
+    assert!(std::thread::spawn(pixgrad::is_grad_enabled).join().unwrap());
+}

@@ -1,17 +1,30 @@
 //! Whether ops record the graph, per thread (as PyTorch's `no_grad`).
 
 use std::cell::Cell;
+use std::marker::PhantomData;
 
 thread_local! {
-    static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
+    /// Live [`NoGradGuard`]s on this thread: recording is on at zero. A
+    /// count, not a saved flag, so that guards dropped in any order leave
+    /// recording off while any of them lives.
+    static NO_GRAD_GUARDS: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Whether ops on this thread record the autodiff graph.
 pub fn is_grad_enabled() -> bool {
-    GRAD_ENABLED.with(Cell::get)
+    NO_GRAD_GUARDS.with(Cell::get) == 0
 }
 
 /// Turns graph recording off on this thread until dropped.
+///
+/// Guards nest and may be dropped in any order: recording resumes when the
+/// last one on the thread is dropped. A guard stays on the thread that made
+/// it (it is not `Send`), since the switch it holds is that thread's:
+///
+/// ```compile_fail
+/// fn send<T: Send>(_: T) {}
+/// send(pixgrad::NoGradGuard::new());
+/// ```
 ///
 /// ```
 /// # let ctx = pixgrad::Context::new()?;
@@ -25,14 +38,15 @@ pub fn is_grad_enabled() -> bool {
 /// ```
 #[must_use = "recording resumes as soon as the guard is dropped"]
 pub struct NoGradGuard {
-    previous: bool,
+    /// Not `Send`: dropping the guard on another thread would switch that thread.
+    _this_thread: PhantomData<*const ()>,
 }
 
 impl NoGradGuard {
     /// Stops recording on this thread.
     pub fn new() -> NoGradGuard {
-        let previous = GRAD_ENABLED.with(|g| g.replace(false));
-        NoGradGuard { previous }
+        NO_GRAD_GUARDS.with(|n| n.set(n.get() + 1));
+        NoGradGuard { _this_thread: PhantomData }
     }
 }
 
@@ -44,7 +58,7 @@ impl Default for NoGradGuard {
 
 impl Drop for NoGradGuard {
     fn drop(&mut self) {
-        GRAD_ENABLED.with(|g| g.set(self.previous));
+        NO_GRAD_GUARDS.with(|n| n.set(n.get() - 1));
     }
 }
 

@@ -47,6 +47,30 @@ pub(crate) struct Node {
     adjoint: Mutex<Option<Adjoint>>,
 }
 
+/// Drops the nodes this one depends on in a loop rather than by
+/// recursion: a graph of a million ops in a row would otherwise overflow
+/// the stack when its result is dropped.
+impl Drop for Node {
+    fn drop(&mut self) {
+        let mut stack = Vec::new();
+        move_input_nodes(&mut self.inputs, &mut stack);
+        while let Some(node) = stack.pop() {
+            // The last handle on a node: empty it here, so that its own drop has nothing to recurse into.
+            if let Some(mut node) = Arc::into_inner(node) {
+                move_input_nodes(&mut node.inputs, &mut stack);
+            }
+        }
+    }
+}
+
+fn move_input_nodes(inputs: &mut Vec<Option<Edge>>, stack: &mut Vec<Arc<Node>>) {
+    for edge in std::mem::take(inputs).into_iter().flatten() {
+        if let Source::Node(node) = edge.source {
+            stack.push(node);
+        }
+    }
+}
+
 impl Node {
     fn take_adjoint(&self) -> Option<Adjoint> {
         self.adjoint.lock().unwrap_or_else(|e| e.into_inner()).take()

@@ -157,7 +157,7 @@ const MIN_RCOND: f64 = 1e-6;
 /// coordinates by `1/κ_F = |det H| / (‖H‖_F ‖adj H‖_F)` against f64
 /// precision (1e-12: translations up to 10⁶ px pass); the warp then judges
 /// them again at f32 precision in the images' own frames.
-fn check_invertible<T: MatrixScalar>(op: &'static str, entries: &[T], index: usize) -> Result<()> {
+pub(crate) fn check_invertible<T: MatrixScalar>(op: &'static str, entries: &[T], index: usize) -> Result<()> {
     let m: Vec<f64> = entries.iter().map(|v| f64::from(v.to_f32())).collect();
     let invalid =
         |reason: String| Error::InvalidArgument { op, name: "matrix", reason: format!("matrix {index}: {reason}") };
@@ -240,7 +240,7 @@ fn matrix_warp(
     s: Sampling,
 ) -> Result<Tensor> {
     let coords = matrix_coords(op, img, m, dsize, projective)?;
-    sample(op, img, coords, dsize, s, Some(m.detach()))
+    sample(op, img, coords, dsize, s, Some(m.clone()))
 }
 
 /// The pixel scale and shift of a normalised grid (PyTorch's unnormalize).

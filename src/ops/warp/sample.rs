@@ -222,13 +222,16 @@ pub(crate) fn sample(
     inputs.extend(coords.tensors());
     let saved_img = Saved::new(img);
     let saved_coords = coords.saved();
+    // The matrices are saved even when they need no gradient: the image's reads them.
+    let saved_forward = forward.as_ref().map(Saved::new);
     Ok(record_uniform_aware(op, out, &inputs, move |needs| {
         let needs = needs.to_vec();
         Box::new(move |grad| {
             let img = saved_img.get(op)?;
             let coords = saved_coords.get(op)?;
+            let forward = saved_forward.as_ref().map(|m| m.get(op)).transpose()?;
             let mut grads = vec![None; needs.len()];
-            let gather = match &forward {
+            let gather = match forward {
                 Some(m) if needs[0] && s.padding == Padding::Zeros => Some(m),
                 _ => None,
             };
