@@ -41,6 +41,8 @@ fn check_hyper(op: &'static str, name: &'static str, value: f32, ok: bool) -> Re
     }
 }
 
+/// Every parameter tracks gradients and is listed once: a parameter listed
+/// twice, or two handles on one buffer, would be updated twice per step.
 fn check_params(op: &'static str, params: &[Tensor]) -> Result<()> {
     if let Some(p) = params.iter().find(|p| !p.requires_grad()) {
         return Err(Error::InvalidArgument {
@@ -48,6 +50,18 @@ fn check_params(op: &'static str, params: &[Tensor]) -> Result<()> {
             name: "params",
             reason: format!("parameter of shape {:?} does not require grad: create it with with_grad()", p.shape()),
         });
+    }
+    for (i, p) in params.iter().enumerate() {
+        if let Some(j) = params[..i].iter().position(|q| q.buffer() == p.buffer()) {
+            return Err(Error::InvalidArgument {
+                op,
+                name: "params",
+                reason: format!(
+                    "parameters {j} and {i} are the same tensor (or share its buffer): each parameter must be \
+                     listed once, or it is updated twice per step"
+                ),
+            });
+        }
     }
     Ok(())
 }
@@ -188,7 +202,8 @@ pub struct AdamConfig {
     pub lr: f32,
     /// Decay rates of the first and second moment estimates.
     pub betas: (f32, f32),
-    /// Added to the denominator.
+    /// Added to the denominator; must be at least `f32::MIN_POSITIVE`
+    /// (PyTorch accepts 0, which turns a zero gradient into a NaN parameter).
     pub eps: f32,
     /// Weight decay: an L2 penalty in the gradient (Adam), or decoupled
     /// shrinking `p *= 1 − lr·wd` ([`AdamConfig::adamw`]).
@@ -238,7 +253,9 @@ impl Adam {
         let (b1, b2) = config.betas;
         check_hyper("Adam", "betas.0", b1, (0.0..1.0).contains(&b1))?;
         check_hyper("Adam", "betas.1", b2, (0.0..1.0).contains(&b2))?;
-        check_hyper("Adam", "eps", config.eps, config.eps >= 0.0)?;
+        // eps = 0 divides 0 by 0 where a gradient is zero; a subnormal eps is
+        // flushed to zero on many GPUs.
+        check_hyper("Adam", "eps", config.eps, config.eps >= f32::MIN_POSITIVE)?;
         check_hyper("Adam", "weight_decay", config.weight_decay, config.weight_decay >= 0.0)?;
         Ok(Adam { params: params.to_vec(), config, moments: vec![None; params.len()] })
     }

@@ -168,6 +168,40 @@ fn bad_settings_are_errors() {
     assert!(Sgd::new(std::slice::from_ref(&p), SgdConfig { nesterov: true, ..SgdConfig::new(0.1) }).is_err());
     assert!(Adam::new(std::slice::from_ref(&p), AdamConfig { betas: (1.0, 0.999), ..AdamConfig::new(0.1) }).is_err());
     assert!(Adam::new(std::slice::from_ref(&p), AdamConfig::new(-1.0)).is_err());
-    let mut opt = Adam::new(&[p], AdamConfig::new(0.1)).unwrap();
+    let mut opt = Adam::new(std::slice::from_ref(&p), AdamConfig::new(0.1)).unwrap();
     assert!(opt.set_lr(f32::INFINITY).is_err());
+}
+
+/// eps = 0 (PyTorch accepts it) makes a parameter with a zero gradient NaN:
+/// 0 / (0 + 0). A subnormal eps is flushed to zero on many GPUs.
+#[test]
+fn adam_eps_must_be_a_positive_normal_number() {
+    let p = tensor(&[1.0], &[1]).with_grad();
+    for eps in [0.0, -1e-8, 1e-40, f32::NAN] {
+        let config = AdamConfig { eps, ..AdamConfig::new(0.1) };
+        assert!(
+            matches!(Adam::new(std::slice::from_ref(&p), config), Err(Error::InvalidArgument { name: "eps", .. })),
+            "eps {eps}"
+        );
+    }
+    // The smallest accepted eps keeps a zero gradient's update finite.
+    let config = AdamConfig { eps: f32::MIN_POSITIVE, ..AdamConfig::new(0.1) };
+    let mut opt = Adam::new(std::slice::from_ref(&p), config).unwrap();
+    let grads = p.mul_scalar(0.0).unwrap().sum().unwrap().backward().unwrap();
+    opt.step(&grads).unwrap();
+    assert_eq!(p.to_vec().unwrap(), vec![1.0]);
+}
+
+/// A parameter listed twice (or two handles on one buffer) would be updated
+/// twice per step.
+#[test]
+fn a_parameter_listed_twice_is_an_error() {
+    let p = tensor(&[1.0, 2.0], &[2]).with_grad();
+    let q = tensor(&[3.0], &[1]).with_grad();
+    let alias = p.detach().with_grad();
+    for params in [vec![p.clone(), q.clone(), p.clone()], vec![p.clone(), alias]] {
+        assert!(matches!(Adam::new(&params, AdamConfig::new(0.1)), Err(Error::InvalidArgument { name: "params", .. })));
+        assert!(matches!(Sgd::new(&params, SgdConfig::new(0.1)), Err(Error::InvalidArgument { name: "params", .. })));
+    }
+    assert!(Adam::new(&[p, q], AdamConfig::new(0.1)).is_ok());
 }
