@@ -28,6 +28,7 @@ fn apply(v: f32) -> f32 {
         case 11u: { return tan(v); }
         case 12u: { return sin_cos_degrees(v).x; }
         case 13u: { return sin_cos_degrees(v).y; }
+        case 14u: { return select(0.0, 1.0, v == 0.0); }
         default: { return quiet_nan(); }
     }
 }

@@ -34,6 +34,7 @@ fn adjoint(v: f32, out: f32, grad: f32) -> f32 {
         case 11u: { return grad * (1.0 + out * out); }
         case 12u: { return grad * sin_cos_degrees(v).y * 0.017453292519943295; }
         case 13u: { return -grad * sin_cos_degrees(v).x * 0.017453292519943295; }
+        case 14u: { return 0.0; }
         default: { return quiet_nan(); }
     }
 }

@@ -287,6 +287,14 @@ fn check(moving: &Tensor, fixed: &Tensor, config: &RegistrationConfig) -> Result
     {
         return invalid("initial", format!("needs 1 or {n} finite matrices, got {}", initial.len()));
     }
+    // A singular start has no inverse to warp by: every step would fail or give NaN.
+    for (k, m) in config.initial.iter().flatten().enumerate() {
+        if let Err(Error::InvalidArgument { reason, .. }) =
+            crate::ops::warp::check_invertible(OP, m.transpose().as_slice(), k)
+        {
+            return invalid("initial", reason);
+        }
+    }
     Ok(n)
 }
 

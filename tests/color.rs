@@ -657,6 +657,18 @@ fn bad_input_is_a_typed_error() {
     invalid_argument(rgb.normalize(&[0.5, 0.5], &[1.0, 1.0, 1.0]), "two means for three channels");
     invalid_argument(rgb.normalize(&[0.5, 0.5, f32::NAN], &[1.0, 1.0, 1.0]), "NaN mean");
     invalid_argument(rgb.invert(f32::INFINITY), "infinite max");
+    // A zero std divides by zero; a tiny one sends [0, 1] past f32.
+    for std in [[1.0, 0.0, 1.0], [1.0, 1.0, -0.0], [1e-39, 1.0, 1.0], [1.0, 1e-38, 1.0]] {
+        let r = rgb.normalize(&[0.5, 0.5, 0.5], &std);
+        assert!(matches!(r, Err(Error::InvalidArgument { name: "std", .. })), "std {std:?}: {r:?}");
+    }
+    assert!(rgb.normalize(&[0.5, 0.5, 0.5], &[-0.5, 1e-30, 2.0]).is_ok());
+    // Per-image adjustments take image batches only, like every image op.
+    for shape in [&[16][..], &[4, 4], &[1, 1, 1, 4, 4]] {
+        let t = Tensor::ones(&ctx, shape).unwrap();
+        invalid_shape(t.adjust_brightness(0.1, true), "brightness of a non-image");
+        invalid_shape(t.adjust_contrast(1.2, true), "contrast of a non-image");
+    }
     let mismatch = |r: pixgrad::Result<Tensor>, what: &str| {
         assert!(matches!(r, Err(Error::ShapeMismatch { .. })), "{what}: {r:?}");
     };

@@ -580,3 +580,34 @@ fn bad_input_is_a_typed_error() {
         Err(Error::InvalidShape { .. })
     ));
 }
+
+/// `normalized` divides by the sum of the kernel's absolute values; an
+/// all-zero kernel (Kornia: NaN everywhere) is left as it is: the output is
+/// zero and the gradients finite (the kernel's is the plain correlation's).
+#[test]
+fn a_normalized_zero_kernel_gives_zeros_and_finite_gradients() {
+    let ctx = ctx();
+    let img = Tensor::rand_uniform(&ctx, &[2, 3, 9, 7], 0.0, 1.0, 3).unwrap().with_grad();
+    let zero = Tensor::zeros(&ctx, &[1, 3, 3]).unwrap().with_grad();
+    let out = img.filter2d(&zero, BorderType::Reflect, true).unwrap();
+    assert!(out.to_vec().unwrap().iter().all(|&v| v == 0.0));
+    let weights = Tensor::rand_uniform(&ctx, &[2, 3, 9, 7], -1.0, 1.0, 4).unwrap();
+    let grads = out.mul(&weights).unwrap().sum().unwrap().backward().unwrap();
+    let gk = grads.get(&zero).unwrap().to_vec().unwrap();
+    let gx = grads.get(&img).unwrap().to_vec().unwrap();
+    assert!(gx.iter().all(|&v| v == 0.0), "a zero kernel passes nothing back to the image");
+    // The kernel's gradient is the unnormalised one: Σ weights · shifted image.
+    let plain = img.detach().with_grad();
+    let k = Tensor::zeros(&ctx, &[1, 3, 3]).unwrap().with_grad();
+    let reference = plain.filter2d(&k, BorderType::Reflect, false).unwrap().mul(&weights).unwrap().sum().unwrap();
+    let want = reference.backward().unwrap().get(&k).unwrap().to_vec().unwrap();
+    assert_close(&gk, &to_f64(&want), 1e-6, 1e-6, "kernel gradient");
+    // A non-zero kernel whose entries sum to zero is normalised as usual.
+    let edge = Tensor::from_slice(&ctx, &[1.0, 0.0, -1.0], &[1, 1, 3]).unwrap();
+    let half = Tensor::from_slice(&ctx, &[0.5, 0.0, -0.5], &[1, 1, 3]).unwrap();
+    let (a, b) = (
+        img.filter2d(&edge, BorderType::Reflect, true).unwrap(),
+        img.filter2d(&half, BorderType::Reflect, false).unwrap(),
+    );
+    assert_eq!(a.to_vec().unwrap(), b.to_vec().unwrap());
+}

@@ -349,6 +349,16 @@ fn psnr_of_identical_images_is_infinite_and_bad_input_is_an_error() {
     invalid(a.ssim(&a, 11, 0.0, SsimPadding::Same), "zero range");
     invalid(a.ms_ssim(&a, 11, 1.0), "too small for five scales");
     invalid(a.charbonnier_loss(&a, f32::NAN, Reduction::Mean), "NaN eps");
+    // ε² flushed to zero: the loss at d = 0 would be −ε and its gradient 0/0.
+    // ε² overflowing: ∞ − ∞.
+    for eps in [0.0, 1e-20, 1e-30, 2e19, -1e-3] {
+        let r = a.charbonnier_loss(&a, eps, Reduction::Mean);
+        assert!(matches!(r, Err(Error::InvalidArgument { name: "eps", .. })), "eps {eps}: {r:?}");
+    }
+    let x = a.detach().with_grad();
+    let loss = x.charbonnier_loss(&a, 1.1e-19, Reduction::Sum).unwrap();
+    let grad = loss.backward().unwrap().get(&x).unwrap().to_vec().unwrap();
+    assert!(loss.item().unwrap() >= 0.0 && grad.iter().all(|g| g.is_finite()));
     invalid(a.huber_loss(&a, -1.0, Reduction::Mean), "negative delta");
     invalid(a.total_variation(Reduction::None), "no reduction");
     let wrong_mask = Tensor::ones(&ctx, &[1, 2, 16, 16]).unwrap();

@@ -292,6 +292,17 @@ fn bad_input_gives_errors() {
     assert!(Structure::square(0).is_err());
     assert!(Structure::rect(usize::MAX, 2).is_err());
     assert!(Structure::cross(MAX_STRUCTURE_SIZE + 1).is_err());
+    // A geodesic border needs the origin inside the element: a one-pixel
+    // image's erosion by a ring would have no neighbour and give +inf.
+    let ring = Structure::from_mask((3, 3), &[1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0]).unwrap();
+    let dot = Tensor::full(&ctx, &[1, 1, 1, 1], 0.5).unwrap();
+    for r in [dot.erosion(&ring, None, MorphBorder::Geodesic), dot.dilation(&ring, None, MorphBorder::Geodesic)] {
+        assert!(matches!(r, Err(Error::InvalidArgument { name: "structure", .. })), "{r:?}");
+    }
+    let corner = Structure::rect(1, 3).unwrap().with_origin((0, 0)).unwrap();
+    assert!(dot.erosion(&corner, None, MorphBorder::Geodesic).is_ok());
+    let padded = dot.erosion(&ring, None, MorphBorder::Border(BorderType::Replicate)).unwrap();
+    assert_eq!(padded.to_vec().unwrap(), vec![0.5]);
     let flat = Tensor::zeros(&ctx, &[4, 4]).unwrap();
     assert!(matches!(flat.median_blur((3, 3), BorderType::Reflect), Err(Error::InvalidShape { .. })));
 }

@@ -132,4 +132,8 @@ fn bad_input_is_a_typed_error() {
         RegistrationConfig { initial: Some(vec![Matrix3::identity(); 3]), ..Default::default() },
         "three initial matrices",
     );
+    // A singular start: the warp has no inverse to sample by.
+    let singular = Matrix3::new(1.0, 2.0, 0.0, 2.0, 4.0, 0.0, 0.0, 0.0, 1.0);
+    let r = register(&fixed, &fixed, &RegistrationConfig { initial: Some(vec![singular]), ..Default::default() }, None);
+    assert!(matches!(r, Err(Error::InvalidArgument { name: "initial", .. })), "{r:?}");
 }

@@ -80,6 +80,8 @@ pub enum UnaryOp {
     SinDegrees = 12,
     /// `cos x`, x in degrees
     CosDegrees = 13,
+    /// 1 where `x == 0`, else 0 (NaN gives 0); gradient 0
+    IsZero = 14,
 }
 
 /// Binary ops; the value is the shader's `OP` code (`shaders/binary.wgsl`).
@@ -131,6 +133,7 @@ impl UnaryOp {
             UnaryOp::Tan => "tan",
             UnaryOp::SinDegrees => "sin_degrees",
             UnaryOp::CosDegrees => "cos_degrees",
+            UnaryOp::IsZero => "is_zero",
         }
     }
 }
@@ -543,6 +546,11 @@ impl Tensor {
     /// [`sin_degrees`](Self::sin_degrees)); gradient `-sin x · π/180`.
     pub fn cos_degrees(&self) -> Result<Tensor> {
         self.unary(UnaryOp::CosDegrees, [0.0; 2])
+    }
+
+    /// 1 where `x == 0`, else 0: a constant mask, outside the graph.
+    pub(crate) fn is_zero(&self) -> Result<Tensor> {
+        crate::autodiff::no_grad(|| self.unary(UnaryOp::IsZero, [0.0; 2]))
     }
 
     /// `tan x` (radians); gradient `1 + tan² x`.

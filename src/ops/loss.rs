@@ -485,7 +485,8 @@ impl Tensor {
 
     /// Charbonnier loss `√(d² + ε²) − ε` with `d = self - target`: smooth
     /// near 0, linear far away, 0 at d = 0. With ε = 1 it is Kornia's
-    /// `charbonnier_loss` (`√(d² + 1) − 1`).
+    /// `charbonnier_loss` (`√(d² + 1) − 1`). ε must lie in [1.1e-19, 1.8e19],
+    /// where ε² is a normal f32 (`Error::InvalidArgument` otherwise).
     ///
     /// ```
     /// use pixgrad::{Tensor, ops::loss::Reduction};
@@ -497,7 +498,15 @@ impl Tensor {
     /// ```
     pub fn charbonnier_loss(&self, target: &Tensor, eps: f32, reduction: Reduction) -> Result<Tensor> {
         const OP: &str = "charbonnier_loss";
-        positive(OP, "eps", eps)?;
+        // ε² must be a normal f32: a flushed or overflowing ε² makes the loss at
+        // zero difference −ε (negative) or NaN, and its gradient 0/0.
+        if !(eps > 0.0 && eps * eps >= f32::MIN_POSITIVE && (eps * eps).is_finite()) {
+            return Err(Error::InvalidArgument {
+                op: OP,
+                name: "eps",
+                reason: format!("must lie in [1.1e-19, 1.8e19] so that eps² is a normal f32, got {eps}"),
+            });
+        }
         let d = difference(OP, self, target)?;
         reduce(d.square()?.add_scalar(eps * eps)?.sqrt()?.add_scalar(-eps)?, reduction)
     }

@@ -61,7 +61,7 @@ impl<'a> From<&'a Tensor> for Factor<'a> {
 impl Factor<'_> {
     /// The factor as `[N or 1, 1, 1, 1]`, to broadcast against `img` `[N, C, H, W]`.
     pub(crate) fn per_image(self, op: &'static str, name: &'static str, img: &Tensor) -> Result<Tensor> {
-        let n = img.shape().first().copied().unwrap_or(1);
+        let [n, ..] = image_shape(op, img)?;
         match self {
             Factor::Value(v) if v.is_finite() => Tensor::from_slice(img.context(), &[v], &[1, 1, 1, 1]),
             Factor::Value(v) => Err(Error::InvalidArgument { op, name, reason: format!("must be finite, got {v}") }),

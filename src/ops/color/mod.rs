@@ -574,7 +574,9 @@ impl Tensor {
     }
 
     /// `(x - mean) / std` per channel (Kornia's `normalize`); mean and std
-    /// may be tensors `[C]` or `[N, C]` that receive gradients.
+    /// may be tensors `[C]` or `[N, C]` that receive gradients. Host stds
+    /// must be nonzero (`Error::InvalidArgument`); a zero in a std tensor
+    /// divides by zero as IEEE says (it is not read back to be checked).
     ///
     /// ```
     /// let ctx = pixgrad::Context::new()?;
@@ -585,8 +587,29 @@ impl Tensor {
     /// ```
     pub fn normalize<'a, 'b>(&self, mean: impl Into<Channels<'a>>, std: impl Into<Channels<'b>>) -> Result<Tensor> {
         const OP: &str = "normalize";
-        let mean = mean.into().per_channel(OP, "mean", self)?;
-        let std = std.into().per_channel(OP, "std", self)?;
+        let (mean, std) = (mean.into(), std.into());
+        // Host values are checked so that images in [0, 1] stay finite: a zero
+        // (or subnormal, flushed to zero on GPUs) std divides by zero.
+        if let Channels::Values(stds) = std {
+            for (c, &s) in stds.iter().enumerate() {
+                let m = match mean {
+                    Channels::Values(means) => means.get(c).copied().unwrap_or(0.0),
+                    Channels::Tensor(_) => 0.0,
+                };
+                let largest = f64::from(m).abs().max(f64::from(1.0 - m).abs()) / f64::from(s).abs();
+                if !(s.abs() >= f32::MIN_POSITIVE && largest < f64::from(f32::MAX)) {
+                    return Err(Error::InvalidArgument {
+                        op: OP,
+                        name: "std",
+                        reason: format!(
+                            "channel {c}: std {s} must be nonzero and large enough for (x - {m}) / std to be finite"
+                        ),
+                    });
+                }
+            }
+        }
+        let mean = mean.per_channel(OP, "mean", self)?;
+        let std = std.per_channel(OP, "std", self)?;
         self.sub(&mean)?.div(&std)
     }
 

@@ -227,11 +227,14 @@ fn kernel_1d(op: &'static str, kernel: &Tensor, along_x: bool) -> Result<Tensor>
 }
 
 /// Divides each kernel by the sum of its absolute values (Kornia's
-/// `normalize_kernel2d`), differentiably.
+/// `normalize_kernel2d`), differentiably. An all-zero kernel, whose sum is
+/// 0, is divided by 1 instead: it stays zero (Kornia gives NaN) and its
+/// gradient is the incoming one.
 fn normalize_kernel(kernel: &Tensor) -> Result<Tensor> {
-    let mut sums = kernel.shape().to_vec();
-    sums[1..].fill(1);
-    kernel.div(&kernel.abs()?.sum_to_shape(&sums)?)
+    let mut shape = kernel.shape().to_vec();
+    shape[1..].fill(1);
+    let sums = kernel.abs()?.sum_to_shape(&shape)?;
+    kernel.div(&sums.add(&sums.is_zero()?)?)
 }
 
 /// `[N or 1, 2]` sigmas as two columns of Gaussian kernels `[S, ky]`, `[S, kx]`.
@@ -288,8 +291,9 @@ impl Tensor {
     /// Correlates every channel of an image batch `[N, C, H, W]` with a
     /// kernel `[1, ky, kx]` (all images) or `[N, ky, kx]` (one per image);
     /// Kornia's `filter2d` with `padding="same"`. With `normalized` the kernel
-    /// is first divided by the sum of its absolute values. Differentiable in
-    /// the image and the kernel. See the [module docs](crate::ops::filter)
+    /// is first divided by the sum of its absolute values (an all-zero
+    /// kernel is left as it is: the output is zero, where Kornia's is NaN).
+    /// Differentiable in the image and the kernel. See the [module docs](crate::ops::filter)
     /// for the anchor of even kernels.
     ///
     /// ```

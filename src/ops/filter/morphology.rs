@@ -71,6 +71,8 @@ impl Structure {
     }
 
     /// The same element with another origin `(oy, ox)` inside the window.
+    /// With [`MorphBorder::Geodesic`] the origin must be a cell of the
+    /// element (the ops return `Error::InvalidArgument` otherwise).
     pub fn with_origin(mut self, origin: (usize, usize)) -> Result<Structure> {
         if origin.0 >= self.size.0 || origin.1 >= self.size.1 {
             return Err(Error::InvalidArgument {
@@ -178,6 +180,20 @@ fn extremum(
 ) -> Result<Tensor> {
     let [n, c, h, w] = image_shape(op, img)?;
     structure.check(op)?;
+    // With a geodesic border a pixel whose element cells all fall outside
+    // the image would get ±inf; the origin cell never does, if it is one.
+    let (oy, ox) = structure.origin;
+    if border == MorphBorder::Geodesic && !structure.mask[oy * structure.size.1 + ox] {
+        return Err(Error::InvalidArgument {
+            op,
+            name: "structure",
+            reason: format!(
+                "with a geodesic border the origin {:?} must belong to the element (else pixels near the edge \
+                 have no neighbour and give ±inf): pick another origin with with_origin or use MorphBorder::Border",
+                structure.origin
+            ),
+        });
+    }
     let window = Window {
         planes: n * c,
         height: h,
