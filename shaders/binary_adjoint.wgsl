@@ -27,7 +27,8 @@ fn adjoint(u: f32, v: f32, grad: f32) -> vec2<f32> {
         case 0u: { return vec2(grad, grad); }
         case 1u: { return vec2(grad, -grad); }
         case 2u: { return vec2(grad * v, grad * u); }
-        case 3u: { return vec2(grad / v, -grad * u / (v * v)); }
+        // As PyTorch, (u / v) / v: v² would underflow for |v| < 1e-19.
+        case 3u: { return vec2(grad / v, -grad * ((u / v) / v)); }
         case 4u, 5u: {
             if (u == v) {
                 return vec2(0.5 * grad, 0.5 * grad);

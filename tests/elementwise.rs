@@ -526,3 +526,18 @@ fn raw_adjoint_gradients_may_share_a_buffer_but_not_overlap() {
     // d(a · b)/da = b = 2, d/db = a = 1, side by side in one buffer
     assert_eq!(out.to_vec().unwrap(), [[2.0; 8], [1.0; 8]].concat());
 }
+
+/// Found by the fuzzer (a normalised 1-tap kernel of 1e-30): the divisor's
+/// gradient is computed as PyTorch does, `-g · (a / b) / b`, where `a / b²`
+/// overflowed to inf since b² underflows to 0.
+#[test]
+fn division_by_a_tiny_divisor_has_a_finite_gradient() {
+    let a = tensor(&[1e-30, 2e-30, 1.0], &[3]).with_grad();
+    let b = tensor(&[1e-30, 1e-30, 1e-10], &[3]).with_grad();
+    let grads = a.div(&b).unwrap().sum().unwrap().backward().unwrap();
+    let gb = grads.get(&b).unwrap().to_vec().unwrap();
+    let want = [-1e30, -2e30, -1e20];
+    for (g, w) in gb.iter().zip(want) {
+        assert!(g.is_finite() && ((*g as f64 - w) / w).abs() < 1e-5, "{gb:?}");
+    }
+}

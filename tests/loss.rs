@@ -347,6 +347,10 @@ fn psnr_of_identical_images_is_infinite_and_bad_input_is_an_error() {
     invalid(a.ssim(&a, 10, 1.0, SsimPadding::Same), "even window");
     invalid(a.ssim(&a, 21, 1.0, SsimPadding::Same), "window larger than the image");
     invalid(a.ssim(&a, 11, 0.0, SsimPadding::Same), "zero range");
+    // Found by the fuzzer: C1 = (0.01 · 1e30)² overflows and the map is NaN.
+    invalid(a.ssim(&a, 1, 1e30, SsimPadding::Same), "huge range");
+    invalid(a.ssim_loss(&a, 3, 1e-30, SsimPadding::Valid), "tiny range");
+    assert!(a.ssim(&a, 3, 255.0, SsimPadding::Same).is_ok());
     invalid(a.ms_ssim(&a, 11, 1.0), "too small for five scales");
     invalid(a.charbonnier_loss(&a, f32::NAN, Reduction::Mean), "NaN eps");
     // ε² flushed to zero: the loss at d = 0 would be −ε and its gradient 0/0.

@@ -299,6 +299,16 @@ fn bad_input_gives_errors() {
     for r in [dot.erosion(&ring, None, MorphBorder::Geodesic), dot.dilation(&ring, None, MorphBorder::Geodesic)] {
         assert!(matches!(r, Err(Error::InvalidArgument { name: "structure", .. })), "{r:?}");
     }
+    // Found by the fuzzer: dilation flips the element in its window (as
+    // Kornia), so for even sides the cell on the pixel is the origin's
+    // mirror. cross(2) holds its origin (1, 1) but not the mirror (0, 0):
+    // a geodesic top hat of a 2x3 image was +inf in its corner.
+    let cross = Structure::cross(2).unwrap();
+    let small = Tensor::full(&ctx, &[1, 3, 2, 3], 0.5).unwrap();
+    assert!(small.erosion(&cross, None, MorphBorder::Geodesic).is_ok());
+    for r in [small.dilation(&cross, None, MorphBorder::Geodesic), small.top_hat(&cross, None, MorphBorder::Geodesic)] {
+        assert!(matches!(r, Err(Error::InvalidArgument { name: "structure", .. })), "{r:?}");
+    }
     let corner = Structure::rect(1, 3).unwrap().with_origin((0, 0)).unwrap();
     assert!(dot.erosion(&corner, None, MorphBorder::Geodesic).is_ok());
     let padded = dot.erosion(&ring, None, MorphBorder::Border(BorderType::Replicate)).unwrap();

@@ -441,7 +441,17 @@ fn check_ssim(op: &'static str, a: &Tensor, b: &Tensor, window: usize, max_value
     let shape = image_shape(op, a)?;
     same_shape(op, a, b)?;
     a.same_context(op, b)?;
-    positive(op, "max_value", max_value)?;
+    // C1 = (0.01 max)² and C2 = (0.03 max)² keep the map's denominators away
+    // from 0; their squares (in the gradient) must stay normal and finite.
+    if !(1e-6..=1e10).contains(&max_value) {
+        return Err(Error::InvalidArgument {
+            op,
+            name: "max_value",
+            reason: format!(
+                "the dynamic range must lie in [1e-6, 1e10] (C1, C2 and their squares finite and normal), got {max_value}"
+            ),
+        });
+    }
     if window.is_multiple_of(2) || window > shape[2].min(shape[3]) {
         return Err(Error::InvalidArgument {
             op,
@@ -588,7 +598,8 @@ impl Tensor {
     }
 
     /// The SSIM map of two images `[N, C, H, W]` with a Gaussian window of
-    /// `window` pixels (odd; 11 is standard), dynamic range `max_value`.
+    /// `window` pixels (odd; 11 is standard), dynamic range `max_value`
+    /// (1 for images in [0, 1], 255 for 8-bit values; [1e-6, 1e10] accepted).
     /// `[N, C, H, W]` with `Same` padding, `[N, C, H − w + 1, W − w + 1]`
     /// with `Valid`. Differentiable in both images.
     ///

@@ -71,8 +71,11 @@ impl Structure {
     }
 
     /// The same element with another origin `(oy, ox)` inside the window.
-    /// With [`MorphBorder::Geodesic`] the origin must be a cell of the
-    /// element (the ops return `Error::InvalidArgument` otherwise).
+    /// With [`MorphBorder::Geodesic`] the cell on the output pixel must
+    /// belong to the element: the origin for erosion, its mirror
+    /// `(ky - 1 - oy, kx - 1 - ox)` for dilation, which flips the element in
+    /// its window as Kornia does (the ops return `Error::InvalidArgument`
+    /// otherwise; the two are the same cell for odd sides).
     pub fn with_origin(mut self, origin: (usize, usize)) -> Result<Structure> {
         if origin.0 >= self.size.0 || origin.1 >= self.size.1 {
             return Err(Error::InvalidArgument {
@@ -181,16 +184,20 @@ fn extremum(
     let [n, c, h, w] = image_shape(op, img)?;
     structure.check(op)?;
     // With a geodesic border a pixel whose element cells all fall outside
-    // the image would get ±inf; the origin cell never does, if it is one.
+    // the image would get ±inf; the cell on the output pixel never does, if
+    // it is one: the origin for erosion, its mirror for dilation (which
+    // flips the element in its window, as Kornia).
     let (oy, ox) = structure.origin;
-    if border == MorphBorder::Geodesic && !structure.mask[oy * structure.size.1 + ox] {
+    let (ky, kx) = structure.size;
+    let on_pixel = if selection == Selection::Max { (ky - 1 - oy, kx - 1 - ox) } else { (oy, ox) };
+    if border == MorphBorder::Geodesic && !structure.mask[on_pixel.0 * kx + on_pixel.1] {
         return Err(Error::InvalidArgument {
             op,
             name: "structure",
             reason: format!(
-                "with a geodesic border the origin {:?} must belong to the element (else pixels near the edge \
-                 have no neighbour and give ±inf): pick another origin with with_origin or use MorphBorder::Border",
-                structure.origin
+                "with a geodesic border the cell {on_pixel:?} on the output pixel must belong to the element \
+                 (else pixels near the edge have no neighbour and give ±inf): pick another origin with \
+                 with_origin or use MorphBorder::Border"
             ),
         });
     }
