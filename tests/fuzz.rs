@@ -26,8 +26,8 @@ use pixgrad::ops::warp::{self, Interpolation, Padding, ResizeMode};
 use pixgrad::{BorderType, ColorDistance, Context, ConvOptions, Factor, GradientMode, Result, Tensor};
 use support::{Rng, ctx};
 
-/// Cases per run in CI (about a minute on lavapipe).
-const DEFAULT_CASES: u64 = 600;
+/// Cases per run in CI (about a minute on lavapipe, 1.5 on GL).
+const DEFAULT_CASES: u64 = 1000;
 const CASE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Random choices, each logged so that a failing case can be read.
