@@ -225,6 +225,8 @@ fn a_million_node_chain_drops_and_differentiates_on_a_small_stack() {
         }
         y
     };
+    // The kernels are compiled here first: shader compilation itself needs more than a small stack.
+    x.reshape(&[2]).unwrap().mul_scalar(3.0).unwrap().sum().unwrap().backward().unwrap();
     let run = std::thread::Builder::new()
         .stack_size(256 << 10)
         .spawn(move || {

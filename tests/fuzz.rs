@@ -622,3 +622,24 @@ fn every_case_ends_in_a_typed_error_or_finite_values() {
     println!("fuzz: {cases} cases from seed {seed}: {passed:?}, {} failures", failures.len());
     assert!(failures.is_empty(), "{} of {cases} cases failed:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// Every image op takes `[N, C, H, W]` and rejects other ranks alike, with
+/// `Error::InvalidShape` (or `ShapeMismatch` where a second argument's
+/// shape is what no longer fits).
+#[test]
+fn every_image_op_rejects_other_ranks_alike() {
+    let ctx = ctx();
+    for case in support::ops::catalogue() {
+        if matches!(case.name, "elementwise" | "stack") {
+            continue; // plain tensor math: any shape
+        }
+        let params = (case.params)(&ctx, 1);
+        for shape in [&[3, 20, 24][..], &[20, 24], &[1440], &[1, 1, 3, 20, 24]] {
+            let x = Tensor::rand_uniform(&ctx, shape, 0.0, 1.0, 1).unwrap();
+            match (case.run)(&x, &params) {
+                Err(pixgrad::Error::InvalidShape { .. } | pixgrad::Error::ShapeMismatch { .. }) => {}
+                other => panic!("{} of shape {shape:?}: {other:?}", case.name),
+            }
+        }
+    }
+}

@@ -41,8 +41,16 @@ fn second_image(ctx: &Context, n: usize) -> Vec<Tensor> {
     vec![Tensor::rand_uniform(ctx, &[n, 3, 20, 24], 0.0, 1.0, 77).unwrap()]
 }
 
+/// `[N, C, H, W]` of an image, ones where the tensor has fewer dimensions
+/// (the ops themselves reject those).
+fn dims(img: &Tensor) -> [usize; 4] {
+    let s = img.shape();
+    [0, 1, 2, 3].map(|i| s.get(i).copied().unwrap_or(1))
+}
+
 fn image_side(img: &Tensor) -> [usize; 2] {
-    [img.shape()[2], img.shape()[3]]
+    let [_, _, h, w] = dims(img);
+    [h, w]
 }
 
 /// Every op family, at its commonly used settings.
@@ -68,8 +76,7 @@ pub fn catalogue() -> Vec<OpCase> {
             name: "grid_sample",
             params: affine,
             run: |x, p| {
-                let [n, c, h, w] = [x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3]];
-                let grid = Tensor::affine_grid(&p[0].mul_scalar(0.1)?, [n, c, h, w], false)?;
+                let grid = Tensor::affine_grid(&p[0].mul_scalar(0.1)?, dims(x), false)?;
                 x.grid_sample(&grid, Interpolation::Bilinear, Padding::Reflection, false)
             },
         },
