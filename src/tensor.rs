@@ -149,33 +149,19 @@ impl Tensor {
         Ok(Self::wrap(ctx, storage, shape.to_vec(), GradState::None))
     }
 
-    /// A tensor of `shape` whose every element is `scale · scalar[0]`,
-    /// stored as that one element (a uniform gradient; see [`Storage`]).
-    pub(crate) fn uniform(scalar: &Tensor, shape: &[usize], scale: f32) -> Result<Tensor> {
-        const OP: &str = "uniform";
-        check_shape(OP, shape)?;
-        let ctx = scalar.context();
-        let buffer = ctx.alloc(OP, 4)?;
+    /// A tensor of `shape` stored as one element that stands for all (a
+    /// uniform gradient, see [`Storage`]; made by `autodiff::uniform`),
+    /// contents uninitialised.
+    pub(crate) fn uninit_uniform(ctx: &Context, op: &'static str, shape: &[usize]) -> Result<Tensor> {
+        check_shape(op, shape)?;
+        let buffer = ctx.alloc(op, 4)?;
         let storage = Arc::new(Storage { buffer, version: AtomicU64::new(0), uniform: true });
-        let out = Self::wrap(ctx, storage, shape.to_vec(), GradState::None);
-        crate::ops::reduce::reduce_forward(ctx, None, scalar.view(), &[1], out.view(), &[1], scale)?;
-        Ok(out)
+        Ok(Self::wrap(ctx, storage, shape.to_vec(), GradState::None))
     }
 
     /// Whether this is a uniform tensor stored as one element.
     pub(crate) fn is_uniform(&self) -> bool {
         self.inner.storage.uniform
-    }
-
-    /// This tensor with every element stored (itself unless uniform).
-    pub(crate) fn materialize(self) -> Result<Tensor> {
-        if !self.is_uniform() {
-            return Ok(self);
-        }
-        let ctx = self.context();
-        let full = Tensor::uninit(ctx, "materialize", self.shape())?;
-        crate::ops::reduce::reduce_adjoint(ctx, None, self.view(), &[1], full.view(), self.shape(), 1.0)?;
-        Ok(full)
     }
 
     /// Copies `data` to a new tensor of `shape` (row-major).

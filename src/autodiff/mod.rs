@@ -10,6 +10,7 @@
 
 pub(crate) mod backward;
 mod grad_mode;
+mod uniform;
 
 use std::sync::{Arc, Mutex};
 
