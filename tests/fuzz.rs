@@ -4,7 +4,9 @@
 //! negatives, NaN, ±inf, huge and tiny values) and random images in [0, 1]
 //! with planted 0s, 1s and greys. Every case must end in a typed error, or
 //! in an output and gradients that are finite whenever every parameter was
-//! finite. A panic, a hang (a case over `CASE_TIMEOUT`) or a non-finite
+//! finite. Typed means a rejected argument or shape (or the backward of an
+//! output no gradient reaches); a GPU validation error, a saved-tensor error
+//! or an internal autodiff error is a failure. A panic, a hang (a case over `CASE_TIMEOUT`) or a non-finite
 //! value fails the test and prints the seed and the case.
 //!
 //! CI runs a fixed budget; a longer run, or a replay of one case:
@@ -23,7 +25,7 @@ use std::time::Duration;
 use pixgrad::ops::filter::{MorphBorder, Structure};
 use pixgrad::ops::loss::{Reduction, SsimPadding};
 use pixgrad::ops::warp::{self, Interpolation, Padding, ResizeMode};
-use pixgrad::{BorderType, ColorDistance, Context, ConvOptions, Factor, GradientMode, Result, Tensor};
+use pixgrad::{BorderType, ColorDistance, Context, ConvOptions, Error, Factor, GradientMode, Result, Tensor};
 use support::{Rng, ctx};
 
 /// Cases per run in CI (about a minute on lavapipe, 1.5 on GL).
@@ -587,7 +589,17 @@ fn run_case(ctx: &Context, seed: u64) -> std::result::Result<Passed, String> {
         }
         Ok(Ok(Err(msg))) => Err(what(msg)),
         Ok(Ok(Ok(passed))) => Ok(passed),
-        Ok(Err(_)) => Ok(Passed::Error),
+        Ok(Err(Error::Autodiff(m))) if m.starts_with("internal") => Err(what(format!("internal error: {m}"))),
+        // Rejected input, or backward of an output no gradient reaches (posterize).
+        Ok(Err(
+            Error::InvalidArgument { .. }
+            | Error::InvalidShape { .. }
+            | Error::ShapeMismatch { .. }
+            | Error::TooLarge { .. }
+            | Error::Autodiff(_),
+        )) => Ok(Passed::Error),
+        // A GPU validation error, a saved tensor changed: a defect.
+        Ok(Err(e)) => Err(what(format!("unexpected error: {e}"))),
     }
 }
 
@@ -637,7 +649,7 @@ fn every_image_op_rejects_other_ranks_alike() {
         for shape in [&[3, 20, 24][..], &[20, 24], &[1440], &[1, 1, 3, 20, 24]] {
             let x = Tensor::rand_uniform(&ctx, shape, 0.0, 1.0, 1).unwrap();
             match (case.run)(&x, &params) {
-                Err(pixgrad::Error::InvalidShape { .. } | pixgrad::Error::ShapeMismatch { .. }) => {}
+                Err(Error::InvalidShape { .. } | Error::ShapeMismatch { .. }) => {}
                 other => panic!("{} of shape {shape:?}: {other:?}", case.name),
             }
         }

@@ -95,10 +95,15 @@ fn ssim_ref(a: &[f64], b: &[f64], h: usize, w: usize) -> Vec<f64> {
 
 /// The same with any odd window.
 fn ssim_ref_window(a: &[f64], b: &[f64], h: usize, w: usize, window: usize) -> Vec<f64> {
+    (0..h * w).map(|i| ssim_at(a, b, [h, w], window, [i / w, i % w])).collect()
+}
+
+/// The SSIM map at pixel `[y, x]` of one image pair `[h, w]` in f64:
+/// Gaussian window (σ 1.5), reflect-101 borders, C1 = 1e-4, C2 = 9e-4.
+fn ssim_at(a: &[f64], b: &[f64], [h, w]: [usize; 2], window: usize, [y, x]: [usize; 2]) -> f64 {
     let half = (window / 2) as f64;
     let g: Vec<f64> = (0..window).map(|k| (-((k as f64 - half).powi(2)) / 4.5).exp()).collect();
     let total: f64 = g.iter().sum();
-    let g: Vec<f64> = g.iter().map(|v| v / total).collect();
     let reflect = |i: isize, n: usize| -> usize {
         let n = n as isize;
         (if i < 0 {
@@ -109,34 +114,89 @@ fn ssim_ref_window(a: &[f64], b: &[f64], h: usize, w: usize, window: usize) -> V
             i
         }) as usize
     };
-    let blur = |x: &[f64]| -> Vec<f64> {
-        let mut out = vec![0.0; h * w];
+    let r = (window / 2) as isize;
+    let [mut ma, mut mb, mut saa, mut sbb, mut sab] = [0.0; 5];
+    for i in 0..window {
+        for j in 0..window {
+            let at = reflect(y as isize + i as isize - r, h) * w + reflect(x as isize + j as isize - r, w);
+            let k = g[i] * g[j] / (total * total);
+            let (va, vb) = (a[at], b[at]);
+            (ma, mb) = (ma + k * va, mb + k * vb);
+            (saa, sbb, sab) = (saa + k * va * va, sbb + k * vb * vb, sab + k * va * vb);
+        }
+    }
+    let (c1, c2) = (1e-4, 9e-4);
+    let (va, vb, cov) = (saa - ma * ma, sbb - mb * mb, sab - ma * mb);
+    (2.0 * ma * mb + c1) * (2.0 * cov + c2) / ((ma * ma + mb * mb + c1) * (va + vb + c2))
+}
+
+/// At photo size (odd, non-square, 513 x 771 RGB) with black, white and
+/// grey regions: the map at sampled pixels (corners, edges, the planted
+/// regions, random ones) and `ssim_loss`'s gradient there, against f64. The
+/// gradient of pixel p is the derivative of the map's sum over the pixels
+/// whose windows can read p (within 2·5 pixels, reflections included).
+#[test]
+fn ssim_at_photo_size_matches_f64_at_sampled_pixels() {
+    let ctx = ctx();
+    let [c, h, w] = [3, 513, 771];
+    let plane = h * w;
+    let smooth = Tensor::rand_uniform(&ctx, &[1, c, h, w], 0.0, 1.0, 5).unwrap();
+    let smooth = smooth.gaussian_blur2d((7, 7), 2.0, pixgrad::BorderType::Reflect).unwrap().to_vec().unwrap();
+    let mut rng = Rng::new(21);
+    let mut a: Vec<f64> = smooth.iter().map(|&v| f64::from(v)).collect();
+    // Planted regions: black top-left, white bottom-right, grey in the middle.
+    for ch in 0..c {
         for y in 0..h {
-            for xx in 0..w {
-                let mut acc = 0.0;
-                for i in 0..window {
-                    for j in 0..window {
-                        let r = (window / 2) as isize;
-                        let sy = reflect(y as isize + i as isize - r, h);
-                        let sx = reflect(xx as isize + j as isize - r, w);
-                        acc += g[i] * g[j] * x[sy * w + sx];
-                    }
+            for x in 0..w {
+                let v = &mut a[ch * plane + y * w + x];
+                if y < 40 && x < 60 {
+                    *v = 0.0;
+                } else if y >= h - 30 && x >= w - 50 {
+                    *v = 1.0;
+                } else if (250..270).contains(&y) && (380..400).contains(&x) {
+                    *v = 0.5;
                 }
-                out[y * w + xx] = acc;
             }
         }
-        out
-    };
-    let prod = |x: &[f64], y: &[f64]| -> Vec<f64> { x.iter().zip(y).map(|(p, q)| p * q).collect() };
-    let (ma, mb) = (blur(a), blur(b));
-    let (saa, sbb, sab) = (blur(&prod(a, a)), blur(&prod(b, b)), blur(&prod(a, b)));
-    let (c1, c2) = (1e-4, 9e-4);
-    (0..h * w)
-        .map(|i| {
-            let (va, vb, cov) = (saa[i] - ma[i] * ma[i], sbb[i] - mb[i] * mb[i], sab[i] - ma[i] * mb[i]);
-            (2.0 * ma[i] * mb[i] + c1) * (2.0 * cov + c2) / ((ma[i] * ma[i] + mb[i] * mb[i] + c1) * (va + vb + c2))
-        })
-        .collect()
+    }
+    let a: Vec<f64> = a.iter().map(|&v| v as f32 as f64).collect();
+    let b: Vec<f64> = a.iter().map(|v| ((v + rng.uniform(-0.1, 0.1)).clamp(0.0, 1.0)) as f32 as f64).collect();
+    let (ta, tb) = (tensor(&a, &[1, c, h, w]).with_grad(), tensor(&b, &[1, c, h, w]));
+    let map = ta.ssim(&tb, 11, 1.0, SsimPadding::Same).unwrap().to_vec().unwrap();
+    let loss = ta.ssim_loss(&tb, 11, 1.0, SsimPadding::Same).unwrap();
+    let grad = loss.backward().unwrap().get(&ta).unwrap().to_vec().unwrap();
+    let mut pixels =
+        vec![[0, 0], [0, w - 1], [h - 1, 0], [h - 1, w - 1], [10, 20], [h - 5, w - 7], [260, 390], [7, w / 2]];
+    pixels.extend((0..24).map(|_| [rng.uniform(0.0, h as f64) as usize, rng.uniform(0.0, w as f64) as usize]));
+    let count = (c * plane) as f64;
+    for ch in [0, 2] {
+        let (pa, pb) = (&a[ch * plane..][..plane], &b[ch * plane..][..plane]);
+        for &[y, x] in &pixels {
+            let at = ch * plane + y * w + x;
+            let want = ssim_at(pa, pb, [h, w], 11, [y, x]);
+            // f32 cancellation in E[a²] − μa² near white (~1e-7 against C2 = 9e-4).
+            assert!((f64::from(map[at]) - want).abs() < 2e-4, "map at {ch},{y},{x}: {} vs {want}", map[at]);
+            // d loss / d a_p = -0.5 / count · Σ_q d map_q / d a_p, central differences in f64.
+            let near = |v: usize, n: usize| v.saturating_sub(10)..(v + 11).min(n);
+            let sum_near = |pa: &[f64]| -> f64 {
+                near(y, h)
+                    .flat_map(|qy| near(x, w).map(move |qx| [qy, qx]))
+                    .map(|q| ssim_at(pa, pb, [h, w], 11, q))
+                    .sum()
+            };
+            let step = 1e-4;
+            let mut moved = pa.to_vec();
+            moved[y * w + x] += step;
+            let up = sum_near(&moved);
+            moved[y * w + x] -= 2.0 * step;
+            let numeric = -0.5 / count * (up - sum_near(&moved)) / (2.0 * step);
+            let got = f64::from(grad[at]);
+            assert!(
+                (got - numeric).abs() < 2e-3 * numeric.abs() + 2e-10,
+                "gradient at {ch},{y},{x}: {got:e} vs {numeric:e}"
+            );
+        }
+    }
 }
 
 #[test]
