@@ -1,8 +1,8 @@
 // Photometric adjustments with per-image factors, forward and adjoint.
 // OP (pipeline constant): 0 saturation, 1 hue (radians), 2 gamma (factors
 // gamma, gain), 3 solarize (threshold; no factor gradient), 4 posterize
-// (bits; forward only). Saturation and hue work per pixel in HSV
-// (color_math.wgsl); the others per channel. Factors are [1] for all images
+// (bits; forward only). Saturation works per pixel in RGB and hue in HSV
+// (color_math.wgsl), both as Kornia 0.9; the others per channel. Factors are [1] for all images
 // or [N], one per image.
 //
 // adjoint: the image gradient, and each factor's gradient contribution per
@@ -47,9 +47,55 @@ fn store3(base: u32, v: vec3<f32>) {
     out[base + 2u * p.pixels] = v.z;
 }
 
-// torch.fmod: the remainder has the sign of the dividend.
-fn fmod(a: f32, m: f32) -> f32 {
-    return a - trunc(a / m) * m;
+// Kornia's adjust_saturation, in RGB: each channel moves away from the
+// largest by the factor, `(x - min) · (a / delta) + (max - a)` with
+// a = max · clamp(s · factor, 0, 1), s = delta / (max + 1e-8) (divisors 1
+// where max or delta is 0).
+struct Saturated {
+    out: vec3<f32>,
+    // The clamp's input s · factor, and s.
+    scaled: f32,
+    s: f32,
+}
+
+fn saturate(c: vec3<f32>, factor: f32) -> Saturated {
+    let mx = max(c.x, max(c.y, c.z));
+    let mn = min(c.x, min(c.y, c.z));
+    let delta = mx - mn;
+    let s = delta / hsv_divisor(mx);
+    let a = mx * clamp(s * factor, 0.0, 1.0);
+    let ratio = a / select(delta, 1.0, delta == 0.0);
+    return Saturated((c - mn) * ratio + (mx - a), s * factor, s);
+}
+
+// Jᵀ g of saturate in the pixel (xyz) and the factor (w).
+fn saturate_adjoint(c: vec3<f32>, factor: f32, g: vec3<f32>) -> vec4<f32> {
+    let mx = max(c.x, max(c.y, c.z));
+    let mn = min(c.x, min(c.y, c.z));
+    let delta = mx - mn;
+    let div_v = hsv_divisor(mx);
+    let s = delta / div_v;
+    // s · factor strictly inside (0, 1), decided as f64 does: in f32,
+    // max + 1e-8 rounds to max and a saturated pixel's s to exactly 1.
+    let spread = delta * factor;
+    let inside = spread > 0.0 && spread - mx < HSV_EPS;
+    let sat = clamp(s * factor, 0.0, 1.0);
+    let a = mx * sat;
+    let div_d = select(delta, 1.0, delta == 0.0);
+    let ratio = a / div_d;
+    let g_sum = g.x + g.y + g.z;
+    let g_ratio = dot(g, c - mn);
+    var g_min = -g_sum * ratio;
+    var g_max = g_sum;
+    let g_a = g_ratio / div_d - g_sum;
+    var g_delta = select(-g_ratio * a / (div_d * div_d), 0.0, delta == 0.0);
+    g_max += g_a * sat;
+    let g_s = select(0.0, g_a * mx * factor, inside);
+    let g_factor = select(0.0, g_a * mx * s, inside);
+    g_delta += g_s / div_v;
+    g_max -= select(g_s * delta / (div_v * div_v), 0.0, mx == 0.0);
+    let gc = g * ratio + (g_max + g_delta) * amax_slope(c) + (g_min - g_delta) * amin_slope(c);
+    return vec4(gc, g_factor);
 }
 
 // x^γ with PyTorch's values at x = 0: 1 for γ = 0, 0 for γ > 0, +inf for γ < 0.
@@ -81,13 +127,13 @@ fn forward(
     let base = item * p.channels * p.pixels + pixel;
     let fa = factor_a[item * p.stride_a];
     let fb = factor_b[item * p.stride_b];
-    if (OP == 0u || OP == 1u) {
+    if (OP == 0u) {
+        store3(base, saturate(load3(0u, base), fa).out);
+        return;
+    }
+    if (OP == 1u) {
         var hsv = rgb_to_hsv(load3(0u, base));
-        if (OP == 0u) {
-            hsv.y = clamp(hsv.y * fa, 0.0, 1.0);
-        } else {
-            hsv.x = fmod(hsv.x + fa, TAU);
-        }
+        hsv.x = wrap_hue(modulo(hsv.x + fa, TAU));
         store3(base, hsv_to_rgb(hsv));
         return;
     }
@@ -119,26 +165,19 @@ fn adjoint(
     let fa = factor_a[item * p.stride_a];
     let fb = factor_b[item * p.stride_b];
     let n_contrib = p.items * p.pixels;
-    if (OP == 0u || OP == 1u) {
+    if (OP == 0u) {
+        let gc = saturate_adjoint(load3(0u, base), fa, load3(1u, base));
+        contrib[i] = gc.w;
+        store3(base, gc.xyz);
+        return;
+    }
+    if (OP == 1u) {
         let c = load3(0u, base);
-        let hsv = rgb_to_hsv(c);
-        var moved = hsv;
-        if (OP == 0u) {
-            moved.y = clamp(hsv.y * fa, 0.0, 1.0);
-        } else {
-            moved.x = fmod(hsv.x + fa, TAU);
-        }
-        var ghsv = hsv_to_rgb_adjoint(moved, load3(1u, base));
-        if (OP == 0u) {
-            // clamp passes the gradient at its bounds (PyTorch).
-            let s = hsv.y * fa;
-            let gs = select(0.0, ghsv.y, s >= 0.0 && s <= 1.0);
-            contrib[i] = gs * hsv.y;
-            ghsv.y = gs * fa;
-        } else {
-            contrib[i] = ghsv.x;
-        }
-        store3(base, rgb_to_hsv_adjoint(c, ghsv));
+        var moved = rgb_to_hsv(c);
+        moved.x = wrap_hue(modulo(moved.x + fa, TAU));
+        let ghsv = hsv_to_rgb_adjoint(moved, load3(1u, base));
+        contrib[i] = ghsv.x;
+        store3(base, rgb_to_hsv_adjoint(c, ghsv, false));
         return;
     }
     var ga = 0.0;
@@ -149,12 +188,15 @@ fn adjoint(
         var gx = 0.0;
         if (OP == 2u) {
             // y = clamp(gain · x^γ, 0, 1); at x = 0 the slopes in x and γ are
-            // taken as 0 (x^(γ-1) and x^γ ln x have no finite value or limit there).
+            // taken as 0 (x^(γ-1) and x^γ ln x have no finite value or limit
+            // there), and for γ < 1 the slope's base is floored (SLOPE_FLOOR).
             let xp = power(v, fa);
             let y = fb * xp;
-            let inside = y >= 0.0 && y <= 1.0 && is_finite(xp);
+            // The clamp passes the gradient strictly inside (PyTorch).
+            let inside = y > 0.0 && y < 1.0 && is_finite(xp);
             let live = inside && v > 0.0;
-            gx = select(0.0, gy * fb * fa * power(v, fa - 1.0), live);
+            let base = select(v, max(v, SLOPE_FLOOR), fa < 1.0);
+            gx = select(0.0, gy * fb * fa * power(base, fa - 1.0), live);
             ga += select(0.0, gy * y * log(max(v, 1e-30)), live);
             gb += select(0.0, gy * xp, inside);
         } else {

@@ -15,6 +15,8 @@ struct ColorParams {
     // rgb_to_rgba: the alpha value; lab_to_rgb: 1 to clip to [0, 1].
     alpha: f32,
     clip: u32,
+    // rgba_to_rgb: the colour behind (xyz).
+    background: vec4<f32>,
 }
 
 @group(0) @binding(0) var<uniform> p: ColorParams;
@@ -28,10 +30,17 @@ const RGB_TO_YUV: mat3x3<f32> = mat3x3<f32>(
     vec3(0.587, -0.289, -0.515),
     vec3(0.114, 0.436, -0.100),
 );
+// Kornia's inverse, rounded as it hard-codes it (not the exact inverse).
 const YUV_TO_RGB: mat3x3<f32> = mat3x3<f32>(
     vec3(1.0, 1.0, 1.0),
-    vec3(0.0, -0.396, 2.029),
-    vec3(1.14, -0.581, 0.0),
+    vec3(-3.945707070707071e-05, -0.39461016414141414, 2.0319996843434343),
+    vec3(1.139827967171717, -0.5805003156565657, -0.00048137626262626264),
+);
+// YCbCr to RGB on (Y, Cb - 0.5, Cr - 0.5), Kornia's constants.
+const YCBCR_TO_RGB: mat3x3<f32> = mat3x3<f32>(
+    vec3(1.0, 1.0, 1.0),
+    vec3(0.0, -0.3443401356, 1.7730496454),
+    vec3(1.4025245442, -0.7144034731, 0.0),
 );
 
 // Channel counts are pipeline constants: these fold to straight loads.
@@ -68,15 +77,20 @@ fn rgb_to_ycbcr(c: vec3<f32>) -> vec3<f32> {
     return vec3(y, (c.z - y) * 0.564 + 0.5, (c.x - y) * 0.713 + 0.5);
 }
 
-fn ycbcr_to_rgb(c: vec3<f32>) -> vec3<f32> {
-    let cb = c.y - 0.5;
-    let cr = c.z - 0.5;
-    return vec3(c.x + 1.403 * cr, c.x - 0.714 * cr - 0.344 * cb, c.x + 1.773 * cb);
+// Before Kornia's clip to [0, 1].
+fn ycbcr_to_rgb_unclipped(c: vec3<f32>) -> vec3<f32> {
+    return YCBCR_TO_RGB * (c - vec3(0.0, 0.5, 0.5));
 }
 
 fn lab_to_rgb_clipped(c: vec3<f32>) -> vec3<f32> {
     let rgb = lab_to_rgb(c);
     return select(rgb, clamp(rgb, vec3(0.0), vec3(1.0)), p.clip == 1u);
+}
+
+// The gradient of a clip to [0, 1] at its input v: it passes strictly
+// inside (PyTorch's clamp with scalar bounds).
+fn clip_adjoint(v: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
+    return select(vec3(0.0), g, v > vec3(0.0) & v < vec3(1.0));
 }
 
 fn convert(v: vec4<f32>) -> vec4<f32> {
@@ -86,7 +100,7 @@ fn convert(v: vec4<f32>) -> vec4<f32> {
         case 1u: { return vec4(v.x, v.x, v.x, 0.0); }
         case 2u: { return vec4(c.zyx, 0.0); }
         case 3u: { return vec4(c, p.alpha); }
-        case 4u: { return vec4(c, 0.0); }
+        case 4u: { return vec4(mix(p.background.xyz, c, v.w), 0.0); }
         case 5u: { return vec4(rgb_to_hsv(c), 0.0); }
         case 6u: { return vec4(hsv_to_rgb(c), 0.0); }
         case 7u: { return vec4(rgb_to_hls(c), 0.0); }
@@ -100,7 +114,7 @@ fn convert(v: vec4<f32>) -> vec4<f32> {
         case 15u: { return vec4(rgb_to_luv(c), 0.0); }
         case 16u: { return vec4(luv_to_rgb(c), 0.0); }
         case 17u: { return vec4(rgb_to_ycbcr(c), 0.0); }
-        case 18u: { return vec4(ycbcr_to_rgb(c), 0.0); }
+        case 18u: { return vec4(clamp(ycbcr_to_rgb_unclipped(c), vec3(0.0), vec3(1.0)), 0.0); }
         case 19u: { return vec4(RGB_TO_YUV * c, 0.0); }
         default: { return vec4(YUV_TO_RGB * c, 0.0); }
     }
@@ -115,8 +129,8 @@ fn convert_adjoint(v: vec4<f32>, gy: vec4<f32>) -> vec4<f32> {
         case 1u: { return vec4(gy.x + gy.y + gy.z, 0.0, 0.0, 0.0); }
         case 2u: { return vec4(gc.zyx, 0.0); }
         case 3u: { return vec4(gc, 0.0); }
-        case 4u: { return vec4(gc, 0.0); }
-        case 5u: { return vec4(rgb_to_hsv_adjoint(c, gc), 0.0); }
+        case 4u: { return vec4(gc * v.w, dot(gc, c - p.background.xyz)); }
+        case 5u: { return vec4(rgb_to_hsv_adjoint(c, gc, true), 0.0); }
         case 6u: { return vec4(hsv_to_rgb_adjoint(c, gc), 0.0); }
         case 7u: { return vec4(rgb_to_hls_adjoint(c, gc), 0.0); }
         case 8u: { return vec4(hls_to_rgb_adjoint(c, gc), 0.0); }
@@ -126,10 +140,8 @@ fn convert_adjoint(v: vec4<f32>, gy: vec4<f32>) -> vec4<f32> {
         case 12u: { return vec4(transpose(XYZ_TO_RGB) * gc, 0.0); }
         case 13u: { return vec4(rgb_to_lab_adjoint(c, gc), 0.0); }
         case 14u: {
-            // clamp passes the gradient at its bounds (PyTorch).
-            let rgb = lab_to_rgb(c);
-            let inside = select(vec3(0.0), vec3(1.0), rgb >= vec3(0.0) & rgb <= vec3(1.0));
-            return vec4(lab_to_rgb_adjoint(c, select(gc, gc * inside, p.clip == 1u)), 0.0);
+            let clipped = select(gc, clip_adjoint(lab_to_rgb(c), gc), p.clip == 1u);
+            return vec4(lab_to_rgb_adjoint(c, clipped), 0.0);
         }
         case 15u: { return vec4(rgb_to_luv_adjoint(c, gc), 0.0); }
         case 16u: { return vec4(luv_to_rgb_adjoint(c, gc), 0.0); }
@@ -138,7 +150,7 @@ fn convert_adjoint(v: vec4<f32>, gy: vec4<f32>) -> vec4<f32> {
             return vec4(gy_total * GRAY + vec3(0.713 * gc.z, 0.0, 0.564 * gc.y), 0.0);
         }
         case 18u: {
-            return vec4(gc.x + gc.y + gc.z, -0.344 * gc.y + 1.773 * gc.z, 1.403 * gc.x - 0.714 * gc.y, 0.0);
+            return vec4(transpose(YCBCR_TO_RGB) * clip_adjoint(ycbcr_to_rgb_unclipped(c), gc), 0.0);
         }
         case 19u: { return vec4(transpose(RGB_TO_YUV) * gc, 0.0); }
         default: { return vec4(transpose(YUV_TO_RGB) * gc, 0.0); }

@@ -17,7 +17,8 @@ fn modulo(x: f32, m: f32) -> f32 {
 
 // ---- HSV: hue in radians [0, 2π), saturation, value ----
 
-// Index of the largest channel, the first on ties (as torch.max).
+// Index of the largest channel, the first on ties (torch.max(dim) routes a
+// tie's gradient there).
 fn argmax3(c: vec3<f32>) -> u32 {
     let m = max(c.x, max(c.y, c.z));
     return select(select(2u, 1u, c.y == m), 0u, c.x == m);
@@ -30,6 +31,35 @@ fn argmin3(c: vec3<f32>) -> u32 {
 
 fn unit(i: u32) -> vec3<f32> {
     return vec3(select(0.0, 1.0, i == 0u), select(0.0, 1.0, i == 1u), select(0.0, 1.0, i == 2u));
+}
+
+// d amax / d c: torch.amax splits a tie's gradient evenly.
+fn amax_slope(c: vec3<f32>) -> vec3<f32> {
+    let m = max(c.x, max(c.y, c.z));
+    let hit = select(vec3(0.0), vec3(1.0), c == vec3(m));
+    return hit / (hit.x + hit.y + hit.z);
+}
+
+fn amin_slope(c: vec3<f32>) -> vec3<f32> {
+    let m = min(c.x, min(c.y, c.z));
+    let hit = select(vec3(0.0), vec3(1.0), c == vec3(m));
+    return hit / (hit.x + hit.y + hit.z);
+}
+
+// Near a singular colour the true slopes grow without bound: the hue's as
+// 1/chroma near greys, the saturation's as 1/max near black (HSV) or
+// 1/lightness near black and white (HLS), gamma's x^(γ-1) near 0 for γ < 1.
+// Their gradients (not the values) take these divisors and bases floored at
+// 1/256, which bounds every entry by about 540 |g|. Every 8-bit colour lies at
+// least 1/255 from a singular one (or on it, where the slopes are defined
+// apart), so the floor changes no gradient of an 8-bit image.
+const SLOPE_FLOOR: f32 = 0.00390625;
+
+// A hue of 2π (a value just below it rounded up) wraps to 0, as Kornia's
+// masked_fill; the gradient still passes (Kornia's mask only bites in f64
+// when the hue rounds to 2π there too).
+fn wrap_hue(h: f32) -> f32 {
+    return select(h, 0.0, h >= TAU);
 }
 
 // The hue before scaling: (n / d + offset) with n a difference of two
@@ -54,28 +84,39 @@ fn hue_parts(c: vec3<f32>) -> HueParts {
     return h;
 }
 
+// Saturation's divisor: max + eps, 1 for black (Kornia's).
+fn hsv_divisor(mx: f32) -> f32 {
+    return select(mx + HSV_EPS, 1.0, mx == 0.0);
+}
+
 fn rgb_to_hsv(c: vec3<f32>) -> vec3<f32> {
     let mx = max(c.x, max(c.y, c.z));
     let mn = min(c.x, min(c.y, c.z));
     let parts = hue_parts(c);
     let h = TAU * modulo((parts.n / parts.d + parts.offset) / 6.0, 1.0);
-    return vec3(h, (mx - mn) / (mx + HSV_EPS), mx);
+    return vec3(wrap_hue(h), (mx - mn) / hsv_divisor(mx), mx);
 }
 
-fn rgb_to_hsv_adjoint(c: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
+// Jᵀ g of rgb_to_hsv. `bounded`: the standalone conversion floors its
+// singular divisors (SLOPE_FLOOR); adjust_hue, whose composite slope is
+// bounded anyway, takes the exact ones.
+fn rgb_to_hsv_adjoint(c: vec3<f32>, g: vec3<f32>, bounded: bool) -> vec3<f32> {
     let mx = max(c.x, max(c.y, c.z));
     let mn = min(c.x, min(c.y, c.z));
-    let e_max = unit(argmax3(c));
-    let e_min = unit(argmin3(c));
-    // Value, then saturation (mx - mn) / (mx + eps).
-    var gc = g.z * e_max;
-    let den = mx + HSV_EPS;
-    gc += g.y * ((mn + HSV_EPS) / (den * den) * e_max - e_min / den);
+    let e_max = amax_slope(c);
+    let e_min = amin_slope(c);
+    // Value, then saturation (mx - mn) / divisor.
+    var g_max = g.z;
+    let den = select(hsv_divisor(mx), max(hsv_divisor(mx), SLOPE_FLOOR), bounded);
+    var g_delta = g.y / den;
+    g_max -= select(g.y * (mx - mn) / (den * den), 0.0, mx == 0.0);
     // Hue: 2π/6 · (n / d); d is constant (1) for greys.
     let parts = hue_parts(c);
-    let dd = select(e_max - e_min, vec3(0.0), mx == mn);
-    gc += g.x * (TAU / 6.0) * (parts.dn / parts.d - parts.n / (parts.d * parts.d) * dd);
-    return gc;
+    let d = select(parts.d, max(parts.d, SLOPE_FLOOR), bounded && mx != mn);
+    let gh = g.x * (TAU / 6.0);
+    let gc = gh * parts.dn / d;
+    g_delta -= select(gh * parts.n / (d * d), 0.0, mx == mn);
+    return gc + (g_max + g_delta) * e_max - g_delta * e_min;
 }
 
 // Kornia's hsv_to_rgb: sector hi = floor(6h') mod 6, fraction f, and the
@@ -138,20 +179,32 @@ fn hsv_to_rgb_adjoint(c: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
 
 // ---- HLS: hue in radians [0, 2π), lightness, saturation ----
 
+// Kornia's denominators: chroma + eps for the hue and l2 or 2 - l2 (+ eps)
+// for the saturation, each 1 where its value is 0 (greys; black and white).
+fn hls_chroma_divisor(chroma: f32) -> f32 {
+    return select(chroma + HSV_EPS, 1.0, chroma == 0.0);
+}
+
+fn hls_lightness_divisor(l2: f32) -> f32 {
+    let m = select(2.0 - l2, l2, l2 < 1.0);
+    return select(m + HSV_EPS, 1.0, m == 0.0);
+}
+
 fn rgb_to_hls(c: vec3<f32>) -> vec3<f32> {
     let mx = max(c.x, max(c.y, c.z));
     let mn = min(c.x, min(c.y, c.z));
     let l2 = mx + mn;
     let chroma = mx - mn;
-    let im = c / (chroma + HSV_EPS);
-    let s = chroma / (select(2.0 - l2, l2, l2 < 1.0) + HSV_EPS);
+    let im = c / hls_chroma_divisor(chroma);
+    let s = chroma / hls_lightness_divisor(l2);
     let imax = argmax3(c);
     var h = modulo(im.y - im.z, 6.0);
     h = select(h, im.z - im.x + 2.0, imax == 1u);
     h = select(h, im.x - im.y + 4.0, imax == 2u);
-    return vec3(h * (TAU / 6.0), l2 / 2.0, s);
+    return vec3(wrap_hue(h * (TAU / 6.0)), l2 / 2.0, s);
 }
 
+// Jᵀ g of rgb_to_hls, its singular divisors floored as rgb_to_hsv's.
 fn rgb_to_hls_adjoint(c: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
     let mx = max(c.x, max(c.y, c.z));
     let mn = min(c.x, min(c.y, c.z));
@@ -163,15 +216,17 @@ fn rgb_to_hls_adjoint(c: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
     let dchroma = e_max - e_min;
     // Lightness (mx + mn) / 2.
     var gc = g.y * 0.5 * dl2;
-    // Saturation chroma / (m + eps), m = l2 or 2 - l2.
-    let below = l2 < 1.0;
-    let m = select(2.0 - l2, l2, below) + HSV_EPS;
-    let dm = select(-dl2, dl2, below);
+    // Saturation chroma / m; m = l2 or 2 - l2 (+ eps), constant (1) for
+    // black and white.
+    let m = max(hls_lightness_divisor(l2), SLOPE_FLOOR);
+    let dm = select(select(-dl2, dl2, l2 < 1.0), vec3(0.0), l2 == 0.0 || l2 == 2.0);
     gc += g.z * (dchroma / m - chroma / (m * m) * dm);
-    // Hue: (π/3) · (n / (chroma + eps) + offset), n a difference of two channels.
+    // Hue: (π/3) · (n / den + offset), n a difference of two channels; den
+    // constant (1) for greys.
     let parts = hue_parts(c);
-    let den = chroma + HSV_EPS;
-    gc += g.x * (TAU / 6.0) * (parts.dn / den - parts.n / (den * den) * dchroma);
+    let den = select(max(chroma + HSV_EPS, SLOPE_FLOOR), 1.0, chroma == 0.0);
+    let dden = select(dchroma, vec3(0.0), chroma == 0.0);
+    gc += g.x * (TAU / 6.0) * (parts.dn / den - parts.n / (den * den) * dden);
     return gc;
 }
 
@@ -192,9 +247,10 @@ fn hls_to_rgb_adjoint(c: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
     let k = vec3(modulo(h6, 12.0), modulo(h6 + 8.0, 12.0), modulo(h6 + 4.0, 12.0));
     let m = min(k - 3.0, 9.0 - k);
     let cl = clamp(m, vec3(-1.0), vec3(1.0));
-    // min splits a tie's gradient; clamp passes it at its bounds (PyTorch).
+    // min splits a tie's gradient; clamp passes it strictly inside its
+    // bounds (PyTorch's clamp with scalar bounds).
     let dm_dk = select(select(vec3(0.0), vec3(-1.0), k - 3.0 > 9.0 - k), vec3(1.0), k - 3.0 < 9.0 - k);
-    let passes = select(vec3(0.0), vec3(1.0), m >= vec3(-1.0) & m <= vec3(1.0));
+    let passes = select(vec3(0.0), vec3(1.0), m > vec3(-1.0) & m < vec3(1.0));
     let da_dl = s * select(select(0.0, -1.0, l > 1.0 - l), 1.0, l < 1.0 - l);
     let gh = dot(g, -a * passes * dm_dk) * (6.0 / (TAU / 2.0));
     let g_light = dot(g, 1.0 - da_dl * cl);
@@ -229,14 +285,17 @@ fn srgb_to_linear_adjoint(x: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
     return g * select(vec3(1.0 / 12.92), slope, x > vec3(0.04045));
 }
 
+// Thresholds whose f32 value lies just above the f64 one (0.0031308,
+// 0.008856, 0.2068966, 7.999625) are tested with `>=`, which is Kornia's
+// f64 `>` for every f32 value; 0.04045's lies below, so `>` is.
 fn linear_to_srgb(x: vec3<f32>) -> vec3<f32> {
     let curve = 1.055 * pow(max(x, vec3(0.0031308)), vec3(1.0 / 2.4)) - 0.055;
-    return select(12.92 * x, curve, x > vec3(0.0031308));
+    return select(12.92 * x, curve, x >= vec3(0.0031308));
 }
 
 fn linear_to_srgb_adjoint(x: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
     let slope = 1.055 / 2.4 * pow(max(x, vec3(0.0031308)), vec3(1.0 / 2.4 - 1.0));
-    return g * select(vec3(12.92), slope, x > vec3(0.0031308));
+    return g * select(vec3(12.92), slope, x >= vec3(0.0031308));
 }
 
 // ---- XYZ (linear RGB, as Kornia) ----
@@ -271,7 +330,7 @@ fn cbrt_positive(t: vec3<f32>) -> vec3<f32> {
 }
 
 fn lab_f(t: vec3<f32>) -> vec3<f32> {
-    return select(7.787 * t + 4.0 / 29.0, cbrt_positive(max(t, vec3(LAB_T))), t > vec3(LAB_T));
+    return select(7.787 * t + 4.0 / 29.0, cbrt_positive(max(t, vec3(LAB_T))), t >= vec3(LAB_T));
 }
 
 fn rgb_to_lab(c: vec3<f32>) -> vec3<f32> {
@@ -289,7 +348,7 @@ fn rgb_to_lab_adjoint(c: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
     let lin_slope = select(vec3(1.0 / 12.92), 2.4 / 1.055 * b24 / b, above);
     let t = RGB_TO_XYZ * lin / WHITE;
     let tc = max(t, vec3(LAB_T));
-    let f_slope = select(vec3(7.787), cbrt_positive(tc) / (3.0 * tc), t > vec3(LAB_T));
+    let f_slope = select(vec3(7.787), cbrt_positive(tc) / (3.0 * tc), t >= vec3(LAB_T));
     let gf = vec3(500.0 * g.y, 116.0 * g.x - 500.0 * g.y + 200.0 * g.z, -200.0 * g.z);
     return lin_slope * (transpose(RGB_TO_XYZ) * (gf * f_slope / WHITE));
 }
@@ -300,7 +359,7 @@ const LAB_F_T: f32 = 0.2068966;
 fn lab_to_linear(c: vec3<f32>) -> vec3<f32> {
     let fy = (c.x + 16.0) / 116.0;
     let f = vec3(c.y / 500.0 + fy, fy, max(fy - c.z / 200.0, 0.0));
-    let t = select((f - 4.0 / 29.0) / 7.787, f * f * f, f > vec3(LAB_F_T));
+    let t = select((f - 4.0 / 29.0) / 7.787, f * f * f, f >= vec3(LAB_F_T));
     return XYZ_TO_RGB * (t * WHITE);
 }
 
@@ -312,12 +371,12 @@ fn lab_to_rgb_adjoint(c: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
     let fy = (c.x + 16.0) / 116.0;
     let fz_raw = fy - c.z / 200.0;
     let f = vec3(c.y / 500.0 + fy, fy, max(fz_raw, 0.0));
-    let t = select((f - 4.0 / 29.0) / 7.787, f * f * f, f > vec3(LAB_F_T));
+    let t = select((f - 4.0 / 29.0) / 7.787, f * f * f, f >= vec3(LAB_F_T));
     let lin = XYZ_TO_RGB * (t * WHITE);
     let gt = transpose(XYZ_TO_RGB) * linear_to_srgb_adjoint(lin, g) * WHITE;
-    var gf = gt * select(vec3(1.0 / 7.787), 3.0 * f * f, f > vec3(LAB_F_T));
-    // clamp(min = 0) passes the gradient at 0 (PyTorch).
-    gf.z = select(0.0, gf.z, fz_raw >= 0.0);
+    var gf = gt * select(vec3(1.0 / 7.787), 3.0 * f * f, f >= vec3(LAB_F_T));
+    // clamp(min = 0) passes the gradient strictly above 0 (PyTorch).
+    gf.z = select(0.0, gf.z, fz_raw > 0.0);
     let g_fy = gf.x + gf.y + gf.z;
     return vec3(g_fy / 116.0, gf.x / 500.0, -gf.z / 200.0);
 }
@@ -330,7 +389,7 @@ const V_W: f32 = 9.0 * 1.0 / (0.95047 + 15.0 * 1.0 + 3.0 * 1.08883);
 fn rgb_to_luv(c: vec3<f32>) -> vec3<f32> {
     let xyz = RGB_TO_XYZ * srgb_to_linear(c);
     let y = xyz.y;
-    let l = select(903.3 * y, 116.0 * pow(max(y, LAB_T), 1.0 / 3.0) - 16.0, y > LAB_T);
+    let l = select(903.3 * y, 116.0 * pow(max(y, LAB_T), 1.0 / 3.0) - 16.0, y >= LAB_T);
     let den = xyz.x + 15.0 * y + 3.0 * xyz.z + LUV_EPS;
     let u = 13.0 * l * (4.0 * xyz.x / den - U_W);
     let v = 13.0 * l * (9.0 * y / den - V_W);
@@ -340,7 +399,7 @@ fn rgb_to_luv(c: vec3<f32>) -> vec3<f32> {
 fn rgb_to_luv_adjoint(c: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
     let xyz = RGB_TO_XYZ * srgb_to_linear(c);
     let y = xyz.y;
-    let l = select(903.3 * y, 116.0 * pow(max(y, LAB_T), 1.0 / 3.0) - 16.0, y > LAB_T);
+    let l = select(903.3 * y, 116.0 * pow(max(y, LAB_T), 1.0 / 3.0) - 16.0, y >= LAB_T);
     let den = xyz.x + 15.0 * y + 3.0 * xyz.z + LUV_EPS;
     let up = 4.0 * xyz.x / den;
     let vp = 9.0 * y / den;
@@ -352,7 +411,7 @@ fn rgb_to_luv_adjoint(c: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
     let d2 = den * den;
     var gxyz = gup * (vec3(4.0 / den, 0.0, 0.0) - 4.0 * xyz.x / d2 * dden);
     gxyz += gvp * (vec3(0.0, 9.0 / den, 0.0) - 9.0 * y / d2 * dden);
-    let dl_dy = select(903.3, 116.0 / 3.0 * pow(max(y, LAB_T), -2.0 / 3.0), y > LAB_T);
+    let dl_dy = select(903.3, 116.0 / 3.0 * pow(max(y, LAB_T), -2.0 / 3.0), y >= LAB_T);
     gxyz.y += g_light * dl_dy;
     return srgb_to_linear_adjoint(c, transpose(RGB_TO_XYZ) * gxyz);
 }
@@ -368,7 +427,7 @@ struct LuvParts {
 
 fn luv_parts(c: vec3<f32>) -> LuvParts {
     let l = c.x;
-    let y = select(l / 903.3, pow((l + 16.0) / 116.0, 3.0), l > 7.999625);
+    let y = select(l / 903.3, pow((l + 16.0) / 116.0, 3.0), l >= 7.999625);
     let a = U_W + c.y / (13.0 * l + LUV_EPS);
     let d = V_W + c.z / (13.0 * l + LUV_EPS);
     let cc = 3.0 * y * (5.0 * d - 3.0);
@@ -405,6 +464,6 @@ fn luv_to_rgb_adjoint(c: vec3<f32>, g: vec3<f32>) -> vec3<f32> {
     let gu = ga / lden;
     let gv = gd / lden;
     var g_light = -(ga * c.y + gd * c.z) * 13.0 / (lden * lden);
-    g_light += gy * select(1.0 / 903.3, 3.0 / 116.0 * pow((c.x + 16.0) / 116.0, 2.0), c.x > 7.999625);
+    g_light += gy * select(1.0 / 903.3, 3.0 / 116.0 * pow((c.x + 16.0) / 116.0, 2.0), c.x >= 7.999625);
     return vec3(g_light, gu, gv);
 }

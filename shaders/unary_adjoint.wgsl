@@ -1,7 +1,7 @@
 // Element-wise unary ops, adjoint: gx = g * f'(x), from the saved input x
 // and/or output y. Conventions follow PyTorch: d|x|/dx = 0 at 0,
 // d sqrt(x) = g / (2 sqrt(x)) (infinite at 0), clamp passes the gradient
-// where min <= x <= max.
+// where min < x < max (PyTorch's clamp with scalar bounds: none at a bound).
 
 override OP: u32 = 0u;
 
@@ -27,7 +27,7 @@ fn adjoint(v: f32, out: f32, grad: f32) -> f32 {
             }
             return grad * p.s0 * pow_ieee(v, p.s0 - 1.0);
         }
-        case 7u: { return select(0.0, grad, v >= p.s0 && v <= p.s1); }
+        case 7u: { return select(0.0, grad, v > p.s0 && v < p.s1); }
         case 8u: { return grad * p.s0; }
         case 9u: { return grad * cos(v); }
         case 10u: { return -grad * sin(v); }

@@ -27,7 +27,11 @@ const XYZ_TO_RGB: [[f64; 3]; 3] = [
     [0.0556466391351772, -0.2040413383665112, 1.0573110696453443],
 ];
 const RGB_TO_YUV: [[f64; 3]; 3] = [[0.299, 0.587, 0.114], [-0.147, -0.289, 0.436], [0.615, -0.515, -0.100]];
-const YUV_TO_RGB: [[f64; 3]; 3] = [[1.0, 0.0, 1.14], [1.0, -0.396, -0.581], [1.0, 2.029, 0.0]];
+const YUV_TO_RGB: [[f64; 3]; 3] = [
+    [1.0, -3.945707070707071e-05, 1.139827967171717],
+    [1.0, -0.39461016414141414, -0.5805003156565657],
+    [1.0, 2.0319996843434343, -0.00048137626262626264],
+];
 
 fn mat(m: [[f64; 3]; 3], c: Px) -> Px {
     std::array::from_fn(|r| c[0] * m[r][0] + c[1] * m[r][1] + c[2] * m[r][2])
@@ -43,12 +47,19 @@ fn first_arg(c: Px, better: impl Fn(f64, f64) -> bool) -> usize {
     best
 }
 
+/// torch.amax / amin: ties share the gradient evenly.
+fn shared_extreme(c: Px, better: impl Fn(f64, f64) -> bool) -> D {
+    let best = c[first_arg(c, &better)].v;
+    let ties: Vec<D> = c.into_iter().filter(|x| x.v == best).collect();
+    ties.iter().fold(D::c(0.0), |acc, &x| acc + x) / ties.len() as f64
+}
+
 fn rgb_to_hsv(c: Px) -> Px {
     let imax = first_arg(c, |a, b| a > b);
-    let imin = first_arg(c, |a, b| a < b);
-    let (mx, mn) = (c[imax], c[imin]);
+    let mx = shared_extreme(c, |a, b| a > b);
+    let mn = shared_extreme(c, |a, b| a < b);
     let delta = mx - mn;
-    let s = delta / (mx + 1e-8);
+    let s = delta / if mx.v == 0.0 { D::c(1.0) } else { mx + 1e-8 };
     let d = if delta.v == 0.0 { D::c(1.0) } else { delta };
     let [rc, gc, bc] = c.map(|x| mx - x);
     let h = [bc - gc, (rc - bc) + d * 2.0, (gc - rc) + d * 4.0][imax] / d;
@@ -73,8 +84,10 @@ fn rgb_to_hls(c: Px) -> Px {
     let (mx, mn) = (c[imax], c[imin]);
     let l2 = mx + mn;
     let chroma = mx - mn;
-    let im = c.map(|x| x / (chroma + 1e-8));
-    let s = chroma / (D::pick(l2.v < 1.0, l2, 2.0 - l2) + 1e-8);
+    let chroma_divisor = if chroma.v == 0.0 { D::c(1.0) } else { chroma + 1e-8 };
+    let im = c.map(|x| x / chroma_divisor);
+    let m = D::pick(l2.v < 1.0, l2, 2.0 - l2);
+    let s = chroma / if m.v == 0.0 { D::c(1.0) } else { m + 1e-8 };
     let h = [(im[1] - im[2]).modulo(6.0), im[2] - im[0] + 2.0, im[0] - im[1] + 4.0][imax];
     [h * (PI / 3.0), l2 / 2.0, s]
 }
@@ -147,7 +160,8 @@ fn rgb_to_ycbcr(c: Px) -> Px {
 
 fn ycbcr_to_rgb(c: Px) -> Px {
     let (cb, cr) = (c[1] - 0.5, c[2] - 0.5);
-    [c[0] + cr * 1.403, c[0] - cr * 0.714 - cb * 0.344, c[0] + cb * 1.773]
+    [c[0] + cr * 1.4025245442, c[0] - cr * 0.7144034731 - cb * 0.3443401356, c[0] + cb * 1.7730496454]
+        .map(|x| x.clamp(0.0, 1.0))
 }
 
 type Method = fn(&Tensor) -> pixgrad::Result<Tensor>;
@@ -432,15 +446,20 @@ fn lab_matches_published_values() {
     assert_close(&[lab[1], lab[3], lab[5]], &[100.0, 0.0, 0.0], 0.0, 5e-3, "white");
 }
 
-/// Kornia's adjust_saturation / adjust_hue in f64.
+/// Kornia's adjust_saturation (in RGB) and adjust_hue (through HSV) in f64.
 fn saturate(c: Px, f: D) -> Px {
-    let [h, s, v] = rgb_to_hsv(c);
-    hsv_to_rgb([h, (s * f).clamp(0.0, 1.0), v])
+    let mx = shared_extreme(c, |a, b| a > b);
+    let mn = shared_extreme(c, |a, b| a < b);
+    let delta = mx - mn;
+    let s = delta / if mx.v == 0.0 { D::c(1.0) } else { mx + 1e-8 };
+    let a = mx * (s * f).clamp(0.0, 1.0);
+    let ratio = a / if delta.v == 0.0 { D::c(1.0) } else { delta };
+    c.map(|x| (x - mn) * ratio + (mx - a))
 }
 
 fn shift_hue(c: Px, f: D) -> Px {
     let [h, s, v] = rgb_to_hsv(c);
-    hsv_to_rgb([(h + f).fmod(2.0 * PI), s, v])
+    hsv_to_rgb([(h + f).modulo(2.0 * PI), s, v])
 }
 
 #[test]
@@ -643,7 +662,7 @@ fn bad_input_is_a_typed_error() {
     };
     invalid_shape(grey.rgb_to_hsv(), "hsv of one channel");
     invalid_shape(rgb.grayscale_to_rgb(), "grayscale_to_rgb of three channels");
-    invalid_shape(rgb.rgba_to_rgb(), "rgba_to_rgb of three channels");
+    invalid_shape(rgb.rgba_to_rgb(None), "rgba_to_rgb of three channels");
     invalid_shape(grey.adjust_saturation(1.0), "saturation of one channel");
     invalid_shape(Tensor::ones(&ctx, &[3, 4, 4]).unwrap().rgb_to_lab(), "rank 3");
     let invalid_argument = |r: pixgrad::Result<Tensor>, what: &str| {
@@ -694,7 +713,6 @@ fn channel_count_conversions_and_sharpness_have_checked_gradients() {
     // Linear maps: the dot-product test.
     assert!(check_adjoint(Tensor::rgb_to_grayscale, &rgb, 1).unwrap() < 1e-5);
     assert!(check_adjoint(Tensor::grayscale_to_rgb, &grey, 2).unwrap() < 1e-5);
-    assert!(check_adjoint(Tensor::rgba_to_rgb, &rgba, 3).unwrap() < 1e-5);
     assert!(check_adjoint(Tensor::rgb_to_bgr, &rgb, 4).unwrap() < 1e-5);
     // rgb_to_rgba adds a constant channel: its image gradient drops that channel's.
     let x = rgb.detach().with_grad();
@@ -702,6 +720,16 @@ fn channel_count_conversions_and_sharpness_have_checked_gradients() {
     let g = x.rgb_to_rgba(0.5).unwrap().backward_with(&tensor(&u, &[2, 4, 5, 6])).unwrap();
     let want: Vec<f64> = (0..2 * 3 * 30).map(|i| u[(i / 90) * 120 + i % 90]).collect();
     assert_close(&g.get(&x).unwrap().to_vec().unwrap(), &want, 0.0, 1e-7, "rgb_to_rgba");
+    // rgba_to_rgb composites over a background (bilinear in colour and
+    // alpha): finite differences.
+    let weights3 = Tensor::rand_uniform(&ctx(), &[2, 3, 5, 6], -1.0, 1.0, 7).unwrap();
+    let report = pixgrad::check::check_gradients(
+        |t| t[0].rgba_to_rgb(Some([0.2, 0.5, 0.9]))?.mul(&weights3)?.sum(),
+        &[rgba],
+        &pixgrad::check::CheckOptions::default(),
+    )
+    .unwrap();
+    assert!(report.passed(), "rgba_to_rgb: {report:?}");
     // Sharpness: image and factor gradients against finite differences
     // (values and factors keep the result away from the clip at 0 and 1).
     let img = Tensor::rand_uniform(&ctx(), &[2, 3, 9, 10], 0.3, 0.7, 5).unwrap();

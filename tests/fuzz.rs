@@ -212,7 +212,7 @@ fn targets() -> Vec<(&'static str, Target)> {
                 "ycbcr" => x.rgb_to_ycbcr()?,
                 "yuv" => x.rgb_to_yuv()?,
                 "xyz" => x.rgb_to_xyz()?,
-                _ => x.rgb_to_rgba(g.param("alpha", (0.0, 1.0)))?.rgba_to_rgb()?,
+                _ => x.rgb_to_rgba(g.param("alpha", (0.0, 1.0)))?.rgba_to_rgb(None)?,
             };
             Ok(Run { out, learn: vec![x] })
         }),

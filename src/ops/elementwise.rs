@@ -5,7 +5,8 @@
 //! Plain math follows IEEE and PyTorch: `log(0) = -inf`, `sqrt` has an
 //! infinite slope at 0, `maximum`/`minimum` propagate NaN and split the
 //! gradient on ties, `|x|` has gradient 0 at 0, `clamp` passes the gradient
-//! where `min <= x <= max`.
+//! strictly inside `(min, max)` (PyTorch 2.15's clamp with scalar bounds:
+//! none at a bound).
 //!
 //! Broadcasting follows PyTorch (align shapes on the right; each dimension
 //! equal or 1), e.g. `[N,C,H,W]` with `[N,C,1,1]`, `[1,C,1,1]`, `[N,1,1,1]`
@@ -591,7 +592,8 @@ impl Tensor {
     }
 
     /// Clamps to `[min, max]` (either bound optional). NaN stays NaN; the
-    /// gradient passes where `min <= x <= max` (PyTorch).
+    /// gradient passes where `min < x < max`, none at a bound (PyTorch's
+    /// clamp with scalar bounds).
     ///
     /// ```
     /// let ctx = pixgrad::Context::new()?;

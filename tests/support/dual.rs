@@ -53,11 +53,12 @@ impl D {
         D { v: self.v - (self.v / m).trunc() * m, d: self.d }
     }
 
-    /// torch.clamp: the gradient passes where lo ≤ x ≤ hi.
+    /// torch.clamp with scalar bounds: the gradient passes where lo < x < hi
+    /// (none at a bound).
     pub fn clamp(self, lo: f64, hi: f64) -> D {
-        if self.v < lo {
+        if self.v <= lo {
             D::c(lo)
-        } else if self.v > hi {
+        } else if self.v >= hi {
             D::c(hi)
         } else {
             self

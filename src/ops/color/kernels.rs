@@ -28,6 +28,7 @@ struct ColorParams {
     items: u32,
     alpha: f32,
     clip: u32,
+    background: [f32; 4],
 }
 
 /// Images per call at most: the kernels run one workgroup row per image.
@@ -50,13 +51,29 @@ pub(crate) fn check_channels(op: &'static str, img: &Tensor, channels: usize) ->
     }
 }
 
-/// Runs a conversion; `alpha` is rgb_to_rgba's alpha, `clip` lab_to_rgb's clip.
-pub(crate) fn convert(img: &Tensor, conv: Conversion, alpha: f32, clip: bool) -> Result<Tensor> {
+/// A conversion's settings: rgb_to_rgba's alpha, lab_to_rgb's clip,
+/// rgba_to_rgb's background.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Settings {
+    pub alpha: f32,
+    pub clip: bool,
+    pub background: [f32; 3],
+}
+
+/// Runs a conversion.
+pub(crate) fn convert(img: &Tensor, conv: Conversion, settings: Settings) -> Result<Tensor> {
     let op = conv.name;
     let [n, _, h, w] = check_channels(op, img, conv.c_in)?;
     let ctx = img.context();
     let out = Tensor::uninit(ctx, op, &[n, conv.c_out, h, w])?;
-    let params = ColorParams { pixels: (h * w) as u32, items: n as u32, alpha, clip: clip as u32 };
+    let [r, g, b] = settings.background;
+    let params = ColorParams {
+        pixels: (h * w) as u32,
+        items: n as u32,
+        alpha: settings.alpha,
+        clip: settings.clip as u32,
+        background: [r, g, b, 0.0],
+    };
     let run = |entry, buffers: &[&wgpu::Buffer]| {
         let dispatch = Dispatch {
             kernel: &Kernel { shader: &COLOR, entry, reads: 2, writes: 1 },

@@ -2,38 +2,65 @@
 //! differentiable in the image and in every factor, with finite gradients
 //! at every input in [0, 1].
 //!
-//! ## Conventions (Kornia's formulas, ranges and constants)
+//! ## Conventions (Kornia 0.9's formulas, ranges and constants)
+//!
+//! Every conversion and adjustment matches Kornia 0.9 (with PyTorch 2.15)
+//! at every pixel of tests/color_parity.rs's fixtures, forward and
+//! gradients, except where "Differences" below says.
 //!
 //! - Images `[N, C, H, W]`, RGB in [0, 1]. Grayscale = 0.299 R + 0.587 G + 0.114 B.
-//! - HSV: hue in radians [0, 2π), saturation `(max - min) / (max + 1e-8)`,
-//!   value = max. HLS: hue in radians, then lightness and saturation
-//!   (Kornia's channel order and its 1e-8).
+//! - HSV: hue in radians [0, 2π), saturation `(max - min) / (max + 1e-8)`
+//!   (divisor 1 for black), value = max. HLS: hue in radians, then
+//!   lightness and saturation (Kornia's channel order; its divisors
+//!   `chroma + 1e-8` and `l2 + 1e-8` are 1 where chroma or l2 is 0). A hue
+//!   that rounds to 2π is 0.
 //! - `rgb_to_xyz` takes *linear* RGB (no transfer function); Lab and Luv
 //!   linearise sRGB first, white point D65 = (0.95047, 1, 1.08883): white
 //!   maps to Lab (100, −0.0025, 0.0047), Kornia's numbers, since that white
 //!   point is not the XYZ matrix's row sums. L in [0, 100].
-//! - YCbCr and YUV: Kornia's coefficients (Cb, Cr offset by 0.5; YUV unoffset).
+//! - YCbCr and YUV: Kornia's coefficients (Cb, Cr offset by 0.5; YUV
+//!   unoffset), and its hard-coded inverses, rounded as it rounds them;
+//!   `ycbcr_to_rgb` clips to [0, 1] as Kornia 0.9.
+//! - `rgba_to_rgb` composites over a background, white by default.
 //! - `adjust_brightness` adds and `adjust_contrast` multiplies; both clip to
-//!   [0, 1] by default as Kornia, which zeroes the gradient where the clip
-//!   is active (ask for the unclipped form). Factors are per image: a host
-//!   value, or a tensor `[N]` / `[1]` that receives a gradient.
+//!   [0, 1] by default as Kornia (ask for the unclipped form). Factors are
+//!   per image: a host value, or a tensor `[N]` / `[1]` that receives a
+//!   gradient. `adjust_saturation` works in RGB as Kornia 0.9 (the HSV
+//!   saturation scaled, hue and value kept).
 //!
 //! ## Gradients where the formulas have kinks
 //!
 //! Each conversion has a hand-written adjoint (`shaders/color_math.wgsl`),
-//! exact where the function is differentiable. At ties (greys, where hue is
-//! undefined; two equal largest channels) the gradient follows what
-//! PyTorch's autograd computes for Kornia's formulas: max/min route to the
-//! first index, a grey's hue divides by 1 instead of 0 — finite everywhere.
-//! Hue wraps at 2π with slope 1. `adjust_gamma` takes the slopes in x and γ
-//! as 0 at x = 0, where they have no finite value.
+//! exact where the function is differentiable. At kinks the gradient is
+//! what PyTorch's autograd computes for Kornia's formulas: a clip passes
+//! the gradient strictly inside its bounds (none at a bound); `max(dim)` /
+//! `min(dim)` (HLS) route a tie to the first channel, `amax` / `amin` (HSV,
+//! saturation) split it evenly, `minimum` splits it; `where(x > t)` takes
+//! the lower branch at t, decided as f64 decides it for every f32 input. A
+//! grey's hue divides by 1 instead of 0.
+//!
+//! ## Differences from Kornia
+//!
+//! - **Bounded slopes near singular colours.** Near a grey the hue's true
+//!   slope grows as 1/chroma; near black the HSV saturation's as 1/max, near
+//!   black or white the HLS saturation's as 1/lightness; near 0 gamma's as
+//!   x^(γ-1) for γ < 1. Kornia returns these (up to 1e8 at a near-grey);
+//!   here the gradients of `rgb_to_hsv`, `rgb_to_hls` and `adjust_gamma`
+//!   floor those divisors and bases at 1/256, so no gradient entry exceeds
+//!   1e3 times the incoming gradient for inputs in [0, 1] (tested over the
+//!   RGB cube, 8-bit and continuous colours). Every 8-bit colour lies on a
+//!   singular colour or at least 1/255 from it, so 8-bit images get
+//!   Kornia's gradients exactly; `adjust_hue` and `adjust_saturation`,
+//!   whose composite slopes are bounded anyway, are exact everywhere.
+//! - **γ < 1 at x = 0.** `adjust_gamma`'s slopes at x = 0 are 0 where
+//!   Kornia's are NaN (an infinite x^(γ-1) times the clip's 0).
 
 mod kernels;
 
 use crate::error::{Error, Result};
 use crate::ops::Factor;
 use crate::tensor::Tensor;
-use kernels::{Adjustment, Conversion, adjust, check_channels, convert};
+use kernels::{Adjustment, Conversion, Settings, adjust, check_channels, convert};
 
 macro_rules! conversions {
     ($( $(#[$doc:meta])* $name:ident = $code:literal, $c_in:literal => $c_out:literal; )*) => {
@@ -42,7 +69,7 @@ macro_rules! conversions {
                 $(#[$doc])*
                 pub fn $name(&self) -> Result<Tensor> {
                     let conv = Conversion { name: stringify!($name), code: $code, c_in: $c_in, c_out: $c_out };
-                    convert(self, conv, 0.0, false)
+                    convert(self, conv, Settings::default())
                 }
             )*
         }
@@ -86,16 +113,6 @@ conversions! {
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
     bgr_to_rgb = 2, 3 => 3;
-    /// RGBA `[N, 4, H, W]` to RGB: alpha dropped (Kornia's `rgba_to_rgb`
-    /// computes the same; alpha gets a zero gradient).
-    ///
-    /// ```
-    /// let ctx = pixgrad::Context::new()?;
-    /// let img = pixgrad::Tensor::from_slice(&ctx, &[0.1, 0.2, 0.3, 0.5], &[1, 4, 1, 1])?;
-    /// assert_eq!(img.rgba_to_rgb()?.to_vec()?, vec![0.1, 0.2, 0.3]);
-    /// # Ok::<(), pixgrad::Error>(())
-    /// ```
-    rgba_to_rgb = 4, 4 => 3;
     /// RGB to HSV: hue in radians [0, 2π), saturation and value in [0, 1].
     ///
     /// ```
@@ -208,7 +225,9 @@ conversions! {
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
     rgb_to_ycbcr = 17, 3 => 3;
-    /// YCbCr to RGB.
+    /// YCbCr to RGB, Kornia's constants (1.4025245442, …, not the rounded
+    /// 1.403), clipped to [0, 1] as Kornia 0.9 (the gradient passes strictly
+    /// inside the clip).
     ///
     /// ```
     /// let ctx = pixgrad::Context::new()?;
@@ -226,7 +245,9 @@ conversions! {
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
     rgb_to_yuv = 19, 3 => 3;
-    /// YUV to RGB.
+    /// YUV to RGB with Kornia's hard-coded inverse matrix (rows
+    /// `[1, -3.9457e-5, 1.1398]`, `[1, -0.39461, -0.58050]`, `[1, 2.0320, -0.00048138]`),
+    /// not clipped.
     ///
     /// ```
     /// let ctx = pixgrad::Context::new()?;
@@ -324,7 +345,34 @@ impl Tensor {
                 reason: format!("must be finite, got {alpha}"),
             });
         }
-        convert(self, Conversion { name: OP, code: 3, c_in: 3, c_out: 4 }, alpha, false)
+        let settings = Settings { alpha, ..Settings::default() };
+        convert(self, Conversion { name: OP, code: 3, c_in: 3, c_out: 4 }, settings)
+    }
+
+    /// RGBA `[N, 4, H, W]` to RGB composited over `background` (white when
+    /// `None`, Kornia's `rgba_to_rgb` default): `rgb · α + background · (1 − α)`.
+    /// Differentiable in the colour and in α.
+    ///
+    /// ```
+    /// let ctx = pixgrad::Context::new()?;
+    /// let img = pixgrad::Tensor::from_slice(&ctx, &[0.2, 0.4, 0.6, 0.5], &[1, 4, 1, 1])?;
+    /// let over_white = img.rgba_to_rgb(None)?.to_vec()?;
+    /// assert!(over_white.iter().zip([0.6, 0.7, 0.8]).all(|(a, b)| (a - b).abs() < 1e-6));
+    /// assert_eq!(img.rgba_to_rgb(Some([0.0; 3]))?.to_vec()?, vec![0.1, 0.2, 0.3]);
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
+    pub fn rgba_to_rgb(&self, background: Option<[f32; 3]>) -> Result<Tensor> {
+        const OP: &str = "rgba_to_rgb";
+        let background = background.unwrap_or([1.0; 3]);
+        if background.iter().any(|v| !v.is_finite()) {
+            return Err(Error::InvalidArgument {
+                op: OP,
+                name: "background",
+                reason: format!("must be finite, got {background:?}"),
+            });
+        }
+        let settings = Settings { background, ..Settings::default() };
+        convert(self, Conversion { name: OP, code: 4, c_in: 4, c_out: 3 }, settings)
     }
 
     /// CIE Lab to sRGB; `clip` clamps the result to [0, 1] (Kornia's default).
@@ -337,12 +385,13 @@ impl Tensor {
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
     pub fn lab_to_rgb(&self, clip: bool) -> Result<Tensor> {
-        convert(self, Conversion { name: "lab_to_rgb", code: 14, c_in: 3, c_out: 3 }, 0.0, clip)
+        let settings = Settings { clip, ..Settings::default() };
+        convert(self, Conversion { name: "lab_to_rgb", code: 14, c_in: 3, c_out: 3 }, settings)
     }
 
     /// Adds `factor` per image, then clips to [0, 1] if `clip` (Kornia's
-    /// `adjust_brightness`, whose default clips; the clip zeroes the gradient
-    /// of clipped pixels).
+    /// `adjust_brightness`, whose default clips; the clip passes the
+    /// gradient strictly inside (0, 1), none at 0 or 1).
     ///
     /// ```
     /// let ctx = pixgrad::Context::new()?;
@@ -372,7 +421,9 @@ impl Tensor {
     }
 
     /// Scales HSV saturation by `factor` per image, clipped to [0, 1]
-    /// (Kornia's `adjust_saturation`). RGB input.
+    /// (Kornia 0.9's `adjust_saturation`, computed in RGB: each channel
+    /// `(x - min) · a / delta + max - a`, `a = max · clamp(s · factor, 0, 1)`).
+    /// RGB input.
     ///
     /// ```
     /// let ctx = pixgrad::Context::new()?;
@@ -387,7 +438,7 @@ impl Tensor {
     }
 
     /// Shifts the HSV hue by `factor` radians per image (Kornia's
-    /// `adjust_hue`: `fmod(h + factor, 2π)`). RGB input.
+    /// `adjust_hue`: `remainder(h + factor, 2π)`). RGB input.
     ///
     /// ```
     /// let ctx = pixgrad::Context::new()?;
@@ -403,7 +454,8 @@ impl Tensor {
 
     /// `clamp(gain · x^gamma, 0, 1)` per image (Kornia's `adjust_gamma`);
     /// gamma and gain may be tensors with gradients. At x = 0 the slopes in
-    /// x and gamma are taken as 0.
+    /// x and gamma are taken as 0; for gamma < 1 the slope in x is taken at
+    /// `max(x, 1/256)` (bounded; see the module's "Differences").
     ///
     /// ```
     /// let ctx = pixgrad::Context::new()?;
@@ -443,8 +495,7 @@ impl Tensor {
     /// Kornia's `sharpness`: blends each image with its 3×3 smoothed version
     /// (`[[1,1,1],[1,5,1],[1,1,1]] / 13`, clipped to [0, 1], border pixels
     /// kept), `out = clamp(smooth + factor · (img - smooth), 0, 1)`: factor 0
-    /// smooths, 1 keeps the image, above 1 sharpens. Kornia skips the clip
-    /// for factors in (0, 1), where it changes nothing.
+    /// smooths, 1 keeps the image, above 1 sharpens.
     ///
     /// ```
     /// let ctx = pixgrad::Context::new()?;
