@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::tensor::Tensor;
 
-static OPTIM: Shader = shader!("optim.wgsl");
+static OPTIM_STEP: Shader = shader!("optim/step.wgsl");
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
@@ -79,7 +79,7 @@ fn launch(entry: &'static str, params: OptimParams, grad: &Tensor, param: &Tenso
     }
     let mut buffers = vec![grad.buffer(), param.buffer()];
     buffers.extend(state.iter().map(|t| t.buffer()));
-    let kernel = Kernel { shader: &OPTIM, entry, reads: 1, writes: 1 + state.len() as u32 };
+    let kernel = Kernel { shader: &OPTIM_STEP, entry, reads: 1, writes: 1 + state.len() as u32 };
     let dispatch = Dispatch {
         kernel: &kernel,
         constants: &[],

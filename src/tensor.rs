@@ -103,8 +103,8 @@ impl<'a> BufferView<'a> {
     }
 }
 
-static FILL: crate::gpu::kernel::Shader = shader!("fill.wgsl");
-static UPDATE: crate::gpu::kernel::Shader = shader!("update.wgsl");
+static FILL: crate::gpu::kernel::Shader = shader!("tensor/fill.wgsl");
+static UPDATE: crate::gpu::kernel::Shader = shader!("tensor/update.wgsl");
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]

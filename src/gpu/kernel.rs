@@ -14,27 +14,23 @@ pub(crate) const PARAMS_SIZE: usize = 256;
 /// Threads per workgroup of the 1-D kernels (WebGPU's default limit).
 pub(crate) const WORKGROUP: u32 = 256;
 
-/// A WGSL module: the shared prelude (`shaders/common.wgsl`) plus one file.
+/// A WGSL module: the shared prelude (`shaders/lib/prelude.wgsl`) plus one file.
 #[derive(Debug)]
 pub struct Shader {
-    /// File name under `shaders/`.
+    /// Path under `shaders/`, e.g. `warp/grid_sample.wgsl`.
     pub name: &'static str,
     /// Full WGSL source, prelude included.
     pub source: &'static str,
 }
 
-/// `shader!("name.wgsl")` or `shader!("name", "snippet", ...)`: the prelude, the
-/// named shared snippets (WGSL has no `#include`), then `shaders/name.wgsl`.
+include!(concat!(env!("OUT_DIR"), "/shaders.rs"));
+pub(crate) use shader_source;
+
+/// `shader!("family/kernel.wgsl")`: the kernel under `shaders/` composed
+/// with the prelude and the snippets its `// import` lines name (build.rs).
 macro_rules! shader {
-    ($name:literal $(, $snippet:literal)*) => {
-        $crate::gpu::kernel::Shader {
-            name: $name,
-            source: concat!(
-                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/common.wgsl")),
-                $(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $snippet)),)*
-                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $name))
-            ),
-        }
+    ($name:tt) => {
+        $crate::gpu::kernel::Shader { name: $name, source: $crate::gpu::kernel::shader_source!($name) }
     };
 }
 pub(crate) use shader;
@@ -135,7 +131,7 @@ fn bind_group_layout(device: &wgpu::Device, reads: u32, writes: u32) -> wgpu::Bi
 
 /// Workgroup counts covering `threads` invocations of a 1-D kernel. Past
 /// 65535 workgroups the grid wraps into y; shaders rebuild the linear index
-/// from `num_workgroups` (see `thread_index` in `common.wgsl`).
+/// from `num_workgroups` (see `thread_index` in `lib/prelude.wgsl`).
 pub(crate) fn grid_1d(threads: u32) -> [u32; 3] {
     grid_for_groups(threads.div_ceil(WORKGROUP))
 }
@@ -149,7 +145,7 @@ pub(crate) fn grid_for_groups(groups: u32) -> [u32; 3] {
 }
 
 /// Workgroups for a per-item kernel: pixels along x (wrapping into z past
-/// 65535 workgroups), one item per y (see `pixel_index` in `common.wgsl`).
+/// 65535 workgroups), one item per y (see `pixel_index` in `lib/prelude.wgsl`).
 pub(crate) fn grid_items(pixels: u32, items: u32) -> [u32; 3] {
     let [x, z, _] = grid_for_groups(pixels.div_ceil(WORKGROUP));
     [x, items, z]

@@ -12,7 +12,7 @@ pub use pool::MemoryStats;
 pub(crate) use pool::PooledBuffer;
 
 use crate::error::{Error, Result};
-use kernel::PipelineCache;
+use kernel::{CachedPipeline, PipelineCache};
 use pool::Pool;
 
 /// Dispatches and copies recorded before the open batch is submitted on its own.
@@ -539,100 +539,125 @@ impl Context {
     ) -> Result<()> {
         dispatch.validate(op)?;
         let pipeline = lock(&self.inner.pipelines).get(&self.inner.device, dispatch.kernel, dispatch.constants);
-        let device = &self.inner.device;
-        let bind = |uniforms: &wgpu::Buffer| {
-            let mut entries = vec![wgpu::BindGroupEntry {
-                binding: 0,
-                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                    buffer: uniforms,
-                    offset: 0,
-                    size: wgpu::BufferSize::new(PARAMS_SIZE as u64),
-                }),
-            }];
-            entries.extend(dispatch.buffers.iter().enumerate().map(|(i, buffer)| wgpu::BindGroupEntry {
-                binding: 1 + i as u32,
-                resource: buffer.as_entire_binding(),
-            }));
-            device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: None,
-                layout: &pipeline.layout,
-                entries: &entries,
-            })
-        };
-        let encode = |pass: &mut wgpu::ComputePass<'_>, group: &wgpu::BindGroup, offset: u32| {
-            pass.set_pipeline(&pipeline.pipeline);
-            pass.set_bind_group(0, group, &[offset]);
-            let [x, y, z] = dispatch.groups;
-            pass.dispatch_workgroups(x, y, z);
-        };
         match encoder {
-            Some(encoder) => {
-                // A caller's encoder: the parameters get a buffer of their
-                // own, filled at creation, before any command can read it.
-                let uniforms = device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("pixgrad params"),
-                    size: PARAMS_SIZE as u64,
-                    usage: wgpu::BufferUsages::UNIFORM,
-                    mapped_at_creation: true,
-                });
-                uniforms
-                    .slice(..)
-                    .get_mapped_range_mut()
-                    .expect("a buffer mapped at creation has a mapped range")
-                    .slice(..)
-                    .copy_from_slice(&dispatch.params);
-                uniforms.unmap();
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some(dispatch.kernel.entry),
-                    timestamp_writes: None,
-                });
-                encode(&mut pass, &bind(&uniforms), 0);
-            }
-            None => {
-                let mut batch = lock(&self.inner.batch);
-                // Profiling: earlier work first, so that the time is this kernel's alone.
-                let profiling = match &self.inner.profile {
-                    Some(profile) => {
-                        self.submit_locked(&mut batch);
-                        self.wait()?;
-                        Some((profile, std::time::Instant::now()))
-                    }
-                    None => None,
-                };
-                let uniforms = batch
-                    .uniforms
-                    .get_or_insert_with(|| {
-                        device.create_buffer(&wgpu::BufferDescriptor {
-                            label: Some("pixgrad batch params"),
-                            size: (MAX_BATCH_COMMANDS as usize * PARAMS_SIZE) as u64,
-                            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-                            mapped_at_creation: false,
-                        })
-                    })
-                    .clone();
-                let offset = batch.params.len() as u32;
-                batch.params.extend_from_slice(&dispatch.params);
-                let group = bind(&uniforms);
-                encode(self.open_pass(&mut batch), &group, offset);
-                self.after_command(&mut batch);
-                if let Some((profile, start)) = profiling {
-                    self.submit_locked(&mut batch);
-                    self.wait()?;
-                    let elapsed = start.elapsed();
-                    let mut times = lock(profile);
-                    let entry = dispatch.kernel.entry;
-                    match times.iter_mut().find(|t| t.op == op && t.entry == entry) {
-                        Some(t) => {
-                            t.calls += 1;
-                            t.total += elapsed;
-                        }
-                        None => times.push(KernelTime { op, entry, calls: 1, total: elapsed }),
-                    }
-                }
-            }
+            Some(encoder) => self.record_into(encoder, &pipeline, &dispatch),
+            None => self.record_batched(op, &pipeline, &dispatch)?,
         }
         bump(&self.inner.counters.dispatches, 1);
         Ok(())
+    }
+
+    /// The bind group of a dispatch: its parameter block at binding 0, then its buffers.
+    fn bind_group(
+        &self,
+        pipeline: &CachedPipeline,
+        dispatch: &Dispatch<'_>,
+        uniforms: &wgpu::Buffer,
+    ) -> wgpu::BindGroup {
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: uniforms,
+                offset: 0,
+                size: wgpu::BufferSize::new(PARAMS_SIZE as u64),
+            }),
+        }];
+        entries.extend(
+            dispatch.buffers.iter().enumerate().map(|(i, buffer)| wgpu::BindGroupEntry {
+                binding: 1 + i as u32,
+                resource: buffer.as_entire_binding(),
+            }),
+        );
+        self.inner.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.layout,
+            entries: &entries,
+        })
+    }
+
+    /// Records a dispatch into a caller's encoder. Its parameters get a
+    /// buffer of their own, filled at creation, before any command can read it.
+    fn record_into(&self, encoder: &mut wgpu::CommandEncoder, pipeline: &CachedPipeline, dispatch: &Dispatch<'_>) {
+        let uniforms = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("pixgrad params"),
+            size: PARAMS_SIZE as u64,
+            usage: wgpu::BufferUsages::UNIFORM,
+            mapped_at_creation: true,
+        });
+        uniforms
+            .slice(..)
+            .get_mapped_range_mut()
+            .expect("a buffer mapped at creation has a mapped range")
+            .slice(..)
+            .copy_from_slice(&dispatch.params);
+        uniforms.unmap();
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(dispatch.kernel.entry),
+            timestamp_writes: None,
+        });
+        encode(&mut pass, pipeline, dispatch, &self.bind_group(pipeline, dispatch, &uniforms), 0);
+    }
+
+    /// Appends a dispatch to the open batch; when profiling, submits it
+    /// alone (earlier work first) and adds its time to the kernel's.
+    fn record_batched(&self, op: &'static str, pipeline: &CachedPipeline, dispatch: &Dispatch<'_>) -> Result<()> {
+        let mut batch = lock(&self.inner.batch);
+        let profiling = match &self.inner.profile {
+            Some(profile) => {
+                self.submit_locked(&mut batch);
+                self.wait()?;
+                Some((profile, std::time::Instant::now()))
+            }
+            None => None,
+        };
+        let device = &self.inner.device;
+        let uniforms = batch
+            .uniforms
+            .get_or_insert_with(|| {
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("pixgrad batch params"),
+                    size: (MAX_BATCH_COMMANDS as usize * PARAMS_SIZE) as u64,
+                    usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                })
+            })
+            .clone();
+        let offset = batch.params.len() as u32;
+        batch.params.extend_from_slice(&dispatch.params);
+        let group = self.bind_group(pipeline, dispatch, &uniforms);
+        encode(self.open_pass(&mut batch), pipeline, dispatch, &group, offset);
+        self.after_command(&mut batch);
+        if let Some((profile, start)) = profiling {
+            self.submit_locked(&mut batch);
+            self.wait()?;
+            add_kernel_time(&mut lock(profile), op, dispatch.kernel.entry, start.elapsed());
+        }
+        Ok(())
+    }
+}
+
+/// Sets the pipeline and bind group (its parameters at `offset`) and dispatches.
+fn encode(
+    pass: &mut wgpu::ComputePass<'_>,
+    pipeline: &CachedPipeline,
+    dispatch: &Dispatch<'_>,
+    group: &wgpu::BindGroup,
+    offset: u32,
+) {
+    pass.set_pipeline(&pipeline.pipeline);
+    pass.set_bind_group(0, group, &[offset]);
+    let [x, y, z] = dispatch.groups;
+    pass.dispatch_workgroups(x, y, z);
+}
+
+/// Adds one timed call of `op`'s `entry` to the profile.
+fn add_kernel_time(times: &mut Vec<KernelTime>, op: &'static str, entry: &'static str, elapsed: std::time::Duration) {
+    match times.iter_mut().find(|t| t.op == op && t.entry == entry) {
+        Some(t) => {
+            t.calls += 1;
+            t.total += elapsed;
+        }
+        None => times.push(KernelTime { op, entry, calls: 1, total: elapsed }),
     }
 }
 

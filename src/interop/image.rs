@@ -16,7 +16,7 @@ use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader
 use crate::shape::check_shape;
 use crate::tensor::Tensor;
 
-static IMAGE: Shader = shader!("image.wgsl");
+static IMAGE: Shader = shader!("interop/image.wgsl");
 
 /// Sample type of an image read back from a tensor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

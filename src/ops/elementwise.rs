@@ -24,10 +24,10 @@ use crate::gpu::{Context, PooledBuffer};
 use crate::shape::{BroadcastLayout, MAX_RANK, broadcast_layout, broadcast_shapes, check_shape, numel};
 use crate::tensor::{BufferView, Tensor};
 
-static UNARY: Shader = shader!("unary.wgsl");
-static UNARY_ADJOINT: Shader = shader!("unary_adjoint.wgsl");
-static BINARY: Shader = shader!("binary.wgsl");
-static BINARY_ADJOINT: Shader = shader!("binary_adjoint.wgsl");
+static UNARY: Shader = shader!("elementwise/unary.wgsl");
+static UNARY_ADJOINT: Shader = shader!("elementwise/unary_adjoint.wgsl");
+static BINARY: Shader = shader!("elementwise/binary.wgsl");
+static BINARY_ADJOINT: Shader = shader!("elementwise/binary_adjoint.wgsl");
 // The `…4` entries take four elements per thread and store vec4s through
 // second bindings of their outputs (see `by_four`).
 static BINARY_FORWARD: Kernel = Kernel { shader: &BINARY, entry: "forward", reads: 2, writes: 1 };
@@ -45,10 +45,10 @@ static UNARY_ADJOINT4: Kernel = Kernel { shader: &UNARY_ADJOINT, entry: "adjoint
 fn by_four(len: usize, out: BufferView<'_>) -> bool {
     len.is_multiple_of(4) && out.offset.is_multiple_of(4)
 }
-static TERNARY: Shader = shader!("ternary.wgsl");
-static TERNARY_ADJOINT: Shader = shader!("ternary_adjoint.wgsl");
+static TERNARY: Shader = shader!("elementwise/ternary.wgsl");
+static TERNARY_ADJOINT: Shader = shader!("elementwise/ternary_adjoint.wgsl");
 
-/// Unary ops; the value is the shader's `OP` code (`shaders/unary.wgsl`).
+/// Unary ops; the value is the shader's `OP` code (`shaders/elementwise/unary.wgsl`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
 #[non_exhaustive]
@@ -85,7 +85,7 @@ pub enum UnaryOp {
     IsZero = 14,
 }
 
-/// Binary ops; the value is the shader's `OP` code (`shaders/binary.wgsl`).
+/// Binary ops; the value is the shader's `OP` code (`shaders/elementwise/binary.wgsl`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
 #[non_exhaustive]
@@ -106,7 +106,7 @@ pub enum BinaryOp {
     Pow = 6,
 }
 
-/// Ternary ops; the value is the shader's `OP` code (`shaders/ternary.wgsl`).
+/// Ternary ops; the value is the shader's `OP` code (`shaders/elementwise/ternary.wgsl`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
 #[non_exhaustive]

@@ -1,6 +1,8 @@
-//! Operators, one module per family. Each module has the `Tensor` methods
-//! (recorded for autodiff) and the raw `*_forward` / `*_adjoint` kernel
-//! encoders they wrap, callable on any buffers.
+//! Operators, one module per family, each with its `Tensor` methods
+//! (recorded for autodiff). The element-wise ops, the reductions and the
+//! correlation behind every filter also expose the raw kernel encoders they
+//! wrap (`unary_forward`, `reduce_forward`, `correlate_forward`, … and their
+//! adjoints), callable on any buffers, to build new recorded ops from.
 
 pub mod color;
 pub mod elementwise;

@@ -14,7 +14,7 @@ use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, grid_for_groups, par
 use crate::shape::{ReduceLayout, numel, reduce_layout};
 use crate::tensor::{BufferView, Tensor};
 
-static REDUCE: Shader = shader!("reduce.wgsl");
+static SUM_TO_SHAPE: Shader = shader!("reduce/sum_to_shape.wgsl");
 
 /// Reduced elements per workgroup chunk at least; fewer chunks of more
 /// elements once a reduction is longer than 256 chunks of this.
@@ -71,7 +71,7 @@ fn params(layout: &ReduceLayout, scale: f32, off_in: u32, off_out: u32) -> Reduc
 
 fn kernel(entry: &'static str) -> Kernel {
     // The input twice: the second binding is its vec4 view (reduce_blocks).
-    Kernel { shader: &REDUCE, entry, reads: 2, writes: 1 }
+    Kernel { shader: &SUM_TO_SHAPE, entry, reads: 2, writes: 1 }
 }
 
 fn record_one(

@@ -6,9 +6,9 @@ use crate::error::Result;
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::gpu::{Context, PooledBuffer};
 
-static SCAN: Shader = shader!("scan.wgsl");
+static PREFIX_SUM: Shader = shader!("reduce/prefix_sum.wgsl");
 
-/// Values one thread scans in order (`RUN` in scan.wgsl).
+/// Values one thread scans in order (`RUN` in reduce/prefix_sum.wgsl).
 const RUN: u32 = 64;
 
 #[repr(C)]
@@ -19,7 +19,7 @@ struct ScanParams {
 }
 
 fn dispatch(ctx: &Context, entry: &'static str, len: u32, buffers: [&wgpu::Buffer; 3], groups: [u32; 3]) -> Result<()> {
-    let kernel = Kernel { shader: &SCAN, entry, reads: 1, writes: 2 };
+    let kernel = Kernel { shader: &PREFIX_SUM, entry, reads: 1, writes: 2 };
     let params = ScanParams { len, _pad: [0; 3] };
     ctx.dispatch(
         "scan",

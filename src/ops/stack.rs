@@ -1,14 +1,14 @@
 //! Stacking tensors along a new last axis and splitting a tensor along its
 //! last axis (PyTorch's `stack(…, dim=-1)` and `unbind(dim=-1)`), both
 //! differentiable: what parameter builders assemble matrices with.
-//! Kernel in `shaders/stack.wgsl`.
+//! Kernel in `shaders/tensor/strided_copy.wgsl`.
 
 use crate::autodiff::record;
 use crate::error::{Error, Result};
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::tensor::Tensor;
 
-static STACK: Shader = shader!("stack.wgsl");
+static STRIDED_COPY: Shader = shader!("tensor/strided_copy.wgsl");
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
@@ -39,7 +39,7 @@ fn strided_copy(
         _pad: [0; 3],
     };
     let dispatch = Dispatch {
-        kernel: &Kernel { shader: &STACK, entry: "strided_copy", reads: 1, writes: 1 },
+        kernel: &Kernel { shader: &STRIDED_COPY, entry: "strided_copy", reads: 1, writes: 1 },
         constants: &[],
         params: params_bytes(&params),
         buffers: &[src.buffer(), dst.buffer()],

@@ -1,6 +1,6 @@
-//! The recorded colour ops over `shaders/color.wgsl` (conversions),
-//! `adjust.wgsl` (adjustments with per-image factors) and
-//! `color_matrix.wgsl` (learnable 3×3 correction).
+//! The recorded colour ops over `shaders/color/convert.wgsl` (conversions),
+//! `color/adjust.wgsl` (adjustments with per-image factors) and
+//! `color/color_matrix.wgsl` (learnable 3×3 correction).
 
 use crate::autodiff::{Saved, record, record_uniform_aware};
 use crate::error::{Error, Result};
@@ -8,11 +8,11 @@ use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, grid_items, params_b
 use crate::ops::reduce::reduce_forward;
 use crate::tensor::{BufferView, Tensor};
 
-static COLOR: Shader = shader!("color.wgsl", "color_math.wgsl");
-static ADJUST: Shader = shader!("adjust.wgsl", "color_math.wgsl");
-static COLOR_MATRIX: Shader = shader!("color_matrix.wgsl");
+static CONVERT: Shader = shader!("color/convert.wgsl");
+static ADJUST: Shader = shader!("color/adjust.wgsl");
+static COLOR_MATRIX: Shader = shader!("color/color_matrix.wgsl");
 
-/// A conversion of `color.wgsl`: its code and channel counts.
+/// A conversion of `color/convert.wgsl`: its code and channel counts.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Conversion {
     pub name: &'static str,
@@ -76,7 +76,7 @@ pub(crate) fn convert(img: &Tensor, conv: Conversion, settings: Settings) -> Res
     };
     let run = |entry, buffers: &[&wgpu::Buffer]| {
         let dispatch = Dispatch {
-            kernel: &Kernel { shader: &COLOR, entry, reads: 2, writes: 1 },
+            kernel: &Kernel { shader: &CONVERT, entry, reads: 2, writes: 1 },
             constants: &[("OP", conv.code), ("C_IN", conv.c_in as u32), ("C_OUT", conv.c_out as u32)],
             params: params_bytes(&params),
             buffers,
@@ -97,7 +97,7 @@ pub(crate) fn convert(img: &Tensor, conv: Conversion, settings: Settings) -> Res
                 ("G_UNIFORM", g.is_uniform() as u32),
             ];
             let dispatch = Dispatch {
-                kernel: &Kernel { shader: &COLOR, entry: "adjoint", reads: 2, writes: 1 },
+                kernel: &Kernel { shader: &CONVERT, entry: "adjoint", reads: 2, writes: 1 },
                 constants: &constants,
                 params: params_bytes(&params),
                 buffers: &[img.buffer(), g.buffer(), gx.buffer()],
@@ -109,7 +109,7 @@ pub(crate) fn convert(img: &Tensor, conv: Conversion, settings: Settings) -> Res
     }))
 }
 
-/// An adjustment of `adjust.wgsl`.
+/// An adjustment of `color/adjust.wgsl`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Adjustment {
     Saturation = 0,

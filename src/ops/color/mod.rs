@@ -30,7 +30,7 @@
 //!
 //! ## Gradients where the formulas have kinks
 //!
-//! Each conversion has a hand-written adjoint (`shaders/color_math.wgsl`),
+//! Each conversion has a hand-written adjoint (`shaders/lib/color_math.wgsl`),
 //! exact where the function is differentiable. At kinks the gradient is
 //! what PyTorch's autograd computes for Kornia's formulas: a clip passes
 //! the gradient strictly inside its bounds (none at a bound); `max(dim)` /

@@ -1,6 +1,6 @@
 //! The bilateral and joint bilateral filters (Kornia's `bilateral_blur`,
 //! `joint_bilateral_blur`), differentiable in the image, the guide, the
-//! colour sigma and the spatial sigmas. Kernels in `shaders/bilateral.wgsl`.
+//! colour sigma and the spatial sigmas. Kernels in `shaders/filter/bilateral.wgsl`.
 
 use crate::autodiff::{Saved, record};
 use crate::error::{Error, Result};
@@ -13,7 +13,7 @@ use super::gaussian::check_odd;
 use super::window::{Window, WindowParams};
 use super::{BorderType, Sigma, get_gaussian_kernel2d};
 
-static BILATERAL: Shader = shader!("bilateral.wgsl", "border_map.wgsl", "window_common.wgsl");
+static BILATERAL: Shader = shader!("filter/bilateral.wgsl");
 
 /// Most channels of the image and of the guide.
 pub const MAX_BILATERAL_CHANNELS: usize = 8;
@@ -104,43 +104,19 @@ fn bilateral(
     distance: ColorDistance,
 ) -> Result<Tensor> {
     let [n, c, h, w] = image_shape(op, img)?;
-    let guide_channels = match guide {
-        Some(g) => {
-            img.same_context(op, g)?;
-            let [gn, gc, gh, gw] = image_shape(op, g)?;
-            if [gn, gh, gw] != [n, h, w] {
-                return Err(Error::ShapeMismatch {
-                    op,
-                    lhs: img.shape().to_vec(),
-                    rhs: g.shape().to_vec(),
-                    reason: "do not fit: the guide must have the image's batch, height and width",
-                });
-            }
-            gc
-        }
-        None => c,
-    };
-    let invalid = |name, reason: String| Err(Error::InvalidArgument { op, name, reason });
-    if c > MAX_BILATERAL_CHANNELS || guide_channels > MAX_BILATERAL_CHANNELS {
-        return invalid("img", format!("at most {MAX_BILATERAL_CHANNELS} channels in the image and the guide"));
-    }
-    let (ky, kx) = kernel_size;
-    check_odd(op, ky)?;
-    check_odd(op, kx)?;
-    if ky * kx > MAX_BILATERAL_TAPS {
-        return invalid("kernel_size", format!("at most {MAX_BILATERAL_TAPS} cells, got {ky}x{kx}"));
-    }
-    if let BorderType::Constant(v) = border
-        && !v.is_finite()
-    {
-        return invalid("border", format!("the border value must be finite, got {v}"));
-    }
+    let guide_channels = guide_channels(op, img, guide)?;
+    check_arguments(op, [c, guide_channels], kernel_size, border)?;
     let sigma_color = match sigma_color {
         Factor::Value(v) if !(v.is_finite() && v > 0.0) => {
-            return invalid("sigma_color", format!("must be finite and positive, got {v}"));
+            return Err(Error::InvalidArgument {
+                op,
+                name: "sigma_color",
+                reason: format!("must be finite and positive, got {v}"),
+            });
         }
         other => other.per_image(op, "sigma_color", img)?,
     };
+    let (ky, kx) = kernel_size;
     let space = get_gaussian_kernel2d(&sigma_space.tensor(op, img)?, kernel_size)?;
     let window = Window { planes: n, height: h, width: w, size: kernel_size, origin: (ky / 2, kx / 2), border };
     window.check(op)?;
@@ -158,74 +134,162 @@ fn bilateral(
     let out = Tensor::uninit(ctx, op, img.shape())?;
     let weights = Tensor::uninit(ctx, op, &[n, h, w])?;
     let inputs = [img, guide_or_img, &space, &sigma_color, img];
-    let pixels = n * h * w;
-    f.dispatch(op, "forward", &f.params(), Bindings { inputs, outputs: [&out, &weights] }, pixels)?;
+    f.dispatch(op, "forward", &f.params(), Bindings { inputs, outputs: [&out, &weights] }, n * h * w)?;
 
     let saved = [img, guide_or_img, &space, &sigma_color, &out].map(Saved::new);
     let mut recorded = vec![img, &space, &sigma_color];
     if let Some(g) = guide {
         recorded.insert(1, g);
     }
-    let sigma_shape = sigma_color.shape().to_vec();
-    let space_shape = space.shape().to_vec();
     Ok(record(op, out, &recorded, move |needs| {
         let needs = needs.to_vec();
         Box::new(move |grad| {
-            let ctx = grad.context();
             let [img, guide, space, sigma, out] = [0, 1, 2, 3, 4].map(|i| saved[i].get(op));
-            let (img, guide, space, sigma, out) = (img?, guide?, space?, sigma?, out?);
-            // Bound where the kernels need a buffer they do not use.
-            let placeholder = Tensor::uninit(ctx, op, &[1])?;
-            let spare = Tensor::uninit(ctx, op, &[1])?;
-            let prepared = Tensor::uninit(ctx, op, &[n, c + 1, h, w])?;
-            let inputs = [grad, out, &placeholder, &placeholder, &weights];
-            f.dispatch(op, "prepare", &f.params(), Bindings { inputs, outputs: [&prepared, &spare] }, pixels)?;
-            let inputs = [img, guide, space, sigma, &prepared];
-            let (image_needs, guide_needs) = (needs[0], f.joint && needs[1]);
-            let (space_index, sigma_index) = if f.joint { (2, 3) } else { (1, 2) };
-            let mut grads = vec![None; needs.len()];
-            if image_needs || guide_needs {
-                let cells = window.padded_cells();
-                let value_pad = Tensor::uninit(ctx, op, &[n * c * cells])?;
-                let guide_pad =
-                    if f.joint { Tensor::uninit(ctx, op, &[n * guide_channels * cells])? } else { spare.clone() };
-                let outputs = [&value_pad, &guide_pad];
-                f.dispatch(op, "adjoint", &f.params(), Bindings { inputs, outputs }, n * cells)?;
-                let fold = |planes: usize, padded: &Tensor, channels: usize| {
-                    Window { planes, ..window }.fold(op, padded, &[n, channels, h, w])
-                };
-                if image_needs {
-                    grads[0] = Some(fold(n * c, &value_pad, c)?);
-                }
-                if guide_needs {
-                    grads[1] = Some(fold(n * guide_channels, &guide_pad, guide_channels)?);
-                }
-            }
-            if needs[space_index] || needs[sigma_index] {
-                let taps = ky * kx;
-                let chunk = (pixels / PARAMETER_THREADS).max(64).min(h * w);
-                let chunks = (h * w).div_ceil(chunk);
-                let space_partials = Tensor::uninit(ctx, op, &[n, chunks, taps])?;
-                let sigma_partials = Tensor::uninit(ctx, op, &[n, chunks])?;
-                let params = WindowParams { chunk: chunk as u32, chunks: chunks as u32, ..f.params() };
-                let outputs = [&space_partials, &sigma_partials];
-                f.dispatch(op, "parameter_adjoint", &params, Bindings { inputs, outputs }, n * chunks)?;
-                if needs[space_index] {
-                    let g = Tensor::uninit(ctx, op, &space_shape)?;
-                    let target = [space_shape[0], 1, taps];
-                    reduce_forward(ctx, None, space_partials.view(), &[n, chunks, taps], g.view(), &target, 1.0)?;
-                    grads[space_index] = Some(g);
-                }
-                if needs[sigma_index] {
-                    let g = Tensor::uninit(ctx, op, &sigma_shape)?;
-                    let target = [sigma_shape[0], 1];
-                    reduce_forward(ctx, None, sigma_partials.view(), &[n, chunks], g.view(), &target, 1.0)?;
-                    grads[sigma_index] = Some(g);
-                }
-            }
-            Ok(grads)
+            f.backward(op, grad, [img?, guide?, space?, sigma?, out?], &weights, &needs)
         })
     }))
+}
+
+/// The guide's channel count (the image's without a guide), checking that
+/// it fits the image.
+fn guide_channels(op: &'static str, img: &Tensor, guide: Option<&Tensor>) -> Result<usize> {
+    let [n, c, h, w] = image_shape(op, img)?;
+    let Some(g) = guide else { return Ok(c) };
+    img.same_context(op, g)?;
+    let [gn, gc, gh, gw] = image_shape(op, g)?;
+    if [gn, gh, gw] != [n, h, w] {
+        return Err(Error::ShapeMismatch {
+            op,
+            lhs: img.shape().to_vec(),
+            rhs: g.shape().to_vec(),
+            reason: "do not fit: the guide must have the image's batch, height and width",
+        });
+    }
+    Ok(gc)
+}
+
+/// Channel counts (image, guide), window size and border within the kernels' limits.
+fn check_arguments(
+    op: &'static str,
+    channels: [usize; 2],
+    kernel_size: (usize, usize),
+    border: BorderType,
+) -> Result<()> {
+    let invalid = |name, reason: String| Err(Error::InvalidArgument { op, name, reason });
+    if channels.iter().any(|&c| c > MAX_BILATERAL_CHANNELS) {
+        return invalid("img", format!("at most {MAX_BILATERAL_CHANNELS} channels in the image and the guide"));
+    }
+    let (ky, kx) = kernel_size;
+    check_odd(op, ky)?;
+    check_odd(op, kx)?;
+    if ky * kx > MAX_BILATERAL_TAPS {
+        return invalid("kernel_size", format!("at most {MAX_BILATERAL_TAPS} cells, got {ky}x{kx}"));
+    }
+    if let BorderType::Constant(v) = border
+        && !v.is_finite()
+    {
+        return invalid("border", format!("the border value must be finite, got {v}"));
+    }
+    Ok(())
+}
+
+impl Bilateral {
+    /// The gradients of the recorded inputs (image, guide if joint, spatial
+    /// kernel, sigma_color) that `needs` asks for; `saved` holds the image,
+    /// the guide (or the image), the spatial kernel, sigma_color and the output.
+    fn backward(
+        &self,
+        op: &'static str,
+        grad: &Tensor,
+        saved: [&Tensor; 5],
+        weights: &Tensor,
+        needs: &[bool],
+    ) -> Result<Vec<Option<Tensor>>> {
+        let ctx = grad.context();
+        let [img, guide, space, sigma, out] = saved;
+        let Window { planes: n, height: h, width: w, .. } = self.window;
+        // Bound where the kernels need a buffer they do not use.
+        let placeholder = Tensor::uninit(ctx, op, &[1])?;
+        let spare = Tensor::uninit(ctx, op, &[1])?;
+        let prepared = Tensor::uninit(ctx, op, &[n, self.channels + 1, h, w])?;
+        let inputs = [grad, out, &placeholder, &placeholder, weights];
+        self.dispatch(op, "prepare", &self.params(), Bindings { inputs, outputs: [&prepared, &spare] }, n * h * w)?;
+        let inputs = [img, guide, space, sigma, &prepared];
+        let (space_index, sigma_index) = if self.joint { (2, 3) } else { (1, 2) };
+        let mut grads = vec![None; needs.len()];
+        if needs[0] || (self.joint && needs[1]) {
+            let (image, guide) = self.image_adjoint(op, inputs, &spare, needs[0], self.joint && needs[1])?;
+            grads[0] = image;
+            if self.joint {
+                grads[1] = guide;
+            }
+        }
+        if needs[space_index] || needs[sigma_index] {
+            let (space, sigma) = self.parameter_adjoint(op, inputs, [needs[space_index], needs[sigma_index]])?;
+            grads[space_index] = space;
+            grads[sigma_index] = sigma;
+        }
+        Ok(grads)
+    }
+
+    /// The image's and the guide's gradients: gathered into padded grids,
+    /// then folded back through the border.
+    fn image_adjoint(
+        &self,
+        op: &'static str,
+        inputs: [&Tensor; 5],
+        spare: &Tensor,
+        image_needs: bool,
+        guide_needs: bool,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let ctx = inputs[0].context();
+        let window = self.window;
+        let Window { planes: n, height: h, width: w, .. } = window;
+        let (c, guide_channels) = (self.channels, self.guide_channels);
+        let cells = window.padded_cells();
+        let value_pad = Tensor::uninit(ctx, op, &[n * c * cells])?;
+        let guide_pad =
+            if self.joint { Tensor::uninit(ctx, op, &[n * guide_channels * cells])? } else { spare.clone() };
+        let outputs = [&value_pad, &guide_pad];
+        self.dispatch(op, "adjoint", &self.params(), Bindings { inputs, outputs }, n * cells)?;
+        let fold = |planes: usize, padded: &Tensor, channels: usize| {
+            Window { planes, ..window }.fold(op, padded, &[n, channels, h, w])
+        };
+        let image = if image_needs { Some(fold(n * c, &value_pad, c)?) } else { None };
+        let guide = if guide_needs { Some(fold(n * guide_channels, &guide_pad, guide_channels)?) } else { None };
+        Ok((image, guide))
+    }
+
+    /// The spatial kernel's and sigma_color's gradients (`needs` in that
+    /// order): per-chunk partial sums, then summed to their shapes.
+    fn parameter_adjoint(
+        &self,
+        op: &'static str,
+        inputs: [&Tensor; 5],
+        needs: [bool; 2],
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let ctx = inputs[0].context();
+        let [space, sigma] = [inputs[2], inputs[3]];
+        let Window { planes: n, height: h, width: w, size: (ky, kx), .. } = self.window;
+        let taps = ky * kx;
+        let chunk = (n * h * w / PARAMETER_THREADS).max(64).min(h * w);
+        let chunks = (h * w).div_ceil(chunk);
+        let space_partials = Tensor::uninit(ctx, op, &[n, chunks, taps])?;
+        let sigma_partials = Tensor::uninit(ctx, op, &[n, chunks])?;
+        let params = WindowParams { chunk: chunk as u32, chunks: chunks as u32, ..self.params() };
+        let outputs = [&space_partials, &sigma_partials];
+        self.dispatch(op, "parameter_adjoint", &params, Bindings { inputs, outputs }, n * chunks)?;
+        let sum = |partials: &Tensor, shape: &[usize], target: &[usize]| -> Result<Tensor> {
+            let g = Tensor::uninit(ctx, op, shape)?;
+            reduce_forward(ctx, None, partials.view(), partials.shape(), g.view(), target, 1.0)?;
+            Ok(g)
+        };
+        let space_grad =
+            if needs[0] { Some(sum(&space_partials, space.shape(), &[space.shape()[0], 1, taps])?) } else { None };
+        let sigma_grad =
+            if needs[1] { Some(sum(&sigma_partials, sigma.shape(), &[sigma.shape()[0], 1])?) } else { None };
+        Ok((space_grad, sigma_grad))
+    }
 }
 
 impl Tensor {

@@ -1,6 +1,6 @@
 //! Grouped 2-D convolution and its transpose (PyTorch's `conv2d` and
 //! `conv_transpose2d`), differentiable in the input, the weight and the
-//! bias. Kernels in `shaders/conv.wgsl`; see there for the big/small sides
+//! bias. Kernels in `shaders/filter/conv2d.wgsl`; see there for the big/small sides
 //! that let three kernels serve both ops.
 
 use crate::autodiff::{Saved, record};
@@ -12,7 +12,7 @@ use crate::tensor::Tensor;
 use super::BorderType;
 use super::correlate::correlate;
 
-static CONV: Shader = shader!("conv.wgsl");
+static CONV2D: Shader = shader!("filter/conv2d.wgsl");
 
 /// Largest kernel side of [`Tensor::conv2d`] (the weight gradient keeps a
 /// kernel row of accumulators per thread).
@@ -206,7 +206,7 @@ impl Geometry {
     ) -> Result<()> {
         let constants = self.constants(block);
         let dispatch = Dispatch {
-            kernel: &Kernel { shader: &CONV, entry, reads: 2, writes: 1 },
+            kernel: &Kernel { shader: &CONV2D, entry, reads: 2, writes: 1 },
             constants: &constants,
             params: params_bytes(params),
             buffers: &[a.buffer(), b.buffer(), out.buffer()],

@@ -1,7 +1,7 @@
 //! Correlation of image planes with a bank of kernels, the kernel every
 //! linear filter is made of: forward, image adjoint and kernel adjoint, as
 //! raw encoders on buffers and as one recorded op. Kernels in
-//! `shaders/filter.wgsl`, `filter_adjoint.wgsl`, `filter_kernel_adjoint.wgsl`.
+//! `shaders/filter/correlate.wgsl`, `filter/correlate_fold_borders.wgsl`, `filter/correlate_kernel_adjoint.wgsl`.
 
 use crate::autodiff::{Saved, record_uniform_aware};
 use crate::error::{Error, Result};
@@ -13,10 +13,10 @@ use crate::tensor::{BufferView, Tensor};
 
 use super::BorderType;
 
-static FILTER: Shader = shader!("filter.wgsl", "border_map.wgsl", "border.wgsl");
-static FILTER_ADJOINT: Shader = shader!("filter_adjoint.wgsl", "border_map.wgsl", "border.wgsl");
-static FILTER_KERNEL_ADJOINT: Shader = shader!("filter_kernel_adjoint.wgsl", "border_map.wgsl", "border.wgsl");
-static FILTER_LINE: Shader = shader!("filter_line.wgsl", "border_map.wgsl", "border.wgsl", "line_window.wgsl");
+static CORRELATE: Shader = shader!("filter/correlate.wgsl");
+static CORRELATE_FOLD_BORDERS: Shader = shader!("filter/correlate_fold_borders.wgsl");
+static CORRELATE_KERNEL_ADJOINT: Shader = shader!("filter/correlate_kernel_adjoint.wgsl");
+static CORRELATE_LINES: Shader = shader!("filter/correlate_lines.wgsl");
 
 /// Most kernels in one bank (the forward keeps one accumulator per kernel).
 pub const MAX_BANK: usize = 4;
@@ -203,7 +203,7 @@ impl Correlation {
         grid_1d((self.planes() * minor * major.div_ceil(STRIP)) as u32)
     }
 
-    /// Kernels small enough for the line kernels (`filter_line.wgsl`): a
+    /// Kernels small enough for the line kernels (`filter/correlate_lines.wgsl`): a
     /// bank of one or two, at most 16 taps along the lines and 8 kernel
     /// lines across them (the kernel gradient: a bank of one).
     fn is_line(&self) -> bool {
@@ -265,12 +265,12 @@ impl Correlation {
     }
 
     /// `VEC4_OUT` of the line kernels: lines along x whose outputs start on
-    /// 16-byte boundaries go out as vec4s (see `filter_line.wgsl`).
+    /// 16-byte boundaries go out as vec4s (see `filter/correlate_lines.wgsl`).
     fn vec4_out(&self, out: BufferView<'_>) -> (&'static str, u32) {
         ("VEC4_OUT", (!self.along_y() && self.width.is_multiple_of(4) && out.offset.is_multiple_of(4)) as u32)
     }
 
-    /// Pipeline constants of the line kernels (`filter_line.wgsl`), `extra` appended.
+    /// Pipeline constants of the line kernels (`filter/correlate_lines.wgsl`), `extra` appended.
     fn line_constants(&self, pairs: bool, extra: &[(&'static str, u32)]) -> Vec<(&'static str, u32)> {
         let line = [("ALONG_Y", self.along_y() as u32), ("BANK", self.bank as u32), ("PAIR", pairs as u32)];
         [self.constants(self.border).as_slice(), &line, extra].concat()
@@ -308,7 +308,7 @@ pub fn correlate_forward(
         let vec4_out = c.vec4_out(y);
         let y4 = vec4_view(vec4_out, y.buffer, &placeholder);
         let dispatch = Dispatch {
-            kernel: &Kernel { shader: &FILTER_LINE, entry: "line_forward", reads: 3, writes: 3 },
+            kernel: &Kernel { shader: &CORRELATE_LINES, entry: "line_forward", reads: 3, writes: 3 },
             constants: &c.line_constants(c.pairs(), &[vec4_out]),
             params: params_bytes(&params),
             // The adjoint's gradient binding repeats `x`; its partials get a
@@ -321,7 +321,7 @@ pub fn correlate_forward(
     let [b, ky, kx] = c.constants(c.border);
     let along_y = ("ALONG_Y", c.along_y() as u32);
     let constants = [b, ky, kx, ("D_IN", 1), ("D_OUT", c.bank as u32), ("FLIP", 0), along_y];
-    let kernel_ = Kernel { shader: &FILTER, entry: "correlate", reads: 2, writes: 1 };
+    let kernel_ = Kernel { shader: &CORRELATE, entry: "correlate", reads: 2, writes: 1 };
     let dispatch = Dispatch {
         kernel: &kernel_,
         constants: &constants,
@@ -364,7 +364,7 @@ pub fn correlate_image_adjoint(
     let along_y = ("ALONG_Y", c.along_y() as u32);
     let constants = [b, ky_, kx_, ("D_IN", c.bank as u32), ("D_OUT", 1), ("FLIP", 1), along_y];
     let dispatch = Dispatch {
-        kernel: &Kernel { shader: &FILTER, entry: "correlate", reads: 2, writes: 1 },
+        kernel: &Kernel { shader: &CORRELATE, entry: "correlate", reads: 2, writes: 1 },
         constants: &constants,
         params: params_bytes(&flipped),
         buffers: &[g.buffer, kernel.buffer, gx.buffer],
@@ -395,7 +395,7 @@ pub fn correlate_image_adjoint(
     };
     let constants = [c.constants(c.border).as_slice(), &[("BANK", c.bank as u32)]].concat();
     let dispatch = Dispatch {
-        kernel: &Kernel { shader: &FILTER_ADJOINT, entry: "fold_borders", reads: 2, writes: 1 },
+        kernel: &Kernel { shader: &CORRELATE_FOLD_BORDERS, entry: "fold_borders", reads: 2, writes: 1 },
         constants: &constants,
         params: params_bytes(&params),
         buffers: &[g.buffer, kernel.buffer, gx.buffer],
@@ -441,7 +441,7 @@ pub fn correlate_kernel_adjoint(
     let constants =
         [c.constants(c.border).as_slice(), &[("BANK", c.bank as u32), ("ALONG_Y", c.along_y() as u32)]].concat();
     let dispatch = Dispatch {
-        kernel: &Kernel { shader: &FILTER_KERNEL_ADJOINT, entry: "kernel_adjoint", reads: 2, writes: 1 },
+        kernel: &Kernel { shader: &CORRELATE_KERNEL_ADJOINT, entry: "kernel_adjoint", reads: 2, writes: 1 },
         constants: &constants,
         params: params_bytes(&params),
         buffers: &[x.buffer, g.buffer, partials.buffer()],
@@ -501,7 +501,7 @@ fn correlate_line_adjoint(
     let buffers =
         [x.buffer, kernel.buffer, g.buffer, gx.buffer, partials.buffer(), vec4_view(vec4_out, gx.buffer, &partials)];
     let dispatch = Dispatch {
-        kernel: &Kernel { shader: &FILTER_LINE, entry: "line_adjoint", reads: 3, writes: 3 },
+        kernel: &Kernel { shader: &CORRELATE_LINES, entry: "line_adjoint", reads: 3, writes: 3 },
         constants: &c.line_constants(c.pairs(), &flags),
         params: params_bytes(&params),
         buffers: &buffers,
@@ -516,7 +516,7 @@ fn correlate_line_adjoint(
         let fold_flags = [&flags[..], &[("FOLD_EACH", each as u32)]].concat();
         let dispatch = Dispatch {
             // The padded lines one at a time (no pairs).
-            kernel: &Kernel { shader: &FILTER_LINE, entry: "line_fold", reads: 3, writes: 3 },
+            kernel: &Kernel { shader: &CORRELATE_LINES, entry: "line_fold", reads: 3, writes: 3 },
             constants: &c.line_constants(false, &fold_flags),
             params: params_bytes(&params),
             buffers: &buffers,

@@ -1,12 +1,12 @@
 //! Gaussian kernels built on the GPU from sigma tensors, differentiable in
-//! the sigmas (`shaders/gaussian.wgsl`).
+//! the sigmas (`shaders/filter/gaussian_kernel.wgsl`).
 
 use crate::autodiff::{Saved, record};
 use crate::error::{Error, Result};
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, params_bytes, shader};
 use crate::tensor::Tensor;
 
-static GAUSSIAN: Shader = shader!("gaussian.wgsl");
+static GAUSSIAN_KERNEL: Shader = shader!("filter/gaussian_kernel.wgsl");
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
@@ -61,7 +61,7 @@ pub(crate) fn gaussian_kernels(op: &'static str, sigma: &Tensor, column: usize, 
         ..Default::default()
     };
     let dispatch = Dispatch {
-        kernel: &Kernel { shader: &GAUSSIAN, entry: "forward", reads: 3, writes: 1 },
+        kernel: &Kernel { shader: &GAUSSIAN_KERNEL, entry: "forward", reads: 3, writes: 1 },
         constants: &[],
         params: params_bytes(&params),
         // The forward reads only the sigmas; the other two bindings repeat them.
@@ -75,7 +75,7 @@ pub(crate) fn gaussian_kernels(op: &'static str, sigma: &Tensor, column: usize, 
             let (sigma, kernel) = (saved_sigma.get(op)?, saved_kernel.get(op)?);
             let grad = Tensor::uninit(g.context(), op, sigma.shape())?;
             let dispatch = Dispatch {
-                kernel: &Kernel { shader: &GAUSSIAN, entry: "adjoint", reads: 3, writes: 1 },
+                kernel: &Kernel { shader: &GAUSSIAN_KERNEL, entry: "adjoint", reads: 3, writes: 1 },
                 constants: &[],
                 params: params_bytes(&params),
                 buffers: &[sigma.buffer(), kernel.buffer(), g.buffer(), grad.buffer()],

@@ -1,12 +1,12 @@
 //! `√(gx² + gy² + eps)` over the derivative axis of a spatial gradient
-//! `[N, C, 2, H, W]`, fused into one pass each way (`shaders/magnitude.wgsl`).
+//! `[N, C, 2, H, W]`, fused into one pass each way (`shaders/filter/gradient_magnitude.wgsl`).
 
 use crate::autodiff::{Saved, record_uniform_aware};
 use crate::error::{Error, Result};
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::tensor::Tensor;
 
-static MAGNITUDE: Shader = shader!("magnitude.wgsl");
+static GRADIENT_MAGNITUDE: Shader = shader!("filter/gradient_magnitude.wgsl");
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -31,7 +31,7 @@ pub(crate) fn gradient_magnitude(op: &'static str, g: &Tensor, eps: f32) -> Resu
     let params = MagnitudeParams { planes: (n * c) as u32, pixels: (h * w) as u32, eps, _pad: 0 };
     let threads = grid_1d(params.planes * params.pixels);
     let dispatch = Dispatch {
-        kernel: &Kernel { shader: &MAGNITUDE, entry: "forward", reads: 3, writes: 1 },
+        kernel: &Kernel { shader: &GRADIENT_MAGNITUDE, entry: "forward", reads: 3, writes: 1 },
         constants: &[],
         params: params_bytes(&params),
         buffers: &[g.buffer(), g.buffer(), g.buffer(), out.buffer()],
@@ -44,7 +44,7 @@ pub(crate) fn gradient_magnitude(op: &'static str, g: &Tensor, eps: f32) -> Resu
             let (g, y) = (saved_g.get(op)?, saved_out.get(op)?);
             let gg = Tensor::uninit(grad.context(), op, g.shape())?;
             let dispatch = Dispatch {
-                kernel: &Kernel { shader: &MAGNITUDE, entry: "adjoint", reads: 3, writes: 1 },
+                kernel: &Kernel { shader: &GRADIENT_MAGNITUDE, entry: "adjoint", reads: 3, writes: 1 },
                 constants: &[("G_UNIFORM", grad.is_uniform() as u32)],
                 params: params_bytes(&params),
                 buffers: &[g.buffer(), y.buffer(), grad.buffer(), gg.buffer()],

@@ -109,7 +109,7 @@ impl BorderType {
     }
 
     /// The line (or column) of an image `n` long that padded position `i`
-    /// reads, as `border_map` in `shaders/border_map.wgsl` (a constant
+    /// reads, as `border_map` in `shaders/lib/border_map.wgsl` (a constant
     /// border clamps; its value is used instead).
     fn source_line(self, i: i64, n: i64) -> i64 {
         let j = match self {

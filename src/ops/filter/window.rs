@@ -2,7 +2,7 @@
 //! window geometry with its origin and border mode, the fold of a gradient
 //! gathered into the padded grid back onto the image, and the selection
 //! filters (a median or an extremum per window, whose gradient goes to the
-//! selected tap). Kernels in `shaders/window.wgsl`, `window_common.wgsl`.
+//! selected tap). Kernels in `shaders/filter/rank_and_morphology.wgsl`, `lib/window_taps.wgsl`.
 
 use crate::autodiff::record;
 use crate::error::{Error, Result};
@@ -12,7 +12,7 @@ use crate::tensor::Tensor;
 
 use super::BorderType;
 
-static WINDOW: Shader = shader!("window.wgsl", "border_map.wgsl", "window_common.wgsl");
+static RANK_AND_MORPHOLOGY: Shader = shader!("filter/rank_and_morphology.wgsl");
 
 /// Most taps of a median window (its values are kept in registers).
 pub const MAX_MEDIAN_TAPS: usize = 81;
@@ -158,7 +158,7 @@ impl Window {
     ) -> Result<()> {
         let constants = [("BORDER", self.border.code()), ("PB", before as u32), ("PA", after as u32)];
         let dispatch = Dispatch {
-            kernel: &Kernel { shader: &WINDOW, entry: "fold", reads: 2, writes: 1 },
+            kernel: &Kernel { shader: &RANK_AND_MORPHOLOGY, entry: "fold", reads: 2, writes: 1 },
             constants: &constants,
             params: params_bytes(params),
             buffers: &[src.buffer(), src.buffer(), out.buffer()],
@@ -209,7 +209,7 @@ pub(super) fn select(
     let flip = ("FLIP", (selection == Selection::Max) as u32);
     let constants = [window.constants().as_slice(), &[("OP", selection.code()), flip]].concat();
     let dispatch = Dispatch {
-        kernel: &Kernel { shader: &WINDOW, entry: "select_forward", reads: 2, writes: 2 },
+        kernel: &Kernel { shader: &RANK_AND_MORPHOLOGY, entry: "select_forward", reads: 2, writes: 2 },
         constants: &constants,
         params: params_bytes(&window.params()),
         buffers: &[img.buffer(), heights.buffer(), out.buffer(), chosen.buffer()],
@@ -227,7 +227,7 @@ pub(super) fn select(
             if needs[0] {
                 let padded = Tensor::uninit(ctx, op, &[window.planes * window.padded_cells()])?;
                 let dispatch = Dispatch {
-                    kernel: &Kernel { shader: &WINDOW, entry: "select_adjoint", reads: 2, writes: 1 },
+                    kernel: &Kernel { shader: &RANK_AND_MORPHOLOGY, entry: "select_adjoint", reads: 2, writes: 1 },
                     constants: &window.constants(),
                     params: params_bytes(&window.params()),
                     buffers: &[grad.buffer(), chosen.buffer(), padded.buffer()],
@@ -243,7 +243,7 @@ pub(super) fn select(
                 let partials = Tensor::uninit(ctx, op, &[chunks, taps])?;
                 let params = WindowParams { chunk: TAPS_CHUNK as u32, chunks: chunks as u32, ..window.params() };
                 let dispatch = Dispatch {
-                    kernel: &Kernel { shader: &WINDOW, entry: "taps_adjoint", reads: 2, writes: 1 },
+                    kernel: &Kernel { shader: &RANK_AND_MORPHOLOGY, entry: "taps_adjoint", reads: 2, writes: 1 },
                     constants: &[window.constants().as_slice(), &[flip]].concat(),
                     params: params_bytes(&params),
                     buffers: &[grad.buffer(), chosen.buffer(), partials.buffer()],

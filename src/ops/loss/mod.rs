@@ -58,7 +58,7 @@ fn reduce(map: Tensor, reduction: Reduction) -> Result<Tensor> {
     }
 }
 
-static SQUARED_ERROR: Shader = shader!("squared_error.wgsl");
+static SQUARED_ERROR: Shader = shader!("loss/squared_error.wgsl");
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
@@ -76,7 +76,7 @@ const SQUARED_ERROR_BLOCK: u32 = 256;
 
 /// `Σ (a - b)²`, or its mean, in one pass over the inputs (partial sums of
 /// fixed blocks, then their deterministic reduction); the gradient is one
-/// element-wise pass per input (`shaders/squared_error.wgsl`).
+/// element-wise pass per input (`shaders/loss/squared_error.wgsl`).
 fn squared_error(a: &Tensor, b: &Tensor, mean: bool) -> Result<Tensor> {
     const OP: &str = "mse_loss";
     same_shape(OP, a, b)?;

@@ -1,12 +1,12 @@
 //! SSIM (Kornia's and Wang et al.'s) and multi-scale SSIM: the fused line
-//! kernels (`shaders/ssim_line.wgsl`) for windows up to 15 taps, else five
-//! filtered moments and the fused map (`shaders/ssim.wgsl`). Conventions in
+//! kernels (`shaders/loss/ssim_lines.wgsl`) for windows up to 15 taps, else five
+//! filtered moments and the fused map (`shaders/loss/ssim_from_moments.wgsl`). Conventions in
 //! the [parent module](super).
 
 use crate::autodiff::{Saved, record, record_uniform_aware};
 use crate::error::{Error, Result};
-use crate::gpu::Context;
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
+use crate::gpu::{Context, PooledBuffer};
 use crate::ops::filter::Correlation;
 use crate::ops::image_shape;
 use crate::ops::warp::{Interpolation, Padding, ResizeMode};
@@ -82,7 +82,7 @@ fn crop(img: &Tensor, margin: usize) -> Result<Tensor> {
     img.warp_affine(&shift, [h - 2 * margin, w - 2 * margin], Interpolation::Nearest, Padding::Zeros)
 }
 
-/// Which SSIM term the fused kernel (`shaders/ssim.wgsl`) returns.
+/// Which SSIM term the fused kernel (`shaders/loss/ssim_from_moments.wgsl`) returns.
 #[derive(Clone, Copy)]
 enum SsimTerm {
     Ssim = 0,
@@ -98,7 +98,7 @@ struct SsimParams {
     _pad: u32,
 }
 
-static SSIM: Shader = shader!("ssim.wgsl");
+static SSIM_FROM_MOMENTS: Shader = shader!("loss/ssim_from_moments.wgsl");
 
 /// The SSIM map (or its contrast-structure factor) from the moments, in one
 /// pass; its adjoint is two passes, for the means and for the moments.
@@ -121,7 +121,7 @@ fn ssim_term(m: &Moments, max_value: f32, term: SsimTerm) -> Result<Tensor> {
             outs[1],
         ];
         let dispatch = Dispatch {
-            kernel: &Kernel { shader: &SSIM, entry, reads: 6, writes: 2 },
+            kernel: &Kernel { shader: &SSIM_FROM_MOMENTS, entry, reads: 6, writes: 2 },
             constants: &constants,
             params: params_bytes(&params),
             buffers: &buffers,
@@ -153,7 +153,7 @@ fn ssim_term(m: &Moments, max_value: f32, term: SsimTerm) -> Result<Tensor> {
                     outs[1].buffer(),
                 ];
                 let dispatch = Dispatch {
-                    kernel: &Kernel { shader: &SSIM, entry, reads: 6, writes: 2 },
+                    kernel: &Kernel { shader: &SSIM_FROM_MOMENTS, entry, reads: 6, writes: 2 },
                     constants: &constants,
                     params: params_bytes(&params),
                     buffers: &buffers,
@@ -169,7 +169,7 @@ fn ssim_term(m: &Moments, max_value: f32, term: SsimTerm) -> Result<Tensor> {
     }))
 }
 
-static SSIM_LINE: Shader = shader!("ssim_line.wgsl", "border_map.wgsl", "border.wgsl", "line_window.wgsl");
+static SSIM_LINES: Shader = shader!("loss/ssim_lines.wgsl");
 
 /// Widest window the fused SSIM takes (the line kernels' windows); wider
 /// ones filter each moment on its own.
@@ -177,124 +177,167 @@ const MAX_FUSED_WINDOW: usize = 15;
 
 /// The SSIM map (or a factor of it, `term`) with "same" (reflect) padding,
 /// or with `mean` its mean (a scalar): the fused kernels of
-/// `shaders/ssim_line.wgsl` where the window and the stacked planes fit,
+/// `shaders/loss/ssim_lines.wgsl` where the window and the stacked planes fit,
 /// else the moments filtered one by one.
 fn ssim_same(a: &Tensor, b: &Tensor, window: usize, max_value: f32, term: SsimTerm, mean: bool) -> Result<Tensor> {
     const OP: &str = "ssim";
-    let [n, c, h, w] = image_shape(OP, a)?;
+    let shape = image_shape(OP, a)?;
     let ctx = a.context().clone();
-    let count = n * c * h * w;
-    let stack = count as u64 * 4;
+    let stack = shape.iter().product::<usize>() as u64 * 4;
     if window > MAX_FUSED_WINDOW || ctx.check_binding_size(OP, 4 * stack).is_err() {
         let map = ssim_term(&moments(a, b, window)?, max_value, term)?;
         return if mean { map.mean() } else { Ok(map) };
     }
-    let kernel = crate::ops::filter::get_gaussian_kernel1d(&Tensor::full(&ctx, &[1], 1.5)?, window)?.detach();
-    let line = |height, width| Correlation {
-        batch: n,
-        channels: c,
-        height,
-        width,
-        kernel_size: [1, window],
-        bank: 1,
-        per_item: false,
-        border: crate::BorderType::Reflect,
-    };
-    // The column passes run along the rows of transposed planes (see the shader).
-    let rows = line(h, w);
-    let cols = line(w, h);
-    let c1 = (0.01 * max_value).powi(2).to_bits();
-    let c2 = (0.03 * max_value).powi(2).to_bits();
     // The filtered moments are kept only for a backward pass.
     let save = crate::is_grad_enabled() && (a.requires_grad() || b.requires_grad());
-    // A mean's gradient reaches the pixels as g / count.
-    let scale = if mean { 1.0 / count as f32 } else { 1.0 };
-    let constants = [("OUT", term as u32), ("C1_BITS", c1), ("C2_BITS", c2), ("MEAN", mean as u32)];
-    // Bindings: a, b, kernel, stacked planes read, map gradient; stacked planes written, two outputs.
-    let run = move |ctx: &Context,
-                    entry,
-                    geometry: &Correlation,
-                    extra: &[(&'static str, u32)],
-                    buffers: [&wgpu::Buffer; 8]| {
-        let (params, line_constants, groups) = geometry.line_setup(scale, save);
-        let constants = [line_constants.as_slice(), &constants, extra].concat();
+    let fused = FusedSsim::new(&ctx, shape, window, max_value, term, mean, save)?;
+    let (out, filtered) = fused.forward(&ctx, a, b)?;
+    let saved = [a, b].map(Saved::new);
+    Ok(record_uniform_aware(OP, out, &[a, b], move |needs| {
+        let needs = needs.to_vec();
+        Box::new(move |g| {
+            let [a, b] = [0, 1].map(|i| saved[i].get(OP).cloned());
+            fused.adjoint(g, &a?, &b?, &filtered, &needs)
+        })
+    }))
+}
+
+/// The fused SSIM of `shaders/loss/ssim_lines.wgsl`: its row and column
+/// passes (the column passes run along the rows of transposed planes) and
+/// pipeline constants.
+struct FusedSsim {
+    shape: [usize; 4],
+    rows: Correlation,
+    cols: Correlation,
+    kernel: Tensor,
+    constants: [(&'static str, u32); 4],
+    /// A mean's gradient reaches the pixels as g / count.
+    scale: f32,
+    mean: bool,
+    save: bool,
+}
+
+impl FusedSsim {
+    const OP: &'static str = "ssim";
+
+    fn new(
+        ctx: &Context,
+        shape: [usize; 4],
+        window: usize,
+        max_value: f32,
+        term: SsimTerm,
+        mean: bool,
+        save: bool,
+    ) -> Result<FusedSsim> {
+        let [n, c, h, w] = shape;
+        let kernel = crate::ops::filter::get_gaussian_kernel1d(&Tensor::full(ctx, &[1], 1.5)?, window)?.detach();
+        let line = |height, width| Correlation {
+            batch: n,
+            channels: c,
+            height,
+            width,
+            kernel_size: [1, window],
+            bank: 1,
+            per_item: false,
+            border: crate::BorderType::Reflect,
+        };
+        let c1 = (0.01 * max_value).powi(2).to_bits();
+        let c2 = (0.03 * max_value).powi(2).to_bits();
+        Ok(FusedSsim {
+            shape,
+            rows: line(h, w),
+            cols: line(w, h),
+            kernel,
+            constants: [("OUT", term as u32), ("C1_BITS", c1), ("C2_BITS", c2), ("MEAN", mean as u32)],
+            scale: if mean { 1.0 / (n * c * h * w) as f32 } else { 1.0 },
+            mean,
+            save,
+        })
+    }
+
+    /// Bytes of the four stacked planes.
+    fn stack_bytes(&self) -> u64 {
+        4 * self.shape.iter().product::<usize>() as u64 * 4
+    }
+
+    /// One dispatch of `entry` along rows or (transposed) columns. Bindings:
+    /// a, b, kernel, stacked planes read, map gradient; stacked planes
+    /// written, two outputs.
+    fn run(
+        &self,
+        ctx: &Context,
+        entry: &'static str,
+        columns: bool,
+        flags: &[(&'static str, u32)],
+        buffers: [&wgpu::Buffer; 8],
+    ) -> Result<()> {
+        let geometry = if columns { &self.cols } else { &self.rows };
+        let (params, line_constants, groups) = geometry.line_setup(self.scale, self.save);
+        let constants = [line_constants.as_slice(), &self.constants, &[("COLUMNS", columns as u32)], flags].concat();
         let dispatch = Dispatch {
-            kernel: &Kernel { shader: &SSIM_LINE, entry, reads: 5, writes: 3 },
+            kernel: &Kernel { shader: &SSIM_LINES, entry, reads: 5, writes: 3 },
             constants: &constants,
             params,
             buffers: &buffers,
             groups,
         };
-        ctx.dispatch(OP, dispatch)
-    };
-    // Unused bindings: outputs each need a buffer of their own.
-    let placeholders = [ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?];
-    let [none, spare, spare_map] = [0, 1, 2].map(|i| placeholders[i].buffer());
-    let row_moments = ctx.alloc(OP, 4 * stack)?;
-    let filtered = ctx.alloc(OP, if save { 4 * stack } else { 4 })?;
-    // The map, or one sum per column for the mean.
-    let map_shape = if mean { vec![n * c * w] } else { vec![n, c, h, w] };
-    let map = Tensor::uninit(&ctx, OP, &map_shape)?;
-    let (ab, bb, kb) = (a.buffer(), b.buffer(), kernel.buffer());
-    run(&ctx, "moments", &rows, &[("COLUMNS", 0)], [ab, bb, kb, none, none, row_moments.buffer(), spare_map, spare])?;
-    run(
-        &ctx,
-        "moments",
-        &cols,
-        &[("COLUMNS", 1)],
-        [ab, bb, kb, row_moments.buffer(), none, filtered.buffer(), map.buffer(), spare],
-    )?;
-    let out = if mean {
-        let total = Tensor::uninit(&ctx, OP, &[])?;
+        ctx.dispatch(Self::OP, dispatch)
+    }
+
+    /// The map (or with `mean` its mean) and the filtered moments a
+    /// backward pass reads (a placeholder when none will run).
+    fn forward(&self, ctx: &Context, a: &Tensor, b: &Tensor) -> Result<(Tensor, PooledBuffer)> {
+        const OP: &str = FusedSsim::OP;
+        let [n, c, h, w] = self.shape;
+        // Unused bindings: outputs each need a buffer of their own.
+        let placeholders = [ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?];
+        let [none, spare, spare_map] = [0, 1, 2].map(|i| placeholders[i].buffer());
+        let row_moments = ctx.alloc(OP, self.stack_bytes())?;
+        let filtered = ctx.alloc(OP, if self.save { self.stack_bytes() } else { 4 })?;
+        // The map, or one sum per column for the mean.
+        let map_shape = if self.mean { vec![n * c * w] } else { vec![n, c, h, w] };
+        let map = Tensor::uninit(ctx, OP, &map_shape)?;
+        let (ab, bb, kb) = (a.buffer(), b.buffer(), self.kernel.buffer());
+        self.run(ctx, "moments", false, &[], [ab, bb, kb, none, none, row_moments.buffer(), spare_map, spare])?;
+        let buffers = [ab, bb, kb, row_moments.buffer(), none, filtered.buffer(), map.buffer(), spare];
+        self.run(ctx, "moments", true, &[], buffers)?;
+        if !self.mean {
+            return Ok((map, filtered));
+        }
+        let total = Tensor::uninit(ctx, OP, &[])?;
         let sums = crate::tensor::BufferView { buffer: map.buffer(), offset: 0 };
-        let columns = n * c * w;
-        crate::ops::reduce::reduce_forward(&ctx, None, sums, &[1, columns, 1], total.view(), &[1, 1, 1], scale)?;
-        total
-    } else {
-        map
-    };
-    let saved = [a, b].map(Saved::new);
-    Ok(record_uniform_aware(OP, out, &[a, b], move |needs| {
-        let needs = needs.to_vec();
-        Box::new(move |g| {
-            let ctx = g.context();
-            let [a, b] = [0, 1].map(|i| saved[i].get(OP).cloned());
-            let (a, b) = (a?, b?);
-            let maps = ctx.alloc(OP, 4 * stack)?;
-            let placeholders = [ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?];
-            let [none, spare_a, spare_b, spare_c] = [0, 1, 2, 3].map(|i| placeholders[i].buffer());
-            let grads =
-                needs.iter().map(|&need| if need { Tensor::uninit(ctx, OP, a.shape()).map(Some) } else { Ok(None) });
-            let grads: Vec<Option<Tensor>> = grads.collect::<Result<_>>()?;
-            let out = |i: usize, spare| grads[i].as_ref().map_or(spare, |t| t.buffer());
-            // A mean's gradient is one value: read as uniform, scaled by 1 / count.
-            let uniform = mean || g.is_uniform();
-            let flags = |columns| {
-                [
-                    ("COLUMNS", columns),
-                    ("G_UNIFORM", uniform as u32),
-                    ("GRAD_A", needs[0] as u32),
-                    ("GRAD_B", needs[1] as u32),
-                ]
-            };
-            let (ab, bb, kb) = (a.buffer(), b.buffer(), kernel.buffer());
-            run(
-                ctx,
-                "adjoint",
-                &cols,
-                &flags(1),
-                [ab, bb, kb, filtered.buffer(), g.buffer(), maps.buffer(), spare_a, spare_b],
-            )?;
-            run(
-                ctx,
-                "adjoint",
-                &rows,
-                &flags(0),
-                [ab, bb, kb, maps.buffer(), none, spare_a, out(0, spare_b), out(1, spare_c)],
-            )?;
-            Ok(grads)
-        })
-    }))
+        crate::ops::reduce::reduce_forward(ctx, None, sums, &[1, n * c * w, 1], total.view(), &[1, 1, 1], self.scale)?;
+        Ok((total, filtered))
+    }
+
+    /// The gradients of a and b (those in `needs`) from the output's `g`.
+    fn adjoint(
+        &self,
+        g: &Tensor,
+        a: &Tensor,
+        b: &Tensor,
+        filtered: &PooledBuffer,
+        needs: &[bool],
+    ) -> Result<Vec<Option<Tensor>>> {
+        const OP: &str = FusedSsim::OP;
+        let ctx = g.context();
+        let maps = ctx.alloc(OP, self.stack_bytes())?;
+        let placeholders = [ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?];
+        let [none, spare_a, spare_b, spare_c] = [0, 1, 2, 3].map(|i| placeholders[i].buffer());
+        let grads =
+            needs.iter().map(|&need| if need { Tensor::uninit(ctx, OP, a.shape()).map(Some) } else { Ok(None) });
+        let grads: Vec<Option<Tensor>> = grads.collect::<Result<_>>()?;
+        let out = |i: usize, spare| grads[i].as_ref().map_or(spare, |t| t.buffer());
+        // A mean's gradient is one value: read as uniform, scaled by 1 / count.
+        let uniform = self.mean || g.is_uniform();
+        let flags = [("G_UNIFORM", uniform as u32), ("GRAD_A", needs[0] as u32), ("GRAD_B", needs[1] as u32)];
+        let (ab, bb, kb) = (a.buffer(), b.buffer(), self.kernel.buffer());
+        let buffers = [ab, bb, kb, filtered.buffer(), g.buffer(), maps.buffer(), spare_a, spare_b];
+        self.run(ctx, "adjoint", true, &flags, buffers)?;
+        let buffers = [ab, bb, kb, maps.buffer(), none, spare_a, out(0, spare_b), out(1, spare_c)];
+        self.run(ctx, "adjoint", false, &flags, buffers)?;
+        Ok(grads)
+    }
 }
 
 fn check_ssim(op: &'static str, a: &Tensor, b: &Tensor, window: usize, max_value: f32) -> Result<[usize; 4]> {

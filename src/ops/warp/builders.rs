@@ -3,7 +3,7 @@
 //! `crop_and_resize`. Matrices are assembled from per-item entries with
 //! differentiable element-wise ops, so every continuous argument gets a
 //! gradient; the four-point homography is a small batched solve on the GPU
-//! with its own adjoint (`shaders/perspective.wgsl`).
+//! with its own adjoint (`shaders/warp/get_perspective_transform.wgsl`).
 
 use super::matrix::Frame;
 use super::{Interpolation, Padding};
@@ -15,7 +15,7 @@ use crate::ops::Factor;
 use crate::ops::image_shape;
 use crate::tensor::Tensor;
 
-static PERSPECTIVE: Shader = shader!("perspective.wgsl");
+static GET_PERSPECTIVE_TRANSFORM: Shader = shader!("warp/get_perspective_transform.wgsl");
 
 /// Checks `t` is `[n, last…]` (or `[1, last…]` when `broadcast`) and returns n.
 fn batch_of(op: &'static str, name: &'static str, t: &Tensor, last: &[usize]) -> Result<usize> {
@@ -258,7 +258,7 @@ pub fn get_perspective_transform(src: &Tensor, dst: &Tensor) -> Result<Tensor> {
     let out = Tensor::uninit(ctx, OP, &[n, 3, 3])?;
     let params = PerspectiveParams { batch: n as u32, _pad: [0; 3] };
     let scratch = ctx.alloc(OP, 4)?;
-    let kernel = |entry| Kernel { shader: &PERSPECTIVE, entry, reads: 3, writes: 2 };
+    let kernel = |entry| Kernel { shader: &GET_PERSPECTIVE_TRANSFORM, entry, reads: 3, writes: 2 };
     let groups = [(n as u32).div_ceil(64), 1, 1];
     let dispatch = Dispatch {
         kernel: &kernel("forward"),

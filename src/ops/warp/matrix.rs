@@ -1,14 +1,14 @@
 //! Matrix parts of the warps, differentiable: batched inversion (with the
 //! homography sign normalised) and `affine_grid`. Kernels in
-//! `shaders/matrix.wgsl` and `shaders/matrix_grid.wgsl`.
+//! `shaders/warp/invert_matrix.wgsl` and `shaders/warp/affine_grid.wgsl`.
 
 use crate::autodiff::{Saved, record};
 use crate::error::Result;
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::tensor::Tensor;
 
-static MATRIX: Shader = shader!("matrix.wgsl");
-static MATRIX_GRID: Shader = shader!("matrix_grid.wgsl");
+static INVERT_MATRIX: Shader = shader!("warp/invert_matrix.wgsl");
+static AFFINE_GRID: Shader = shader!("warp/affine_grid.wgsl");
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
@@ -67,7 +67,7 @@ struct GridParams {
 /// relative to `dest`'s centre onto source pixels relative to `source`'s
 /// (with [`Frame::PIXELS`], the plain inverse). `projective`: judged and
 /// inverted in the frames, with the sign chosen so that the destination
-/// centre maps with w > 0 (shaders/matrix.wgsl).
+/// centre maps with w > 0 (shaders/warp/invert_matrix.wgsl).
 pub(crate) fn invert(op: &'static str, m: &Tensor, projective: bool, source: Frame, dest: Frame) -> Result<Tensor> {
     let ctx = m.context();
     let (batch, rows) = (m.shape()[0], m.shape()[1]);
@@ -83,7 +83,7 @@ pub(crate) fn invert(op: &'static str, m: &Tensor, projective: bool, source: Fra
     };
     let constants = [("PROJECTIVE", projective as u32)];
     let launch = |entry, buffers: &[&wgpu::Buffer]| {
-        let kernel = Kernel { shader: &MATRIX, entry, reads: 2, writes: 1 };
+        let kernel = Kernel { shader: &INVERT_MATRIX, entry, reads: 2, writes: 1 };
         let groups = [(batch as u32).div_ceil(64), 1, 1];
         ctx.dispatch(
             op,
@@ -98,7 +98,7 @@ pub(crate) fn invert(op: &'static str, m: &Tensor, projective: bool, source: Fra
             let m = saved.get(op)?;
             let ctx = m.context();
             let dm = Tensor::uninit(ctx, op, &shape)?;
-            let kernel = Kernel { shader: &MATRIX, entry: "invert_adjoint", reads: 2, writes: 1 };
+            let kernel = Kernel { shader: &INVERT_MATRIX, entry: "invert_adjoint", reads: 2, writes: 1 };
             let groups = [(params.batch).div_ceil(64), 1, 1];
             let buffers = [m.buffer(), grad.buffer(), dm.buffer()];
             ctx.dispatch(
@@ -136,7 +136,7 @@ pub(crate) fn affine_grid(op: &'static str, theta: &Tensor, out_hw: [usize; 2], 
         ..Default::default()
     };
     let constants = [("ALIGN", align_corners as u32)];
-    let kernel = Kernel { shader: &MATRIX_GRID, entry: "grid_forward", reads: 2, writes: 1 };
+    let kernel = Kernel { shader: &AFFINE_GRID, entry: "grid_forward", reads: 2, writes: 1 };
     let buffers = [theta.buffer(), theta.buffer(), grid.buffer()];
     let dispatch = Dispatch {
         kernel: &kernel,
@@ -152,7 +152,7 @@ pub(crate) fn affine_grid(op: &'static str, theta: &Tensor, out_hw: [usize; 2], 
             let theta = saved.get(op)?;
             let ctx = theta.context();
             let partials = Tensor::uninit(ctx, op, &[batch, groups as usize, 6])?;
-            let kernel = Kernel { shader: &MATRIX_GRID, entry: "grid_adjoint", reads: 2, writes: 1 };
+            let kernel = Kernel { shader: &AFFINE_GRID, entry: "grid_adjoint", reads: 2, writes: 1 };
             let buffers = [theta.buffer(), grad.buffer(), partials.buffer()];
             let dispatch = Dispatch {
                 kernel: &kernel,

@@ -147,7 +147,7 @@ fn check_matrices(op: &'static str, img: &Tensor, m: &Tensor, rows: usize) -> Re
 }
 
 /// The least reciprocal condition number `1/κ_F` a matrix may have before
-/// it is singular (`MIN_RCOND` in shaders/matrix.wgsl).
+/// it is singular (`MIN_RCOND` in shaders/warp/invert_matrix.wgsl).
 const MIN_RCOND: f64 = 1e-6;
 
 /// Host-side check: finite, and not singular. Affine matrices are judged on

@@ -4,7 +4,7 @@
 //! the nearest, bilinear and bicubic forwards compute the same taps in the
 //! shader instead of reading them. The adjoint is the same kernel with the
 //! transposed table (per source position, the outputs that read it): a
-//! gather, deterministic. Kernel in `shaders/resample.wgsl`.
+//! gather, deterministic. Kernel in `shaders/warp/resize_axis.wgsl`.
 
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ use crate::gpu::kernel::{Dispatch, Kernel, Shader, WORKGROUP, params_bytes, shad
 use crate::gpu::{Context, PooledBuffer};
 use crate::tensor::Tensor;
 
-static RESAMPLE: Shader = shader!("resample.wgsl");
+static RESIZE_AXIS: Shader = shader!("warp/resize_axis.wgsl");
 
 /// How [`Tensor::resize`] computes each output pixel (PyTorch's `mode`).
 ///
@@ -109,7 +109,7 @@ fn axis_scale(in_len: usize, out_len: usize, align_corners: bool) -> f32 {
     }
 }
 
-/// The shader's formula for a mode (`MODE` in resample.wgsl): 0 reads a
+/// The shader's formula for a mode (`MODE` in warp/resize_axis.wgsl): 0 reads a
 /// table (antialiased and area modes), 1–4 compute the taps.
 fn formula(mode: ResizeMode, antialias: bool) -> u32 {
     match (mode, antialias) {
@@ -254,7 +254,7 @@ impl Resampler {
         let scratch = if vec4_out { None } else { Some(ctx.alloc(op, 16)?) };
         let out4 = scratch.as_ref().map_or(out.buffer(), |s| s.buffer());
         let dispatch = Dispatch {
-            kernel: &Kernel { shader: &RESAMPLE, entry: "resample", reads: 3, writes: 2 },
+            kernel: &Kernel { shader: &RESIZE_AXIS, entry: "resample", reads: 3, writes: 2 },
             constants: &[
                 ("ALONG_Y", self.along_y as u32),
                 ("MODE", formula),

@@ -1,8 +1,8 @@
 //! The sampler every warp is made of: each output pixel reads the source
 //! image at a point given by coordinates (a grid, two maps, a flow), with
 //! nearest, bilinear or bicubic interpolation and a padding mode. Kernels in
-//! `shaders/sampling.wgsl`, `sample.wgsl`, `sample_adjoint.wgsl` and
-//! `sample_image_adjoint.wgsl`.
+//! `shaders/lib/sampling.wgsl`, `warp/grid_sample.wgsl`, `warp/grid_sample_point_adjoint.wgsl` and
+//! `warp/grid_sample_image_adjoint.wgsl`.
 
 use crate::autodiff::{Saved, record_uniform_aware};
 use crate::error::Result;
@@ -13,12 +13,12 @@ use crate::tensor::Tensor;
 
 use super::{Interpolation, Padding};
 
-static SAMPLE: Shader = shader!("sample.wgsl", "sampling.wgsl", "coords.wgsl");
-static SAMPLE_ADJOINT: Shader = shader!("sample_adjoint.wgsl", "sampling.wgsl", "coords.wgsl");
-static SAMPLE_IMAGE_ADJOINT: Shader = shader!("sample_image_adjoint.wgsl", "sampling.wgsl", "coords.wgsl");
-static WARP_GATHER: Shader = shader!("warp_gather.wgsl", "sampling.wgsl");
+static GRID_SAMPLE: Shader = shader!("warp/grid_sample.wgsl");
+static GRID_SAMPLE_POINT_ADJOINT: Shader = shader!("warp/grid_sample_point_adjoint.wgsl");
+static GRID_SAMPLE_IMAGE_ADJOINT: Shader = shader!("warp/grid_sample_image_adjoint.wgsl");
+static MATRIX_WARP_IMAGE_ADJOINT: Shader = shader!("warp/matrix_warp_image_adjoint.wgsl");
 
-/// Pixels per thread of the matrix-warp kernels (`RUN` in `shaders/sampling.wgsl`).
+/// Pixels per thread of the matrix-warp kernels (`RUN` in `shaders/lib/sampling.wgsl`).
 const RUN: u32 = 32;
 
 #[repr(C)]
@@ -66,7 +66,7 @@ pub(crate) enum Coords {
     /// `inverse · (x, y, 1)` per destination pixel (divided by w when
     /// projective), from inverse matrices `[N or 1, 3, 3]` between pixels
     /// centred on `centres` (destination x, y, then source x, y; see
-    /// `shaders/matrix.wgsl`): matrix warps without a grid tensor.
+    /// `shaders/warp/invert_matrix.wgsl`): matrix warps without a grid tensor.
     Matrix { inverse: Tensor, projective: bool, centres: [f32; 4] },
 }
 
@@ -262,7 +262,7 @@ pub(crate) fn valid_mask(op: &'static str, img: &Tensor, coords: &Coords, out_hw
     sample_entry(op, "valid_mask", img, coords, out_hw, s, 1)
 }
 
-/// Runs an entry of `sample.wgsl` (`forward`: one thread per run of [`RUN`]
+/// Runs an entry of `warp/grid_sample.wgsl` (`forward`: one thread per run of [`RUN`]
 /// output pixels; `valid_mask`: one per pixel) into a new
 /// `[N, channels, Ho, Wo]` tensor.
 fn sample_entry(
@@ -281,12 +281,12 @@ fn sample_entry(
     let [cx, cy] = coords.layout(&mut params, pixels);
     if entry == "forward" {
         // `out` again as the vec4 view of planes of whole vec4s.
-        let kernel = Kernel { shader: &SAMPLE, entry, reads: 3, writes: 2 };
+        let kernel = Kernel { shader: &GRID_SAMPLE, entry, reads: 3, writes: 2 };
         let buffers = [img.buffer(), cx, cy, out.buffer(), out.buffer()];
         let constants = [&s.constants(coords)[..], &[("VEC4_OUT", pixels.is_multiple_of(4) as u32)]].concat();
         return run(ctx, op, kernel, &constants, &params, &buffers, params.batch * pixels.div_ceil(RUN)).map(|_| out);
     }
-    let kernel = Kernel { shader: &SAMPLE, entry, reads: 3, writes: 1 };
+    let kernel = Kernel { shader: &GRID_SAMPLE, entry, reads: 3, writes: 1 };
     let buffers = [img.buffer(), cx, cy, out.buffer()];
     run(ctx, op, kernel, &s.constants(coords), &params, &buffers, params.batch * pixels)?;
     Ok(out)
@@ -326,7 +326,7 @@ fn coord_adjoint(
         Coords::Maps { .. } => (0, n as u32 * pixels, pixels, 1),
         _ => (params.off_x, params.off_y, params.coord_batch_stride, params.coord_stride),
     };
-    let kernel = Kernel { shader: &SAMPLE_ADJOINT, entry: "coord_adjoint", reads: 4, writes: 1 };
+    let kernel = Kernel { shader: &GRID_SAMPLE_POINT_ADJOINT, entry: "coord_adjoint", reads: 4, writes: 1 };
     let buffers = [img.buffer(), cx, cy, grad.buffer(), target.buffer()];
     run(ctx, op, kernel, &adjoint_constants(s, coords, grad), &params, &buffers, params.batch * pixels)?;
     Ok(match coords {
@@ -342,7 +342,7 @@ fn coord_adjoint(
 }
 
 /// Gradient of the inverse matrices of a matrix warp: per-run partial sums
-/// (`matrix_adjoint` in `shaders/sample_adjoint.wgsl`), then summed over the
+/// (`matrix_adjoint` in `shaders/warp/grid_sample_point_adjoint.wgsl`), then summed over the
 /// runs (and the batch, for a shared matrix).
 fn matrix_adjoint(
     op: &'static str,
@@ -360,14 +360,14 @@ fn matrix_adjoint(
     let partials = Tensor::uninit(ctx, op, &[batch, runs as usize, 9])?;
     let mut params = base_params(img.shape(), out_hw);
     let [cx, cy] = coords.layout(&mut params, pixels);
-    let kernel = Kernel { shader: &SAMPLE_ADJOINT, entry: "matrix_adjoint", reads: 4, writes: 1 };
+    let kernel = Kernel { shader: &GRID_SAMPLE_POINT_ADJOINT, entry: "matrix_adjoint", reads: 4, writes: 1 };
     let buffers = [img.buffer(), cx, cy, grad.buffer(), partials.buffer()];
     run(ctx, op, kernel, &adjoint_constants(s, coords, grad), &params, &buffers, params.batch * runs)?;
     partials.sum_to_shape(&[inverse.shape()[0], 1, 9])?.reshape(inverse.shape())
 }
 
 /// Gradient of the image: the deterministic binned scatter of
-/// `sample_image_adjoint.wgsl`, over as many batch items at a time as the
+/// `warp/grid_sample_image_adjoint.wgsl`, over as many batch items at a time as the
 /// bins of one binding hold.
 fn image_adjoint(
     op: &'static str,
@@ -398,7 +398,7 @@ fn image_adjoint(
     let mut params = SampleParams { big_bin: big_bin as u32, ..base_params(shape, out_hw) };
     let [cx, cy] = coords.layout(&mut params, pixels as u32);
     let constants = s.constants(coords);
-    let kernel = |entry| Kernel { shader: &SAMPLE_IMAGE_ADJOINT, entry, reads: 4, writes: 4 };
+    let kernel = |entry| Kernel { shader: &GRID_SAMPLE_IMAGE_ADJOINT, entry, reads: 4, writes: 4 };
     let buffers =
         [cx, cy, grad.buffer(), starts.buffer(), counts.buffer(), keys.buffer(), weights.buffer(), grad_img.buffer()];
     for first in (0..batch).step_by(chunk) {
@@ -428,7 +428,7 @@ fn image_adjoint(
 }
 
 /// Gradients of a matrix warp with zero padding in gather form through the
-/// matrices (`shaders/warp_gather.wgsl`): the image's, and with
+/// matrices (`shaders/warp/matrix_warp_image_adjoint.wgsl`): the image's, and with
 /// `matrix_grad` the inverse matrices' too (per-run partial sums, then summed
 /// over the runs and, for a shared matrix, the batch). `coords` are the
 /// warp's matrix coordinates (the inverse).
@@ -455,7 +455,7 @@ fn gather_adjoint(
         ..base_params(shape, out_hw)
     };
     let [inverse, _] = coords.layout(&mut params, (out_hw[0] * out_hw[1]) as u32);
-    let kernel = Kernel { shader: &WARP_GATHER, entry: "gather", reads: 4, writes: 3 };
+    let kernel = Kernel { shader: &MATRIX_WARP_IMAGE_ADJOINT, entry: "gather", reads: 4, writes: 3 };
     let flags = [("MATRIX_GRAD", matrix_grad as u32), ("VEC4_OUT", plane.is_multiple_of(4) as u32)];
     let constants = [&adjoint_constants(s, coords, grad)[..], &flags].concat();
     // `grad_img` twice: the second binding is its vec4 view.

@@ -1,3 +1,5 @@
+// import lib/window_taps.wgsl
+
 // Bilateral and joint bilateral filter (Kornia's `bilateral_blur`,
 // `joint_bilateral_blur`). For output pixel p and window tap t reading pixel q:
 //   d   = (Σ_c |g_q - g_p|)²   (L2 = 0)   or   Σ_c (g_q - g_p)²   (L2 = 1)
@@ -203,6 +205,63 @@ fn tap_terms(n: u32, off: u32, inside: bool, centre: array<f32, MAX_C>, pre: Pre
     return TapTerms(dist, kappa, color_weight(scale, dist.d));
 }
 
+// The gradients a padded cell (u, v) of image n collects as a tap of every
+// output (y, x) = (u - i, v - j) whose tap (i, j) reads it: through the
+// value it holds (value) and through its guide's distance (guide).
+struct CellGrads {
+    value: array<f32, MAX_C>,
+    guide: array<f32, MAX_C>,
+}
+
+fn as_tap_of_outputs(n: u32, u: i32, v: i32, gq: array<f32, MAX_C>, vq: array<f32, MAX_C>, scale: f32) -> CellGrads {
+    let kernel_base = n * p.space_stride;
+    var grads: CellGrads;
+    for (var ti = 0; ti < KY; ti++) {
+        for (var tj = 0; tj < KX; tj++) {
+            let y = u - ti;
+            let x_ = v - tj;
+            let ok = y >= 0 && y < p.height && x_ >= 0 && x_ < p.width;
+            let at = u32(clamp(y, 0, p.height - 1) * p.width + clamp(x_, 0, p.width - 1));
+            var delta: array<f32, MAX_C>;
+            for (var c = 0u; c < CG; c++) {
+                delta[c] = gq[c] - guide[(n * CG + c) * plane_len() + at];
+            }
+            let dist = distance(delta);
+            let k = select(0.0, space[kernel_base + u32(ti * KX + tj)] * color_weight(scale, dist.d), ok);
+            let pre = prepared(n, at);
+            var kappa = -pre.b;
+            for (var c = 0u; c < C; c++) {
+                kappa += pre.a[c] * vq[c];
+                grads.value[c] += k * pre.a[c];
+            }
+            let dk_term = distance_slope(kappa, k, scale, dist.d);
+            for (var c = 0u; c < CG; c++) {
+                grads.guide[c] += select(0.0, dk_term * dist.dd[c], ok);
+            }
+        }
+    }
+    return grads;
+}
+
+// `guide_grad` less what pixel (yy, xx) collects as the centre of its own
+// window: every tap's distance depends on its guide too.
+fn minus_centre_terms(n: u32, yy: i32, xx: i32, gq: array<f32, MAX_C>, scale: f32, guide_grad: array<f32, MAX_C>) -> array<f32, MAX_C> {
+    var grad = guide_grad;
+    let kernel_base = n * p.space_stride;
+    let pre = prepared(n, u32(yy * p.width + xx));
+    for (var ti = 0; ti < KY; ti++) {
+        for (var tj = 0; tj < KX; tj++) {
+            let tap = tap_terms(n, tap_offset(yy, xx, ti, tj), tap_inside(yy, xx, ti, tj), gq, pre, scale);
+            let k = space[kernel_base + u32(ti * KX + tj)] * tap.weight;
+            let dk_term = distance_slope(tap.kappa, k, scale, tap.dist.d);
+            for (var c = 0u; c < CG; c++) {
+                grad[c] -= dk_term * tap.dist.dd[c];
+            }
+        }
+    }
+    return grad;
+}
+
 // out = padded value gradient [N, C, HP, WP]; out2 = padded guide gradient
 // [N, CG, HP, WP] (JOINT only; else both paths go to out).
 @compute @workgroup_size(256)
@@ -236,61 +295,21 @@ fn adjoint(
         vq[c] = select(gq[c], value_at(n, c, off, inside), JOINT == 1u);
     }
     let scale = color_scale(n);
-    let kernel_base = n * p.space_stride;
-    var grad_v: array<f32, MAX_C>;
-    var grad_g: array<f32, MAX_C>;
-    // Every output (y, x) = (u - i, v - j) whose tap (i, j) reads this cell.
-    for (var ti = 0; ti < KY; ti++) {
-        for (var tj = 0; tj < KX; tj++) {
-            let y = u - ti;
-            let x_ = v - tj;
-            let ok = y >= 0 && y < p.height && x_ >= 0 && x_ < p.width;
-            let at = u32(clamp(y, 0, p.height - 1) * p.width + clamp(x_, 0, p.width - 1));
-            var delta: array<f32, MAX_C>;
-            for (var c = 0u; c < CG; c++) {
-                delta[c] = gq[c] - guide[(n * CG + c) * plane_len() + at];
-            }
-            let dist = distance(delta);
-            let k = select(0.0, space[kernel_base + u32(ti * KX + tj)] * color_weight(scale, dist.d), ok);
-            let pre = prepared(n, at);
-            var kappa = -pre.b;
-            for (var c = 0u; c < C; c++) {
-                kappa += pre.a[c] * vq[c];
-                grad_v[c] += k * pre.a[c];
-            }
-            let dk_term = distance_slope(kappa, k, scale, dist.d);
-            for (var c = 0u; c < CG; c++) {
-                grad_g[c] += select(0.0, dk_term * dist.dd[c], ok);
-            }
-        }
-    }
-    // This pixel as the centre of its own window: every tap's distance
-    // depends on its guide too.
+    var grads = as_tap_of_outputs(n, u, v, gq, vq, scale);
     if (is_pixel) {
-        let at = u32(yy * p.width + xx);
-        let pre = prepared(n, at);
-        for (var ti = 0; ti < KY; ti++) {
-            for (var tj = 0; tj < KX; tj++) {
-                let tap = tap_terms(n, tap_offset(yy, xx, ti, tj), tap_inside(yy, xx, ti, tj), gq, pre, scale);
-                let k = space[kernel_base + u32(ti * KX + tj)] * tap.weight;
-                let dk_term = distance_slope(tap.kappa, k, scale, tap.dist.d);
-                for (var c = 0u; c < CG; c++) {
-                    grad_g[c] -= dk_term * tap.dist.dd[c];
-                }
-            }
-        }
+        grads.guide = minus_centre_terms(n, yy, xx, gq, scale, grads.guide);
     }
     let cell = i % cells;
     if (JOINT == 1u) {
         for (var c = 0u; c < C; c++) {
-            out[(n * C + c) * cells + cell] = grad_v[c];
+            out[(n * C + c) * cells + cell] = grads.value[c];
         }
         for (var c = 0u; c < CG; c++) {
-            out2[(n * CG + c) * cells + cell] = grad_g[c];
+            out2[(n * CG + c) * cells + cell] = grads.guide[c];
         }
     } else {
         for (var c = 0u; c < C; c++) {
-            out[(n * C + c) * cells + cell] = grad_v[c] + grad_g[c];
+            out[(n * C + c) * cells + cell] = grads.value[c] + grads.guide[c];
         }
     }
 }

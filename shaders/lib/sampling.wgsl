@@ -1,4 +1,4 @@
-// Shared by the sampler kernels (sample.wgsl, sample_adjoint.wgsl): where a
+// Shared by the sampler kernels (warp/grid_sample.wgsl, warp/grid_sample_point_adjoint.wgsl): where a
 // sample point reads the source image, with what weights, and the weights'
 // derivatives with respect to the point. PyTorch grid_sample semantics
 // (aten/src/ATen/native/GridSampler.h), in source pixel coordinates with
@@ -13,7 +13,7 @@ override ALIGN: u32 = 1u;
 // Coordinates are displacements from the output pixel (flow_warp).
 override ADD_BASE: u32 = 0u;
 // Sample points come from matrices instead of coordinates: 1 affine,
-// 2 projective (matrix warps, see coords.wgsl).
+// 2 projective (matrix warps, see lib/sample_points.wgsl).
 override MATRIX: u32 = 0u;
 
 const CUBIC_A: f32 = -0.75;
@@ -48,7 +48,7 @@ struct SampleParams {
     // The image adjoint's chunk: `items` batch items from `item`.
     items: u32,
     // The image adjoint's bins of more taps than this are summed in pieces
-    // (sample_image_adjoint.wgsl, big_*).
+    // (warp/grid_sample_image_adjoint.wgsl, big_*).
     big_bin: u32,
     // Source pixel = coordinate * scale + shift (normalised grids).
     scale_x: f32,
@@ -56,7 +56,7 @@ struct SampleParams {
     scale_y: f32,
     shift_y: f32,
     // Matrix warps: the inverse maps destination pixels relative to
-    // dst_centre onto source pixels relative to src_centre (matrix.wgsl).
+    // dst_centre onto source pixels relative to src_centre (warp/invert_matrix.wgsl).
     dst_centre: vec2<f32>,
     src_centre: vec2<f32>,
 }

@@ -1,9 +1,12 @@
+// import lib/sampling.wgsl
+// import lib/sample_points.wgsl
+
 // The sampler, adjoint with respect to where it samples (gather form).
 // d/dx = Σ_c g[n, c, p] · Σ_k img[n, c, tap_k] · dweight_k/dx, likewise y.
 // coord_adjoint: one thread per output pixel, times the coordinates' scale,
 //   written with the coordinates' own addressing.
 // matrix_adjoint: matrix warps (MATRIX), one thread per run of RUN pixels
-//   (sampling.wgsl): the point gradients chained through s = Inv · (x, y, 1)
+//   (lib/sampling.wgsl): the point gradients chained through s = Inv · (x, y, 1)
 //   (and the perspective divide) and summed over the run in order, as
 //   partials[(n · runs + run) · 9 + j] for the 9 entries of Inv; the host
 //   sums the runs (deterministic two passes).

@@ -1,5 +1,6 @@
-// Shared by the correlation kernels: parameters and axis geometry (needs
-// border_map.wgsl before it).
+// import lib/border_map.wgsl
+
+// Shared by the correlation kernels: parameters and axis geometry.
 
 // Kernel size, fixed per pipeline so that the tap loops unroll.
 override KY: i32 = 3;

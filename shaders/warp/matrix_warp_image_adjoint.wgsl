@@ -1,16 +1,18 @@
+// import lib/sampling.wgsl
+
 // Adjoint of the matrix warps with zero padding, in gather form (Halide's
 // scatter-to-gather): each thread takes a run of RUN source pixels
-// (sampling.wgsl); for each source pixel q it visits the destination pixels
+// (lib/sampling.wgsl); for each source pixel q it visits the destination pixels
 // whose sample point can read q — the rows of the footprint's image under
 // the forward matrix, and in each row the columns where the inverse's
 // sample point lies within reach of q — recomputes their sample points
 // exactly as the forward does, and keeps those that have q as a tap, with
 // the forward's own tap weights. Image gradient: Σ g · weight, in raster
-// order. Deterministic, no atomics. MATRIX (sampling.wgsl): 1 affine,
+// order. Deterministic, no atomics. MATRIX (lib/sampling.wgsl): 1 affine,
 // 2 projective. With VEC4_OUT, four source pixels of a row share one walk
 // over the union of their footprints (gather_block).
 // MATRIX_GRAD: also the gradient of the inverse matrix, the same sum as
-// matrix_adjoint in sample_adjoint.wgsl taken per (destination, tap) pair:
+// matrix_adjoint in warp/grid_sample_point_adjoint.wgsl taken per (destination, tap) pair:
 // img[q] · g · dweight/ds chained through s = Inv · (x, y, 1), summed over
 // the run into partials[(n · runs + run) · 9 + j].
 
@@ -60,7 +62,7 @@ fn reach() -> f32 {
 }
 
 // The rows of the inverse between pixels (x, y, 1) from the rows of the one
-// between centred pixels (sampling.wgsl's matrix_point); rounded, which the
+// between centred pixels (lib/sampling.wgsl's matrix_point); rounded, which the
 // footprint's margins absorb.
 fn pixel_rows(rows: mat3x3<f32>) -> mat3x3<f32> {
     let shift = vec3(0.0, 0.0, 1.0) - vec3(p.dst_centre, 0.0);

@@ -1,5 +1,7 @@
+// import lib/border_map.wgsl
+
 // Shared by the windowed kernels (median, morphology, bilateral) and the
-// fold of their padded gradients (needs border_map.wgsl before it).
+// fold of their padded gradients.
 //
 // Window tap (i, j), 0 ≤ i < KY, 0 ≤ j < KX, of output pixel (y, x) reads
 // the image at (y + i - origin_y, x + j - origin_x), through the border mode.

@@ -1,5 +1,8 @@
+// import lib/sampling.wgsl
+// import lib/sample_points.wgsl
+
 // The sampler, forward: out[n, c, p] = Σ_k weight_k · img[n, c, tap_k] for
-// the point that output pixel p samples (see sampling.wgsl). One thread per
+// the point that output pixel p samples (see lib/sampling.wgsl). One thread per
 // run of output pixels; the taps and weights are computed once for all
 // channels.
 
@@ -57,7 +60,7 @@ fn run_point(n: u32, rows: mat3x3<f32>, pixel: u32, xy: vec2<u32>) -> vec2<f32> 
     return point;
 }
 
-// One thread per run of RUN output pixels (sampling.wgsl): a matrix warp's
+// One thread per run of RUN output pixels (lib/sampling.wgsl): a matrix warp's
 // inverse is loaded once, and no pixel needs an integer division.
 @compute @workgroup_size(256)
 fn forward(

@@ -1,12 +1,14 @@
+// import lib/color_math.wgsl
+
 // Photometric adjustments with per-image factors, forward and adjoint.
 // OP (pipeline constant): 0 saturation, 1 hue (radians), 2 gamma (factors
 // gamma, gain), 3 solarize (threshold; no factor gradient), 4 posterize
 // (bits; forward only). Saturation works per pixel in RGB and hue in HSV
-// (color_math.wgsl), both as Kornia 0.9; the others per channel. Factors are [1] for all images
+// (lib/color_math.wgsl), both as Kornia 0.9; the others per channel. Factors are [1] for all images
 // or [N], one per image.
 //
 // adjoint: the image gradient, and each factor's gradient contribution per
-// pixel, contrib[f, item, pixel], which the host sums per image (reduce.wgsl).
+// pixel, contrib[f, item, pixel], which the host sums per image (reduce/sum_to_shape.wgsl).
 
 override OP: u32 = 0u;
 // The output gradient is uniform: one stored value for every element.

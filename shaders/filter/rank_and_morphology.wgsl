@@ -1,3 +1,5 @@
+// import lib/window_taps.wgsl
+
 // Rank and extremum filters over a KY × KX window, and the fold of padded
 // gradients shared by every windowed adjoint:
 //   select_forward  OP 0: median (the lower one: rank (K - 1) / 2),
@@ -8,7 +10,7 @@
 //                   into the padded grid.
 //   taps_adjoint    per-chunk sums of the gradient per selected tap (the
 //                   structuring element's gradient).
-//   fold            one axis of padded grid → image (see window_common.wgsl).
+//   fold            one axis of padded grid → image (see lib/window_taps.wgsl).
 // Ties go to the first tap in raster order (the smallest image row, then
 // column), so the routing is deterministic.
 

@@ -1,7 +1,7 @@
-// Sliding windows of the line kernels (filter_line.wgsl, ssim.wgsl): one
+// Sliding windows of the line kernels (filter/correlate_lines.wgsl, loss/ssim_from_moments.wgsl): one
 // thread per image line keeps the last 4, 8, 12 or 16 values of a line in one
 // to four vec4 (as many as the kernel's taps need, a pipeline constant), so
-// each pixel is loaded once. Needs border.wgsl (KX, KY, ALONG_Y).
+// each pixel is loaded once. Needs lib/correlation_params.wgsl (KX, KY, ALONG_Y).
 
 const LINE_WG: u32 = 64u;
 

@@ -1,7 +1,7 @@
 // Batched 3x3 (or 2x3 affine, last row 0 0 1) inversion, forward and adjoint,
 // one thread per matrix. The inverse is between centred pixels: it maps
 // destination pixels relative to the destination centre onto source pixels
-// relative to the source centre (sampling.wgsl's matrix_point), so that its
+// relative to the source centre (lib/sampling.wgsl's matrix_point), so that its
 // entries and the sums of its gradient stay small at any image size; with
 // both centres at 0 it is the plain inverse (invert_affine).
 //

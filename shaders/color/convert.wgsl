@@ -1,5 +1,7 @@
+// import lib/color_math.wgsl
+
 // Colour conversions, forward and adjoint, one thread per pixel: the pixel's
-// C_IN channels in, C_OUT channels out (formulas in color_math.wgsl). OP is
+// C_IN channels in, C_OUT channels out (formulas in lib/color_math.wgsl). OP is
 // a pipeline constant, so each pipeline holds one conversion.
 
 override OP: u32 = 0u;

@@ -1,9 +1,12 @@
+// import lib/correlation_params.wgsl
+// import lib/line_window.wgsl
+
 // Correlation with a kernel of up to 8 lines of up to 16 taps (a bank of one
 // or two, BANK: outputs [planes, BANK, H, W]), one thread per image line (a row; a column for column kernels,
 // ALONG_Y) sliding along it once with the kernel in registers. Kernel line t
 // reads image line n + t - a_minor through a window of its last 4 to 16
-// values (line_window.wgsl), so each step loads one value per kernel line
-// and stores one output, where the strips of filter.wgsl load each input
+// values (lib/line_window.wgsl), so each step loads one value per kernel line
+// and stores one output, where the strips of filter/correlate.wgsl load each input
 // (8 + k - 1) / 8 times per kernel line and each weight once per strip.
 //
 // line_forward: y[n, m] = Σ_t Σ_k w[t, k] · x[n + t - a_minor, m + k - a_major].
@@ -26,7 +29,7 @@
 //   with the kernel gradient, also their inputs' terms (the copied line, or
 //   the constant).
 // The kernel gradient is one partial sum per thread, line and tap, summed
-// afterwards (reduce.wgsl): deterministic.
+// afterwards (reduce/sum_to_shape.wgsl): deterministic.
 //
 // PAIR: each thread takes two neighbouring lines (kernels of 2 to 7 lines),
 // which share all but one of the image lines they read: k + 1 loads per two
@@ -35,12 +38,11 @@
 // VEC4_OUT (lines along x, 4 | width, aligned output): outputs go out four
 // steps at a time through `out4`, a vec4 view of `out`'s buffer: llvmpipe
 // stores one lane at a time, so a vec4 store costs what a scalar one does
-// (measured: the 7×7 forward 10-11 ms -> 6-7.5 at 512² RGB).
+// (docs/performance.md).
 //
 // The windows of the kernel lines are named fields, never an array indexed
 // by the kernel line: llvmpipe lowers such an index to a chain of selects
-// per access (measured: a 7×7 forward 3× slower than the strips, and
-// minutes of shader compilation).
+// per access (docs/performance.md).
 
 override KERNEL_GRAD: u32 = 1u;
 override BANK: u32 = 1u;

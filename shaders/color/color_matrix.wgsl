@@ -2,7 +2,7 @@
 // b [items or 1, 3]. forward and image_adjoint (Mᵀ ȳ): one thread per pixel.
 // param_adjoint: one thread per (item, chunk of pixels) writes the chunk's
 // sums of ȳ xᵀ (9) and ȳ (3) to two partial buffers; the host sums them over
-// chunks (reduce.wgsl): deterministic, no atomics.
+// chunks (reduce/sum_to_shape.wgsl): deterministic, no atomics.
 
 struct MatrixParams {
     pixels: u32,

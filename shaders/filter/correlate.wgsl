@@ -1,6 +1,8 @@
+// import lib/correlation_params.wgsl
+
 // Correlation with a bank of kernels, forward:
 //   out[plane, e, y, x] = Σ_d Σ_{ky,kx} w[item, d + e, ky, kx] · in[plane, d, y + ky - ay, x + kx - ax]
-// with the border mode outside the image (border.wgsl). The forward pass has
+// with the border mode outside the image (lib/correlation_params.wgsl). The forward pass has
 // one input plane per image plane (D_IN = 1) and a bank of D_OUT kernels;
 // with FLIP = 1 the same kernel is the zero-padded part of the image adjoint:
 // the flipped kernel, D_IN = bank, D_OUT = 1, anchors K - 1 - a.

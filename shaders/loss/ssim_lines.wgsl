@@ -1,5 +1,8 @@
+// import lib/correlation_params.wgsl
+// import lib/line_window.wgsl
+
 // SSIM with reflect-padded Gaussian windows, fused over line kernels
-// (windows in line_window.wgsl): the filtered moments of two images a, b
+// (windows in lib/line_window.wgsl): the filtered moments of two images a, b
 // (μa, μb, Eaa + Ebb, Eab: SSIM needs the squares' only as a sum), the map,
 // and the adjoint, in four passes of one thread per line, where filtering
 // each moment on its own takes ten filter passes and six element-wise ones
@@ -19,7 +22,7 @@
 // moments, rows: loads a and b once per pixel, filters the four products,
 //   writes the row-filtered moments.
 // moments, columns: filters those down the columns and writes the map term
-//   (ssim.wgsl's formulas), or with MEAN one sum per column; with p.save,
+//   (loss/ssim_from_moments.wgsl's formulas), or with MEAN one sum per column; with p.save,
 //   also the moments, for the adjoint.
 // adjoint, columns: the map's derivatives by the four moments times its
 //   gradient, filtered with the flipped kernel, padded coordinates folded

@@ -1,6 +1,6 @@
 // Colour-space formulas (Kornia's), each with its hand-written adjoint:
-// `f(x)` and `f_adjoint(x, g)` = Jᵀ g at x. Shared by color.wgsl and
-// adjust.wgsl. Branches that depend on pixel values are `select`s: a CPU
+// `f(x)` and `f_adjoint(x, g)` = Jᵀ g at x. Shared by color/convert.wgsl and
+// color/adjust.wgsl. Branches that depend on pixel values are `select`s: a CPU
 // adapter runs both sides of a branch anyway, and selects cannot produce a
 // NaN from the side not taken as long as both sides are finite.
 

@@ -1,5 +1,5 @@
 // Shared by the sampler kernels that bind the coordinates as `coord_x` and
-// `coord_y` (sample.wgsl, sample_adjoint.wgsl, sample_image_adjoint.wgsl):
+// `coord_y` (warp/grid_sample.wgsl, warp/grid_sample_point_adjoint.wgsl, warp/grid_sample_image_adjoint.wgsl):
 // the point output pixel `pixel` of item `n` samples. With MATRIX the
 // coordinate binding holds the inverse matrices [N or 1, 3, 3] instead
 // (batch stride 9 or 0), and the point is computed from them.

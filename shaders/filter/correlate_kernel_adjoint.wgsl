@@ -1,10 +1,12 @@
-// Correlation, kernel gradient (forward in filter.wgsl):
+// import lib/correlation_params.wgsl
+
+// Correlation, kernel gradient (forward in filter/correlate.wgsl):
 //   w̄[item, e, ky, kx] = Σ_{planes of item} Σ_{y,x} g[plane, e, y, x] · in_padded[plane, y + ky - ay, x + kx - ax]
 // One thread per (item, chunk of lines, kernel line, block of 8 taps along
 // the major axis) writes 8 partial sums to
 // partials[(item · chunks + chunk) · taps + tap]; the host then sums the
-// partials over chunks (reduce.wgsl). No atomics: the order is fixed. Lines
-// and the major axis are as in filter.wgsl (rows and x, or columns and y for
+// partials over chunks (reduce/sum_to_shape.wgsl). No atomics: the order is fixed. Lines
+// and the major axis are as in filter/correlate.wgsl (rows and x, or columns and y for
 // column kernels): along a line the 8 taps slide a window of 8 inputs, so
 // each step loads one gradient and one input for 8 multiply-adds.
 

@@ -1,10 +1,13 @@
+// import lib/sampling.wgsl
+// import lib/sample_points.wgsl
+
 // The sampler, adjoint with respect to the image, deterministic without
 // float atomics: every tap is binned by the source pixel it reads, then each
 // source pixel sums its bin exactly, so the order the bin was filled in
 // (which varies run to run) does not matter.
 //   bin_taps, FILL = 0: counts[q] = number of taps reading source pixel q
 //                (integer atomics)
-//   (host)       starts = exclusive prefix sum of counts (scan.wgsl)
+//   (host)       starts = exclusive prefix sum of counts (reduce/prefix_sum.wgsl)
 //   bin_taps, FILL = 1: each tap writes (output pixel, weight) into q's bin,
 //                in any order
 //   gather_taps: each source pixel sums g[n, c, pixel] · weight over its bin

@@ -1,12 +1,14 @@
-// Correlation, adjoints (forward in filter.wgsl).
+// import lib/correlation_params.wgsl
+
+// Correlation, adjoints (forward in filter/correlate.wgsl).
 //
 // Image: with G[q] = Σ_e Σ_k w[e, k] · g[e, q - k + a] the gradient of the
 // padded input at padded coordinate q, the input pixel j receives
-// Σ_{q : border(q) = j} G[q]. The q = j term is filter.wgsl with the flipped
+// Σ_{q : border(q) = j} G[q]. The q = j term is filter/correlate.wgsl with the flipped
 // kernel (zero padding); fold_borders adds the rest, the padded coordinates
 // that the border mode maps onto j, for the pixels of the border band only.
 //
-// Kernel gradient: filter_kernel_adjoint.wgsl.
+// Kernel gradient: filter/correlate_kernel_adjoint.wgsl.
 
 override BANK: u32 = 1u;
 
