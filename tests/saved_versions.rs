@@ -67,3 +67,70 @@ fn a_warp_matrix_changed_before_backward_is_caught() {
         .unwrap();
     assert!(matches!(loss.backward(), Err(Error::SavedTensorModified { op: "warp_perspective", .. })));
 }
+
+/// Live pool bytes after `build` made an output from a 3×256² input that
+/// requires a gradient and the caller dropped that input: an op keeps the
+/// input alive only when a gradient it must compute reads it.
+fn live_after_dropping_the_input(ctx: &pixgrad::Context, build: impl Fn(&Tensor) -> Tensor) -> (u64, u64) {
+    let leaf = Tensor::rand_uniform(ctx, &[1, 3, 256, 256], 0.0, 1.0, 1).unwrap().with_grad();
+    let input = leaf.mul_scalar(2.0).unwrap(); // an intermediate: only the graph can keep it
+    let out = build(&input);
+    ctx.synchronize().unwrap();
+    let before = ctx.memory().live;
+    drop(input);
+    let after = ctx.memory().live;
+    drop(out);
+    (before, after)
+}
+
+#[test]
+fn ops_save_only_what_the_needed_gradients_read() {
+    // Its own context: other tests' buffers would move the live bytes.
+    let ctx = pixgrad::Context::new().unwrap();
+    let image_bytes = 3 * 256 * 256 * 4;
+    let kernel = Tensor::full(&ctx, &[1, 5, 5], 0.04).unwrap();
+    let matrix = Tensor::from_slice(&ctx, &[1.0, 0.1, 2.0, -0.1, 1.0, -3.0], &[1, 2, 3]).unwrap();
+    let weight = Tensor::full(&ctx, &[3, 3, 3, 3], 0.1).unwrap();
+    let colour = Tensor::from_slice(&ctx, &[0.9, 0.1, 0.0, 0.0, 1.0, 0.1, 0.1, 0.0, 0.9], &[1, 3, 3]).unwrap();
+    let bias = Tensor::zeros(&ctx, &[1, 3]).unwrap();
+    use pixgrad::{BorderType, ConvOptions, Interpolation, Padding};
+    type Build<'a> = Box<dyn Fn(&Tensor, bool) -> Tensor + 'a>;
+    let cases: Vec<(&str, Build)> = vec![
+        (
+            "filter2d",
+            Box::new(|x, learn| {
+                let k = if learn { kernel.detach().with_grad() } else { kernel.clone() };
+                x.filter2d(&k, BorderType::Reflect, false).unwrap()
+            }),
+        ),
+        (
+            "warp_affine",
+            Box::new(|x, learn| {
+                let m = if learn { matrix.detach().with_grad() } else { matrix.clone() };
+                x.warp_affine(&m, [256, 256], Interpolation::Bilinear, Padding::Zeros).unwrap()
+            }),
+        ),
+        (
+            "conv2d",
+            Box::new(|x, learn| {
+                let w = if learn { weight.detach().with_grad() } else { weight.clone() };
+                x.conv2d(&w, None, ConvOptions { padding: (1, 1), ..Default::default() }).unwrap()
+            }),
+        ),
+        (
+            "color_matrix",
+            Box::new(|x, learn| {
+                let m = if learn { colour.detach().with_grad() } else { colour.clone() };
+                x.color_matrix(&m, &bias).unwrap()
+            }),
+        ),
+    ];
+    for (name, build) in cases {
+        // Only the image learns: its gradient does not read it, so it goes.
+        let (before, after) = live_after_dropping_the_input(&ctx, |x| build(x, false));
+        assert_eq!(before - after, image_bytes, "{name}: the input was kept without need");
+        // The parameter learns too: its gradient reads the input, which stays.
+        let (before, after) = live_after_dropping_the_input(&ctx, |x| build(x, true));
+        assert_eq!(before, after, "{name}: the input its parameter's gradient reads was released");
+    }
+}

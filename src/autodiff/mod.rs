@@ -94,6 +94,13 @@ impl Saved {
         Saved { tensor: tensor.detach(), version: tensor.version() }
     }
 
+    /// `tensor` saved only when a gradient that reads it will be computed
+    /// (`needed`, from the `needs` an adjoint builder receives), so that an
+    /// op whose other inputs alone need gradients does not keep it alive.
+    pub(crate) fn when(needed: bool, tensor: &Tensor) -> Option<Saved> {
+        needed.then(|| Saved::new(tensor))
+    }
+
     /// The saved tensor, or an error if it was modified in place since.
     pub(crate) fn get(&self, op: &'static str) -> Result<&Tensor> {
         let now = self.tensor.version();
@@ -101,6 +108,14 @@ impl Saved {
             return Err(Error::SavedTensorModified { op, saved: self.version, now });
         }
         Ok(&self.tensor)
+    }
+}
+
+/// The tensor of a [`Saved::when`]; an internal error if it was not saved.
+pub(crate) fn saved_tensor<'a>(op: &'static str, saved: &'a Option<Saved>) -> Result<&'a Tensor> {
+    match saved {
+        Some(saved) => saved.get(op),
+        None => Err(Error::Autodiff(format!("{op}: a gradient read a tensor saved only for another one"))),
     }
 }
 

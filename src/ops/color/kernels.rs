@@ -2,7 +2,7 @@
 //! `color/adjust.wgsl` (adjustments with per-image factors) and
 //! `color/color_matrix.wgsl` (learnable 3×3 correction).
 
-use crate::autodiff::{Saved, record, record_uniform_aware};
+use crate::autodiff::{Saved, record, record_uniform_aware, saved_tensor};
 use crate::error::{Error, Result};
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, grid_items, params_bytes, shader};
 use crate::ops::reduce::reduce_forward;
@@ -269,39 +269,46 @@ pub(crate) fn color_matrix(img: &Tensor, m: &Tensor, bias: &Tensor) -> Result<Te
         groups: grid_items(pixels.div_ceil(MATRIX_PER_THREAD) as u32, n as u32),
     };
     ctx.dispatch(OP, dispatch)?;
-    let saved = [Saved::new(img), Saved::new(m), Saved::new(bias)];
+    let (image, matrices) = (img.clone(), m.clone());
+    let (img_shape, m_shape, bias_shape) = (img.shape().to_vec(), m.shape().to_vec(), bias.shape().to_vec());
     Ok(record(OP, out, &[img, m, bias], move |needs| {
         let needs = needs.to_vec();
+        // The image's gradient reads the matrices; theirs and the biases',
+        // the image. The biases are read by neither.
+        let saved_img = Saved::when(needs[1] || needs[2], &image);
+        let saved_m = Saved::when(needs[0], &matrices);
         Box::new(move |g| {
             let ctx = g.context();
-            let [img, m, bias] = [saved[0].get(OP)?, saved[1].get(OP)?, saved[2].get(OP)?];
             let mut grads = vec![None, None, None];
             let scratch = ctx.alloc(OP, 4)?;
+            // `g` stands in for the bindings a kernel does not read.
             if needs[0] {
-                let gx = Tensor::uninit(ctx, OP, img.shape())?;
+                let m = saved_tensor(OP, &saved_m)?;
+                let gx = Tensor::uninit(ctx, OP, &img_shape)?;
                 let dispatch = Dispatch {
                     kernel: &kernel("image_adjoint"),
                     constants: &[],
                     params: params_bytes(&params),
-                    buffers: &[img.buffer(), m.buffer(), bias.buffer(), g.buffer(), gx.buffer(), scratch.buffer()],
+                    buffers: &[g.buffer(), m.buffer(), g.buffer(), g.buffer(), gx.buffer(), scratch.buffer()],
                     groups: grid_items(pixels.div_ceil(MATRIX_PER_THREAD) as u32, n as u32),
                 };
                 ctx.dispatch(OP, dispatch)?;
                 grads[0] = Some(gx);
             }
             if needs[1] || needs[2] {
+                let img = saved_tensor(OP, &saved_img)?;
                 let pm = ctx.alloc(OP, (n * chunks * 9) as u64 * 4)?;
                 let pb = ctx.alloc(OP, (n * chunks * 3) as u64 * 4)?;
                 let dispatch = Dispatch {
                     kernel: &kernel("param_adjoint"),
                     constants: &[],
                     params: params_bytes(&params),
-                    buffers: &[img.buffer(), m.buffer(), bias.buffer(), g.buffer(), pm.buffer(), pb.buffer()],
+                    buffers: &[img.buffer(), g.buffer(), g.buffer(), g.buffer(), pm.buffer(), pb.buffer()],
                     groups: grid_1d((n * chunks) as u32),
                 };
                 ctx.dispatch(OP, dispatch)?;
-                let gm = Tensor::uninit(ctx, OP, m.shape())?;
-                let gb = Tensor::uninit(ctx, OP, bias.shape())?;
+                let gm = Tensor::uninit(ctx, OP, &m_shape)?;
+                let gb = Tensor::uninit(ctx, OP, &bias_shape)?;
                 let pm_view = BufferView { buffer: pm.buffer(), offset: 0 };
                 let pb_view = BufferView { buffer: pb.buffer(), offset: 0 };
                 // [N, chunks, 9] → [k, 1, 9]: over chunks, and over images when shared.

@@ -3,7 +3,7 @@
 //! bias. Kernels in `shaders/filter/conv2d.wgsl`; see there for the big/small sides
 //! that let three kernels serve both ops.
 
-use crate::autodiff::{Saved, record};
+use crate::autodiff::{Saved, record, saved_tensor};
 use crate::error::{Error, Result};
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::ops::reduce::reduce_forward;
@@ -451,18 +451,20 @@ fn record_conv(
     transposed: bool,
 ) -> Result<Tensor> {
     let out = if transposed { geo.input_adjoint(op, x, weight)? } else { geo.forward(op, x, weight)? };
-    let (saved_x, saved_w) = (Saved::new(x), Saved::new(weight));
+    let (xc, wc) = (x.clone(), weight.clone());
     let out = record(op, out, &[x, weight], move |needs| {
         let needs = needs.to_vec();
+        // The input's gradient reads the weight; the weight's, the input.
+        let (saved_x, saved_w) = (Saved::when(needs[1], &xc), Saved::when(needs[0], &wc));
         Box::new(move |grad| {
             let mut grads = vec![None, None];
             if needs[0] {
-                let w = saved_w.get(op)?;
+                let w = saved_tensor(op, &saved_w)?;
                 let gx = if transposed { geo.forward(op, grad, w)? } else { geo.input_adjoint(op, grad, w)? };
                 grads[0] = Some(gx);
             }
             if needs[1] {
-                let x = saved_x.get(op)?;
+                let x = saved_tensor(op, &saved_x)?;
                 let gw = if transposed { geo.weight_adjoint(op, grad, x)? } else { geo.weight_adjoint(op, x, grad)? };
                 grads[1] = Some(gw);
             }

@@ -3,7 +3,7 @@
 //! raw encoders on buffers and as one recorded op. Kernels in
 //! `shaders/filter/correlate.wgsl`, `filter/correlate_fold_borders.wgsl`, `filter/correlate_kernel_adjoint.wgsl`.
 
-use crate::autodiff::{Saved, record_uniform_aware};
+use crate::autodiff::{Saved, record_uniform_aware, saved_tensor};
 use crate::error::{Error, Result};
 use crate::gpu::{Context, PooledBuffer};
 
@@ -550,29 +550,31 @@ pub(crate) fn correlate(
     };
     let out = Tensor::uninit(ctx, op, &shape)?;
     correlate_forward(ctx, None, &c, img.view(), kernel.view(), out.view())?;
-    let (saved_img, saved_kernel) = (Saved::new(img), Saved::new(kernel));
     let kernel_shape = kernel.shape().to_vec();
+    let (image, weights) = (img.clone(), kernel.clone());
     Ok(record_uniform_aware(op, out, &[img, kernel], move |needs| {
         let needs = needs.to_vec();
+        // The image's gradient reads the kernel; the kernel's, the image.
+        let (saved_img, saved_kernel) = (Saved::when(needs[1], &image), Saved::when(needs[0], &weights));
         Box::new(move |g| {
             let ctx = g.context();
-            let kernel = saved_kernel.get(op)?;
             let gx =
                 if needs[0] { Some(Tensor::uninit(ctx, op, &[c.batch, c.channels, c.height, c.width])?) } else { None };
             let gk = if needs[1] { Some(Tensor::uninit(ctx, op, &kernel_shape)?) } else { None };
             // The line kernels' kernel gradient takes a bank of one.
             if let (true, Some(gx)) = (c.is_line() && (c.bank == 1 || gk.is_none()), &gx) {
-                let img = if needs[1] { Some(saved_img.get(op)?) } else { None };
+                let kernel = saved_tensor(op, &saved_kernel)?;
+                let img = if needs[1] { Some(saved_tensor(op, &saved_img)?) } else { None };
                 let kernel_grad = img.as_ref().zip(gk.as_ref()).map(|(x, gk)| (x.view(), gk.view()));
                 correlate_line_adjoint(ctx, &c, kernel.view(), g.view(), g.is_uniform(), gx.view(), kernel_grad)?;
                 return Ok(vec![Some(gx.clone()), gk]);
             }
             let g = g.clone().materialize()?;
             if let Some(gx) = &gx {
-                correlate_image_adjoint(ctx, None, &c, kernel.view(), g.view(), gx.view())?;
+                correlate_image_adjoint(ctx, None, &c, saved_tensor(op, &saved_kernel)?.view(), g.view(), gx.view())?;
             }
             if let Some(gk) = &gk {
-                correlate_kernel_adjoint(ctx, None, &c, saved_img.get(op)?.view(), g.view(), gk.view())?;
+                correlate_kernel_adjoint(ctx, None, &c, saved_tensor(op, &saved_img)?.view(), g.view(), gk.view())?;
             }
             Ok(vec![gx, gk])
         })

@@ -4,7 +4,7 @@
 //! `shaders/lib/sampling.wgsl`, `warp/grid_sample.wgsl`, `warp/grid_sample_point_adjoint.wgsl` and
 //! `warp/grid_sample_image_adjoint.wgsl`.
 
-use crate::autodiff::{Saved, record_uniform_aware};
+use crate::autodiff::{Saved, record_uniform_aware, saved_tensor};
 use crate::error::Result;
 use crate::gpu::Context;
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
@@ -220,31 +220,34 @@ pub(crate) fn sample(
     let out = sample_entry(op, "forward", img, &coords, out_hw, s, img.shape()[1])?;
     let mut inputs = vec![img];
     inputs.extend(coords.tensors());
-    let saved_img = Saved::new(img);
+    let img_shape = img.shape().to_vec();
+    let image = img.clone();
     let saved_coords = coords.saved();
-    // The matrices are saved even when they need no gradient: the image's reads them.
-    let saved_forward = forward.as_ref().map(Saved::new);
     Ok(record_uniform_aware(op, out, &inputs, move |needs| {
         let needs = needs.to_vec();
+        // The image's gradient reads the coordinates (and, in gather form,
+        // the forward matrices, even when they need no gradient); the
+        // coordinates' read the image too.
+        let coord_needs = needs[1..].iter().any(|&n| n);
+        let saved_img = Saved::when(coord_needs, &image);
+        let gather = needs[0] && s.padding == Padding::Zeros;
+        let saved_forward = forward.as_ref().and_then(|m| Saved::when(gather, m));
         Box::new(move |grad| {
-            let img = saved_img.get(op)?;
+            let img = saved_img.as_ref().map(|img| img.get(op)).transpose()?;
             let coords = saved_coords.get(op)?;
-            let forward = saved_forward.as_ref().map(|m| m.get(op)).transpose()?;
             let mut grads = vec![None; needs.len()];
-            let gather = match forward {
-                Some(m) if needs[0] && s.padding == Padding::Zeros => Some(m),
-                _ => None,
-            };
-            if let Some(m) = gather {
+            if let Some(m) = &saved_forward {
                 // The gather also sums the matrix gradient when it is needed.
-                let (image, matrix) = gather_adjoint(op, img, m, &coords, grad, out_hw, s, needs[1])?;
+                let (image, matrix) =
+                    gather_adjoint(op, &img_shape, img, m.get(op)?, &coords, grad, out_hw, s, needs[1])?;
                 grads[0] = Some(image);
                 grads[1] = matrix;
             } else if needs[0] {
                 let grad = grad.clone().materialize()?;
-                grads[0] = Some(image_adjoint(op, img, &coords, &grad, out_hw, s)?);
+                grads[0] = Some(image_adjoint(op, &img_shape, &coords, &grad, out_hw, s)?);
             }
-            if needs[1..].iter().any(|&n| n) && grads[1].is_none() {
+            if coord_needs && grads[1].is_none() {
+                let img = saved_tensor(op, &saved_img)?;
                 let coord_grads = coord_adjoint(op, img, &coords, grad, out_hw, s)?;
                 for (slot, g) in grads[1..].iter_mut().zip(coord_grads) {
                     *slot = Some(g);
@@ -371,14 +374,13 @@ fn matrix_adjoint(
 /// bins of one binding hold.
 fn image_adjoint(
     op: &'static str,
-    img: &Tensor,
+    shape: &[usize],
     coords: &Coords,
     grad: &Tensor,
     out_hw: [usize; 2],
     s: Sampling,
 ) -> Result<Tensor> {
-    let ctx = img.context();
-    let shape = img.shape();
+    let ctx = grad.context();
     let (batch, plane) = (shape[0], shape[2] * shape[3]);
     let pixels = out_hw[0] * out_hw[1];
     let per_item = pixels * s.taps() as usize;
@@ -430,12 +432,14 @@ fn image_adjoint(
 /// Gradients of a matrix warp with zero padding in gather form through the
 /// matrices (`shaders/warp/matrix_warp_image_adjoint.wgsl`): the image's, and with
 /// `matrix_grad` the inverse matrices' too (per-run partial sums, then summed
-/// over the runs and, for a shared matrix, the batch). `coords` are the
-/// warp's matrix coordinates (the inverse).
+/// over the runs and, for a shared matrix, the batch), which reads the image
+/// `img` (`shape`; given when `matrix_grad`). `coords` are the warp's matrix
+/// coordinates (the inverse).
 #[allow(clippy::too_many_arguments)]
 fn gather_adjoint(
     op: &'static str,
-    img: &Tensor,
+    shape: &[usize],
+    img: Option<&Tensor>,
     forward: &Tensor,
     coords: &Coords,
     grad: &Tensor,
@@ -443,8 +447,7 @@ fn gather_adjoint(
     s: Sampling,
     matrix_grad: bool,
 ) -> Result<(Tensor, Option<Tensor>)> {
-    let ctx = img.context();
-    let shape = img.shape();
+    let ctx = grad.context();
     let (batch, plane) = (shape[0], (shape[2] * shape[3]) as u32);
     let runs = plane.div_ceil(RUN);
     let grad_img = Tensor::uninit(ctx, op, shape)?;
@@ -458,11 +461,12 @@ fn gather_adjoint(
     let kernel = Kernel { shader: &MATRIX_WARP_IMAGE_ADJOINT, entry: "gather", reads: 4, writes: 3 };
     let flags = [("MATRIX_GRAD", matrix_grad as u32), ("VEC4_OUT", plane.is_multiple_of(4) as u32)];
     let constants = [&adjoint_constants(s, coords, grad)[..], &flags].concat();
-    // `grad_img` twice: the second binding is its vec4 view.
+    // `grad_img` twice: the second binding is its vec4 view; the image is
+    // read only for the matrix gradient (else `grad` stands in).
     let buffers = [
         forward.buffer(),
         inverse,
-        img.buffer(),
+        img.map_or(grad.buffer(), Tensor::buffer),
         grad.buffer(),
         grad_img.buffer(),
         partials.buffer(),
