@@ -70,12 +70,12 @@ fn main() {
         (
             "resize_double_bilinear",
             vec![img.clone()],
-            Box::new(move |t| t[0].resize([2 * side, 2 * side], ResizeMode::Bilinear, false, false)),
+            Box::new(move |t| t[0].resize([2 * side, 2 * side], ResizeMode::Bilinear)),
         ),
         (
             "resize_half_bilinear",
             vec![img.clone()],
-            Box::new(move |t| t[0].resize([side / 2, side / 2], ResizeMode::Bilinear, false, false)),
+            Box::new(move |t| t[0].resize([side / 2, side / 2], ResizeMode::Bilinear)),
         ),
         ("ssim_loss", vec![img.clone()], Box::new(move |t| t[0].ssim_loss(&other, 11, 1.0, SsimPadding::Same))),
         ("mse_loss", vec![img.clone()], Box::new(move |t| t[0].mse_loss(&img, Reduction::Mean))),

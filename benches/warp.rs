@@ -13,6 +13,7 @@ mod support;
 use criterion::{Criterion, criterion_group, criterion_main};
 use nalgebra::{Matrix2x3, Matrix3};
 use pixgrad::BorderType;
+use pixgrad::ResizeOptions;
 use pixgrad::ops::warp::{Interpolation, Padding, ResizeMode, affine_matrices, homographies};
 use pixgrad::{Context, Result, Tensor};
 use support::{configure, forward_and_backward, selected};
@@ -71,12 +72,28 @@ fn resizing(c: &mut Criterion) {
         let img = Tensor::rand_uniform(&ctx, &[1, 3, side, side], 0.0, 1.0, 1).unwrap();
         let (half, double) = ([side / 2, side / 2], [2 * side, 2 * side]);
         let ops: [(&str, Op); 7] = [
-            ("half_bilinear", Box::new(move |t| t[0].resize(half, ResizeMode::Bilinear, false, false))),
-            ("half_bicubic", Box::new(move |t| t[0].resize(half, ResizeMode::Bicubic, false, false))),
-            ("half_bilinear_antialias", Box::new(move |t| t[0].resize(half, ResizeMode::Bilinear, true, false))),
-            ("half_bicubic_antialias", Box::new(move |t| t[0].resize(half, ResizeMode::Bicubic, true, false))),
-            ("double_bilinear", Box::new(move |t| t[0].resize(double, ResizeMode::Bilinear, false, false))),
-            ("double_bicubic", Box::new(move |t| t[0].resize(double, ResizeMode::Bicubic, false, false))),
+            ("half_bilinear", Box::new(move |t| t[0].resize(half, ResizeMode::Bilinear))),
+            ("half_bicubic", Box::new(move |t| t[0].resize(half, ResizeMode::Bicubic))),
+            (
+                "half_bilinear_antialias",
+                Box::new(move |t| {
+                    t[0].resize(
+                        half,
+                        ResizeOptions { mode: ResizeMode::Bilinear, antialias: true, ..Default::default() },
+                    )
+                }),
+            ),
+            (
+                "half_bicubic_antialias",
+                Box::new(move |t| {
+                    t[0].resize(
+                        half,
+                        ResizeOptions { mode: ResizeMode::Bicubic, antialias: true, ..Default::default() },
+                    )
+                }),
+            ),
+            ("double_bilinear", Box::new(move |t| t[0].resize(double, ResizeMode::Bilinear))),
+            ("double_bicubic", Box::new(move |t| t[0].resize(double, ResizeMode::Bicubic))),
             (
                 "pyramid_5_levels",
                 Box::new(|t| {

@@ -44,7 +44,7 @@ fn shake_kernel() -> Vec<f32> {
 /// The kernel as a picture: `[1, 1, 140, 140]`, scaled so its peak is white.
 fn kernel_picture(kernel: &Tensor) -> pixgrad::Result<Tensor> {
     let peak = kernel.to_vec()?.iter().fold(0.0f32, |m, v| m.max(*v)).max(1e-12);
-    kernel.reshape(&[1, 1, K, K])?.mul_scalar(1.0 / peak)?.resize([140, 140], ResizeMode::Nearest, false, false)
+    kernel.reshape(&[1, 1, K, K])?.mul_scalar(1.0 / peak)?.resize([140, 140], ResizeMode::Nearest)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -45,9 +45,10 @@ use cubecl_wgpu::WgpuServer;
 
 use crate::error::{Error, Result};
 use crate::gpu::{Context, ContextOptions, LimitsPreset};
+use crate::ops::color::LogOptions;
 use crate::ops::filter::BorderType;
 use crate::ops::loss::SsimPadding;
-use crate::ops::warp::{Interpolation, Padding, ResizeMode};
+use crate::ops::warp::{Interpolation, Padding, ResizeOptions};
 use crate::tensor::Tensor;
 
 type Server = WgpuServer<AutoCompiler>;
@@ -285,15 +286,8 @@ pub fn grid_sample(
 }
 
 /// [`Tensor::resize`] on burn tensors.
-pub fn resize(
-    ctx: &Context,
-    img: BurnTensor<4>,
-    size: [usize; 2],
-    mode: ResizeMode,
-    antialias: bool,
-    align_corners: bool,
-) -> Result<BurnTensor<4>> {
-    bridge1(ctx, img, |i| i.resize(size, mode, antialias, align_corners))
+pub fn resize(ctx: &Context, img: BurnTensor<4>, size: [usize; 2], options: ResizeOptions) -> Result<BurnTensor<4>> {
+    bridge1(ctx, img, |i| i.resize(size, options))
 }
 
 /// [`Tensor::filter2d`] on burn tensors: `kernel` `[N or 1, ky, kx]`,
@@ -375,10 +369,9 @@ pub fn adjust_log(
     ctx: &Context,
     img: BurnTensor<4>,
     gain: BurnTensor<1>,
-    inv: bool,
-    clip: bool,
+    options: LogOptions,
 ) -> Result<BurnTensor<4>> {
-    bridge2(ctx, img, gain, |i, g| i.adjust_log(g, inv, clip))
+    bridge2(ctx, img, gain, |i, g| i.adjust_log(g, options))
 }
 
 /// [`Tensor::color_matrix`] on burn tensors: `m` `[N or 1, 3, 3]`, `bias` `[N or 1, 3]`.

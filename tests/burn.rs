@@ -8,6 +8,7 @@ use burn::tensor::{DType, Device, Tensor as BurnTensor, TensorData};
 use pixgrad::ops::loss::SsimPadding;
 use pixgrad::ops::warp::{Interpolation, Padding, ResizeMode};
 use pixgrad::{BorderType, Context, Error, Tensor};
+use pixgrad::{LogOptions, ResizeOptions};
 
 fn setup() -> (Device, Context) {
     pixgrad::burn::init().expect("a wgpu adapter shared by burn and pixgrad")
@@ -91,8 +92,17 @@ fn cases() -> Vec<Case> {
         Case {
             name: "resize",
             inputs: vec![img.clone()],
-            burn: |ctx, t| pixgrad::burn::resize(ctx, t[0].clone(), [7, 15], ResizeMode::Bicubic, true, false),
-            pixgrad: |t| t[0].resize([7, 15], ResizeMode::Bicubic, true, false),
+            burn: |ctx, t| {
+                pixgrad::burn::resize(
+                    ctx,
+                    t[0].clone(),
+                    [7, 15],
+                    ResizeOptions { mode: ResizeMode::Bicubic, antialias: true, ..Default::default() },
+                )
+            },
+            pixgrad: |t| {
+                t[0].resize([7, 15], ResizeOptions { mode: ResizeMode::Bicubic, antialias: true, ..Default::default() })
+            },
         },
         Case {
             name: "filter2d",
@@ -166,8 +176,15 @@ fn cases() -> Vec<Case> {
         Case {
             name: "adjust_log",
             inputs: vec![img.clone(), factor.clone()],
-            burn: |ctx, t| pixgrad::burn::adjust_log(ctx, t[0].clone(), shaped::<1>(t[1].clone(), &[2]), false, false),
-            pixgrad: |t| t[0].adjust_log(&t[1], false, false),
+            burn: |ctx, t| {
+                pixgrad::burn::adjust_log(
+                    ctx,
+                    t[0].clone(),
+                    shaped::<1>(t[1].clone(), &[2]),
+                    LogOptions { clip: false, ..Default::default() },
+                )
+            },
+            pixgrad: |t| t[0].adjust_log(&t[1], LogOptions { clip: false, ..Default::default() }),
         },
         Case {
             name: "color_matrix",

@@ -10,6 +10,7 @@
 
 mod support;
 
+use pixgrad::LogOptions;
 use pixgrad::{Result, Tensor};
 use support::*;
 
@@ -68,8 +69,10 @@ fn cases() -> Vec<Case> {
         case("adjust_hue", "rgb", &["factor"], |x, f| x.adjust_hue(&f[0])),
         case("adjust_gamma", "rgb", &["gamma", "gain"], |x, f| x.adjust_gamma(&f[0], &f[1])),
         case("adjust_gamma_bounds", "rgb", &["gamma", "gain"], |x, f| x.adjust_gamma(&f[0], &f[1])),
-        case("adjust_log", "rgb", &[], |x, _| x.adjust_log(1.5, false, true)),
-        case("adjust_log_inv", "rgb", &[], |x, _| x.adjust_log(1.5, true, true)),
+        case("adjust_log", "rgb", &[], |x, _| x.adjust_log(1.5, LogOptions::default())),
+        case("adjust_log_inv", "rgb", &[], |x, _| {
+            x.adjust_log(1.5, LogOptions { inverse: true, ..Default::default() })
+        }),
         case("adjust_sharpness", "rgb", &["factor"], |x, f| x.adjust_sharpness(&f[0])),
         case("solarize", "rgb", &["additions"], |x, f| {
             let thresholds = Tensor::from_slice(x.context(), &[0.5, 0.25], &[2])?;
@@ -286,7 +289,7 @@ fn bounded_ops() -> Vec<(&'static str, Option<Run>, Run)> {
         ("adjust_hue", None, |x, _| x.adjust_hue(&factor(x, 2.0))),
         ("adjust_gamma", None, |x, _| x.adjust_gamma(&factor(x, 0.4), &factor(x, 1.2))),
         ("adjust_gamma_up", None, |x, _| x.adjust_gamma(&factor(x, 2.2), &factor(x, 0.9))),
-        ("adjust_log", None, |x, _| x.adjust_log(1.0, false, true)),
+        ("adjust_log", None, |x, _| x.adjust_log(1.0, LogOptions::default())),
         ("adjust_sharpness", None, |x, _| x.adjust_sharpness(&factor(x, 1.8))),
         ("solarize", None, |x, _| x.solarize(0.5, None)),
     ]

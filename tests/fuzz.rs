@@ -26,6 +26,7 @@ use pixgrad::ops::filter::{MorphBorder, Structure};
 use pixgrad::ops::loss::{Reduction, SsimPadding};
 use pixgrad::ops::warp::{self, Interpolation, Padding, ResizeMode};
 use pixgrad::{BorderType, ColorDistance, Context, ConvOptions, Error, Factor, GradientMode, Result, Tensor};
+use pixgrad::{LogOptions, ResizeOptions};
 use support::{Rng, ctx};
 
 /// Cases per run in CI (about a minute on lavapipe, 1.5 on GL).
@@ -239,7 +240,7 @@ fn targets() -> Vec<(&'static str, Target)> {
                 }
                 "log" => {
                     let gain = g.factor("gain", shape[0], (0.5, 2.0), &mut learn);
-                    x.adjust_log(gain.get(), g.flag("inv"), g.flag("clip"))?
+                    x.adjust_log(gain.get(), LogOptions { inverse: g.flag("inv"), clip: g.flag("clip") })?
                 }
                 _ => x.adjust_sharpness(g.factor("factor", shape[0], (0.0, 3.0), &mut learn).get())?,
             };
@@ -485,7 +486,10 @@ fn targets() -> Vec<(&'static str, Target)> {
                             ResizeMode::Area,
                         ],
                     );
-                    x.resize(size, mode, g.flag("antialias"), g.flag("align_corners"))?
+                    x.resize(
+                        size,
+                        ResizeOptions { mode, antialias: g.flag("antialias"), align_corners: g.flag("align_corners") },
+                    )?
                 }
                 "pyr_down" => {
                     let border = g.border();

@@ -5,6 +5,7 @@
 
 mod support;
 
+use pixgrad::ResizeOptions;
 use pixgrad::check::check_adjoint;
 use pixgrad::ops::warp::ResizeMode;
 use pixgrad::{BorderType, Context, Error, Tensor};
@@ -48,7 +49,14 @@ fn resize_and_pyramids_match_pytorch_and_kornia() {
         let got = match head[0] {
             "pyrdown" => img.pyr_down(BorderType::Reflect, false),
             "pyrup" => img.pyr_up(BorderType::Reflect, false),
-            name => img.resize([dims[2], dims[3]], mode_of(name).unwrap(), head[1] == "1", head[2] == "1"),
+            name => img.resize(
+                [dims[2], dims[3]],
+                ResizeOptions {
+                    mode: mode_of(name).unwrap(),
+                    antialias: head[1] == "1",
+                    align_corners: head[2] == "1",
+                },
+            ),
         }
         .unwrap();
         assert_eq!(got.shape(), &[1, 1, dims[2], dims[3]], "{}", case[0]);
@@ -158,13 +166,18 @@ fn reference_and_gpu_agree_forward_and_adjoint_for_every_mode() {
             let vjp = |_: &[f64], g: &[f64]| apply(g, planes, &transpose(&wy), &transpose(&wx));
             assert!(fd_check(f, vjp, &x, 5) < 1e-8, "{mode:?} {aa} {size:?}");
             let img = tensor(&x, &shape).with_grad();
-            let out = img.resize(size, mode, aa, align).unwrap();
+            let out = img.resize(size, ResizeOptions { mode, antialias: aa, align_corners: align }).unwrap();
             let what = format!("{mode:?} aa {aa} align {align} {size:?}");
             assert_close(&out.to_vec().unwrap(), &f(&x), 1e-5, 1e-6, &what);
             let g = rng.vec(planes * size[0] * size[1], -1.0, 1.0);
             let grads = out.backward_with(&tensor(&g, out.shape())).unwrap();
             assert_close(&grads.get(&img).unwrap().to_vec().unwrap(), &vjp(&x, &g), 1e-5, 1e-5, &what);
-            let err = check_adjoint(|t| t.resize(size, mode, aa, align), &img.detach(), 3).unwrap();
+            let err = check_adjoint(
+                |t| t.resize(size, ResizeOptions { mode, antialias: aa, align_corners: align }),
+                &img.detach(),
+                3,
+            )
+            .unwrap();
             assert!(err < 1e-5, "{what}: dot-product test {err}");
         }
     }
@@ -181,7 +194,7 @@ fn wide_lines_match_the_reference_for_every_mode() {
         let wy = weights(5, size[0], mode, aa, false);
         let wx = weights(1024, size[1], mode, aa, false);
         let img = tensor(&x, &shape).with_grad();
-        let out = img.resize(size, mode, aa, false).unwrap();
+        let out = img.resize(size, ResizeOptions { mode, antialias: aa, ..Default::default() }).unwrap();
         let what = format!("{mode:?} aa {aa} wide");
         // The taps' positions are computed in f32, as PyTorch does: on lines
         // of 1024 they differ from the f64 reference's by up to ~1e-4 pixel.
@@ -190,7 +203,12 @@ fn wide_lines_match_the_reference_for_every_mode() {
         let grads = out.backward_with(&tensor(&g, out.shape())).unwrap();
         let want = apply(&g, planes, &transpose(&wy), &transpose(&wx));
         assert_close(&grads.get(&img).unwrap().to_vec().unwrap(), &want, 1e-4, 1e-4, &what);
-        let err = check_adjoint(|t| t.resize(size, mode, aa, false), &img.detach(), 3).unwrap();
+        let err = check_adjoint(
+            |t| t.resize(size, ResizeOptions { mode, antialias: aa, ..Default::default() }),
+            &img.detach(),
+            3,
+        )
+        .unwrap();
         assert!(err < 1e-5, "{what}: dot-product test {err}");
     }
 }
@@ -230,8 +248,10 @@ fn resize_gradients_are_deterministic() {
     let run = || {
         let ctx = Context::new().unwrap();
         let img = Tensor::rand_uniform(&ctx, &[2, 3, 50, 70], 0.0, 1.0, 1).unwrap().with_grad();
-        let a = img.resize([23, 31], ResizeMode::Bicubic, true, false).unwrap();
-        let b = img.resize([101, 140], ResizeMode::Bilinear, false, false).unwrap();
+        let a = img
+            .resize([23, 31], ResizeOptions { mode: ResizeMode::Bicubic, antialias: true, ..Default::default() })
+            .unwrap();
+        let b = img.resize([101, 140], ResizeMode::Bilinear).unwrap();
         let loss = a.square().unwrap().mean().unwrap().add(&b.mean().unwrap()).unwrap();
         let g = loss.backward().unwrap().get(&img).unwrap().to_vec().unwrap();
         g.into_iter().map(f32::to_bits).collect::<Vec<_>>()
@@ -242,21 +262,21 @@ fn resize_gradients_are_deterministic() {
 #[test]
 fn bad_input_is_a_typed_error() {
     let img = Tensor::ones(&ctx(), &[1, 3, 8, 8]).unwrap();
-    assert!(matches!(img.resize([0, 4], ResizeMode::Bilinear, false, false), Err(Error::InvalidShape { .. })));
+    assert!(matches!(img.resize([0, 4], ResizeMode::Bilinear), Err(Error::InvalidShape { .. })));
     for mode in [ResizeMode::Nearest, ResizeMode::NearestExact, ResizeMode::Area] {
-        let r = img.resize([4, 4], mode, true, false);
+        let r = img.resize([4, 4], ResizeOptions { mode, antialias: true, ..Default::default() });
         assert!(matches!(r, Err(Error::InvalidArgument { name: "antialias", .. })), "{mode:?}: {r:?}");
-        let r = img.resize([4, 4], mode, false, true);
+        let r = img.resize([4, 4], ResizeOptions { mode, align_corners: true, ..Default::default() });
         assert!(matches!(r, Err(Error::InvalidArgument { name: "align_corners", .. })), "{mode:?}: {r:?}");
     }
     let thin = Tensor::ones(&ctx(), &[1, 1, 1, 8]).unwrap();
     assert!(matches!(thin.pyr_down(BorderType::Reflect, false), Err(Error::InvalidShape { .. })));
     assert!(matches!(img.build_pyramid(0, BorderType::Reflect, false), Err(Error::InvalidArgument { .. })));
     let flat = Tensor::ones(&ctx(), &[8, 8]).unwrap();
-    assert!(matches!(flat.resize([4, 4], ResizeMode::Area, false, false), Err(Error::InvalidShape { .. })));
+    assert!(matches!(flat.resize([4, 4], ResizeMode::Area), Err(Error::InvalidShape { .. })));
     // Same size: a copy, and still differentiable.
     let x = img.detach().with_grad();
-    let same = x.resize([8, 8], ResizeMode::Nearest, false, false).unwrap();
+    let same = x.resize([8, 8], ResizeMode::Nearest).unwrap();
     assert_eq!(same.to_vec().unwrap(), img.to_vec().unwrap());
     assert!(same.sum().unwrap().backward().unwrap().get(&x).is_some());
 }

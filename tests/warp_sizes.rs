@@ -573,7 +573,7 @@ fn resize_and_pyramids_match_the_reference_at_photo_sizes() {
         let x = upload(&img, &[1, channels, size[0], size[1]]);
         let [h, w] = size;
         for out_size in [[h / 3, w / 2 + 1], [2 * h - 1, 2 * w]] {
-            let out = x.resize(out_size, ResizeMode::Bilinear, false, false).unwrap().to_vec().unwrap();
+            let out = x.resize(out_size, ResizeMode::Bilinear).unwrap().to_vec().unwrap();
             let picks = sampled_pixels(out_size, 3000, 7);
             for c in 0..channels {
                 for &p in &picks {

@@ -2,6 +2,7 @@
 //! RGB image batch and its own parameters, for the tests that sweep them all
 //! (memory over many steps, saved-tensor versions).
 
+use pixgrad::ResizeOptions;
 use pixgrad::ops::filter::{MorphBorder, Structure};
 use pixgrad::ops::loss::{Reduction, SsimPadding};
 use pixgrad::ops::warp::{Interpolation, Padding, ResizeMode, get_perspective_transform};
@@ -80,7 +81,13 @@ pub fn catalogue() -> Vec<OpCase> {
                 x.grid_sample(&grid, Interpolation::Bilinear, Padding::Reflection, false)
             },
         },
-        OpCase { name: "resize", params: none, run: |x, _| x.resize([13, 31], ResizeMode::Bicubic, true, false) },
+        OpCase {
+            name: "resize",
+            params: none,
+            run: |x, _| {
+                x.resize([13, 31], ResizeOptions { mode: ResizeMode::Bicubic, antialias: true, ..Default::default() })
+            },
+        },
         OpCase {
             name: "get_perspective_transform",
             params: |ctx, n| {

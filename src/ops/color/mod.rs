@@ -258,6 +258,27 @@ conversions! {
     yuv_to_rgb = 20, 3 => 3;
 }
 
+/// Options of [`Tensor::adjust_log`]; the default is Kornia's (the forward
+/// curve `log2(1 + x)`, clipped to [0, 1]).
+///
+/// ```
+/// let options = pixgrad::LogOptions { inverse: true, ..Default::default() };
+/// assert!(options.clip);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogOptions {
+    /// The inverse curve `2^x - 1` instead of `log2(1 + x)`.
+    pub inverse: bool,
+    /// Clip the result to [0, 1] (the gradient passes strictly inside).
+    pub clip: bool,
+}
+
+impl Default for LogOptions {
+    fn default() -> Self {
+        LogOptions { inverse: false, clip: true }
+    }
+}
+
 /// Per-channel values for [`Tensor::normalize`]: host values (one per
 /// channel), or a tensor `[C]` or `[N, C]` that receives a gradient.
 ///
@@ -471,19 +492,24 @@ impl Tensor {
         adjust(self, Adjustment::Gamma, &gamma, &gain, 0)
     }
 
-    /// `gain · log2(1 + x)`, or with `inv` `gain · (2^x - 1)`, clipped to
-    /// [0, 1] if `clip` (Kornia's `adjust_log`).
+    /// `gain · log2(1 + x)`, or with `options.inverse` `gain · (2^x - 1)`,
+    /// clipped to [0, 1] if `options.clip` (Kornia's `adjust_log`; the
+    /// default options are its defaults: forward curve, clipped).
     ///
     /// ```
+    /// use pixgrad::LogOptions;
     /// let ctx = pixgrad::Context::new()?;
     /// let img = pixgrad::Tensor::full(&ctx, &[1, 1, 1, 1], 1.0)?;
-    /// assert!((img.adjust_log(0.5, false, true)?.item()? - 0.5).abs() < 1e-6);
+    /// assert!((img.adjust_log(0.5, LogOptions::default())?.item()? - 0.5).abs() < 1e-6);
+    /// let inverse = img.adjust_log(0.5, LogOptions { inverse: true, ..Default::default() })?;
+    /// assert!((inverse.item()? - 0.5).abs() < 1e-6);
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
-    pub fn adjust_log<'a>(&self, gain: impl Into<Factor<'a>>, inv: bool, clip: bool) -> Result<Tensor> {
+    pub fn adjust_log<'a>(&self, gain: impl Into<Factor<'a>>, options: LogOptions) -> Result<Tensor> {
+        let LogOptions { inverse, clip } = options;
         let gain = gain.into().per_image("adjust_log", "gain", self)?;
         let ln2 = std::f32::consts::LN_2;
-        let curve = if inv {
+        let curve = if inverse {
             self.mul_scalar(ln2)?.exp()?.add_scalar(-1.0)?
         } else {
             self.add_scalar(1.0)?.log()?.mul_scalar(1.0 / ln2)?

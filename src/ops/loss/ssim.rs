@@ -447,8 +447,8 @@ impl Tensor {
             });
             if !last {
                 let [_, _, h, w] = image_shape(OP, &a)?;
-                a = a.resize([h / 2, w / 2], ResizeMode::Area, false, false)?;
-                b = b.resize([h / 2, w / 2], ResizeMode::Area, false, false)?;
+                a = a.resize([h / 2, w / 2], ResizeMode::Area)?;
+                b = b.resize([h / 2, w / 2], ResizeMode::Area)?;
             }
         }
         total.expect("five scales").reshape(&[n])

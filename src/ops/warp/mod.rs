@@ -73,7 +73,7 @@ pub use builders::{
     boxes, get_affine_matrix2d, get_perspective_transform, get_rotation_matrix2d, get_shear_matrix2d, invert_affine,
     quads,
 };
-pub use resize::ResizeMode;
+pub use resize::{ResizeMode, ResizeOptions};
 
 use nalgebra::{Matrix2x3, Matrix3};
 

@@ -1,7 +1,7 @@
 //! Gaussian pyramids as Kornia builds them: the 5×5 kernel `[1, 4, 6, 4, 1]/16`
 //! (outer product, applied separably) and bilinear resizing.
 
-use super::ResizeMode;
+use super::{ResizeMode, ResizeOptions};
 use crate::error::{Error, Result};
 use crate::ops::filter::BorderType;
 use crate::tensor::Tensor;
@@ -37,7 +37,8 @@ impl Tensor {
         }
         let kernel = pyramid_kernel(self)?;
         let blurred = self.filter2d_separable(&kernel, &kernel, border, false)?;
-        blurred.resize([h / 2, w / 2], ResizeMode::Bilinear, false, align_corners)
+        blurred
+            .resize([h / 2, w / 2], ResizeOptions { mode: ResizeMode::Bilinear, align_corners, ..Default::default() })
     }
 
     /// Doubles the size bilinearly, then blurs with the pyramid's 5×5
@@ -54,7 +55,10 @@ impl Tensor {
     pub fn pyr_up(&self, border: BorderType, align_corners: bool) -> Result<Tensor> {
         const OP: &str = "pyr_up";
         let [_, _, h, w] = crate::ops::image_shape(OP, self)?;
-        let up = self.resize([2 * h, 2 * w], ResizeMode::Bilinear, false, align_corners)?;
+        let up = self.resize(
+            [2 * h, 2 * w],
+            ResizeOptions { mode: ResizeMode::Bilinear, align_corners, ..Default::default() },
+        )?;
         let kernel = pyramid_kernel(self)?;
         up.filter2d_separable(&kernel, &kernel, border, false)
     }

@@ -22,8 +22,8 @@ static RESIZE_AXIS: Shader = shader!("warp/resize_axis.wgsl");
 /// use pixgrad::{Tensor, ops::warp::ResizeMode};
 /// let ctx = pixgrad::Context::new()?;
 /// let img = Tensor::from_slice(&ctx, &[0.0, 1.0, 2.0, 3.0], &[1, 1, 1, 4])?;
-/// let nearest = img.resize([1, 2], ResizeMode::Nearest, false, false)?.to_vec()?;
-/// let area = img.resize([1, 2], ResizeMode::Area, false, false)?.to_vec()?;
+/// let nearest = img.resize([1, 2], ResizeMode::Nearest)?.to_vec()?;
+/// let area = img.resize([1, 2], ResizeMode::Area)?.to_vec()?;
 /// assert_eq!((nearest, area), (vec![0.0, 2.0], vec![0.5, 2.5]));
 /// # Ok::<(), pixgrad::Error>(())
 /// ```
@@ -39,6 +39,41 @@ pub enum ResizeMode {
     Bicubic,
     /// Adaptive average pooling: the mean of the source pixels each output covers.
     Area,
+}
+
+/// How [`Tensor::resize`] samples: the mode, PyTorch's `antialias` and
+/// `align_corners` (both off by default, as in PyTorch). A bare
+/// [`ResizeMode`] converts into the options with both off.
+///
+/// ```
+/// use pixgrad::{ResizeMode, ResizeOptions, Tensor};
+/// let ctx = pixgrad::Context::new()?;
+/// let img = Tensor::rand_uniform(&ctx, &[1, 3, 16, 16], 0.0, 1.0, 1)?;
+/// let plain = img.resize([8, 8], ResizeMode::Bilinear)?;
+/// let smooth = img.resize([8, 8], ResizeOptions { mode: ResizeMode::Bilinear, antialias: true, ..Default::default() })?;
+/// assert_eq!(plain.shape(), smooth.shape());
+/// # Ok::<(), pixgrad::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ResizeOptions {
+    /// The interpolation.
+    pub mode: ResizeMode,
+    /// Widen the filter by the downscale factor (bilinear, bicubic), as PyTorch.
+    pub antialias: bool,
+    /// Corner pixel centres on the corners (bilinear, bicubic), as PyTorch.
+    pub align_corners: bool,
+}
+
+impl Default for ResizeOptions {
+    fn default() -> Self {
+        ResizeOptions { mode: ResizeMode::Bilinear, antialias: false, align_corners: false }
+    }
+}
+
+impl From<ResizeMode> for ResizeOptions {
+    fn from(mode: ResizeMode) -> Self {
+        ResizeOptions { mode, ..Default::default() }
+    }
 }
 
 /// One axis's taps: `count` (index, weight) pairs per output position,
@@ -374,11 +409,12 @@ impl Tensor {
     /// use pixgrad::{Tensor, ops::warp::ResizeMode};
     /// let ctx = pixgrad::Context::new()?;
     /// let img = Tensor::from_slice(&ctx, &[1.0, 2.0, 3.0, 4.0], &[1, 1, 2, 2])?;
-    /// let half = img.resize([1, 1], ResizeMode::Area, false, false)?;
+    /// let half = img.resize([1, 1], ResizeMode::Area)?;
     /// assert_eq!(half.to_vec()?, vec![2.5]);
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
-    pub fn resize(&self, size: [usize; 2], mode: ResizeMode, antialias: bool, align_corners: bool) -> Result<Tensor> {
+    pub fn resize(&self, size: [usize; 2], options: impl Into<ResizeOptions>) -> Result<Tensor> {
+        let ResizeOptions { mode, antialias, align_corners } = options.into();
         resize("resize", self, size, mode, antialias, align_corners)
     }
 }
