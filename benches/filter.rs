@@ -37,7 +37,7 @@ fn filters(c: &mut Criterion) {
             (
                 "gaussian_blur2d_9x9",
                 vec![img.clone(), Tensor::full(&ctx, &[1, 2], 2.0).unwrap()],
-                Box::new(|t| t[0].gaussian_blur2d((9, 9), &t[1], BorderType::Reflect)),
+                Box::new(|t| t[0].gaussian_blur2d([9, 9], &t[1], BorderType::Reflect)),
             ),
             ("sobel", vec![img.clone()], Box::new(|t| t[0].sobel(true, 1e-6))),
         ];
@@ -54,7 +54,7 @@ fn filters_ii(c: &mut Criterion) {
     let ctx = Context::new().expect("a GPU adapter");
     let mut group = c.benchmark_group("filter");
     configure(&mut group);
-    let same = ConvOptions { padding: (1, 1), ..ConvOptions::default() };
+    let same = ConvOptions { padding: [1, 1], ..ConvOptions::default() };
     let rgb = Tensor::rand_uniform(&ctx, &[1, 3, 512, 512], 0.0, 1.0, 1).unwrap();
     let ops: [(&str, &str, Vec<Tensor>, Op); 4] = [
         (
@@ -80,9 +80,9 @@ fn filters_ii(c: &mut Criterion) {
             "bilateral_9x9",
             "512x512_b1",
             vec![rgb.clone(), Tensor::full(&ctx, &[1], 0.1).unwrap(), Tensor::full(&ctx, &[1, 2], 1.5).unwrap()],
-            Box::new(|t| t[0].bilateral_blur((9, 9), &t[1], &t[2], BorderType::Reflect, ColorDistance::L1)),
+            Box::new(|t| t[0].bilateral_blur([9, 9], &t[1], &t[2], BorderType::Reflect, ColorDistance::L1)),
         ),
-        ("median_5x5", "512x512_b1", vec![rgb.clone()], Box::new(|t| t[0].median_blur((5, 5), BorderType::Reflect))),
+        ("median_5x5", "512x512_b1", vec![rgb.clone()], Box::new(|t| t[0].median_blur([5, 5], BorderType::Reflect))),
     ];
     for (name, label, inputs, op) in &ops {
         if selected(name) {

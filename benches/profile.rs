@@ -33,7 +33,7 @@ fn main() {
         (
             "gaussian_blur2d_9x9",
             vec![img.clone(), sigma],
-            Box::new(|t| t[0].gaussian_blur2d((9, 9), &t[1], BorderType::Reflect)),
+            Box::new(|t| t[0].gaussian_blur2d([9, 9], &t[1], BorderType::Reflect)),
         ),
         ("filter2d_7x7", vec![img.clone(), kernel7], Box::new(|t| t[0].filter2d(&t[1], BorderType::Reflect, false))),
         ("sobel", vec![img.clone()], Box::new(|t| t[0].sobel(true, 1e-6))),

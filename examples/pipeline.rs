@@ -65,7 +65,7 @@ fn run(img: &Tensor, p: &Params) -> pixgrad::Result<[Tensor; 4]> {
     let [_, _, h, w] = *img.shape() else { unreachable!("images are [1, 3, H, W]") };
     let balanced = img.mul(&p.gains)?.clamp(Some(0.0), Some(1.0))?;
     let gamma = balanced.adjust_gamma(&p.gamma, 1.0)?;
-    let sharpened = gamma.unsharp_mask((7, 7), &p.sigma, &p.amount, BorderType::Reflect)?;
+    let sharpened = gamma.unsharp_mask([7, 7], &p.sigma, &p.amount, BorderType::Reflect)?;
     let warped = sharpened.warp_affine(&p.warp, [h, w], Interpolation::Bilinear, Padding::Border)?;
     Ok([balanced, gamma, sharpened, warped])
 }

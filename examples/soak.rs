@@ -30,7 +30,7 @@ type Step = Box<dyn FnMut(bool) -> pixgrad::Result<f32>>;
 fn register(ctx: &Context) -> pixgrad::Result<Step> {
     let side = 64;
     let moving = Tensor::rand_uniform(ctx, &[1, 3, side, side], 0.0, 1.0, 1)?.gaussian_blur2d(
-        (5, 5),
+        [5, 5],
         (1.5, 1.5),
         BorderType::Reflect,
     )?;

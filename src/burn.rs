@@ -307,7 +307,7 @@ pub fn filter2d(
 pub fn gaussian_blur2d(
     ctx: &Context,
     img: BurnTensor<4>,
-    kernel_size: (usize, usize),
+    kernel_size: [usize; 2],
     sigma: BurnTensor<2>,
     border: BorderType,
 ) -> Result<BurnTensor<4>> {

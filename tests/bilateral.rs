@@ -31,7 +31,7 @@ fn abs(x: D) -> D {
 struct Case {
     shape: [usize; 4],
     guide_channels: Option<usize>,
-    size: (usize, usize),
+    size: [usize; 2],
     border: BorderType,
     distance: ColorDistance,
 }
@@ -62,7 +62,7 @@ impl Case {
         let mut out = vec![D::c(0.0); x.len()];
         for b in 0..n {
             let (gy, gx) =
-                (Self::gaussian(self.size.0, sigma_space[b][0]), Self::gaussian(self.size.1, sigma_space[b][1]));
+                (Self::gaussian(self.size[0], sigma_space[b][0]), Self::gaussian(self.size[1], sigma_space[b][1]));
             let sc = sigma_color[b];
             for y in 0..h {
                 for xx in 0..w {
@@ -169,14 +169,14 @@ fn cases() -> Vec<Case> {
     let mut all = Vec::new();
     for border in BORDERS {
         for distance in [ColorDistance::L1, ColorDistance::L2] {
-            all.push(Case { shape: [2, 3, 6, 7], guide_channels: None, size: (3, 5), border, distance });
-            all.push(Case { shape: [1, 2, 7, 6], guide_channels: Some(1), size: (5, 3), border, distance });
+            all.push(Case { shape: [2, 3, 6, 7], guide_channels: None, size: [3, 5], border, distance });
+            all.push(Case { shape: [1, 2, 7, 6], guide_channels: Some(1), size: [5, 3], border, distance });
         }
     }
     all.push(Case {
         shape: [1, 1, 10, 11],
         guide_channels: Some(3),
-        size: (9, 9),
+        size: [9, 9],
         border: BorderType::Replicate,
         distance: ColorDistance::L1,
     });
@@ -236,7 +236,7 @@ fn matches_kornia() {
         let case = |what: &str| data_case(CASES, &format!("bilateral_{i}_{what}"));
         let c = case("config");
         let shape = [c[0], c[1], c[2], c[3]].map(|v| v as usize);
-        let size = (c[4] as usize, c[5] as usize);
+        let size = [c[4] as usize, c[5] as usize];
         let border = [BorderType::Constant(0.0), BorderType::Reflect, BorderType::Replicate, BorderType::Circular]
             [c[9] as usize];
         let joint = c[10] == 1.0;
@@ -277,7 +277,7 @@ fn gradients_are_bitwise_identical_across_contexts() {
         let img = Tensor::rand_uniform(&ctx, &[2, 3, 33, 29], 0.0, 1.0, 3).unwrap().with_grad();
         let sc = Tensor::from_slice(&ctx, &[0.1, 0.3], &[2]).unwrap().with_grad();
         let ss = Tensor::from_slice(&ctx, &[1.5, 2.0], &[1, 2]).unwrap().with_grad();
-        let out = img.bilateral_blur((7, 7), &sc, &ss, BorderType::Reflect, ColorDistance::L1).unwrap();
+        let out = img.bilateral_blur([7, 7], &sc, &ss, BorderType::Reflect, ColorDistance::L1).unwrap();
         let grads = out.square().unwrap().mean().unwrap().backward().unwrap();
         bits(&[&out, grads.get(&img).unwrap(), grads.get(&sc).unwrap(), grads.get(&ss).unwrap()])
     };
@@ -295,7 +295,7 @@ fn outputs_and_gradients_are_finite_on_flat_images_and_tiny_sigmas() {
             let img = Tensor::full(&ctx, &[1, 3, 8, 8], value).unwrap().with_grad();
             let sc = Tensor::full(&ctx, &[1], sigma).unwrap().with_grad();
             let ss = Tensor::full(&ctx, &[1, 2], 1.0).unwrap().with_grad();
-            let out = img.bilateral_blur((5, 5), &sc, &ss, BorderType::Reflect, distance).unwrap();
+            let out = img.bilateral_blur([5, 5], &sc, &ss, BorderType::Reflect, distance).unwrap();
             assert!(out.to_vec().unwrap().iter().all(|v| (v - value).abs() < 1e-6), "{value} {sigma}");
             let grads = out.sum().unwrap().backward().unwrap();
             for t in [&img, &sc, &ss] {
@@ -313,21 +313,21 @@ fn bad_input_gives_errors() {
     let b = BorderType::Reflect;
     let l1 = ColorDistance::L1;
     let invalid = |r: pixgrad::Result<Tensor>| matches!(r, Err(Error::InvalidArgument { .. }));
-    assert!(invalid(img.bilateral_blur((4, 3), 0.1, 1.0, b, l1)));
-    assert!(invalid(img.bilateral_blur((11, 9), 0.1, 1.0, b, l1)));
-    assert!(invalid(img.bilateral_blur((3, 3), 0.0, 1.0, b, l1)));
-    assert!(invalid(img.bilateral_blur((3, 3), f32::NAN, 1.0, b, l1)));
-    assert!(invalid(img.bilateral_blur((3, 3), 0.1, -1.0, b, l1)));
-    assert!(invalid(img.bilateral_blur((3, 3), 0.1, 1.0, BorderType::Constant(f32::INFINITY), l1)));
-    assert!(invalid(img.bilateral_blur((9, 11), 0.1, 1.0, b, l1)));
+    assert!(invalid(img.bilateral_blur([4, 3], 0.1, 1.0, b, l1)));
+    assert!(invalid(img.bilateral_blur([11, 9], 0.1, 1.0, b, l1)));
+    assert!(invalid(img.bilateral_blur([3, 3], 0.0, 1.0, b, l1)));
+    assert!(invalid(img.bilateral_blur([3, 3], f32::NAN, 1.0, b, l1)));
+    assert!(invalid(img.bilateral_blur([3, 3], 0.1, -1.0, b, l1)));
+    assert!(invalid(img.bilateral_blur([3, 3], 0.1, 1.0, BorderType::Constant(f32::INFINITY), l1)));
+    assert!(invalid(img.bilateral_blur([9, 11], 0.1, 1.0, b, l1)));
     // Reflect-101 needs pads narrower than the image.
-    assert!(invalid(img.bilateral_blur((17, 1), 0.1, 1.0, b, l1)));
-    assert!(img.bilateral_blur((17, 1), 0.1, 1.0, BorderType::Replicate, l1).is_ok());
+    assert!(invalid(img.bilateral_blur([17, 1], 0.1, 1.0, b, l1)));
+    assert!(img.bilateral_blur([17, 1], 0.1, 1.0, BorderType::Replicate, l1).is_ok());
     let many = Tensor::zeros(&ctx, &[1, 9, 8, 8]).unwrap();
-    assert!(invalid(many.bilateral_blur((3, 3), 0.1, 1.0, b, l1)));
+    assert!(invalid(many.bilateral_blur([3, 3], 0.1, 1.0, b, l1)));
     let guide = Tensor::zeros(&ctx, &[1, 1, 8, 7]).unwrap();
-    let mismatch = img.joint_bilateral_blur(&guide, (3, 3), 0.1, 1.0, b, l1);
+    let mismatch = img.joint_bilateral_blur(&guide, [3, 3], 0.1, 1.0, b, l1);
     assert!(matches!(mismatch, Err(Error::ShapeMismatch { .. })));
     let sigmas = Tensor::zeros(&ctx, &[2]).unwrap();
-    assert!(matches!(img.bilateral_blur((3, 3), &sigmas, 1.0, b, l1), Err(Error::ShapeMismatch { .. })));
+    assert!(matches!(img.bilateral_blur([3, 3], &sigmas, 1.0, b, l1), Err(Error::ShapeMismatch { .. })));
 }

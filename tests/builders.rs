@@ -202,7 +202,7 @@ fn every_builder_argument_gets_a_gradient() {
     assert!(inv.passed(), "invert_affine: {inv:?}");
     // Image transforms: gradients of the angle, the shear and the box corners through the warps.
     let img = Tensor::rand_uniform(&ctx(), &[2, 1, 12, 14], 0.0, 1.0, 9).unwrap();
-    let smooth = img.gaussian_blur2d((5, 5), 1.5, pixgrad::BorderType::Reflect).unwrap();
+    let smooth = img.gaussian_blur2d([5, 5], 1.5, pixgrad::BorderType::Reflect).unwrap();
     let (bl, zeros) = (Interpolation::Bilinear, Padding::Zeros);
     let angle = Tensor::from_slice(&ctx(), &[12.0, -7.0], &[2]).unwrap();
     let r = check_gradients(|p| smooth.rotate(&p[0], None, bl, zeros)?.square()?.mean(), &[angle], &opts).unwrap();

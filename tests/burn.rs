@@ -118,9 +118,9 @@ fn cases() -> Vec<Case> {
             inputs: vec![img.clone(), (vec![1.2, 0.8, 2.0, 1.5], vec![2, 2])],
             burn: |ctx, t| {
                 let s = shaped::<2>(t[1].clone(), &[2, 2]);
-                pixgrad::burn::gaussian_blur2d(ctx, t[0].clone(), (5, 7), s, BorderType::Replicate)
+                pixgrad::burn::gaussian_blur2d(ctx, t[0].clone(), [5, 7], s, BorderType::Replicate)
             },
-            pixgrad: |t| t[0].gaussian_blur2d((5, 7), &t[1], BorderType::Replicate),
+            pixgrad: |t| t[0].gaussian_blur2d([5, 7], &t[1], BorderType::Replicate),
         },
         Case {
             name: "rgb_to_hsv",
@@ -281,7 +281,7 @@ fn sigma_gradient_through_burn_matches_finite_differences() {
         let out = pixgrad::burn::gaussian_blur2d(
             &ctx,
             burn_tensor(device, &img, [1, 3, 16, 16]),
-            (7, 7),
+            [7, 7],
             s.clone(),
             BorderType::Reflect,
         )

@@ -47,11 +47,11 @@ impl Conv {
 
     fn options(&self) -> ConvOptions {
         ConvOptions {
-            stride: (self.s[0], self.s[1]),
-            padding: (self.p[0], self.p[1]),
-            dilation: (self.d[0], self.d[1]),
+            stride: [self.s[0], self.s[1]],
+            padding: [self.p[0], self.p[1]],
+            dilation: [self.d[0], self.d[1]],
             groups: self.groups,
-            output_padding: (0, 0),
+            output_padding: [0, 0],
         }
     }
 
@@ -188,7 +188,7 @@ fn conv_transpose2d_matches_the_reference_and_passes_dot_product_tests() {
         // The transpose maps the small side back onto the big one; output
         // padding recovers the rows a stride dropped.
         let extra = [0, 1].map(|a| ([g.h, g.w][a] + 2 * g.p[a] - g.d[a] * (g.k[a] - 1) - 1) % g.s[a]);
-        let options = ConvOptions { output_padding: (extra[0], extra[1]), ..g.options() };
+        let options = ConvOptions { output_padding: [extra[0], extra[1]], ..g.options() };
         if extra.iter().zip(g.s).zip(g.d).any(|((&e, s), d)| e >= s && e >= d) {
             continue;
         }
@@ -257,10 +257,10 @@ fn conv_transpose2d_matches_pytorch() {
         let case = |what: &str| data_case(CASES, &format!("convt_{i}_{what}"));
         let [n, cin, h, w, cout, groups, ky, kx] = [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]];
         let options = ConvOptions {
-            stride: (c[8], c[9]),
-            padding: (c[10], c[11]),
-            output_padding: (c[12], c[13]),
-            dilation: (c[14], c[15]),
+            stride: [c[8], c[9]],
+            padding: [c[10], c[11]],
+            output_padding: [c[12], c[13]],
+            dilation: [c[14], c[15]],
             groups,
         };
         let x = tensor(&case("x"), &[n, cin, h, w]).with_grad();
@@ -287,7 +287,7 @@ fn gradients_are_bitwise_identical_across_contexts() {
         let x = Tensor::rand_uniform(&ctx, &[2, 8, 33, 40], 0.0, 1.0, 1).unwrap().with_grad();
         let w = Tensor::rand_normal(&ctx, &[8, 4, 3, 3], 0.0, 0.3, 2).unwrap().with_grad();
         let b = Tensor::zeros(&ctx, &[8]).unwrap().with_grad();
-        let options = ConvOptions { padding: (1, 1), stride: (2, 1), groups: 2, ..ConvOptions::default() };
+        let options = ConvOptions { padding: [1, 1], stride: [2, 1], groups: 2, ..ConvOptions::default() };
         let y = x.conv2d(&w, Some(&b), options).unwrap();
         let grads = y.square().unwrap().mean().unwrap().backward().unwrap();
         let (gx, gw, gb) = (grads.get(&x).unwrap(), grads.get(&w).unwrap(), grads.get(&b).unwrap());
@@ -308,11 +308,11 @@ fn bad_input_gives_errors() {
     assert!(x.conv2d(&w, None, opts(2)).is_ok());
     let bias = Tensor::zeros(&ctx, &[5]).unwrap();
     assert!(matches!(x.conv2d(&w, Some(&bias), opts(2)), Err(Error::ShapeMismatch { .. })));
-    let zero_stride = ConvOptions { stride: (0, 1), groups: 2, ..ConvOptions::default() };
+    let zero_stride = ConvOptions { stride: [0, 1], groups: 2, ..ConvOptions::default() };
     assert!(matches!(x.conv2d(&w, None, zero_stride), Err(Error::InvalidArgument { .. })));
-    let huge = ConvOptions { dilation: (usize::MAX, 1), groups: 2, ..ConvOptions::default() };
+    let huge = ConvOptions { dilation: [usize::MAX, 1], groups: 2, ..ConvOptions::default() };
     assert!(matches!(x.conv2d(&w, None, huge), Err(Error::InvalidArgument { .. })));
-    let huge = ConvOptions { padding: (usize::MAX / 2, 0), ..ConvOptions::default() };
+    let huge = ConvOptions { padding: [usize::MAX / 2, 0], ..ConvOptions::default() };
     assert!(matches!(
         x.conv_transpose2d(&Tensor::zeros(&ctx, &[4, 3, 3, 3]).unwrap(), None, huge),
         Err(Error::InvalidArgument { .. })
@@ -326,18 +326,18 @@ fn bad_input_gives_errors() {
     ));
     let too_wide = Tensor::zeros(&ctx, &[1, 4, 1, 65]).unwrap();
     assert!(matches!(
-        x.conv2d(&too_wide, None, ConvOptions { padding: (0, 40), ..opts(1) }),
+        x.conv2d(&too_wide, None, ConvOptions { padding: [0, 40], ..opts(1) }),
         Err(Error::InvalidArgument { .. })
     ));
     // The transpose: output padding must be below the stride or the dilation.
     let wt = Tensor::zeros(&ctx, &[4, 3, 3, 3]).unwrap();
-    let bad = ConvOptions { stride: (2, 2), output_padding: (2, 0), ..ConvOptions::default() };
+    let bad = ConvOptions { stride: [2, 2], output_padding: [2, 0], ..ConvOptions::default() };
     assert!(matches!(x.conv_transpose2d(&wt, None, bad), Err(Error::InvalidArgument { name: "output_padding", .. })));
     assert!(matches!(
-        x.conv2d(&w, None, ConvOptions { output_padding: (1, 0), ..opts(2) }),
+        x.conv2d(&w, None, ConvOptions { output_padding: [1, 0], ..opts(2) }),
         Err(Error::InvalidArgument { .. })
     ));
-    let ok = ConvOptions { stride: (2, 2), output_padding: (1, 1), ..ConvOptions::default() };
+    let ok = ConvOptions { stride: [2, 2], output_padding: [1, 1], ..ConvOptions::default() };
     assert_eq!(x.conv_transpose2d(&wt, None, ok).unwrap().shape(), &[1, 3, 18, 18]);
     assert!(matches!(x.conv_transpose2d(&w, None, ConvOptions::default()), Err(Error::ShapeMismatch { .. })));
 }

@@ -288,8 +288,8 @@ fn image_adjoints_pass_the_dot_product_test() {
         let ky = tensor(&rng.vec(2 * 3, -1.0, 1.0), &[2, 3]);
         let checks = [
             check_adjoint(|x| x.filter2d_separable(&kx, &ky, border, false), &img, 3).unwrap(),
-            check_adjoint(|x| x.gaussian_blur2d((5, 7), (1.2, 2.0), border), &img, 4).unwrap(),
-            check_adjoint(|x| x.box_blur((3, 4), border), &img, 5).unwrap(),
+            check_adjoint(|x| x.gaussian_blur2d([5, 7], (1.2, 2.0), border), &img, 4).unwrap(),
+            check_adjoint(|x| x.box_blur([3, 4], border), &img, 5).unwrap(),
             check_adjoint(|x| x.laplacian(5, border, true), &img, 6).unwrap(),
         ];
         assert!(checks.iter().all(|&e| e < 5e-5), "{border:?}: {checks:?}");
@@ -325,7 +325,7 @@ fn gaussian_kernels_match_kornia_and_their_sigma_gradient_is_exact() {
     assert_close(&got, &want, 1e-4, 1e-6, "sigma gradient");
     // 2-D kernels: outer products, one per row of sigmas.
     let sigma2 = Tensor::from_slice(&ctx, &[1.0, 2.0, 0.7, 0.7], &[2, 2]).unwrap();
-    let k2 = get_gaussian_kernel2d(&sigma2, (3, 5)).unwrap().to_vec().unwrap();
+    let k2 = get_gaussian_kernel2d(&sigma2, [3, 5]).unwrap().to_vec().unwrap();
     let (ry, rx) = (gaussian_ref(3, 1.0), gaussian_ref(5, 2.0));
     let want: Vec<f64> = (0..15).map(|i| ry[i / 5] * rx[i % 5]).collect();
     assert_close(&k2[..15], &want, 1e-6, 1e-7, "2-D kernel");
@@ -341,7 +341,7 @@ fn gaussian_blur_matches_the_reference_with_sigma_and_image_gradients() {
     for border in BORDERS {
         let img = tensor(&img_v, &shape).with_grad();
         let sigma = tensor(&sigmas.concat(), &[2, 2]).with_grad();
-        let out = img.gaussian_blur2d((5, 7), &sigma, border).unwrap();
+        let out = img.gaussian_blur2d([5, 7], &sigma, border).unwrap();
         let out_v = out.to_vec().unwrap();
         let grads = out.backward_with(&tensor(&u, &shape)).unwrap();
         let got_sigma = grads.get(&sigma).unwrap().to_vec().unwrap();
@@ -439,12 +439,12 @@ fn unsharp_mask_and_box_blur_match_the_reference() {
     let plane = 9 * 12;
     // Box blur: the mean over the window.
     let geo = Geometry { shape, ksize: [3, 5], bank: 1, per_item: false, border: BorderType::Replicate };
-    let got = img.box_blur((3, 5), BorderType::Replicate).unwrap().to_vec().unwrap();
+    let got = img.box_blur([3, 5], BorderType::Replicate).unwrap().to_vec().unwrap();
     assert_close(&got, &geo.forward(&img_v, &[1.0 / 15.0; 15]), 1e-5, 1e-6, "box_blur");
     // Unsharp mask with learnable amount and sigma: gradients against f64 differences.
     let amount = Tensor::from_slice(&ctx(), &[0.5, 2.0], &[2]).unwrap().with_grad();
     let sigma = Tensor::from_slice(&ctx(), &[1.1, 0.9], &[1, 2]).unwrap().with_grad();
-    let out = img.unsharp_mask((5, 5), &sigma, &amount, BorderType::Reflect).unwrap();
+    let out = img.unsharp_mask([5, 5], &sigma, &amount, BorderType::Reflect).unwrap();
     let u = rng.vec(numel(&shape), -1.0, 1.0);
     let reference = |amounts: [f64; 2], s: [f64; 2]| -> Vec<f64> {
         let blur = gaussian_blur_ref(&img_v, shape, [5, 5], s, BorderType::Reflect);
@@ -502,7 +502,7 @@ fn parity_with_imageproc() {
     for sigma in [1.0f32, 1.6] {
         let theirs = gaussian_blur_f32(&rgb, sigma);
         let size = 2 * (2.0 * sigma).ceil() as usize + 1;
-        let ours = img.gaussian_blur2d((size, size), sigma, BorderType::Replicate).unwrap().to_vec().unwrap();
+        let ours = img.gaussian_blur2d([size, size], sigma, BorderType::Replicate).unwrap().to_vec().unwrap();
         assert!(worst(&theirs, &ours) < 2e-6, "gaussian σ {sigma}: {}", worst(&theirs, &ours));
     }
 }
@@ -515,7 +515,7 @@ fn filter_gradients_are_deterministic() {
         let kernel = Tensor::rand_normal(&ctx, &[2, 7, 7], 0.0, 0.2, 2).unwrap().with_grad();
         let sigma = Tensor::from_slice(&ctx, &[1.5, 2.0, 0.8, 1.1], &[2, 2]).unwrap().with_grad();
         let a = img.filter2d(&kernel, BorderType::Reflect, false).unwrap();
-        let b = img.gaussian_blur2d((9, 9), &sigma, BorderType::Circular).unwrap();
+        let b = img.gaussian_blur2d([9, 9], &sigma, BorderType::Circular).unwrap();
         let c = img.sobel(true, 1e-6).unwrap();
         let loss = a.square().unwrap().mean().unwrap().add(&b.mul(&c).unwrap().mean().unwrap()).unwrap();
         let g = loss.backward().unwrap();
@@ -531,7 +531,7 @@ fn flat_and_extreme_inputs_give_finite_values_and_gradients() {
         let img = Tensor::full(&ctx, &[1, 3, 12, 12], value).unwrap().with_grad();
         let sigma = Tensor::from_slice(&ctx, &[0.0, 1e-20], &[1, 2]).unwrap().with_grad();
         let edges = img.sobel(true, 1e-6).unwrap();
-        let blur = img.gaussian_blur2d((5, 5), &sigma, BorderType::Reflect).unwrap();
+        let blur = img.gaussian_blur2d([5, 5], &sigma, BorderType::Reflect).unwrap();
         // A zero sigma is the identity kernel; its gradient is 0.
         assert_eq!(blur.to_vec().unwrap(), vec![value; 3 * 144]);
         let loss = edges.sum().unwrap().add(&blur.square().unwrap().sum().unwrap()).unwrap();
@@ -558,21 +558,21 @@ fn bad_input_is_a_typed_error() {
     invalid_argument(img.filter2d(&k(&[1, 3, 3]), BorderType::Constant(f32::NAN), false), "NaN border");
     // Sigmas and kernel sizes.
     for sigma in [0.0, -1.0, f32::NAN, f32::INFINITY] {
-        invalid_argument(img.gaussian_blur2d((3, 3), sigma, BorderType::Reflect), "sigma");
+        invalid_argument(img.gaussian_blur2d([3, 3], sigma, BorderType::Reflect), "sigma");
     }
-    invalid_argument(img.gaussian_blur2d((4, 3), 1.0, BorderType::Reflect), "even Gaussian");
+    invalid_argument(img.gaussian_blur2d([4, 3], 1.0, BorderType::Reflect), "even Gaussian");
     invalid_argument(img.laplacian(4, BorderType::Reflect, true), "even Laplacian");
-    invalid_argument(img.box_blur((0, 3), BorderType::Reflect), "empty box");
+    invalid_argument(img.box_blur([0, 3], BorderType::Reflect), "empty box");
     invalid_argument(img.sobel(true, 0.0), "eps");
-    invalid_argument(img.unsharp_mask((3, 3), 1.0, f32::INFINITY, BorderType::Reflect), "amount");
+    invalid_argument(img.unsharp_mask([3, 3], 1.0, f32::INFINITY, BorderType::Reflect), "amount");
     // Shapes.
     let mismatch = |r: pixgrad::Result<Tensor>, what: &str| {
         assert!(matches!(r, Err(Error::ShapeMismatch { .. })), "{what}: {r:?}");
     };
     mismatch(img.filter2d(&k(&[3, 3, 3]), BorderType::Reflect, false), "kernel batch 3 vs 2");
     mismatch(img.filter2d(&k(&[3, 3]), BorderType::Reflect, false), "kernel rank");
-    mismatch(img.gaussian_blur2d((3, 3), &k(&[3, 2]), BorderType::Reflect), "sigma batch");
-    mismatch(img.unsharp_mask((3, 3), 1.0, &k(&[3]), BorderType::Reflect), "amount batch");
+    mismatch(img.gaussian_blur2d([3, 3], &k(&[3, 2]), BorderType::Reflect), "sigma batch");
+    mismatch(img.unsharp_mask([3, 3], 1.0, &k(&[3]), BorderType::Reflect), "amount batch");
     let flat = Tensor::ones(&ctx, &[6, 6]).unwrap();
     assert!(matches!(flat.sobel(true, 1e-6), Err(Error::InvalidShape { .. })));
     assert!(matches!(

@@ -150,9 +150,9 @@ impl Gen {
         self.pick("padding", &[Padding::Zeros, Padding::Border, Padding::Reflection])
     }
 
-    fn kernel_size(&mut self, name: &str) -> (usize, usize) {
+    fn kernel_size(&mut self, name: &str) -> [usize; 2] {
         let k = [0, 1, 2, 3, 5, 7, 9];
-        (self.pick(name, &k), self.pick(name, &k))
+        [self.pick(name, &k), self.pick(name, &k)]
     }
 }
 
@@ -280,7 +280,7 @@ fn targets() -> Vec<(&'static str, Target)> {
         }),
         ("filter2d", |g| {
             let x = rgb(g).with_grad();
-            let (ky, kx) = g.kernel_size("kernel");
+            let [ky, kx] = g.kernel_size("kernel");
             let kernel = g.tensor("k", &[1, ky.max(1), kx.max(1)], (-1.0, 1.0)).with_grad();
             let border = g.border();
             if g.flag("separable") {
@@ -337,14 +337,14 @@ fn targets() -> Vec<(&'static str, Target)> {
         }),
         ("morphology", |g| {
             let x = rgb(g).with_grad();
-            let (ky, kx) = g.kernel_size("element");
+            let [ky, kx] = g.kernel_size("element");
             let structure = match g.pick("structure", &[0, 1, 2]) {
                 0 => Structure::rect(ky, kx)?,
                 1 => Structure::cross(ky)?,
                 _ => {
                     let mask: Vec<f32> = (0..ky * kx).map(|_| g.pick("cell", &[0.0, 1.0])).collect();
-                    let s = Structure::from_mask((ky, kx), &mask)?;
-                    let origin = (g.below(ky.max(1) + 1), g.below(kx.max(1) + 1));
+                    let s = Structure::from_mask([ky, kx], &mask)?;
+                    let origin = [g.below(ky.max(1) + 1), g.below(kx.max(1) + 1)];
                     s.with_origin(origin)?
                 }
             };
@@ -367,15 +367,15 @@ fn targets() -> Vec<(&'static str, Target)> {
             let shape = g_shape(g, 3);
             let x = g.image(shape).with_grad();
             let groups = g.pick("groups", &[1, 3]);
-            let (ky, kx) = g.kernel_size("kernel");
+            let [ky, kx] = g.kernel_size("kernel");
             let out_c = g.pick("out", &[1, 3, 6]);
             let w = g.tensor("w", &[out_c, 3 / groups, ky.max(1), kx.max(1)], (-0.5, 0.5)).with_grad();
             let options = ConvOptions {
-                stride: (g.pick("stride", &[0, 1, 2, 3]), g.pick("stride", &[1, 2])),
-                padding: (g.pick("pad", &[0, 1, 4]), g.pick("pad", &[0, 2])),
-                dilation: (g.pick("dilation", &[0, 1, 2]), 1),
+                stride: [g.pick("stride", &[0, 1, 2, 3]), g.pick("stride", &[1, 2])],
+                padding: [g.pick("pad", &[0, 1, 4]), g.pick("pad", &[0, 2])],
+                dilation: [g.pick("dilation", &[0, 1, 2]), 1],
                 groups,
-                output_padding: (0, 0),
+                output_padding: [0, 0],
             };
             let out = if g.flag("transposed") {
                 x.conv_transpose2d(&w, None, options)?

@@ -141,7 +141,7 @@ fn ssim_at_photo_size_matches_f64_at_sampled_pixels() {
     let [c, h, w] = [3, 513, 771];
     let plane = h * w;
     let smooth = Tensor::rand_uniform(&ctx, &[1, c, h, w], 0.0, 1.0, 5).unwrap();
-    let smooth = smooth.gaussian_blur2d((7, 7), 2.0, pixgrad::BorderType::Reflect).unwrap().to_vec().unwrap();
+    let smooth = smooth.gaussian_blur2d([7, 7], 2.0, pixgrad::BorderType::Reflect).unwrap().to_vec().unwrap();
     let mut rng = Rng::new(21);
     let mut a: Vec<f64> = smooth.iter().map(|&v| f64::from(v)).collect();
     // Planted regions: black top-left, white bottom-right, grey in the middle.
@@ -338,7 +338,7 @@ fn ssim_values_do_not_depend_on_the_gradient_mode() {
 fn ms_ssim_and_masked_losses() {
     let ctx = ctx();
     let a = Tensor::rand_uniform(&ctx, &[2, 1, 176, 180], 0.0, 1.0, 1).unwrap();
-    let a = a.gaussian_blur2d((5, 5), 2.0, pixgrad::BorderType::Reflect).unwrap();
+    let a = a.gaussian_blur2d([5, 5], 2.0, pixgrad::BorderType::Reflect).unwrap();
     let noise = Tensor::rand_normal(&ctx, &[2, 1, 176, 180], 0.0, 0.05, 2).unwrap();
     let b = a.add(&noise).unwrap();
     let ms = a.ms_ssim(&b, 11, 1.0).unwrap().to_vec().unwrap();

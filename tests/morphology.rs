@@ -27,8 +27,8 @@ enum Pick {
 /// the element) are read flipped for Max, as Kornia's dilation.
 struct Selector {
     shape: [usize; 4],
-    size: (usize, usize),
-    origin: (usize, usize),
+    size: [usize; 2],
+    origin: [usize; 2],
     border: BorderType,
     pick: Pick,
     heights: Vec<f64>,
@@ -37,15 +37,15 @@ struct Selector {
 impl Selector {
     fn run(&self, x: &[f64]) -> Vec<(f64, Option<usize>)> {
         let [n, c, h, w] = self.shape;
-        let (ky, kx) = self.size;
+        let [ky, kx] = self.size;
         let mut out = Vec::with_capacity(x.len());
         for plane in 0..n * c {
             for y in 0..h {
                 for xx in 0..w {
                     let taps: Vec<(f64, Option<usize>)> = (0..ky * kx)
                         .map(|t| {
-                            let sy = border_index((y + t / kx) as isize - self.origin.0 as isize, h, self.border);
-                            let sx = border_index((xx + t % kx) as isize - self.origin.1 as isize, w, self.border);
+                            let sy = border_index((y + t / kx) as isize - self.origin[0] as isize, h, self.border);
+                            let sx = border_index((xx + t % kx) as isize - self.origin[1] as isize, w, self.border);
                             match (sy, sx) {
                                 (Some(sy), Some(sx)) => {
                                     let at = plane * h * w + sy * w + sx;
@@ -109,7 +109,7 @@ fn flat(structure: &Structure) -> Vec<f64> {
     structure.mask().iter().map(|&m| if m { 0.0 } else { f64::NEG_INFINITY }).collect()
 }
 
-fn gpu(img: &Tensor, pick: Pick, size: (usize, usize), structure: &Structure, border: BorderType) -> Tensor {
+fn gpu(img: &Tensor, pick: Pick, size: [usize; 2], structure: &Structure, border: BorderType) -> Tensor {
     match pick {
         Pick::Median => img.median_blur(size, border),
         Pick::Max => img.dilation(structure, None, MorphBorder::Border(border)),
@@ -123,11 +123,11 @@ fn reference_passes_finite_differences() {
     let mut rng = Rng::new(1);
     let shape = [1, 2, 6, 7];
     let x = rng.vec(numel(&shape), 0.0, 1.0);
-    let structure = Structure::from_mask((3, 2), &[1.0, 0.0, 1.0, 1.0, 0.0, 1.0]).unwrap();
+    let structure = Structure::from_mask([3, 2], &[1.0, 0.0, 1.0, 1.0, 0.0, 1.0]).unwrap();
     for border in BORDERS {
-        for (pick, size) in [(Pick::Median, (3, 3)), (Pick::Max, (3, 2)), (Pick::Min, (3, 2))] {
+        for (pick, size) in [(Pick::Median, [3, 3]), (Pick::Max, [3, 2]), (Pick::Min, [3, 2])] {
             let heights = if pick == Pick::Median { vec![0.0; 9] } else { flat(&structure) };
-            let s = Selector { shape, size, origin: (size.0 / 2, size.1 / 2), border, pick, heights };
+            let s = Selector { shape, size, origin: [size[0] / 2, size[1] / 2], border, pick, heights };
             let err = fd_check(|x| s.forward(x), |x, g| s.adjoint(x, g), &x, 2);
             assert!(err < 1e-6, "{pick:?} {border:?}: {err}");
         }
@@ -145,17 +145,17 @@ fn gpu_matches_the_reference_for_every_border() {
     let g = rng.vec(numel(&shape), -1.0, 1.0);
     let img = tensor(&x, &shape).with_grad();
     let cases = [
-        (Pick::Median, (3, 3), Structure::square(3).unwrap()),
-        (Pick::Median, (5, 3), Structure::rect(5, 3).unwrap()),
-        (Pick::Max, (3, 3), Structure::cross(3).unwrap()),
-        (Pick::Min, (3, 3), Structure::cross(3).unwrap()),
-        (Pick::Max, (2, 4), Structure::rect(2, 4).unwrap().with_origin((1, 0)).unwrap()),
-        (Pick::Min, (4, 3), Structure::from_mask((4, 3), &[1.0; 12]).unwrap().with_origin((3, 2)).unwrap()),
+        (Pick::Median, [3, 3], Structure::square(3).unwrap()),
+        (Pick::Median, [5, 3], Structure::rect(5, 3).unwrap()),
+        (Pick::Max, [3, 3], Structure::cross(3).unwrap()),
+        (Pick::Min, [3, 3], Structure::cross(3).unwrap()),
+        (Pick::Max, [2, 4], Structure::rect(2, 4).unwrap().with_origin([1, 0]).unwrap()),
+        (Pick::Min, [4, 3], Structure::from_mask([4, 3], &[1.0; 12]).unwrap().with_origin([3, 2]).unwrap()),
     ];
     for border in BORDERS {
         for (pick, size, structure) in &cases {
             let (pick, size) = (*pick, *size);
-            let heights = if pick == Pick::Median { vec![0.0; size.0 * size.1] } else { flat(structure) };
+            let heights = if pick == Pick::Median { vec![0.0; size[0] * size[1]] } else { flat(structure) };
             let s = Selector { shape, size, origin: structure.origin(), border, pick, heights };
             let what = format!("{pick:?} {size:?} {border:?}");
             let out = gpu(&img, pick, size, structure, border);
@@ -177,7 +177,7 @@ fn median_matches_kornia() {
         let c: Vec<usize> = case("config").iter().map(|&v| v as usize).collect();
         let shape = [c[0], c[1], c[2], c[3]];
         let img = tensor(&case("x"), &shape).with_grad();
-        let out = img.median_blur((c[4], c[5]), BorderType::Reflect).unwrap();
+        let out = img.median_blur([c[4], c[5]], BorderType::Reflect).unwrap();
         assert_close(&out.to_vec().unwrap(), &case("y"), 0.0, 1e-9, &format!("median_{i}"));
         if i < 2 {
             let grads = out.backward_with(&tensor(&case("dy"), &shape)).unwrap();
@@ -200,10 +200,10 @@ fn morphology_matches_kornia() {
     for i in 0..2 {
         let case = |what: &str| data_case(CASES, &format!("morph_{i}_{what}"));
         let size = case("config");
-        let size = (size[0] as usize, size[1] as usize);
+        let size = [size[0] as usize, size[1] as usize];
         let mask: Vec<f32> = case("kernel").iter().map(|&v| v as f32).collect();
         let structure = Structure::from_mask(size, &mask).unwrap();
-        let heights = tensor(&case("se"), &[size.0, size.1]).with_grad();
+        let heights = tensor(&case("se"), &[size[0], size[1]]).with_grad();
         let heights = (i == 1).then_some(&heights);
         for op in ["dilation", "erosion", "opening", "closing", "gradient", "top_hat", "black_hat"] {
             let img = tensor(&x, &shape).with_grad();
@@ -237,7 +237,7 @@ fn gradients_are_bitwise_identical_across_contexts() {
         let img = Tensor::rand_uniform(&ctx, &[2, 3, 40, 37], 0.0, 1.0, 9).unwrap().with_grad();
         let heights = Tensor::rand_uniform(&ctx, &[3, 3], 0.0, 0.1, 2).unwrap().with_grad();
         let s = Structure::cross(3).unwrap();
-        let a = img.median_blur((5, 5), BorderType::Reflect).unwrap();
+        let a = img.median_blur([5, 5], BorderType::Reflect).unwrap();
         let b = a.closing(&s, Some(&heights), MorphBorder::Border(BorderType::Replicate)).unwrap();
         let grads = b.square().unwrap().mean().unwrap().backward().unwrap();
         bits(&[&b, grads.get(&img).unwrap(), grads.get(&heights).unwrap()])
@@ -255,7 +255,7 @@ fn outputs_and_gradients_are_finite_on_flat_and_extreme_images() {
             img.dilation(&s, None, MorphBorder::Geodesic).unwrap(),
             img.erosion(&s, None, MorphBorder::Geodesic).unwrap(),
             img.morphology_gradient(&s, None, MorphBorder::Geodesic).unwrap(),
-            img.median_blur((3, 3), BorderType::Constant(0.0)).unwrap(),
+            img.median_blur([3, 3], BorderType::Constant(0.0)).unwrap(),
         ];
         for (k, out) in outs.iter().enumerate() {
             assert!(out.to_vec().unwrap().iter().all(|v| v.is_finite()));
@@ -275,16 +275,16 @@ fn bad_input_gives_errors() {
     let ctx = ctx();
     let img = Tensor::zeros(&ctx, &[1, 1, 4, 4]).unwrap();
     let invalid = |r: pixgrad::Result<Tensor>| matches!(r, Err(Error::InvalidArgument { .. }));
-    assert!(invalid(img.median_blur((2, 3), BorderType::Reflect)));
-    assert!(invalid(img.median_blur((11, 9), BorderType::Replicate)));
+    assert!(invalid(img.median_blur([2, 3], BorderType::Reflect)));
+    assert!(invalid(img.median_blur([11, 9], BorderType::Replicate)));
     // Reflect-101 needs pads narrower than the image.
-    assert!(invalid(img.median_blur((9, 1), BorderType::Reflect)));
-    assert!(img.median_blur((9, 1), BorderType::Replicate).is_ok());
-    assert!(invalid(img.median_blur((3, 3), BorderType::Constant(f32::NAN))));
-    assert!(Structure::from_mask((2, 2), &[0.0; 4]).is_err());
-    assert!(Structure::from_mask((2, 2), &[1.0; 3]).is_err());
-    assert!(Structure::from_mask((2, 2), &[1.0, f32::NAN, 1.0, 1.0]).is_err());
-    assert!(Structure::square(3).unwrap().with_origin((3, 0)).is_err());
+    assert!(invalid(img.median_blur([9, 1], BorderType::Reflect)));
+    assert!(img.median_blur([9, 1], BorderType::Replicate).is_ok());
+    assert!(invalid(img.median_blur([3, 3], BorderType::Constant(f32::NAN))));
+    assert!(Structure::from_mask([2, 2], &[0.0; 4]).is_err());
+    assert!(Structure::from_mask([2, 2], &[1.0; 3]).is_err());
+    assert!(Structure::from_mask([2, 2], &[1.0, f32::NAN, 1.0, 1.0]).is_err());
+    assert!(Structure::square(3).unwrap().with_origin([3, 0]).is_err());
     let heights = Tensor::zeros(&ctx, &[2, 3]).unwrap();
     let shape_err = img.dilation(&Structure::square(3).unwrap(), Some(&heights), MorphBorder::Geodesic);
     assert!(matches!(shape_err, Err(Error::ShapeMismatch { .. })));
@@ -294,7 +294,7 @@ fn bad_input_gives_errors() {
     assert!(Structure::cross(MAX_STRUCTURE_SIZE + 1).is_err());
     // A geodesic border needs the origin inside the element: a one-pixel
     // image's erosion by a ring would have no neighbour and give +inf.
-    let ring = Structure::from_mask((3, 3), &[1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0]).unwrap();
+    let ring = Structure::from_mask([3, 3], &[1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0]).unwrap();
     let dot = Tensor::full(&ctx, &[1, 1, 1, 1], 0.5).unwrap();
     for r in [dot.erosion(&ring, None, MorphBorder::Geodesic), dot.dilation(&ring, None, MorphBorder::Geodesic)] {
         assert!(matches!(r, Err(Error::InvalidArgument { name: "structure", .. })), "{r:?}");
@@ -309,10 +309,10 @@ fn bad_input_gives_errors() {
     for r in [small.dilation(&cross, None, MorphBorder::Geodesic), small.top_hat(&cross, None, MorphBorder::Geodesic)] {
         assert!(matches!(r, Err(Error::InvalidArgument { name: "structure", .. })), "{r:?}");
     }
-    let corner = Structure::rect(1, 3).unwrap().with_origin((0, 0)).unwrap();
+    let corner = Structure::rect(1, 3).unwrap().with_origin([0, 0]).unwrap();
     assert!(dot.erosion(&corner, None, MorphBorder::Geodesic).is_ok());
     let padded = dot.erosion(&ring, None, MorphBorder::Border(BorderType::Replicate)).unwrap();
     assert_eq!(padded.to_vec().unwrap(), vec![0.5]);
     let flat = Tensor::zeros(&ctx, &[4, 4]).unwrap();
-    assert!(matches!(flat.median_blur((3, 3), BorderType::Reflect), Err(Error::InvalidShape { .. })));
+    assert!(matches!(flat.median_blur([3, 3], BorderType::Reflect), Err(Error::InvalidShape { .. })));
 }

@@ -114,7 +114,7 @@ fn ops_save_only_what_the_needed_gradients_read() {
             "conv2d",
             Box::new(|x, learn| {
                 let w = if learn { weight.detach().with_grad() } else { weight.clone() };
-                x.conv2d(&w, None, ConvOptions { padding: (1, 1), ..Default::default() }).unwrap()
+                x.conv2d(&w, None, ConvOptions { padding: [1, 1], ..Default::default() }).unwrap()
             }),
         ),
         (

@@ -108,10 +108,10 @@ pub fn catalogue() -> Vec<OpCase> {
         OpCase {
             name: "gaussian_blur2d",
             params: |ctx, _| vec![t(ctx, &[1.5, 0.8], &[1, 2])],
-            run: |x, p| x.gaussian_blur2d((7, 5), &p[0], BorderType::Reflect),
+            run: |x, p| x.gaussian_blur2d([7, 5], &p[0], BorderType::Reflect),
         },
-        OpCase { name: "box_blur", params: none, run: |x, _| x.box_blur((3, 5), BorderType::Replicate) },
-        OpCase { name: "median_blur", params: none, run: |x, _| x.median_blur((3, 3), BorderType::Reflect) },
+        OpCase { name: "box_blur", params: none, run: |x, _| x.box_blur([3, 5], BorderType::Replicate) },
+        OpCase { name: "median_blur", params: none, run: |x, _| x.median_blur([3, 3], BorderType::Reflect) },
         OpCase {
             name: "sobel_laplacian",
             params: none,
@@ -121,12 +121,12 @@ pub fn catalogue() -> Vec<OpCase> {
         OpCase {
             name: "unsharp_mask",
             params: factor,
-            run: |x, p| x.unsharp_mask((5, 5), (1.0, 1.0), &p[0], BorderType::Reflect),
+            run: |x, p| x.unsharp_mask([5, 5], (1.0, 1.0), &p[0], BorderType::Reflect),
         },
         OpCase {
             name: "bilateral_blur",
             params: |ctx, _| vec![t(ctx, &[0.2], &[1])],
-            run: |x, p| x.bilateral_blur((5, 5), &p[0], (1.5, 1.5), BorderType::Reflect, ColorDistance::L1),
+            run: |x, p| x.bilateral_blur([5, 5], &p[0], (1.5, 1.5), BorderType::Reflect, ColorDistance::L1),
         },
         OpCase {
             name: "morphology",
@@ -139,7 +139,7 @@ pub fn catalogue() -> Vec<OpCase> {
         OpCase {
             name: "conv2d",
             params: |ctx, _| vec![Tensor::rand_uniform(ctx, &[4, 3, 3, 3], -0.2, 0.2, 5).unwrap()],
-            run: |x, p| x.conv2d(&p[0], None, ConvOptions { padding: (1, 1), ..Default::default() }),
+            run: |x, p| x.conv2d(&p[0], None, ConvOptions { padding: [1, 1], ..Default::default() }),
         },
         OpCase {
             name: "pyramid",

@@ -97,7 +97,7 @@ fn bilateral(
     op: &'static str,
     img: &Tensor,
     guide: Option<&Tensor>,
-    kernel_size: (usize, usize),
+    kernel_size: [usize; 2],
     sigma_color: Factor,
     sigma_space: Sigma,
     border: BorderType,
@@ -116,9 +116,9 @@ fn bilateral(
         }
         other => other.per_image(op, "sigma_color", img)?,
     };
-    let (ky, kx) = kernel_size;
+    let [ky, kx] = kernel_size;
     let space = get_gaussian_kernel2d(&sigma_space.tensor(op, img)?, kernel_size)?;
-    let window = Window { planes: n, height: h, width: w, size: kernel_size, origin: (ky / 2, kx / 2), border };
+    let window = Window { planes: n, height: h, width: w, size: kernel_size, origin: [ky / 2, kx / 2], border };
     window.check(op)?;
     let f = Bilateral {
         window,
@@ -169,17 +169,12 @@ fn guide_channels(op: &'static str, img: &Tensor, guide: Option<&Tensor>) -> Res
 }
 
 /// Channel counts (image, guide), window size and border within the kernels' limits.
-fn check_arguments(
-    op: &'static str,
-    channels: [usize; 2],
-    kernel_size: (usize, usize),
-    border: BorderType,
-) -> Result<()> {
+fn check_arguments(op: &'static str, channels: [usize; 2], kernel_size: [usize; 2], border: BorderType) -> Result<()> {
     let invalid = |name, reason: String| Err(Error::InvalidArgument { op, name, reason });
     if channels.iter().any(|&c| c > MAX_BILATERAL_CHANNELS) {
         return invalid("img", format!("at most {MAX_BILATERAL_CHANNELS} channels in the image and the guide"));
     }
-    let (ky, kx) = kernel_size;
+    let [ky, kx] = kernel_size;
     check_odd(op, ky)?;
     check_odd(op, kx)?;
     if ky * kx > MAX_BILATERAL_TAPS {
@@ -270,7 +265,7 @@ impl Bilateral {
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         let ctx = inputs[0].context();
         let [space, sigma] = [inputs[2], inputs[3]];
-        let Window { planes: n, height: h, width: w, size: (ky, kx), .. } = self.window;
+        let Window { planes: n, height: h, width: w, size: [ky, kx], .. } = self.window;
         let taps = ky * kx;
         let chunk = (n * h * w / PARAMETER_THREADS).max(64).min(h * w);
         let chunks = (h * w).div_ceil(chunk);
@@ -308,13 +303,13 @@ impl Tensor {
     /// // A step edge survives, a small ripple is smoothed.
     /// let row: Vec<f32> = (0..8).map(|i| if i < 4 { 0.1 + 0.01 * (i % 2) as f32 } else { 0.9 }).collect();
     /// let img = Tensor::from_slice(&ctx, &row, &[1, 1, 1, 8])?;
-    /// let out = img.bilateral_blur((1, 5), 0.1, (1.0, 2.0), BorderType::Reflect, ColorDistance::L1)?.to_vec()?;
+    /// let out = img.bilateral_blur([1, 5], 0.1, (1.0, 2.0), BorderType::Reflect, ColorDistance::L1)?.to_vec()?;
     /// assert!((out[1] - 0.105).abs() < 0.003 && (out[4] - 0.9).abs() < 1e-4);
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
     pub fn bilateral_blur<'a, 'b>(
         &self,
-        kernel_size: (usize, usize),
+        kernel_size: [usize; 2],
         sigma_color: impl Into<Factor<'a>>,
         sigma_space: impl Into<Sigma<'b>>,
         border: BorderType,
@@ -334,7 +329,7 @@ impl Tensor {
     /// let ctx = pixgrad::Context::new()?;
     /// let img = Tensor::rand_uniform(&ctx, &[1, 3, 16, 16], 0.0, 1.0, 1)?;
     /// let guide = Tensor::rand_uniform(&ctx, &[1, 1, 16, 16], 0.0, 1.0, 2)?.with_grad();
-    /// let out = img.joint_bilateral_blur(&guide, (5, 5), 0.2, 1.5, BorderType::Reflect, ColorDistance::L2)?;
+    /// let out = img.joint_bilateral_blur(&guide, [5, 5], 0.2, 1.5, BorderType::Reflect, ColorDistance::L2)?;
     /// let grads = out.mean()?.backward()?;
     /// assert_eq!(grads.get(&guide).unwrap().shape(), &[1, 1, 16, 16]);
     /// # Ok::<(), pixgrad::Error>(())
@@ -342,7 +337,7 @@ impl Tensor {
     pub fn joint_bilateral_blur<'a, 'b>(
         &self,
         guide: &Tensor,
-        kernel_size: (usize, usize),
+        kernel_size: [usize; 2],
         sigma_color: impl Into<Factor<'a>>,
         sigma_space: impl Into<Sigma<'b>>,
         border: BorderType,

@@ -36,28 +36,28 @@ const PX: usize = 4;
 ///
 /// ```
 /// use pixgrad::ConvOptions;
-/// let strided = ConvOptions { stride: (2, 2), padding: (1, 1), ..ConvOptions::default() };
+/// let strided = ConvOptions { stride: [2, 2], padding: [1, 1], ..ConvOptions::default() };
 /// assert_eq!(strided.groups, 1);
-/// assert_eq!(ConvOptions::default().dilation, (1, 1));
+/// assert_eq!(ConvOptions::default().dilation, [1, 1]);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ConvOptions {
     /// Step between outputs (≥ 1).
-    pub stride: (usize, usize),
+    pub stride: [usize; 2],
     /// Zeros added on both sides of each axis.
-    pub padding: (usize, usize),
+    pub padding: [usize; 2],
     /// Spacing between kernel taps (≥ 1).
-    pub dilation: (usize, usize),
+    pub dilation: [usize; 2],
     /// Channel groups: input and output channels split into `groups` sets,
     /// each convolved with its own weights (`groups = C_in` is depthwise).
     pub groups: usize,
     /// `conv_transpose2d` only: extra output rows/columns.
-    pub output_padding: (usize, usize),
+    pub output_padding: [usize; 2],
 }
 
 impl Default for ConvOptions {
     fn default() -> Self {
-        ConvOptions { stride: (1, 1), padding: (0, 0), dilation: (1, 1), groups: 1, output_padding: (0, 0) }
+        ConvOptions { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1, output_padding: [0, 0] }
     }
 }
 
@@ -259,11 +259,11 @@ fn check_options(op: &'static str, weight: &Tensor, o: &ConvOptions) -> Result<[
             });
         }
     };
-    if [o.stride.0, o.stride.1, o.dilation.0, o.dilation.1].contains(&0) {
+    if [o.stride[0], o.stride[1], o.dilation[0], o.dilation[1]].contains(&0) {
         return Err(invalid(op, "options", format!("strides and dilations must be at least 1, got {o:?}")));
     }
     let sizes = [o.stride, o.dilation, o.padding, o.output_padding];
-    if sizes.iter().any(|&(y, x)| y.max(x) > MAX_CONV_STEP) {
+    if sizes.iter().any(|&[y, x]| y.max(x) > MAX_CONV_STEP) {
         return Err(invalid(
             op,
             "options",
@@ -317,7 +317,7 @@ impl Tensor {
     /// let x = Tensor::ones(&ctx, &[1, 2, 4, 4])?;
     /// let w = Tensor::full(&ctx, &[3, 2, 3, 3], 0.5)?.with_grad();
     /// let b = Tensor::from_slice(&ctx, &[0.0, 1.0, 2.0], &[3])?;
-    /// let opts = ConvOptions { padding: (1, 1), ..ConvOptions::default() };
+    /// let opts = ConvOptions { padding: [1, 1], ..ConvOptions::default() };
     /// let y = x.conv2d(&w, Some(&b), opts)?;
     /// assert_eq!(y.shape(), &[1, 3, 4, 4]);
     /// assert_eq!(y.to_vec()?[5], 9.0); // an inner pixel: 2 channels · 9 taps · 0.5
@@ -346,12 +346,12 @@ impl Tensor {
                 reason: "do not fit: the weight must be [C_out, C_in / groups, ky, kx]",
             });
         }
-        if options.output_padding != (0, 0) {
+        if options.output_padding != [0, 0] {
             return Err(invalid(OP, "output_padding", "is for conv_transpose2d only".into()));
         }
         check_bias(OP, bias, c_out, self)?;
         let (s, p, d) = (options.stride, options.padding, options.dilation);
-        let (Some(ho), Some(wo)) = (conv_len(h, ky, s.0, p.0, d.0), conv_len(w, kx, s.1, p.1, d.1)) else {
+        let (Some(ho), Some(wo)) = (conv_len(h, ky, s[0], p[0], d[0]), conv_len(w, kx, s[1], p[1], d[1])) else {
             return Err(invalid(
                 OP,
                 "weight",
@@ -363,9 +363,9 @@ impl Tensor {
             big: [c_in, h, w],
             small: [c_out, ho, wo],
             kernel: [ky, kx],
-            stride: [s.0, s.1],
-            padding: [p.0, p.1],
-            dilation: [d.0, d.1],
+            stride: s,
+            padding: p,
+            dilation: [d[0], d[1]],
             groups: g,
         };
         crate::shape::check_shape(OP, &geo.small_shape())?;
@@ -387,7 +387,7 @@ impl Tensor {
     /// let ctx = Context::new()?;
     /// let x = Tensor::ones(&ctx, &[1, 1, 2, 2])?;
     /// let w = Tensor::ones(&ctx, &[1, 1, 2, 2])?;
-    /// let opts = ConvOptions { stride: (2, 2), ..ConvOptions::default() };
+    /// let opts = ConvOptions { stride: [2, 2], ..ConvOptions::default() };
     /// let y = x.conv_transpose2d(&w, None, opts)?; // each input pixel becomes a 2×2 block
     /// assert_eq!(y.shape(), &[1, 1, 4, 4]);
     /// assert!(y.to_vec()?.iter().all(|&v| v == 1.0));
@@ -409,7 +409,7 @@ impl Tensor {
             });
         }
         let (s, p, d, op_) = (options.stride, options.padding, options.dilation, options.output_padding);
-        if (op_.0 >= s.0 && op_.0 >= d.0) || (op_.1 >= s.1 && op_.1 >= d.1) {
+        if (op_[0] >= s[0] && op_[0] >= d[0]) || (op_[1] >= s[1] && op_[1] >= d[1]) {
             return Err(invalid(
                 OP,
                 "output_padding",
@@ -420,7 +420,8 @@ impl Tensor {
         let out_len = |len: usize, k: usize, s: usize, p: usize, d: usize, o: usize| {
             ((len - 1) * s + d * (k - 1) + o + 1).checked_sub(2 * p).filter(|&l| l > 0)
         };
-        let (Some(ho), Some(wo)) = (out_len(h, ky, s.0, p.0, d.0, op_.0), out_len(w, kx, s.1, p.1, d.1, op_.1)) else {
+        let (Some(ho), Some(wo)) = (out_len(h, ky, s[0], p[0], d[0], op_[0]), out_len(w, kx, s[1], p[1], d[1], op_[1]))
+        else {
             return Err(invalid(OP, "padding", format!("{p:?} leaves no output for a {h}x{w} input")));
         };
         let geo = Geometry {
@@ -428,9 +429,9 @@ impl Tensor {
             big: [c_out, ho, wo],
             small: [c_in, h, w],
             kernel: [ky, kx],
-            stride: [s.0, s.1],
-            padding: [p.0, p.1],
-            dilation: [d.0, d.1],
+            stride: s,
+            padding: p,
+            dilation: [d[0], d[1]],
             groups: g,
         };
         crate::shape::check_shape(OP, &geo.big_shape())?;

@@ -130,9 +130,9 @@ impl BorderType {
 /// use pixgrad::{BorderType, Tensor};
 /// let ctx = pixgrad::Context::new()?;
 /// let img = Tensor::rand_uniform(&ctx, &[2, 1, 8, 8], 0.0, 1.0, 1)?;
-/// let fixed = img.gaussian_blur2d((3, 3), 1.0, BorderType::Reflect)?; // σ = 1 on both axes
+/// let fixed = img.gaussian_blur2d([3, 3], 1.0, BorderType::Reflect)?; // σ = 1 on both axes
 /// let learnable = Tensor::from_slice(&ctx, &[1.0, 2.0, 0.5, 0.5], &[2, 2])?.with_grad();
-/// let per_image = img.gaussian_blur2d((5, 5), &learnable, BorderType::Reflect)?;
+/// let per_image = img.gaussian_blur2d([5, 5], &learnable, BorderType::Reflect)?;
 /// assert_eq!(fixed.shape(), per_image.shape());
 /// # Ok::<(), pixgrad::Error>(())
 /// ```
@@ -238,10 +238,10 @@ fn normalize_kernel(kernel: &Tensor) -> Result<Tensor> {
 }
 
 /// `[N or 1, 2]` sigmas as two columns of Gaussian kernels `[S, ky]`, `[S, kx]`.
-fn gaussian_pair(op: &'static str, sigma: &Tensor, kernel_size: (usize, usize)) -> Result<(Tensor, Tensor)> {
-    check_odd(op, kernel_size.0)?;
-    check_odd(op, kernel_size.1)?;
-    Ok((gaussian_kernels(op, sigma, 0, kernel_size.0)?, gaussian_kernels(op, sigma, 1, kernel_size.1)?))
+fn gaussian_pair(op: &'static str, sigma: &Tensor, kernel_size: [usize; 2]) -> Result<(Tensor, Tensor)> {
+    check_odd(op, kernel_size[0])?;
+    check_odd(op, kernel_size[1])?;
+    Ok((gaussian_kernels(op, sigma, 0, kernel_size[0])?, gaussian_kernels(op, sigma, 1, kernel_size[1])?))
 }
 
 /// Gaussian kernels `[S, kernel_size]` for sigmas `[S]` (Kornia's
@@ -268,12 +268,12 @@ pub fn get_gaussian_kernel1d(sigma: &Tensor, kernel_size: usize) -> Result<Tenso
 /// ```
 /// let ctx = pixgrad::Context::new()?;
 /// let sigma = pixgrad::Tensor::from_slice(&ctx, &[1.0, 2.0], &[1, 2])?;
-/// let k = pixgrad::ops::filter::get_gaussian_kernel2d(&sigma, (3, 5))?;
+/// let k = pixgrad::ops::filter::get_gaussian_kernel2d(&sigma, [3, 5])?;
 /// assert_eq!(k.shape(), &[1, 3, 5]);
 /// assert!((k.sum()?.item()? - 1.0).abs() < 1e-6);
 /// # Ok::<(), pixgrad::Error>(())
 /// ```
-pub fn get_gaussian_kernel2d(sigma: &Tensor, kernel_size: (usize, usize)) -> Result<Tensor> {
+pub fn get_gaussian_kernel2d(sigma: &Tensor, kernel_size: [usize; 2]) -> Result<Tensor> {
     const OP: &str = "get_gaussian_kernel2d";
     if !matches!(*sigma.shape(), [_, 2]) {
         return Err(Error::InvalidShape {
@@ -284,7 +284,7 @@ pub fn get_gaussian_kernel2d(sigma: &Tensor, kernel_size: (usize, usize)) -> Res
     }
     let (ky, kx) = gaussian_pair(OP, sigma, kernel_size)?;
     let s = sigma.shape()[0];
-    ky.reshape(&[s, kernel_size.0, 1])?.mul(&kx.reshape(&[s, 1, kernel_size.1])?)
+    ky.reshape(&[s, kernel_size[0], 1])?.mul(&kx.reshape(&[s, 1, kernel_size[1]])?)
 }
 
 impl Tensor {
@@ -364,14 +364,14 @@ impl Tensor {
     /// let ctx = Context::new()?;
     /// let img = Tensor::rand_uniform(&ctx, &[1, 3, 16, 16], 0.0, 1.0, 7)?;
     /// let sigma = Tensor::from_slice(&ctx, &[1.5, 1.5], &[1, 2])?.with_grad();
-    /// let blurred = img.gaussian_blur2d((5, 5), &sigma, BorderType::Reflect)?;
+    /// let blurred = img.gaussian_blur2d([5, 5], &sigma, BorderType::Reflect)?;
     /// let grads = blurred.square()?.sum()?.backward()?;
     /// assert_eq!(grads.get(&sigma).unwrap().shape(), &[1, 2]);
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
     pub fn gaussian_blur2d<'a>(
         &self,
-        kernel_size: (usize, usize),
+        kernel_size: [usize; 2],
         sigma: impl Into<Sigma<'a>>,
         border: BorderType,
     ) -> Result<Tensor> {
@@ -388,14 +388,14 @@ impl Tensor {
     /// use pixgrad::{BorderType, Context, Tensor};
     /// let ctx = Context::new()?;
     /// let img = Tensor::from_slice(&ctx, &[0.0, 3.0, 0.0], &[1, 1, 1, 3])?;
-    /// let out = img.box_blur((1, 3), BorderType::Constant(0.0))?;
+    /// let out = img.box_blur([1, 3], BorderType::Constant(0.0))?;
     /// assert_eq!(out.to_vec()?, vec![1.0, 1.0, 1.0]);
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
-    pub fn box_blur(&self, kernel_size: (usize, usize), border: BorderType) -> Result<Tensor> {
+    pub fn box_blur(&self, kernel_size: [usize; 2], border: BorderType) -> Result<Tensor> {
         const OP: &str = "box_blur";
         image_shape(OP, self)?;
-        let (ky, kx) = kernel_size;
+        let [ky, kx] = kernel_size;
         if ky == 0 || kx == 0 || ky > MAX_KERNEL_SIZE || kx > MAX_KERNEL_SIZE {
             return Err(Error::InvalidArgument {
                 op: OP,
@@ -499,14 +499,14 @@ impl Tensor {
     /// let ctx = Context::new()?;
     /// let img = Tensor::rand_uniform(&ctx, &[2, 3, 16, 16], 0.0, 1.0, 1)?;
     /// let amount = Tensor::from_slice(&ctx, &[0.5, 1.5], &[2])?.with_grad();
-    /// let sharp = img.unsharp_mask((5, 5), (1.0, 1.0), &amount, BorderType::Reflect)?;
+    /// let sharp = img.unsharp_mask([5, 5], (1.0, 1.0), &amount, BorderType::Reflect)?;
     /// let grads = sharp.mean()?.backward()?;
     /// assert_eq!(grads.get(&amount).unwrap().shape(), &[2]);
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
     pub fn unsharp_mask<'a, 'b>(
         &self,
-        kernel_size: (usize, usize),
+        kernel_size: [usize; 2],
         sigma: impl Into<Sigma<'a>>,
         amount: impl Into<Factor<'b>>,
         border: BorderType,

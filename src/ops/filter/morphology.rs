@@ -20,15 +20,15 @@ use super::window::{MAX_MEDIAN_TAPS, Selection, Window, select};
 /// use pixgrad::ops::filter::Structure;
 /// let cross = Structure::cross(3)?;
 /// assert_eq!(cross.mask(), &[false, true, false, true, true, true, false, true, false]);
-/// let custom = Structure::from_mask((1, 3), &[1.0, 1.0, 0.0])?.with_origin((0, 0))?;
-/// assert_eq!(custom.origin(), (0, 0));
+/// let custom = Structure::from_mask([1, 3], &[1.0, 1.0, 0.0])?.with_origin([0, 0])?;
+/// assert_eq!(custom.origin(), [0, 0]);
 /// # Ok::<(), pixgrad::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Structure {
-    size: (usize, usize),
+    size: [usize; 2],
     mask: Vec<bool>,
-    origin: (usize, usize),
+    origin: [usize; 2],
 }
 
 /// Largest side of a structuring element.
@@ -37,8 +37,8 @@ pub const MAX_STRUCTURE_SIZE: usize = 63;
 impl Structure {
     /// A full `ky × kx` rectangle (sides 1 to [`MAX_STRUCTURE_SIZE`]).
     pub fn rect(ky: usize, kx: usize) -> Result<Structure> {
-        check_size((ky, kx))?;
-        Ok(Structure { size: (ky, kx), mask: vec![true; ky * kx], origin: (ky / 2, kx / 2) })
+        check_size([ky, kx])?;
+        Ok(Structure { size: [ky, kx], mask: vec![true; ky * kx], origin: [ky / 2, kx / 2] })
     }
 
     /// A full `k × k` square.
@@ -48,16 +48,16 @@ impl Structure {
 
     /// A `k × k` cross: the centre row and column.
     pub fn cross(k: usize) -> Result<Structure> {
-        check_size((k, k))?;
+        check_size([k, k])?;
         let mask = (0..k * k).map(|i| i / k == k / 2 || i % k == k / 2).collect();
-        Ok(Structure { size: (k, k), mask, origin: (k / 2, k / 2) })
+        Ok(Structure { size: [k, k], mask, origin: [k / 2, k / 2] })
     }
 
     /// From Kornia's `kernel` `[ky, kx]` values, row-major: non-zero cells
     /// belong to the element. Errors if the size or the values are wrong,
     /// or no cell belongs.
-    pub fn from_mask(size: (usize, usize), values: &[f32]) -> Result<Structure> {
-        let (ky, kx) = size;
+    pub fn from_mask(size: [usize; 2], values: &[f32]) -> Result<Structure> {
+        let [ky, kx] = size;
         check_size(size)?;
         let invalid = |reason: String| Error::InvalidArgument { op: "Structure", name: "kernel", reason };
         if values.len() != ky * kx || values.iter().any(|v| !v.is_finite()) {
@@ -67,7 +67,7 @@ impl Structure {
         if !mask.contains(&true) {
             return Err(invalid("no cell belongs to the element".into()));
         }
-        Ok(Structure { size, mask, origin: (ky / 2, kx / 2) })
+        Ok(Structure { size, mask, origin: [ky / 2, kx / 2] })
     }
 
     /// The same element with another origin `(oy, ox)` inside the window.
@@ -76,8 +76,8 @@ impl Structure {
     /// `(ky - 1 - oy, kx - 1 - ox)` for dilation, which flips the element in
     /// its window as Kornia does (the ops return `Error::InvalidArgument`
     /// otherwise; the two are the same cell for odd sides).
-    pub fn with_origin(mut self, origin: (usize, usize)) -> Result<Structure> {
-        if origin.0 >= self.size.0 || origin.1 >= self.size.1 {
+    pub fn with_origin(mut self, origin: [usize; 2]) -> Result<Structure> {
+        if origin[0] >= self.size[0] || origin[1] >= self.size[1] {
             return Err(Error::InvalidArgument {
                 op: "Structure",
                 name: "origin",
@@ -89,7 +89,7 @@ impl Structure {
     }
 
     /// `(ky, kx)`.
-    pub fn size(&self) -> (usize, usize) {
+    pub fn size(&self) -> [usize; 2] {
         self.size
     }
 
@@ -99,12 +99,12 @@ impl Structure {
     }
 
     /// The cell on the output pixel.
-    pub fn origin(&self) -> (usize, usize) {
+    pub fn origin(&self) -> [usize; 2] {
         self.origin
     }
 
     fn check(&self, op: &'static str) -> Result<()> {
-        let (ky, kx) = self.size;
+        let [ky, kx] = self.size;
         if ky == 0 || kx == 0 || ky > MAX_STRUCTURE_SIZE || kx > MAX_STRUCTURE_SIZE || !self.mask.contains(&true) {
             return Err(Error::InvalidArgument {
                 op,
@@ -119,7 +119,7 @@ impl Structure {
     /// the element, differentiable in `heights`.
     fn effective_heights(&self, op: &'static str, img: &Tensor, heights: Option<&Tensor>) -> Result<Tensor> {
         let ctx = img.context();
-        let (ky, kx) = self.size;
+        let [ky, kx] = self.size;
         let outside: Vec<f32> = self.mask.iter().map(|&m| if m { 0.0 } else { f32::NEG_INFINITY }).collect();
         let Some(heights) = heights else {
             return Tensor::from_slice(ctx, &outside, &[ky, kx]);
@@ -140,7 +140,7 @@ impl Structure {
 }
 
 /// Each side of an element is 1 to [`MAX_STRUCTURE_SIZE`].
-fn check_size((ky, kx): (usize, usize)) -> Result<()> {
+fn check_size([ky, kx]: [usize; 2]) -> Result<()> {
     if ky == 0 || kx == 0 || ky > MAX_STRUCTURE_SIZE || kx > MAX_STRUCTURE_SIZE {
         return Err(Error::InvalidArgument {
             op: "Structure",
@@ -187,8 +187,8 @@ fn extremum(
     // the image would get ±inf; the cell on the output pixel never does, if
     // it is one: the origin for erosion, its mirror for dilation (which
     // flips the element in its window, as Kornia).
-    let (oy, ox) = structure.origin;
-    let (ky, kx) = structure.size;
+    let [oy, ox] = structure.origin;
+    let [ky, kx] = structure.size;
     let on_pixel = if selection == Selection::Max { (ky - 1 - oy, kx - 1 - ox) } else { (oy, ox) };
     if border == MorphBorder::Geodesic && !structure.mask[on_pixel.0 * kx + on_pixel.1] {
         return Err(Error::InvalidArgument {
@@ -333,14 +333,14 @@ impl Tensor {
     /// use pixgrad::BorderType;
     /// let ctx = pixgrad::Context::new()?;
     /// let img = pixgrad::Tensor::from_slice(&ctx, &[0.0, 9.0, 1.0, 2.0], &[1, 1, 1, 4])?;
-    /// let out = img.median_blur((1, 3), BorderType::Replicate)?;
+    /// let out = img.median_blur([1, 3], BorderType::Replicate)?;
     /// assert_eq!(out.to_vec()?, vec![0.0, 1.0, 2.0, 2.0]);
     /// # Ok::<(), pixgrad::Error>(())
     /// ```
-    pub fn median_blur(&self, kernel_size: (usize, usize), border: BorderType) -> Result<Tensor> {
+    pub fn median_blur(&self, kernel_size: [usize; 2], border: BorderType) -> Result<Tensor> {
         const OP: &str = "median_blur";
         let [n, c, h, w] = image_shape(OP, self)?;
-        let (ky, kx) = kernel_size;
+        let [ky, kx] = kernel_size;
         check_odd(OP, ky)?;
         check_odd(OP, kx)?;
         if ky * kx > MAX_MEDIAN_TAPS {
@@ -355,7 +355,7 @@ impl Tensor {
         {
             return Err(Error::InvalidArgument { op: OP, name: "border", reason: format!("must be finite, got {v}") });
         }
-        let window = Window { planes: n * c, height: h, width: w, size: kernel_size, origin: (ky / 2, kx / 2), border };
+        let window = Window { planes: n * c, height: h, width: w, size: kernel_size, origin: [ky / 2, kx / 2], border };
         let unused = Tensor::uninit(self.context(), OP, &[1])?;
         select(OP, self, window, Selection::Median, &unused)
     }

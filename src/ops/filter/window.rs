@@ -43,15 +43,15 @@ pub(super) struct WindowParams {
 }
 
 /// A `size = (ky, kx)` window whose tap `(i, j)` of output pixel `(y, x)`
-/// reads the image at `(y + i - origin.0, x + j - origin.1)`, through
+/// reads the image at `(y + i - origin[0], x + j - origin[1])`, through
 /// `border` outside the image.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Window {
     pub planes: usize,
     pub height: usize,
     pub width: usize,
-    pub size: (usize, usize),
-    pub origin: (usize, usize),
+    pub size: [usize; 2],
+    pub origin: [usize; 2],
     pub border: BorderType,
 }
 
@@ -61,13 +61,13 @@ impl Window {
     }
 
     pub fn padded_cells(&self) -> usize {
-        (self.height + self.size.0 - 1) * (self.width + self.size.1 - 1)
+        (self.height + self.size[0] - 1) * (self.width + self.size[1] - 1)
     }
 
     /// Padding before and after the image along y and x.
     fn pads(&self) -> [(usize, usize); 2] {
-        let (ky, kx) = self.size;
-        [(self.origin.0, ky - 1 - self.origin.0), (self.origin.1, kx - 1 - self.origin.1)]
+        let [ky, kx] = self.size;
+        [(self.origin[0], ky - 1 - self.origin[0]), (self.origin[1], kx - 1 - self.origin[1])]
     }
 
     /// Checks the border mode against the padding: reflect needs pads
@@ -86,7 +86,7 @@ impl Window {
                 name: "kernel_size",
                 reason: format!(
                     "a {}x{} window needs padding wider than the {}x{} image allows with {:?} borders",
-                    self.size.0, self.size.1, self.height, self.width, self.border
+                    self.size[0], self.size[1], self.height, self.width, self.border
                 ),
             });
         }
@@ -103,15 +103,15 @@ impl Window {
             planes: self.planes as u32,
             height: self.height as i32,
             width: self.width as i32,
-            origin_y: self.origin.0 as i32,
-            origin_x: self.origin.1 as i32,
+            origin_y: self.origin[0] as i32,
+            origin_x: self.origin[1] as i32,
             value: if let BorderType::Constant(v) = self.border { v } else { 0.0 },
             ..Default::default()
         }
     }
 
     pub fn constants(&self) -> [(&'static str, u32); 3] {
-        [("BORDER", self.border.code()), ("KY", self.size.0 as u32), ("KX", self.size.1 as u32)]
+        [("BORDER", self.border.code()), ("KY", self.size[0] as u32), ("KX", self.size[1] as u32)]
     }
 
     /// Folds a gradient gathered into the padded grid `[planes, HP, WP]`
@@ -237,7 +237,7 @@ pub(super) fn select(
                 grads[0] = Some(window.fold(op, &padded, &shape)?);
             }
             if needs[1] {
-                let taps = window.size.0 * window.size.1;
+                let taps = window.size[0] * window.size[1];
                 let total = window.planes * window.pixels();
                 let chunks = total.div_ceil(TAPS_CHUNK);
                 let partials = Tensor::uninit(ctx, op, &[chunks, taps])?;

@@ -46,7 +46,7 @@ struct Moments {
 
 /// The five moments filtered one by one with reflect ("same") padding.
 fn moments(a: &Tensor, b: &Tensor, window: usize) -> Result<Moments> {
-    let blur = |t: &Tensor| t.gaussian_blur2d((window, window), 1.5, crate::BorderType::Reflect);
+    let blur = |t: &Tensor| t.gaussian_blur2d([window, window], 1.5, crate::BorderType::Reflect);
     Ok(Moments {
         mu_a: blur(a)?,
         mu_b: blur(b)?,
