@@ -120,6 +120,8 @@ struct Inner {
     gpu_errors: Arc<Mutex<Vec<String>>>,
     /// Per-kernel times when `PIXGRAD_PROFILE` is set (see [`Context::profile`]).
     profile: Option<Mutex<Vec<KernelTime>>>,
+    /// Bound where a kernel entry does not use a binding (see [`Context::unused_binding`]).
+    unused: wgpu::Buffer,
 }
 
 /// Time the GPU spent in one kernel (an op's entry point), summed over calls.
@@ -263,6 +265,12 @@ impl Context {
         info: wgpu::AdapterInfo,
         gpu_errors: Arc<Mutex<Vec<String>>>,
     ) -> Context {
+        let unused = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("pixgrad unused binding"),
+            size: 16,
+            usage: pool::BUFFER_USAGE,
+            mapped_at_creation: false,
+        });
         Context {
             inner: Arc::new(Inner {
                 device,
@@ -274,8 +282,18 @@ impl Context {
                 counters: Counters::default(),
                 gpu_errors,
                 profile: std::env::var_os("PIXGRAD_PROFILE").map(|_| Mutex::default()),
+                unused,
             }),
         }
+    }
+
+    /// A 16-byte buffer for the bindings a kernel entry declares but does
+    /// not use (an output it skips, a vec4 view off the vec4 path). One
+    /// dispatch may bind it in several writable slots (wgpu allows one
+    /// buffer in several writable bindings) or in read-only slots, never in
+    /// both at once; nothing ever reads what lands in it.
+    pub(crate) fn unused_binding(&self) -> &wgpu::Buffer {
+        &self.inner.unused
     }
 
     /// The adapter in use: name, backend (Vulkan, Metal, Dx12, Gl), device type.

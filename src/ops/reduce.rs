@@ -86,10 +86,9 @@ fn record_one(
     // Blocks of whole vec4s from a 16-byte boundary (the reduced run is the
     // innermost dimension, so every target starts a multiple of `count` on).
     let vec4_in = entry == "reduce_blocks" && p.off_in.is_multiple_of(4) && layout.count.is_multiple_of(4);
-    // Otherwise the vec4 view gets a scratch buffer: a caller's buffer may
-    // hold less than one vec4.
-    let scratch = if vec4_in { None } else { Some(ctx.alloc("reduce", 16)?) };
-    let src4 = scratch.as_ref().map_or(src, |b| b.buffer());
+    // Otherwise the vec4 view is the context's unused binding: a caller's
+    // buffer may hold less than one vec4.
+    let src4 = if vec4_in { src } else { ctx.unused_binding() };
     let dispatch = Dispatch {
         kernel: &kernel(entry),
         constants: &[

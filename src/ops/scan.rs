@@ -39,8 +39,7 @@ pub(crate) fn exclusive_scan(ctx: &Context, values: &wgpu::Buffer, out: &wgpu::B
     exclusive_scan(ctx, run_sums.buffer(), offsets.buffer(), runs)?;
     // `add_run_offsets` reads the scanned run sums and adds them in place;
     // its third binding is unused.
-    let spare = ctx.alloc("scan", 4)?;
-    dispatch(ctx, "add_run_offsets", len, [offsets.buffer(), out, spare.buffer()], grid_1d(len))
+    dispatch(ctx, "add_run_offsets", len, [offsets.buffer(), out, ctx.unused_binding()], grid_1d(len))
 }
 
 #[cfg(test)]

@@ -178,12 +178,11 @@ pub(crate) fn adjust(img: &Tensor, adj: Adjustment, a: &Tensor, b: &Tensor, shif
         _pad: [0; 2],
     };
     let kernel = |entry| Kernel { shader: &ADJUST, entry, reads: 4, writes: 2 };
-    let scratch = ctx.alloc(op, 4)?;
     let dispatch = Dispatch {
         kernel: &kernel("forward"),
         constants: &[("OP", adj as u32)],
         params: params_bytes(&params),
-        buffers: &[img.buffer(), a.buffer(), b.buffer(), img.buffer(), out.buffer(), scratch.buffer()],
+        buffers: &[img.buffer(), a.buffer(), b.buffer(), img.buffer(), out.buffer(), ctx.unused_binding()],
         groups: grid_items((h * w) as u32, n as u32),
     };
     ctx.dispatch(op, dispatch)?;
@@ -260,12 +259,11 @@ pub(crate) fn color_matrix(img: &Tensor, m: &Tensor, bias: &Tensor) -> Result<Te
     };
     let kernel = |entry| Kernel { shader: &COLOR_MATRIX, entry, reads: 4, writes: 2 };
     let out = Tensor::uninit(ctx, OP, img.shape())?;
-    let scratch = ctx.alloc(OP, 4)?;
     let dispatch = Dispatch {
         kernel: &kernel("forward"),
         constants: &[],
         params: params_bytes(&params),
-        buffers: &[img.buffer(), m.buffer(), bias.buffer(), img.buffer(), out.buffer(), scratch.buffer()],
+        buffers: &[img.buffer(), m.buffer(), bias.buffer(), img.buffer(), out.buffer(), ctx.unused_binding()],
         groups: grid_items(pixels.div_ceil(MATRIX_PER_THREAD) as u32, n as u32),
     };
     ctx.dispatch(OP, dispatch)?;
@@ -280,7 +278,6 @@ pub(crate) fn color_matrix(img: &Tensor, m: &Tensor, bias: &Tensor) -> Result<Te
         Box::new(move |g| {
             let ctx = g.context();
             let mut grads = vec![None, None, None];
-            let scratch = ctx.alloc(OP, 4)?;
             // `g` stands in for the bindings a kernel does not read.
             if needs[0] {
                 let m = saved_tensor(OP, &saved_m)?;
@@ -289,7 +286,7 @@ pub(crate) fn color_matrix(img: &Tensor, m: &Tensor, bias: &Tensor) -> Result<Te
                     kernel: &kernel("image_adjoint"),
                     constants: &[],
                     params: params_bytes(&params),
-                    buffers: &[g.buffer(), m.buffer(), g.buffer(), g.buffer(), gx.buffer(), scratch.buffer()],
+                    buffers: &[g.buffer(), m.buffer(), g.buffer(), g.buffer(), gx.buffer(), ctx.unused_binding()],
                     groups: grid_items(pixels.div_ceil(MATRIX_PER_THREAD) as u32, n as u32),
                 };
                 ctx.dispatch(OP, dispatch)?;

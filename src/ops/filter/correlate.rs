@@ -5,7 +5,7 @@
 
 use crate::autodiff::{Saved, record_uniform_aware, saved_tensor};
 use crate::error::{Error, Result};
-use crate::gpu::{Context, PooledBuffer};
+use crate::gpu::Context;
 
 use crate::gpu::kernel::{Dispatch, Kernel, PARAMS_SIZE, Shader, grid_1d, params_bytes, shader};
 use crate::ops::reduce::reduce_forward;
@@ -282,10 +282,10 @@ impl Correlation {
 }
 
 /// The buffer bound as the vec4 view of an output: the output itself on the
-/// vec4 path, else a scratch buffer (a caller's output may hold less than
-/// one vec4, the smallest binding of `array<vec4<f32>>`).
-fn vec4_view<'a>(vec4_out: (&'static str, u32), out: &'a wgpu::Buffer, scratch: &'a PooledBuffer) -> &'a wgpu::Buffer {
-    if vec4_out.1 == 1 { out } else { scratch.buffer() }
+/// vec4 path, else the context's unused binding (a caller's output may hold
+/// less than one vec4, the smallest binding of `array<vec4<f32>>`).
+fn vec4_view<'a>(ctx: &'a Context, vec4_out: (&'static str, u32), out: &'a wgpu::Buffer) -> &'a wgpu::Buffer {
+    if vec4_out.1 == 1 { out } else { ctx.unused_binding() }
 }
 
 /// Encodes the correlation `y = x ⋆ w` (see [`Correlation`]).
@@ -304,16 +304,15 @@ pub fn correlate_forward(
     y.check(OP, "y", c.planes() * c.bank * c.pixels())?;
     let params = FilterParams { off_in: x.offset, off_kernel: kernel.offset, off_out: y.offset, ..c.params() };
     if c.is_line() {
-        let placeholder = ctx.alloc(OP, 16)?;
         let vec4_out = c.vec4_out(y);
-        let y4 = vec4_view(vec4_out, y.buffer, &placeholder);
+        let y4 = vec4_view(ctx, vec4_out, y.buffer);
         let dispatch = Dispatch {
             kernel: &Kernel { shader: &CORRELATE_LINES, entry: "line_forward", reads: 3, writes: 3 },
             constants: &c.line_constants(c.pairs(), &[vec4_out]),
             params: params_bytes(&params),
-            // The adjoint's gradient binding repeats `x`; its partials get a
-            // placeholder; `y` again as the vec4 view.
-            buffers: &[x.buffer, kernel.buffer, x.buffer, y.buffer, placeholder.buffer(), y4],
+            // The adjoint's gradient binding repeats `x`; its partials are
+            // unused; `y` again as the vec4 view.
+            buffers: &[x.buffer, kernel.buffer, x.buffer, y.buffer, ctx.unused_binding(), y4],
             groups: c.line_grid(),
         };
         return ctx.record(OP, dispatch, encoder);
@@ -482,10 +481,10 @@ fn correlate_line_adjoint(
     let constant_terms = matches!(c.border, BorderType::Constant(v) if v != 0.0);
     let fold_rows = if kernel_grad.is_some() && (copies || constant_terms) { padded_lines } else { 0 };
     let fold = padded_lines > 0 && (copies || fold_rows > 0);
-    // Without the kernel gradient the partials binding is a placeholder.
+    // Without the kernel gradient the partials binding is unused.
     let rows = planes * (line_rows + fold_rows);
-    let partials_len = if kernel_grad.is_some() { rows * taps } else { 4 };
-    let partials = ctx.alloc(OP, partials_len as u64 * 4)?;
+    let partials = kernel_grad.map(|_| ctx.alloc(OP, (rows * taps) as u64 * 4)).transpose()?;
+    let partials_buffer = partials.as_ref().map_or(ctx.unused_binding(), |p| p.buffer());
     let x = kernel_grad.map_or(g, |(x, _)| x);
     let params = FilterParams {
         off_in: x.offset,
@@ -498,8 +497,7 @@ fn correlate_line_adjoint(
     };
     let vec4_out = c.vec4_out(gx);
     let flags = [("KERNEL_GRAD", kernel_grad.is_some() as u32), ("G_UNIFORM", uniform as u32), vec4_out];
-    let buffers =
-        [x.buffer, kernel.buffer, g.buffer, gx.buffer, partials.buffer(), vec4_view(vec4_out, gx.buffer, &partials)];
+    let buffers = [x.buffer, kernel.buffer, g.buffer, gx.buffer, partials_buffer, vec4_view(ctx, vec4_out, gx.buffer)];
     let dispatch = Dispatch {
         kernel: &Kernel { shader: &CORRELATE_LINES, entry: "line_adjoint", reads: 3, writes: 3 },
         constants: &c.line_constants(c.pairs(), &flags),
@@ -524,7 +522,7 @@ fn correlate_line_adjoint(
         };
         ctx.record(OP, dispatch, None)?;
     }
-    if let Some((_, gk)) = kernel_grad {
+    if let (Some((_, gk)), Some(partials)) = (kernel_grad, &partials) {
         let partials_view = BufferView { buffer: partials.buffer(), offset: 0 };
         reduce_forward(ctx, None, partials_view, &[items, rows / items, taps], gk, &[items, 1, taps], 1.0)?;
     }

@@ -130,8 +130,7 @@ fn ssim_term(m: &Moments, max_value: f32, term: SsimTerm) -> Result<Tensor> {
         ctx.dispatch(OP, dispatch)
     };
     let out = Tensor::uninit(ctx, OP, m.mu_a.shape())?;
-    let scratch = ctx.alloc(OP, 4)?;
-    run("forward", &m.mu_a, [out.buffer(), scratch.buffer()])?;
+    run("forward", &m.mu_a, [out.buffer(), ctx.unused_binding()])?;
     let saved = [&m.mu_a, &m.mu_b, &m.e_aa, &m.e_bb, &m.e_ab].map(Saved::new);
     let inputs = [&m.mu_a, &m.mu_b, &m.e_aa, &m.e_bb, &m.e_ab];
     Ok(record(OP, out, &inputs, move |_| {
@@ -289,17 +288,17 @@ impl FusedSsim {
     fn forward(&self, ctx: &Context, a: &Tensor, b: &Tensor) -> Result<(Tensor, PooledBuffer)> {
         const OP: &str = FusedSsim::OP;
         let [n, c, h, w] = self.shape;
-        // Unused bindings: outputs each need a buffer of their own.
-        let placeholders = [ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?];
-        let [none, spare, spare_map] = [0, 1, 2].map(|i| placeholders[i].buffer());
+        // Unused bindings: the context's placeholder for outputs, an input for reads.
+        let unused = ctx.unused_binding();
+        let none = a.buffer();
         let row_moments = ctx.alloc(OP, self.stack_bytes())?;
         let filtered = ctx.alloc(OP, if self.save { self.stack_bytes() } else { 4 })?;
         // The map, or one sum per column for the mean.
         let map_shape = if self.mean { vec![n * c * w] } else { vec![n, c, h, w] };
         let map = Tensor::uninit(ctx, OP, &map_shape)?;
         let (ab, bb, kb) = (a.buffer(), b.buffer(), self.kernel.buffer());
-        self.run(ctx, "moments", false, &[], [ab, bb, kb, none, none, row_moments.buffer(), spare_map, spare])?;
-        let buffers = [ab, bb, kb, row_moments.buffer(), none, filtered.buffer(), map.buffer(), spare];
+        self.run(ctx, "moments", false, &[], [ab, bb, kb, none, none, row_moments.buffer(), unused, unused])?;
+        let buffers = [ab, bb, kb, row_moments.buffer(), none, filtered.buffer(), map.buffer(), unused];
         self.run(ctx, "moments", true, &[], buffers)?;
         if !self.mean {
             return Ok((map, filtered));
@@ -322,19 +321,18 @@ impl FusedSsim {
         const OP: &str = FusedSsim::OP;
         let ctx = g.context();
         let maps = ctx.alloc(OP, self.stack_bytes())?;
-        let placeholders = [ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?, ctx.alloc(OP, 4)?];
-        let [none, spare_a, spare_b, spare_c] = [0, 1, 2, 3].map(|i| placeholders[i].buffer());
+        let (none, unused) = (a.buffer(), ctx.unused_binding());
         let grads =
             needs.iter().map(|&need| if need { Tensor::uninit(ctx, OP, a.shape()).map(Some) } else { Ok(None) });
         let grads: Vec<Option<Tensor>> = grads.collect::<Result<_>>()?;
-        let out = |i: usize, spare| grads[i].as_ref().map_or(spare, |t| t.buffer());
+        let out = |i: usize| grads[i].as_ref().map_or(unused, |t| t.buffer());
         // A mean's gradient is one value: read as uniform, scaled by 1 / count.
         let uniform = self.mean || g.is_uniform();
         let flags = [("G_UNIFORM", uniform as u32), ("GRAD_A", needs[0] as u32), ("GRAD_B", needs[1] as u32)];
         let (ab, bb, kb) = (a.buffer(), b.buffer(), self.kernel.buffer());
-        let buffers = [ab, bb, kb, filtered.buffer(), g.buffer(), maps.buffer(), spare_a, spare_b];
+        let buffers = [ab, bb, kb, filtered.buffer(), g.buffer(), maps.buffer(), unused, unused];
         self.run(ctx, "adjoint", true, &flags, buffers)?;
-        let buffers = [ab, bb, kb, maps.buffer(), none, spare_a, out(0, spare_b), out(1, spare_c)];
+        let buffers = [ab, bb, kb, maps.buffer(), none, unused, out(0), out(1)];
         self.run(ctx, "adjoint", false, &flags, buffers)?;
         Ok(grads)
     }

@@ -257,14 +257,13 @@ pub fn get_perspective_transform(src: &Tensor, dst: &Tensor) -> Result<Tensor> {
     let ctx = src.context();
     let out = Tensor::uninit(ctx, OP, &[n, 3, 3])?;
     let params = PerspectiveParams { batch: n as u32, _pad: [0; 3] };
-    let scratch = ctx.alloc(OP, 4)?;
     let kernel = |entry| Kernel { shader: &GET_PERSPECTIVE_TRANSFORM, entry, reads: 3, writes: 2 };
     let groups = [(n as u32).div_ceil(64), 1, 1];
     let dispatch = Dispatch {
         kernel: &kernel("forward"),
         constants: &[],
         params: params_bytes(&params),
-        buffers: &[src.buffer(), dst.buffer(), src.buffer(), out.buffer(), scratch.buffer()],
+        buffers: &[src.buffer(), dst.buffer(), src.buffer(), out.buffer(), ctx.unused_binding()],
         groups,
     };
     ctx.dispatch(OP, dispatch)?;

@@ -285,9 +285,8 @@ impl Resampler {
         let filled = threads as f64 / (threads.div_ceil(WORKGROUP as usize) * WORKGROUP as usize).max(1) as f64;
         let vec4_out = along_memory.is_multiple_of(4) && filled >= 0.75;
         let per_thread = if vec4_out { 4 } else { 1 };
-        // the vec4 view of `out`, or a scratch buffer on the scalar path
-        let scratch = if vec4_out { None } else { Some(ctx.alloc(op, 16)?) };
-        let out4 = scratch.as_ref().map_or(out.buffer(), |s| s.buffer());
+        // the vec4 view of `out`, unused on the scalar path
+        let out4 = if vec4_out { out.buffer() } else { ctx.unused_binding() };
         let dispatch = Dispatch {
             kernel: &Kernel { shader: &RESIZE_AXIS, entry: "resample", reads: 3, writes: 2 },
             constants: &[
