@@ -308,6 +308,33 @@ fn reference_jacobians_pass_finite_differences() {
     }
 }
 
+/// The adjustments' f64 references (pixel and factor) against central
+/// differences, as the conversions' above.
+#[test]
+fn adjustment_references_pass_finite_differences() {
+    let mut rng = Rng::new(2);
+    for (name, adjust) in [("saturation", saturate as fn(Px, D) -> Px), ("hue", shift_hue)] {
+        for _ in 0..40 {
+            let c = sample_rgb(&mut rng);
+            let x = [c[0], c[1], c[2], rng.uniform(-2.5, 2.5)];
+            let f = |v: [D; 4]| adjust([v[0], v[1], v[2]], v[3]);
+            let (_, jac) = jacobian(f, x);
+            for i in 0..4 {
+                let h = 1e-7;
+                let (mut up, mut down) = (x, x);
+                up[i] += h;
+                down[i] -= h;
+                let (fu, fd) = (f(up.map(D::c)), f(down.map(D::c)));
+                for o in 0..3 {
+                    let numeric = (fu[o].v - fd[o].v) / (2.0 * h);
+                    let err = (numeric - jac[o][i]).abs() / numeric.abs().max(1.0);
+                    assert!(err < 1e-5, "{name} at {x:?}: d{o}/d{i} {} vs {numeric}", jac[o][i]);
+                }
+            }
+        }
+    }
+}
+
 fn through_f64(f: fn(Px) -> Px, c: [f64; 3]) -> [f64; 3] {
     f(c.map(D::c)).map(|v| v.v)
 }
@@ -769,4 +796,93 @@ fn gamma_takes_factors_of_different_lengths() {
     let want: Vec<f64> =
         x.iter().enumerate().map(|(i, v)| ([0.8f32, 1.1][i / 12] as f64 * v.powf(1.5)).min(1.0)).collect();
     assert_close(&got, &want, 1e-5, 1e-6, "one gamma, per-image gain");
+}
+
+/// Photo size, odd and non-square (1021 × 1537): random colours with black
+/// in the top-left block, white in the far (bottom-right) corner, a grey row
+/// and primaries beside it. Values and image gradients at the corners, the
+/// planted pixels and random ones against the f64 references; the
+/// saturation factor's gradient summed over every pixel.
+#[test]
+fn conversions_and_adjustments_at_photo_size() {
+    let (h, w) = (1021usize, 1537usize);
+    let count = h * w;
+    let mut rng = Rng::new(77);
+    let mut pixels: Vec<[f64; 3]> = (0..count).map(|_| sample_rgb(&mut rng)).collect();
+    let planted = [[0.0; 3], [1.0; 3], [0.5; 3], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 1.0, 0.0]];
+    for y in 0..8 {
+        for x in 0..8 {
+            pixels[y * w + x] = [0.0; 3];
+            pixels[(h - 1 - y) * w + (w - 1 - x)] = [1.0; 3];
+        }
+    }
+    for x in 0..w {
+        pixels[(h / 2) * w + x] = [0.25; 3];
+    }
+    for (k, c) in planted.iter().enumerate() {
+        pixels[(h - 1) * w + k] = *c;
+    }
+    let mut picks: Vec<usize> = vec![0, w - 1, (h - 1) * w, count - 1, (h / 2) * w + w / 2];
+    picks.extend((0..planted.len()).map(|k| (h - 1) * w + k));
+    picks.extend((0..300).map(|_| (rng.next_u64() % count as u64) as usize));
+    let shape = [1, 3, h, w];
+    let img = tensor(&planar(&pixels, shape), &shape).with_grad();
+    let seed = rng.vec(3 * count, -1.0, 1.0);
+    let seed_tensor = tensor(&seed, &shape);
+    let at = |v: &[f32], p: usize| [0, 1, 2].map(|c| v[c * count + p] as f64);
+    let seed_at = |p: usize| [0, 1, 2].map(|c| seed[c * count + p]);
+    type Reference = fn(Px) -> Px;
+    let cases: [(&str, Method, Reference, bool); 3] = [
+        ("rgb_to_hsv", Tensor::rgb_to_hsv, rgb_to_hsv, true),
+        ("rgb_to_lab", Tensor::rgb_to_lab, rgb_to_lab, false),
+        ("rgb_to_ycbcr", Tensor::rgb_to_ycbcr, rgb_to_ycbcr, false),
+    ];
+    for (name, op, reference, hue) in cases {
+        let out = op(&img).unwrap();
+        let grads = out.backward_with(&seed_tensor).unwrap();
+        let (y, g) = (out.to_vec().unwrap(), grads.get(&img).unwrap().to_vec().unwrap());
+        for &p in &picks {
+            let (want, jac) = jacobian(reference, pixels[p]);
+            let got = at(&y, p);
+            for c in 0..3 {
+                let mut diff = (got[c] - want[c]).abs();
+                if hue && c == 0 {
+                    diff = diff.min((diff - 2.0 * PI).abs());
+                }
+                assert!(diff <= 1e-4 * want[c].abs().max(1.0), "{name} at pixel {p}: {got:?} vs {want:?}");
+            }
+            let s = seed_at(p);
+            let want_g: [f64; 3] = std::array::from_fn(|i| (0..3).map(|o| jac[o][i] * s[o]).sum());
+            let got_g = at(&g, p);
+            let scale = want_g.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+            for c in 0..3 {
+                assert!(
+                    (got_g[c] - want_g[c]).abs() <= 1e-4 * scale,
+                    "{name} gradient at pixel {p}: {got_g:?} vs {want_g:?}"
+                );
+            }
+        }
+    }
+    // adjust_saturation with a learnable factor: pixels at the picks, the factor's gradient over all.
+    let factor = Tensor::from_slice(&ctx(), &[1.7], &[1]).unwrap().with_grad();
+    let out = img.adjust_saturation(&factor).unwrap();
+    let grads = out.backward_with(&seed_tensor).unwrap();
+    let (y, g) = (out.to_vec().unwrap(), grads.get(&img).unwrap().to_vec().unwrap());
+    let mut want_factor = 0.0;
+    for (p, px) in pixels.iter().enumerate() {
+        let (want, jac) =
+            jacobian(|x: [D; 4]| saturate([x[0], x[1], x[2]], x[3]), [px[0], px[1], px[2], 1.7f32 as f64]);
+        let s = seed_at(p);
+        want_factor += (0..3).map(|o| jac[o][3] * s[o]).sum::<f64>();
+        if picks.contains(&p) {
+            let (got, got_g) = (at(&y, p), at(&g, p));
+            let want_g: [f64; 3] = std::array::from_fn(|i| (0..3).map(|o| jac[o][i] * s[o]).sum());
+            for c in 0..3 {
+                assert!((got[c] - want[c]).abs() <= 2e-6, "saturation at pixel {p}: {got:?} vs {want:?}");
+                assert!((got_g[c] - want_g[c]).abs() <= 1e-4 * want_g[c].abs().max(1.0), "saturation gradient at {p}");
+            }
+        }
+    }
+    let got_factor = grads.get(&factor).unwrap().item().unwrap() as f64;
+    assert!((got_factor - want_factor).abs() <= 1e-4 * want_factor.abs().max(1.0), "{got_factor} vs {want_factor}");
 }
