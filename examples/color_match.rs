@@ -55,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         adam.step(&loss.backward()?)?;
         training.record(step, &loss)?;
     }
-    training.finish(&out)?;
+    training.finish(&out, "colour match: MSE to the target")?;
 
     let after = no_grad(|| grade(&source, &m, &bias, &gamma))?;
     common::save_pictures(&out, &[("before", &source), ("after", &after), ("target", &target)])?;

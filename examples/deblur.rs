@@ -90,7 +90,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         image_adam.step(&grads)?;
         training.record(step, &loss)?;
     }
-    training.finish(&out)?;
+    training.finish(&out, "blind deblurring: MSE + TV prior")?;
 
     let kernel = no_grad(|| kernel_of(&kernel_param))?;
     let deblurred = no_grad(|| image.clamp(Some(0.0), Some(1.0)))?;

@@ -112,7 +112,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         geometry.step(&grads)?;
         training.record(step, &loss)?;
     }
-    training.finish(&out)?;
+    training.finish(&out, "pipeline fit: MSE to the target")?;
 
     let fitted = Params {
         gains: params.gains.detach(),

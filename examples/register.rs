@@ -68,11 +68,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut losses, mut marks, mut last_level) = (Vec::new(), Vec::new(), usize::MAX);
     let mut on_step = |p: &Progress| {
         if p.level != last_level {
-            marks.push(losses.len());
+            marks.push((losses.len(), format!("level {} (1/{})", p.level, 1 << p.level)));
             bar.set_position(((config.levels - 1 - p.level) * config.iterations) as u64);
             last_level = p.level;
         }
-        losses.push(p.loss);
+        losses.push((losses.len(), p.loss));
         bar.inc(1);
         bar.set_message(format!("level {} loss {:.4e}", p.level, p.loss));
     };
@@ -110,7 +110,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ],
     )?;
     let curve = out.join("loss.png");
-    common::loss_curve(&curve, &losses, &marks)?;
+    common::loss_curve(&curve, "registration loss (SSIM), coarse to fine", &losses, &marks)?;
     println!("wrote {}", curve.display());
 
     if fit.status != Status::Converged {

@@ -204,28 +204,21 @@ fn normalised_entries(model: Model, params: &Tensor) -> Result<[Tensor; 9]> {
             let (c, s) = (p[2].cos()?.mul(&scale)?, p[2].sin()?.mul(&scale)?);
             [c.clone(), s.neg()?, p[0].clone(), s, c, p[1].clone(), zero.clone(), zero, one]
         }
-        Model::Affine => [
-            p[0].add_scalar(1.0)?,
-            p[1].clone(),
-            p[2].clone(),
-            p[3].clone(),
-            p[4].add_scalar(1.0)?,
-            p[5].clone(),
-            zero.clone(),
-            zero,
-            one,
-        ],
-        Model::Homography => [
-            p[0].add_scalar(1.0)?,
-            p[1].clone(),
-            p[2].clone(),
-            p[3].clone(),
-            p[4].add_scalar(1.0)?,
-            p[5].clone(),
-            p[6].clone(),
-            p[7].clone(),
-            one,
-        ],
+        Model::Affine | Model::Homography => {
+            // The perspective row's first two entries are learned only by a homography.
+            let (g, h) = if model == Model::Homography { (p[6].clone(), p[7].clone()) } else { (zero.clone(), zero) };
+            [
+                p[0].add_scalar(1.0)?,
+                p[1].clone(),
+                p[2].clone(),
+                p[3].clone(),
+                p[4].add_scalar(1.0)?,
+                p[5].clone(),
+                g,
+                h,
+                one,
+            ]
+        }
     })
 }
 

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use image::{Rgb, RgbImage};
+use image::RgbImage;
 use indicatif::{ProgressBar, ProgressStyle};
 use pixgrad::Tensor;
 
@@ -62,52 +62,74 @@ pub fn asset(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("assets").join(name)
 }
 
-fn line(img: &mut RgbImage, (x0, y0): (i64, i64), (x1, y1): (i64, i64), colour: Rgb<u8>) {
-    let steps = (x1 - x0).abs().max((y1 - y0).abs()).max(1);
-    for s in 0..=steps {
-        let x = x0 + (x1 - x0) * s / steps;
-        let y = y0 + (y1 - y0) * s / steps;
-        if x >= 0 && y >= 0 && (x as u32) < img.width() && (y as u32) < img.height() {
-            img.put_pixel(x as u32, y as u32, colour);
-        }
-    }
-}
+/// The loss curve's font: DejaVu Sans cut to ASCII (assets/fonts).
+static PLOT_FONT: &[u8] = include_bytes!("../../assets/fonts/plot-sans.ttf");
 
-/// Draws `losses` (log scale, step on x) with grey lines at the `marks`
-/// (e.g. pyramid level changes) into a 640×360 PNG. The axis ranges are
-/// printed, since the picture has no text: drawing text would need a font
-/// and a font-rendering crate, more than a curve is worth here.
-pub fn loss_curve(path: &Path, losses: &[f32], marks: &[usize]) -> image::ImageResult<()> {
-    let (w, h, pad) = (640i64, 360i64, 20i64);
-    let mut img = RgbImage::from_pixel(w as u32, h as u32, Rgb([255, 255, 255]));
-    let logs: Vec<f64> = losses.iter().filter(|v| v.is_finite() && **v > 0.0).map(|v| (*v as f64).log10()).collect();
-    if logs.len() >= 2 {
-        let (lo, hi) = logs.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-        let span = (hi - lo).max(1e-9);
-        let to_px = |i: usize, v: f64| {
-            let x = pad + (i as i64) * (w - 2 * pad) / (logs.len() as i64 - 1);
-            let y = pad + ((hi - v) / span * (h - 2 * pad) as f64) as i64;
-            (x, y)
+/// Draws a loss curve into a 720×400 PNG: `points` are (step, loss), the
+/// y axis logarithmic when the positive losses span more than a decade;
+/// `marks` are labelled vertical lines (e.g. where a pyramid level starts).
+pub fn loss_curve(
+    path: &Path,
+    title: &str,
+    points: &[(usize, f32)],
+    marks: &[(usize, String)],
+) -> Result<(), Box<dyn std::error::Error>> {
+    use plotters::prelude::*;
+    static FONT: std::sync::Once = std::sync::Once::new();
+    FONT.call_once(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, PLOT_FONT)
+            .unwrap_or_else(|_| panic!("the bundled font parses"))
+    });
+    let (width, height) = (720u32, 400u32);
+    let mut pixels = vec![255u8; (width * height * 3) as usize];
+    let finite: Vec<(usize, f64)> = points.iter().filter(|(_, v)| v.is_finite()).map(|&(s, v)| (s, v as f64)).collect();
+    if finite.len() >= 2 {
+        let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
+        let last = finite.iter().map(|p| p.0).max().unwrap_or(1).max(1);
+        let (lo, hi) = finite.iter().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.1), b.max(p.1)));
+        let log = lo > 0.0 && hi / lo > 10.0;
+        let mut chart = ChartBuilder::on(&root);
+        chart.caption(title, ("sans-serif", 20)).margin(12).x_label_area_size(40).y_label_area_size(70);
+        let series = LineSeries::new(finite.iter().copied(), BLUE.stroke_width(2));
+        let (y_lo, y_hi) = if hi > lo { (lo, hi) } else { (lo - 0.5, hi + 0.5) };
+        let mark_lines = |top: f64, bottom: f64| {
+            marks.iter().map(move |(step, label)| {
+                let line = PathElement::new(vec![(*step, bottom), (*step, top)], BLACK.mix(0.3));
+                (line, Text::new(format!(" {label}"), (*step, top), ("sans-serif", 13)))
+            })
         };
-        for &m in marks {
-            let x = pad + (m as i64) * (w - 2 * pad) / (logs.len() as i64 - 1).max(1);
-            line(&mut img, (x, pad), (x, h - pad), Rgb([200, 200, 200]));
+        if log {
+            let mut c = chart.build_cartesian_2d(0..last, (y_lo * 0.9..y_hi * 1.1).log_scale())?;
+            c.configure_mesh()
+                .x_desc("step")
+                .y_desc("loss (log scale)")
+                .y_label_formatter(&|v| format!("{v:.1e}"))
+                .draw()?;
+            for (line, text) in mark_lines(y_hi * 1.05, y_lo * 0.9) {
+                c.draw_series([line])?;
+                c.draw_series([text])?;
+            }
+            c.draw_series(series)?;
+        } else {
+            let pad = (y_hi - y_lo) * 0.05;
+            let mut c = chart.build_cartesian_2d(0..last, y_lo - pad..y_hi + pad)?;
+            c.configure_mesh().x_desc("step").y_desc("loss").y_label_formatter(&|v| format!("{v:.3}")).draw()?;
+            for (line, text) in mark_lines(y_hi + pad * 0.5, y_lo - pad) {
+                c.draw_series([line])?;
+                c.draw_series([text])?;
+            }
+            c.draw_series(series)?;
         }
-        line(&mut img, (pad, h - pad), (w - pad, h - pad), Rgb([0, 0, 0]));
-        line(&mut img, (pad, pad), (pad, h - pad), Rgb([0, 0, 0]));
-        for i in 1..logs.len() {
-            line(&mut img, to_px(i - 1, logs[i - 1]), to_px(i, logs[i]), Rgb([30, 90, 200]));
-        }
+        root.present()?;
         println!(
-            "loss curve: {} steps, loss from {:.3e} to {:.3e} (log scale, top {:.3e}, bottom {:.3e})",
-            losses.len(),
-            losses[0],
-            losses[losses.len() - 1],
-            10f64.powf(hi),
-            10f64.powf(lo)
+            "loss curve: {} points, loss from {:.3e} to {:.3e}",
+            finite.len(),
+            finite[0].1,
+            finite[finite.len() - 1].1
         );
     }
-    img.save(path)
+    RgbImage::from_raw(width, height, pixels).expect("a buffer of width × height RGB pixels").save(path)?;
+    Ok(())
 }
 
 /// The loss of a fixed number of steps: a progress bar, and the loss read
@@ -115,7 +137,7 @@ pub fn loss_curve(path: &Path, losses: &[f32], marks: &[usize]) -> image::ImageR
 pub struct Training {
     bar: ProgressBar,
     steps: usize,
-    losses: Vec<f32>,
+    losses: Vec<(usize, f32)>,
 }
 
 impl Training {
@@ -127,7 +149,7 @@ impl Training {
     pub fn record(&mut self, step: usize, loss: &Tensor) -> pixgrad::Result<()> {
         if step.is_multiple_of(10) || step + 1 == self.steps {
             let value = loss.item()?;
-            self.losses.push(value);
+            self.losses.push((step, value));
             self.bar.set_message(format!("loss {value:.3e}"));
         }
         self.bar.inc(1);
@@ -135,10 +157,10 @@ impl Training {
     }
 
     /// Ends the bar and writes the loss curve as `loss.png` in `out`.
-    pub fn finish(self, out: &Path) -> image::ImageResult<()> {
+    pub fn finish(self, out: &Path, title: &str) -> Result<(), Box<dyn std::error::Error>> {
         self.bar.finish();
         let path = out.join("loss.png");
-        loss_curve(&path, &self.losses, &[])?;
+        loss_curve(&path, title, &self.losses, &[])?;
         println!("wrote {}", path.display());
         Ok(())
     }

@@ -19,8 +19,8 @@
 
 use crate::autodiff::{Saved, record};
 use crate::error::{Error, Result};
+use crate::gpu::Context;
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
-use crate::gpu::{Context, PooledBuffer};
 use crate::shape::{BroadcastLayout, MAX_RANK, broadcast_layout, broadcast_shapes, check_shape, numel};
 use crate::tensor::{BufferView, Tensor};
 
@@ -347,11 +347,6 @@ fn disjoint_outputs(op: &'static str, views: &[Option<BufferView<'_>>], len: usi
     Ok(())
 }
 
-/// A scratch buffer bound in place of a gradient nobody asked for.
-fn placeholder(ctx: &Context, op: &'static str) -> Result<PooledBuffer> {
-    ctx.alloc(op, 4)
-}
-
 /// Encodes the adjoint of `op(a, b)`: `ga = g · ∂op/∂a` and `gb = g · ∂op/∂b`,
 /// each written in the output's shape `out_shape` (sum a broadcast operand's
 /// gradient to its shape with [`reduce_forward`](super::reduce::reduce_forward)).
@@ -372,9 +367,6 @@ pub fn binary_adjoint(
     let len = numel(out_shape);
     g.check(op.name(), "g", len)?;
     disjoint_outputs(op.name(), &[ga, gb], len)?;
-    let spare: Vec<PooledBuffer> =
-        [ga, gb].iter().filter(|v| v.is_none()).map(|_| placeholder(ctx, op.name())).collect::<Result<_>>()?;
-    let mut spare = spare.iter();
     let mut outputs = Vec::new();
     let mut params = BroadcastParams::new(&layout, [a.view.offset, b.view.offset, 0], g.offset);
     let mut by4 = layout.len.is_multiple_of(4);
@@ -387,7 +379,7 @@ pub fn binary_adjoint(
                 by4 &= view.offset.is_multiple_of(4);
                 outputs.push(view.buffer);
             }
-            None => outputs.push(spare.next().expect("one spare per missing gradient").buffer()),
+            None => outputs.push(ctx.unused_binding()),
         }
     }
     let (kernel, threads) = if by4 { (&BINARY_ADJOINT4, layout.len / 4) } else { (&BINARY_ADJOINT_MAIN, layout.len) };
@@ -445,9 +437,6 @@ pub fn ternary_adjoint(
     let len = numel(out_shape);
     g.check(op.name(), "g", len)?;
     disjoint_outputs(op.name(), &grads, len)?;
-    let spare: Vec<PooledBuffer> =
-        grads.iter().filter(|v| v.is_none()).map(|_| placeholder(ctx, op.name())).collect::<Result<_>>()?;
-    let mut spare = spare.iter();
     let offsets = operands.map(|o| o.view.offset);
     let mut params = BroadcastParams::new(&layout, offsets, g.offset);
     let mut buffers: Vec<&wgpu::Buffer> = operands.iter().map(|o| o.view.buffer).collect();
@@ -460,7 +449,7 @@ pub fn ternary_adjoint(
                 params.needs[k] = 1;
                 buffers.push(view.buffer);
             }
-            None => buffers.push(spare.next().expect("one spare per missing gradient").buffer()),
+            None => buffers.push(ctx.unused_binding()),
         }
     }
     let kernel = Kernel { shader: &TERNARY_ADJOINT, entry: "adjoint_main", reads: 4, writes: 3 };

@@ -4,6 +4,7 @@
 
 use crate::autodiff::{Saved, record};
 use crate::error::{Error, Result};
+use crate::gpu::Context;
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::ops::reduce::reduce_forward;
 use crate::ops::{Factor, image_shape};
@@ -35,8 +36,13 @@ pub enum ColorDistance {
 
 /// The buffers one bilateral dispatch binds: five inputs, two outputs.
 struct Bindings<'a> {
-    inputs: [&'a Tensor; 5],
-    outputs: [&'a Tensor; 2],
+    inputs: [&'a wgpu::Buffer; 5],
+    outputs: [&'a wgpu::Buffer; 2],
+}
+
+/// The buffers of `tensors`.
+fn buffers<const K: usize>(tensors: [&Tensor; K]) -> [&wgpu::Buffer; K] {
+    tensors.map(Tensor::buffer)
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -63,6 +69,7 @@ impl Bilateral {
 
     fn dispatch(
         &self,
+        ctx: &Context,
         op: &'static str,
         entry: &'static str,
         params: &WindowParams,
@@ -85,10 +92,10 @@ impl Bilateral {
             kernel: &Kernel { shader: &BILATERAL, entry, reads: 5, writes: 2 },
             constants: &constants,
             params: params_bytes(params),
-            buffers: &[a.buffer(), g.buffer(), s.buffer(), sc.buffer(), e.buffer(), o1.buffer(), o2.buffer()],
+            buffers: &[a, g, s, sc, e, o1, o2],
             groups: grid_1d(threads as u32),
         };
-        a.context().dispatch(op, dispatch)
+        ctx.dispatch(op, dispatch)
     }
 }
 
@@ -133,8 +140,8 @@ fn bilateral(
     let guide_or_img = guide.unwrap_or(img);
     let out = Tensor::uninit(ctx, op, img.shape())?;
     let weights = Tensor::uninit(ctx, op, &[n, h, w])?;
-    let inputs = [img, guide_or_img, &space, &sigma_color, img];
-    f.dispatch(op, "forward", &f.params(), Bindings { inputs, outputs: [&out, &weights] }, n * h * w)?;
+    let inputs = buffers([img, guide_or_img, &space, &sigma_color, img]);
+    f.dispatch(ctx, op, "forward", &f.params(), Bindings { inputs, outputs: buffers([&out, &weights]) }, n * h * w)?;
 
     let saved = [img, guide_or_img, &space, &sigma_color, &out].map(Saved::new);
     let mut recorded = vec![img, &space, &sigma_color];
@@ -203,17 +210,16 @@ impl Bilateral {
         let ctx = grad.context();
         let [img, guide, space, sigma, out] = saved;
         let Window { planes: n, height: h, width: w, .. } = self.window;
-        // Bound where the kernels need a buffer they do not use.
-        let placeholder = Tensor::uninit(ctx, op, &[1])?;
-        let spare = Tensor::uninit(ctx, op, &[1])?;
         let prepared = Tensor::uninit(ctx, op, &[n, self.channels + 1, h, w])?;
-        let inputs = [grad, out, &placeholder, &placeholder, weights];
-        self.dispatch(op, "prepare", &self.params(), Bindings { inputs, outputs: [&prepared, &spare] }, n * h * w)?;
+        // "prepare" reads slots 0, 1 and 4 and writes slot 5 only.
+        let inputs = buffers([grad, out, out, out, weights]);
+        let outputs = [prepared.buffer(), ctx.unused_binding()];
+        self.dispatch(ctx, op, "prepare", &self.params(), Bindings { inputs, outputs }, n * h * w)?;
         let inputs = [img, guide, space, sigma, &prepared];
         let (space_index, sigma_index) = if self.joint { (2, 3) } else { (1, 2) };
         let mut grads = vec![None; needs.len()];
         if needs[0] || (self.joint && needs[1]) {
-            let (image, guide) = self.image_adjoint(op, inputs, &spare, needs[0], self.joint && needs[1])?;
+            let (image, guide) = self.image_adjoint(op, inputs, needs[0], self.joint && needs[1])?;
             grads[0] = image;
             if self.joint {
                 grads[1] = guide;
@@ -233,7 +239,6 @@ impl Bilateral {
         &self,
         op: &'static str,
         inputs: [&Tensor; 5],
-        spare: &Tensor,
         image_needs: bool,
         guide_needs: bool,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
@@ -243,15 +248,17 @@ impl Bilateral {
         let (c, guide_channels) = (self.channels, self.guide_channels);
         let cells = window.padded_cells();
         let value_pad = Tensor::uninit(ctx, op, &[n * c * cells])?;
-        let guide_pad =
-            if self.joint { Tensor::uninit(ctx, op, &[n * guide_channels * cells])? } else { spare.clone() };
-        let outputs = [&value_pad, &guide_pad];
-        self.dispatch(op, "adjoint", &self.params(), Bindings { inputs, outputs }, n * cells)?;
+        let guide_pad = if self.joint { Some(Tensor::uninit(ctx, op, &[n * guide_channels * cells])?) } else { None };
+        let outputs = [value_pad.buffer(), guide_pad.as_ref().map_or(ctx.unused_binding(), Tensor::buffer)];
+        self.dispatch(ctx, op, "adjoint", &self.params(), Bindings { inputs: buffers(inputs), outputs }, n * cells)?;
         let fold = |planes: usize, padded: &Tensor, channels: usize| {
             Window { planes, ..window }.fold(op, padded, &[n, channels, h, w])
         };
         let image = if image_needs { Some(fold(n * c, &value_pad, c)?) } else { None };
-        let guide = if guide_needs { Some(fold(n * guide_channels, &guide_pad, guide_channels)?) } else { None };
+        let guide = match guide_pad {
+            Some(padded) if guide_needs => Some(fold(n * guide_channels, &padded, guide_channels)?),
+            _ => None,
+        };
         Ok((image, guide))
     }
 
@@ -272,8 +279,15 @@ impl Bilateral {
         let space_partials = Tensor::uninit(ctx, op, &[n, chunks, taps])?;
         let sigma_partials = Tensor::uninit(ctx, op, &[n, chunks])?;
         let params = WindowParams { chunk: chunk as u32, chunks: chunks as u32, ..self.params() };
-        let outputs = [&space_partials, &sigma_partials];
-        self.dispatch(op, "parameter_adjoint", &params, Bindings { inputs, outputs }, n * chunks)?;
+        let outputs = buffers([&space_partials, &sigma_partials]);
+        self.dispatch(
+            ctx,
+            op,
+            "parameter_adjoint",
+            &params,
+            Bindings { inputs: buffers(inputs), outputs },
+            n * chunks,
+        )?;
         let sum = |partials: &Tensor, shape: &[usize], target: &[usize]| -> Result<Tensor> {
             let g = Tensor::uninit(ctx, op, shape)?;
             reduce_forward(ctx, None, partials.view(), partials.shape(), g.view(), target, 1.0)?;

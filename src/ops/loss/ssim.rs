@@ -100,16 +100,23 @@ struct SsimParams {
 
 static SSIM_FROM_MOMENTS: Shader = shader!("loss/ssim_from_moments.wgsl");
 
-/// The SSIM map (or its contrast-structure factor) from the moments, in one
-/// pass; its adjoint is two passes, for the means and for the moments.
-fn ssim_term(m: &Moments, max_value: f32, term: SsimTerm) -> Result<Tensor> {
-    const OP: &str = "ssim";
-    let ctx = m.mu_a.context();
-    let len = m.mu_a.numel();
-    let params =
-        SsimParams { len: len as u32, c1: (0.01 * max_value).powi(2), c2: (0.03 * max_value).powi(2), _pad: 0 };
-    let constants = [("OUT", term as u32)];
-    let run = |entry, g: &Tensor, outs: [&wgpu::Buffer; 2]| {
+/// One dispatch of `shaders/loss/ssim_from_moments.wgsl`: the moments and
+/// an incoming gradient `g` (any tensor for "forward") in, two outputs.
+#[derive(Clone, Copy)]
+struct SsimKernel {
+    params: SsimParams,
+    term: SsimTerm,
+}
+
+impl SsimKernel {
+    fn dispatch(
+        &self,
+        op: &'static str,
+        entry: &'static str,
+        m: &Moments,
+        g: &Tensor,
+        outs: [&wgpu::Buffer; 2],
+    ) -> Result<()> {
         let buffers = [
             m.mu_a.buffer(),
             m.mu_b.buffer(),
@@ -122,15 +129,26 @@ fn ssim_term(m: &Moments, max_value: f32, term: SsimTerm) -> Result<Tensor> {
         ];
         let dispatch = Dispatch {
             kernel: &Kernel { shader: &SSIM_FROM_MOMENTS, entry, reads: 6, writes: 2 },
-            constants: &constants,
-            params: params_bytes(&params),
+            constants: &[("OUT", self.term as u32)],
+            params: params_bytes(&self.params),
             buffers: &buffers,
-            groups: grid_1d(len as u32),
+            groups: grid_1d(self.params.len),
         };
-        ctx.dispatch(OP, dispatch)
-    };
+        g.context().dispatch(op, dispatch)
+    }
+}
+
+/// The SSIM map (or its contrast-structure factor) from the moments, in one
+/// pass; its adjoint is two passes, for the means and for the moments.
+fn ssim_term(m: &Moments, max_value: f32, term: SsimTerm) -> Result<Tensor> {
+    const OP: &str = "ssim";
+    let ctx = m.mu_a.context();
+    let len = m.mu_a.numel();
+    let params =
+        SsimParams { len: len as u32, c1: (0.01 * max_value).powi(2), c2: (0.03 * max_value).powi(2), _pad: 0 };
+    let kernel = SsimKernel { params, term };
     let out = Tensor::uninit(ctx, OP, m.mu_a.shape())?;
-    run("forward", &m.mu_a, [out.buffer(), ctx.unused_binding()])?;
+    kernel.dispatch(OP, "forward", m, &m.mu_a, [out.buffer(), ctx.unused_binding()])?;
     let saved = [&m.mu_a, &m.mu_b, &m.e_aa, &m.e_bb, &m.e_ab].map(Saved::new);
     let inputs = [&m.mu_a, &m.mu_b, &m.e_aa, &m.e_bb, &m.e_ab];
     Ok(record(OP, out, &inputs, move |_| {
@@ -140,28 +158,8 @@ fn ssim_term(m: &Moments, max_value: f32, term: SsimTerm) -> Result<Tensor> {
             let m = Moments { mu_a: mu_a?, mu_b: mu_b?, e_aa: e_aa?, e_bb: e_bb?, e_ab: e_ab? };
             let [g_mu_a, g_mu_b, g_sq, g_ab] = [0; 4].map(|_| Tensor::uninit(ctx, OP, g.shape()));
             let (g_mu_a, g_mu_b, g_sq, g_ab) = (g_mu_a?, g_mu_b?, g_sq?, g_ab?);
-            let launch = |entry, outs: [&Tensor; 2]| {
-                let buffers = [
-                    m.mu_a.buffer(),
-                    m.mu_b.buffer(),
-                    m.e_aa.buffer(),
-                    m.e_bb.buffer(),
-                    m.e_ab.buffer(),
-                    g.buffer(),
-                    outs[0].buffer(),
-                    outs[1].buffer(),
-                ];
-                let dispatch = Dispatch {
-                    kernel: &Kernel { shader: &SSIM_FROM_MOMENTS, entry, reads: 6, writes: 2 },
-                    constants: &constants,
-                    params: params_bytes(&params),
-                    buffers: &buffers,
-                    groups: grid_1d(len as u32),
-                };
-                ctx.dispatch(OP, dispatch)
-            };
-            launch("adjoint_means", [&g_mu_a, &g_mu_b])?;
-            launch("adjoint_moments", [&g_sq, &g_ab])?;
+            kernel.dispatch(OP, "adjoint_means", &m, g, [g_mu_a.buffer(), g_mu_b.buffer()])?;
+            kernel.dispatch(OP, "adjoint_moments", &m, g, [g_sq.buffer(), g_ab.buffer()])?;
             // Eaa and Ebb have the same gradient: one tensor serves both (gradients are never written in place).
             Ok(vec![Some(g_mu_a), Some(g_mu_b), Some(g_sq.clone()), Some(g_sq), Some(g_ab)])
         })
