@@ -114,21 +114,36 @@ fn posterize(v: f32) -> f32 {
     return f32((level >> p.shift) << p.shift) / 255.0;
 }
 
-@compute @workgroup_size(256)
-fn forward(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let pixel = pixel_index(wid, nwg, lid);
-    if (pixel >= p.pixels) {
-        return;
-    }
-    let item = wid.y;
-    let i = item * p.pixels + pixel;
-    let base = item * p.channels * p.pixels + pixel;
+// A thread's pixel: its image, its index in the per-pixel maps [N, H·W],
+// its first channel's index in the image, and the image's two factors.
+struct Site {
+    valid: bool,
+    item: u32,
+    i: u32,
+    base: u32,
+    fa: f32,
+    fb: f32,
+}
+
+fn site(ids: Invocation) -> Site {
+    let pixel = pixel_index(ids);
+    let item = ids.wid.y;
     let fa = factor_a[item * p.stride_a];
     let fb = factor_b[item * p.stride_b];
+    return Site(pixel < p.pixels, item, item * p.pixels + pixel, item * p.channels * p.pixels + pixel, fa, fb);
+}
+
+@compute @workgroup_size(256)
+fn forward(ids: Invocation) {
+    let at = site(ids);
+    if (!at.valid) {
+        return;
+    }
+    let item = at.item;
+    let i = at.i;
+    let base = at.base;
+    let fa = at.fa;
+    let fb = at.fb;
     if (OP == 0u) {
         store3(base, saturate(load3(0u, base), fa).out);
         return;
@@ -152,20 +167,16 @@ fn forward(
 }
 
 @compute @workgroup_size(256)
-fn adjoint(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let pixel = pixel_index(wid, nwg, lid);
-    if (pixel >= p.pixels) {
+fn adjoint(ids: Invocation) {
+    let at = site(ids);
+    if (!at.valid) {
         return;
     }
-    let item = wid.y;
-    let i = item * p.pixels + pixel;
-    let base = item * p.channels * p.pixels + pixel;
-    let fa = factor_a[item * p.stride_a];
-    let fb = factor_b[item * p.stride_b];
+    let item = at.item;
+    let i = at.i;
+    let base = at.base;
+    let fa = at.fa;
+    let fb = at.fb;
     let n_contrib = p.items * p.pixels;
     if (OP == 0u) {
         let gc = saturate_adjoint(load3(0u, base), fa, load3(1u, base));

@@ -44,16 +44,12 @@ const PER_THREAD: u32 = 4u;
 
 // Bindings 4 and 6 are unused here.
 @compute @workgroup_size(256)
-fn forward(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let first = PER_THREAD * pixel_index(wid, nwg, lid);
+fn forward(ids: Invocation) {
+    let first = PER_THREAD * pixel_index(ids);
     if (first >= p.pixels) {
         return;
     }
-    let item = wid.y;
+    let item = ids.wid.y;
     let mat = matrix_of(item);
     let at = item * p.param_stride * 3u;
     let b = vec3(bias[at], bias[at + 1u], bias[at + 2u]);
@@ -68,16 +64,12 @@ fn forward(
 
 // Bindings 1, 3 and 6 are unused here.
 @compute @workgroup_size(256)
-fn image_adjoint(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let first = PER_THREAD * pixel_index(wid, nwg, lid);
+fn image_adjoint(ids: Invocation) {
+    let first = PER_THREAD * pixel_index(ids);
     if (first >= p.pixels) {
         return;
     }
-    let item = wid.y;
+    let item = ids.wid.y;
     let mt = transpose(matrix_of(item));
     for (var q = first; q < min(first + PER_THREAD, p.pixels); q++) {
         let base = item * 3u * p.pixels + q;
@@ -90,12 +82,8 @@ fn image_adjoint(
 
 // Bindings 2 and 3 are unused here.
 @compute @workgroup_size(256)
-fn param_adjoint(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn param_adjoint(ids: Invocation) {
+    let i = thread_index(ids);
     if (i >= p.items * p.chunks) {
         return;
     }

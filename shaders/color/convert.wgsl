@@ -172,32 +172,24 @@ fn store(base: u32, channels: u32, v: vec4<f32>) {
 
 // out = convert(x); binding 2 is unused here.
 @compute @workgroup_size(256)
-fn forward(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let pixel = pixel_index(wid, nwg, lid);
+fn forward(ids: Invocation) {
+    let pixel = pixel_index(ids);
     if (pixel >= p.pixels) {
         return;
     }
-    let item = wid.y;
+    let item = ids.wid.y;
     let v = load_x(item * C_IN * p.pixels + pixel, C_IN);
     store(item * C_OUT * p.pixels + pixel, C_OUT, convert(v));
 }
 
 // out = Jᵀ g at x, shaped like x.
 @compute @workgroup_size(256)
-fn adjoint(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let pixel = pixel_index(wid, nwg, lid);
+fn adjoint(ids: Invocation) {
+    let pixel = pixel_index(ids);
     if (pixel >= p.pixels) {
         return;
     }
-    let item = wid.y;
+    let item = ids.wid.y;
     let v = load_x(item * C_IN * p.pixels + pixel, C_IN);
     let gy = load_g(item * C_OUT * p.pixels + pixel, C_OUT);
     store(item * C_IN * p.pixels + pixel, C_IN, convert_adjoint(v, gy));

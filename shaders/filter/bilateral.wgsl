@@ -98,12 +98,8 @@ fn distance(delta: array<f32, MAX_C>) -> Distance {
 
 // out = filtered image [N, C, H, W], out2 = Σ_t k_t per pixel [N, H, W].
 @compute @workgroup_size(256)
-fn forward(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn forward(ids: Invocation) {
+    let i = thread_index(ids);
     if (i >= p.planes * plane_len()) {
         return;
     }
@@ -141,12 +137,8 @@ fn forward(
 // x = output gradient, guide = output, extra = Σ k: out = [N, C + 1, H, W]
 // of a = ō / W, then b = Σ_c a · out.
 @compute @workgroup_size(256)
-fn prepare(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn prepare(ids: Invocation) {
+    let i = thread_index(ids);
     if (i >= p.planes * plane_len()) {
         return;
     }
@@ -265,21 +257,15 @@ fn minus_centre_terms(n: u32, yy: i32, xx: i32, gq: array<f32, MAX_C>, scale: f3
 // out = padded value gradient [N, C, HP, WP]; out2 = padded guide gradient
 // [N, CG, HP, WP] (JOINT only; else both paths go to out).
 @compute @workgroup_size(256)
-fn adjoint(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
-    let hp = padded_height();
-    let wp = padded_width();
-    let cells = u32(hp * wp);
-    if (i >= p.planes * cells) {
+fn adjoint(ids: Invocation) {
+    let at = padded_cell(thread_index(ids));
+    if (!at.valid) {
         return;
     }
-    let n = i / cells;
-    let u = i32((i % cells) / u32(wp));
-    let v = i32(i % u32(wp));
+    let n = at.plane;
+    let cells = at.cells;
+    let u = at.u;
+    let v = at.v;
     // The image pixel this cell holds (a copy, for padding cells).
     let yy = u - p.origin_y;
     let xx = v - p.origin_x;
@@ -299,7 +285,7 @@ fn adjoint(
     if (is_pixel) {
         grads.guide = minus_centre_terms(n, yy, xx, gq, scale, grads.guide);
     }
-    let cell = i % cells;
+    let cell = at.cell;
     if (JOINT == 1u) {
         for (var c = 0u; c < C; c++) {
             out[(n * C + c) * cells + cell] = grads.value[c];
@@ -317,12 +303,8 @@ fn adjoint(
 // out = partials [N, chunks, KY·KX] of ∂L/∂s_t, out2 = partials [N, chunks]
 // of ∂L/∂σ. One thread per (image, chunk of p.chunk pixels).
 @compute @workgroup_size(256)
-fn parameter_adjoint(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn parameter_adjoint(ids: Invocation) {
+    let i = thread_index(ids);
     if (i >= p.planes * p.chunks) {
         return;
     }

@@ -84,12 +84,8 @@ fn work(i: u32, rows: u32) -> Work {
 
 // src = big, second = weight, out = small (the bias is a separate add).
 @compute @workgroup_size(256)
-fn forward(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn forward(ids: Invocation) {
+    let i = thread_index(ids);
     if (i >= p.strips * u32(p.h_small) * p.blocks * p.batch) {
         return;
     }
@@ -139,12 +135,8 @@ fn store4(base: u32, x0: i32, width: i32, v: vec4<f32>) {
 // where y = yo·SY - pad_y + i·DY (and the same along x): a gather, each big
 // pixel visits the taps whose stride arithmetic lands on it.
 @compute @workgroup_size(256)
-fn input_adjoint(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn input_adjoint(ids: Invocation) {
+    let i = thread_index(ids);
     if (i >= p.strips * u32(p.h_big) * p.blocks * p.batch) {
         return;
     }
@@ -196,12 +188,8 @@ fn strided_read(row: u32, row_inside: bool, tx: i32) -> f32 {
 // group, kernel row i) sums, over its rows (n, yo) and every xo, the products
 // for all KX taps of that kernel row, four xo at a time in vec4 lanes.
 @compute @workgroup_size(256)
-fn weight_adjoint(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn weight_adjoint(ids: Invocation) {
+    let i = thread_index(ids);
     let per_chunk = p.blocks * p.big_per_group * u32(KY);
     if (i >= per_chunk * p.chunks) {
         return;

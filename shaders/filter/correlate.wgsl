@@ -51,15 +51,11 @@ fn store(ax: Axes, at: u32, m: i32, v: f32) {
 }
 
 @compute @workgroup_size(256)
-fn correlate(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
+fn correlate(ids: Invocation) {
     let ax = axes();
     let strips = u32((ax.major_len + STRIP - 1) / STRIP);
     let lines = u32(ax.minor_len);
-    let i = thread_index(wid, nwg, lid);
+    let i = thread_index(ids);
     if (i >= p.planes * lines * strips) {
         return;
     }

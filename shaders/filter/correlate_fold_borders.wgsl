@@ -117,14 +117,10 @@ fn band_pixel(k: i32) -> vec2<i32> {
 // Adds the folded border terms to the image gradient `out` (read-modify-write,
 // one thread per band pixel). `src` is the output gradient [planes, BANK, H, W].
 @compute @workgroup_size(256)
-fn fold_borders(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
+fn fold_borders(ids: Invocation) {
     let band = (p.band_top + p.band_bottom) * p.width
         + (p.height - p.band_top - p.band_bottom) * (p.band_left + p.band_right);
-    let i = thread_index(wid, nwg, lid);
+    let i = thread_index(ids);
     if (i >= p.planes * u32(band)) {
         return;
     }

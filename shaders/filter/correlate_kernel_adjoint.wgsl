@@ -32,17 +32,13 @@ fn store(at: u32, t: i32, k_major: i32, tap_stride: u32, v: f32) {
 }
 
 @compute @workgroup_size(256)
-fn kernel_adjoint(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
+fn kernel_adjoint(ids: Invocation) {
     let ax = axes();
     let blocks = u32((ax.k_major + BLOCK - 1) / BLOCK);
     let kernel_lines = BANK * u32(ax.k_minor);
     let per_chunk = kernel_lines * blocks;
     let items = p.planes / p.planes_per_kernel;
-    let i = thread_index(wid, nwg, lid);
+    let i = thread_index(ids);
     if (i >= items * p.chunks * per_chunk) {
         return;
     }

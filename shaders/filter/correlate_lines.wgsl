@@ -286,10 +286,10 @@ struct LineGeometry {
     valid: bool,
 }
 
-fn line_geometry(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> LineGeometry {
+fn line_geometry(ids: Invocation) -> LineGeometry {
     let per = 1u + PAIR;
     let lines = (u32(axes().minor_len) + PAIR) / per;
-    let i = (wid.y * nwg.x + wid.x) * LINE_WG + lid;
+    let i = (ids.wid.y * ids.nwg.x + ids.wid.x) * LINE_WG + ids.lid;
     return LineGeometry(i / lines, i32((i % lines) * per), i, i < p.planes * lines);
 }
 
@@ -323,12 +323,8 @@ fn forward_outputs(wf: Lines, wf1: Lines, xw: Lines) -> vec4<f32> {
 }
 
 @compute @workgroup_size(64)
-fn line_forward(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let geo = line_geometry(wid, nwg, lid);
+fn line_forward(ids: Invocation) {
+    let geo = line_geometry(ids);
     if (!geo.valid) {
         return;
     }
@@ -555,12 +551,8 @@ fn adjoint_line(plane: u32, q: i32, fold: bool, with_kernel: bool, partial: u32)
 }
 
 @compute @workgroup_size(64)
-fn line_adjoint(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let geo = line_geometry(wid, nwg, lid);
+fn line_adjoint(ids: Invocation) {
+    let geo = line_geometry(ids);
     if (!geo.valid) {
         return;
     }
@@ -578,12 +570,8 @@ override FOLD_EACH: u32 = 0u;
 const FOLD_WG: u32 = 8u;
 
 @compute @workgroup_size(8)
-fn line_fold(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let t = (wid.y * nwg.x + wid.x) * FOLD_WG + lid;
+fn line_fold(ids: Invocation) {
+    let t = (ids.wid.y * ids.nwg.x + ids.wid.x) * FOLD_WG + ids.lid;
     let padded = kernel_lines() - 1;
     var plane = t;
     var lines = vec2(0, padded);

@@ -21,12 +21,8 @@ struct MagnitudeParams {
 
 // Bindings 2 and 3 are unused here.
 @compute @workgroup_size(256)
-fn forward(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn forward(ids: Invocation) {
+    let i = thread_index(ids);
     if (i >= p.planes * p.pixels) {
         return;
     }
@@ -38,12 +34,8 @@ fn forward(
 
 // Writes both components of the input gradient of pixel i.
 @compute @workgroup_size(256)
-fn adjoint(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn adjoint(ids: Invocation) {
+    let i = thread_index(ids);
     if (i >= p.planes * p.pixels) {
         return;
     }

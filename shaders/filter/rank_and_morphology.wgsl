@@ -30,12 +30,8 @@ const MAX_TAPS: i32 = 81;
 
 // src = image planes, aux = heights [KY·KX] (unused by the median).
 @compute @workgroup_size(256)
-fn select_forward(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn select_forward(ids: Invocation) {
+    let i = thread_index(ids);
     let pixels = u32(p.height * p.width);
     if (i >= p.planes * pixels) {
         return;
@@ -87,21 +83,15 @@ fn select_forward(
 // src = output gradient, aux = selected taps, out = padded gradient
 // [planes, HP, WP]. Output (y, x) reads padded (y + i, x + j).
 @compute @workgroup_size(256)
-fn select_adjoint(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
-    let hp = padded_height();
-    let wp = padded_width();
-    let cells = u32(hp * wp);
-    if (i >= p.planes * cells) {
+fn select_adjoint(ids: Invocation) {
+    let i = thread_index(ids);
+    let cell = padded_cell(i);
+    if (!cell.valid) {
         return;
     }
-    let plane = (i / cells) * u32(p.height * p.width);
-    let u = i32((i % cells) / u32(wp));
-    let v = i32(i % u32(wp));
+    let plane = cell.plane * u32(p.height * p.width);
+    let u = cell.u;
+    let v = cell.v;
     var sum = 0.0;
     for (var ti = 0; ti < KY; ti++) {
         for (var tj = 0; tj < KX; tj++) {
@@ -119,12 +109,8 @@ fn select_adjoint(
 // src = output gradient, aux = selected taps, out = partials [chunks, KY·KX]
 // per height (the sign is the host's). One thread per (chunk, height).
 @compute @workgroup_size(256)
-fn taps_adjoint(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn taps_adjoint(ids: Invocation) {
+    let i = thread_index(ids);
     let taps = u32(KY * KX);
     if (i >= p.chunks * taps) {
         return;
@@ -145,12 +131,8 @@ fn taps_adjoint(
 // src = padded gradient along the axis (PB + len + PA long), out = the
 // folded gradient (len long): each element adds the padding cells that copied it.
 @compute @workgroup_size(256)
-fn fold(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn fold(ids: Invocation) {
+    let i = thread_index(ids);
     let n = p.fold_len;
     if (i >= p.fold_lines * u32(n)) {
         return;

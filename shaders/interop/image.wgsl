@@ -37,12 +37,8 @@ fn sample_bits(index: u32) -> u32 {
 
 // One thread per tensor element.
 @compute @workgroup_size(256)
-fn unpack(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn unpack(ids: Invocation) {
+    let i = thread_index(ids);
     if (i >= p.pixels * p.channels) {
         return;
     }
@@ -66,12 +62,8 @@ fn quantize(v: f32) -> u32 {
 
 // One thread per packed output word.
 @compute @workgroup_size(256)
-fn pack(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let word = thread_index(wid, nwg, lid);
+fn pack(ids: Invocation) {
+    let word = thread_index(ids);
     if (word * PER_WORD >= p.samples) {
         return;
     }

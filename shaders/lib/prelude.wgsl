@@ -4,15 +4,22 @@
 
 const WG: u32 = 256u;
 
-fn thread_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-    return (wid.y * nwg.x + wid.x) * WG + lid;
+// The builtins a kernel entry takes, as its one parameter `ids`.
+struct Invocation {
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+}
+
+fn thread_index(ids: Invocation) -> u32 {
+    return (ids.wid.y * ids.nwg.x + ids.wid.x) * WG + ids.lid;
 }
 
 // Per-item kernels run a grid of (pixel workgroups, items): the pixel index
 // wraps into z past 65535 workgroups, the item is y. No division, which CPU
 // adapters do one lane at a time.
-fn pixel_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-    return (wid.z * nwg.x + wid.x) * WG + lid;
+fn pixel_index(ids: Invocation) -> u32 {
+    return (ids.wid.z * ids.nwg.x + ids.wid.x) * WG + ids.lid;
 }
 
 // Element-wise kernels whose output holds a multiple of 4 elements on a
@@ -22,8 +29,8 @@ fn pixel_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
 // NO_ELEMENT past the end.
 const NO_ELEMENT: u32 = 0xffffffffu;
 
-fn first_of_four(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, len: u32) -> u32 {
-    let i = thread_index(wid, nwg, lid);
+fn first_of_four(ids: Invocation, len: u32) -> u32 {
+    let i = thread_index(ids);
     return select(NO_ELEMENT, 4u * i, i < len / 4u);
 }
 

@@ -49,6 +49,25 @@ fn padded_width() -> i32 {
     return p.width + KX - 1;
 }
 
+// Thread i's cell of the padded grids [planes, HP, WP] that adjoints gather
+// into: its plane, its index in the plane (of `cells`), its row u and
+// column v; `valid` is false past the last plane.
+struct PaddedCell {
+    valid: bool,
+    plane: u32,
+    cells: u32,
+    cell: u32,
+    u: i32,
+    v: i32,
+}
+
+fn padded_cell(i: u32) -> PaddedCell {
+    let wp = u32(padded_width());
+    let cells = u32(padded_height()) * wp;
+    let cell = i % cells;
+    return PaddedCell(i < p.planes * cells, i / cells, cells, cell, i32(cell / wp), i32(cell % wp));
+}
+
 // Offset in a plane of the pixel that window tap (i, j) of (y, x) reads.
 fn tap_offset(y: i32, x: i32, i: i32, j: i32) -> u32 {
     let yy = border_map(y + i - p.origin_y, p.height);

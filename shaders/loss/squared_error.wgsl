@@ -29,12 +29,8 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> out4: array<vec4<f32>>;
 
 @compute @workgroup_size(256)
-fn blocks(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let t = thread_index(wid, nwg, lid);
+fn blocks(ids: Invocation) {
+    let t = thread_index(ids);
     if (t >= p.chunks) {
         return;
     }
@@ -59,12 +55,8 @@ fn blocks(
 // Four elements per thread and one vec4 store (llvmpipe stores one lane at
 // a time); the last thread's tail element by element.
 @compute @workgroup_size(256)
-fn adjoint(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let e = 4u * thread_index(wid, nwg, lid);
+fn adjoint(ids: Invocation) {
+    let e = 4u * thread_index(ids);
     if (e >= p.count) {
         return;
     }

@@ -54,12 +54,8 @@ fn weights(t: Terms) -> vec2<f32> {
 
 // Bindings 6 and 8 are unused here.
 @compute @workgroup_size(256)
-fn forward(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn forward(ids: Invocation) {
+    let i = thread_index(ids);
     if (i >= p.len) {
         return;
     }
@@ -77,12 +73,8 @@ fn forward(
 
 // Gradients of μa (out_a) and μb (out_b).
 @compute @workgroup_size(256)
-fn adjoint_means(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn adjoint_means(ids: Invocation) {
+    let i = thread_index(ids);
     if (i >= p.len) {
         return;
     }
@@ -98,12 +90,8 @@ fn adjoint_means(
 
 // Gradients of Eaa = Ebb (out_a) and Eab (out_b).
 @compute @workgroup_size(256)
-fn adjoint_moments(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn adjoint_moments(ids: Invocation) {
+    let i = thread_index(ids);
     if (i >= p.len) {
         return;
     }

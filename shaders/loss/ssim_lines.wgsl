@@ -77,10 +77,10 @@ fn runtime(v: i32) -> i32 {
     return max(v, -i32(arrayLength(&kernel)));
 }
 
-fn ssim_line(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> SsimLine {
+fn ssim_line(ids: Invocation) -> SsimLine {
     let ax = axes();
     let lines = u32(ax.minor_len);
-    let i = (wid.y * nwg.x + wid.x) * LINE_WG + lid;
+    let i = (ids.wid.y * ids.nwg.x + ids.wid.x) * LINE_WG + ids.lid;
     let pixels = u32(p.height * p.width);
     let plane = (i / lines) * pixels;
     let start = plane + (i % lines) * u32(ax.minor_stride);
@@ -111,12 +111,8 @@ fn kernel_window(reversed: bool) -> Window {
 }
 
 @compute @workgroup_size(64)
-fn moments(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let l = ssim_line(wid, nwg, lid);
+fn moments(ids: Invocation) {
+    let l = ssim_line(ids);
     if (!l.valid) {
         return;
     }
@@ -140,7 +136,7 @@ fn moments(
     }
     if (COLUMNS == 1u && MEAN == 1u) {
         // One sum per column, in the order of the lines.
-        out_a[(wid.y * nwg.x + wid.x) * LINE_WG + lid] = sum;
+        out_a[(ids.wid.y * ids.nwg.x + ids.wid.x) * LINE_WG + ids.lid] = sum;
     }
 }
 
@@ -260,12 +256,8 @@ fn add4(o: u32, stack: u32, r: vec4<f32>) {
 }
 
 @compute @workgroup_size(64)
-fn adjoint(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let l = ssim_line(wid, nwg, lid);
+fn adjoint(ids: Invocation) {
+    let l = ssim_line(ids);
     if (!l.valid) {
         return;
     }

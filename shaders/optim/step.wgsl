@@ -31,12 +31,8 @@ struct OptimParams {
 @group(0) @binding(4) var<storage, read_write> state2: array<f32>;
 
 @compute @workgroup_size(256)
-fn sgd_step(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn sgd_step(ids: Invocation) {
+    let i = thread_index(ids);
     if (i >= p.len) {
         return;
     }
@@ -53,12 +49,8 @@ fn sgd_step(
 }
 
 @compute @workgroup_size(256)
-fn adam_step(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn adam_step(ids: Invocation) {
+    let i = thread_index(ids);
     if (i >= p.len) {
         return;
     }

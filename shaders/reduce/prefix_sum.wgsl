@@ -21,12 +21,8 @@ struct ScanParams {
 const RUN: u32 = 64u;
 
 @compute @workgroup_size(256)
-fn scan_runs(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let run = thread_index(wid, nwg, lid);
+fn scan_runs(ids: Invocation) {
+    let run = thread_index(ids);
     let first = run * RUN;
     if (first >= p.len) {
         return;
@@ -42,12 +38,8 @@ fn scan_runs(
 
 // `values` holds the scanned run sums here.
 @compute @workgroup_size(256)
-fn add_run_offsets(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn add_run_offsets(ids: Invocation) {
+    let i = thread_index(ids);
     if (i < p.len) {
         scanned[i] += values[i / RUN];
     }

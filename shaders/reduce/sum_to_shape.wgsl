@@ -65,12 +65,8 @@ fn unravel(i: u32, rank: u32, shape: vec4<u32>, stride: vec4<u32>) -> u32 {
 }
 
 @compute @workgroup_size(256)
-fn reduce_tree(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let w = wid.y * nwg.x + wid.x;
+fn reduce_tree(ids: Invocation) {
+    let w = ids.wid.y * ids.nwg.x + ids.wid.x;
     let in_range = w < p.targets * p.chunks;
     var acc = 0.0;
     if (in_range) {
@@ -78,21 +74,21 @@ fn reduce_tree(
         let base = p.off_in + unravel(target_index, KEPT_RANK, p.kept_shape, p.kept_stride);
         let start = (w % p.chunks) * p.chunk;
         let end = min(p.count, start + p.chunk);
-        for (var r = start + lid; r < end; r += WG) {
+        for (var r = start + ids.lid; r < end; r += WG) {
             acc += src[base + unravel(r, RED_RANK, p.red_shape, p.red_stride)];
         }
     }
-    partial[lid] = acc;
+    partial[ids.lid] = acc;
     workgroupBarrier();
     // Tree down to 32 partial sums, then one thread adds those in order:
     // fewer barriers (costly on CPU adapters), same fixed order everywhere.
     for (var width = WG / 2u; width >= 32u; width /= 2u) {
-        if (lid < width) {
-            partial[lid] += partial[lid + width];
+        if (ids.lid < width) {
+            partial[ids.lid] += partial[ids.lid + width];
         }
         workgroupBarrier();
     }
-    if (in_range && lid == 0u) {
+    if (in_range && ids.lid == 0u) {
         var total = 0.0;
         for (var k = 0u; k < 32u; k++) {
             total += partial[k];
@@ -102,12 +98,8 @@ fn reduce_tree(
 }
 
 @compute @workgroup_size(256)
-fn reduce_seq(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let t = thread_index(wid, nwg, lid);
+fn reduce_seq(ids: Invocation) {
+    let t = thread_index(ids);
     if (t >= p.targets) {
         return;
     }
@@ -120,12 +112,8 @@ fn reduce_seq(
 }
 
 @compute @workgroup_size(256)
-fn reduce_blocks(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let t = thread_index(wid, nwg, lid);
+fn reduce_blocks(ids: Invocation) {
+    let t = thread_index(ids);
     if (t >= p.targets * p.chunks) {
         return;
     }
@@ -154,12 +142,8 @@ fn reduce_blocks(
 }
 
 @compute @workgroup_size(256)
-fn expand(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let k = thread_index(wid, nwg, lid);
+fn expand(ids: Invocation) {
+    let k = thread_index(ids);
     if (k >= p.targets * p.count) {
         return;
     }
@@ -179,12 +163,8 @@ fn expand(
 // expand for a full reduction of a contiguous input: every element gets the
 // one value, four per thread (one load for four stores).
 @compute @workgroup_size(256)
-fn broadcast_scalar(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let k = 4u * thread_index(wid, nwg, lid);
+fn broadcast_scalar(ids: Invocation) {
+    let k = 4u * thread_index(ids);
     if (k >= p.count) {
         return;
     }

@@ -34,12 +34,8 @@ fn random_unit(i: u32, stream: u32) -> f32 {
 }
 
 @compute @workgroup_size(256)
-fn fill_constant(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn fill_constant(ids: Invocation) {
+    let i = thread_index(ids);
     if (i < p.len) {
         y[p.off + i] = p.a;
     }
@@ -47,12 +43,8 @@ fn fill_constant(
 
 // a + (b - a) * u, u uniform in [0, 1).
 @compute @workgroup_size(256)
-fn fill_uniform(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn fill_uniform(ids: Invocation) {
+    let i = thread_index(ids);
     if (i < p.len) {
         y[p.off + i] = p.a + (p.b - p.a) * random_unit(i, 0u);
     }
@@ -60,12 +52,8 @@ fn fill_uniform(
 
 // mean a, standard deviation b (Box-Muller).
 @compute @workgroup_size(256)
-fn fill_normal(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn fill_normal(ids: Invocation) {
+    let i = thread_index(ids);
     if (i < p.len) {
         let u1 = 1.0 - random_unit(i, 1u); // (0, 1]: log stays finite
         let u2 = random_unit(i, 2u);

@@ -15,12 +15,8 @@ struct CopyParams {
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 
 @compute @workgroup_size(256)
-fn strided_copy(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn strided_copy(ids: Invocation) {
+    let i = thread_index(ids);
     if (i >= p.count) {
         return;
     }

@@ -17,12 +17,8 @@ struct UpdateParams {
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
 @compute @workgroup_size(256)
-fn axpy(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let i = thread_index(wid, nwg, lid);
+fn axpy(ids: Invocation) {
+    let i = thread_index(ids);
     if (i < p.len) {
         y[p.off_y + i] += p.alpha * x[p.off_x + i];
     }

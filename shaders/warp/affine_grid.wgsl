@@ -47,13 +47,9 @@ fn row(n: u32, r: u32) -> vec3<f32> {
 }
 
 @compute @workgroup_size(256)
-fn grid_forward(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
+fn grid_forward(ids: Invocation) {
     let pixels = p.out_height * p.out_width;
-    let i = thread_index(wid, nwg, lid);
+    let i = thread_index(ids);
     if (i >= p.batch * pixels) {
         return;
     }
@@ -68,12 +64,8 @@ fn grid_forward(
 const RUN: u32 = 64u;
 
 @compute @workgroup_size(256)
-fn grid_adjoint(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let t = thread_index(wid, nwg, lid);
+fn grid_adjoint(ids: Invocation) {
+    let t = thread_index(ids);
     if (t >= p.batch * p.groups) {
         return;
     }

@@ -28,13 +28,9 @@ fn quad_value(quad: Quad, base: u32) -> f32 {
 // 1 where the sample point lies inside the source, [0, W-1] x [0, H-1]
 // (no padding enters its value), else 0. No gradient.
 @compute @workgroup_size(256)
-fn valid_mask(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
+fn valid_mask(ids: Invocation) {
     let pixels = p.out_height * p.out_width;
-    let i = thread_index(wid, nwg, lid);
+    let i = thread_index(ids);
     if (i >= p.batch * pixels) {
         return;
     }
@@ -63,13 +59,9 @@ fn run_point(n: u32, rows: mat3x3<f32>, pixel: u32, xy: vec2<u32>) -> vec2<f32> 
 // One thread per run of RUN output pixels (lib/sampling.wgsl): a matrix warp's
 // inverse is loaded once, and no pixel needs an integer division.
 @compute @workgroup_size(256)
-fn forward(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
+fn forward(ids: Invocation) {
     let pixels = p.out_height * p.out_width;
-    let run = pixel_run(thread_index(wid, nwg, lid), p.batch, p.out_width, pixels);
+    let run = pixel_run(thread_index(ids), p.batch, p.out_width, pixels);
     if (!run.valid) {
         return;
     }

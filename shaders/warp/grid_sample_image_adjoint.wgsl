@@ -40,13 +40,9 @@
 override FILL: u32 = 0u;
 
 @compute @workgroup_size(256)
-fn bin_taps(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
+fn bin_taps(ids: Invocation) {
     let pixels = p.out_height * p.out_width;
-    let t = thread_index(wid, nwg, lid);
+    let t = thread_index(ids);
     if (t >= p.items * pixels) {
         return;
     }
@@ -179,13 +175,9 @@ fn gather_small(n: u32, q: u32, begin: u32, count: u32) {
 }
 
 @compute @workgroup_size(256)
-fn gather_taps(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
+fn gather_taps(ids: Invocation) {
     let plane = p.height * p.width;
-    let bin = thread_index(wid, nwg, lid);
+    let bin = thread_index(ids);
     if (bin >= p.items * plane) {
         return;
     }
@@ -339,12 +331,8 @@ fn piece_sum(piece: Piece, bin: u32) {
 override BIG_SUM: u32 = 0u;
 
 @compute @workgroup_size(256)
-fn big_pieces(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let piece = piece_of(thread_index(wid, nwg, lid));
+fn big_pieces(ids: Invocation) {
+    let piece = piece_of(thread_index(ids));
     if (!piece.valid) {
         return;
     }
@@ -360,12 +348,8 @@ fn big_pieces(
 
 // One thread per (slot, channel): the big bin's sum into the image gradient.
 @compute @workgroup_size(256)
-fn big_finish(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let t = thread_index(wid, nwg, lid);
+fn big_finish(ids: Invocation) {
+    let t = thread_index(ids);
     // slots of every channel; the binding may be longer than the scratch
     let slots = (p.items * p.out_height * p.out_width * tap_count() / p.big_bin + 1u) * p.channels;
     if (t >= slots) {

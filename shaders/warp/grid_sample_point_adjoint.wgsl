@@ -69,13 +69,9 @@ fn point_gradient(n: u32, pixel: u32, point: vec2<f32>) -> vec2<f32> {
 }
 
 @compute @workgroup_size(256)
-fn coord_adjoint(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
+fn coord_adjoint(ids: Invocation) {
     let pixels = p.out_height * p.out_width;
-    let i = thread_index(wid, nwg, lid);
+    let i = thread_index(ids);
     if (i >= p.batch * pixels) {
         return;
     }
@@ -89,12 +85,8 @@ fn coord_adjoint(
 }
 
 @compute @workgroup_size(256)
-fn matrix_adjoint(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let t = thread_index(wid, nwg, lid);
+fn matrix_adjoint(ids: Invocation) {
+    let t = thread_index(ids);
     let run = pixel_run(t, p.batch, p.out_width, p.out_height * p.out_width);
     if (!run.valid) {
         return;

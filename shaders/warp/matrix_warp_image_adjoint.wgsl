@@ -378,13 +378,9 @@ fn gather_block(n: u32, m: mat3x3<f32>, inv: mat3x3<f32>, pixel: u32, q0: vec2<f
 }
 
 @compute @workgroup_size(256)
-fn gather(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
+fn gather(ids: Invocation) {
     let plane = p.height * p.width;
-    let t = thread_index(wid, nwg, lid);
+    let t = thread_index(ids);
     let run = pixel_run(t, p.batch, p.width, plane);
     if (!run.valid) {
         return;

@@ -86,13 +86,10 @@ fn value(base: u32, o: u32, stride: u32) -> f32 {
 // Grid: x runs along memory (output positions along x, or columns along y),
 // y over the lines, z over the planes; no division.
 @compute @workgroup_size(256)
-fn resample(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let fast = (wid.x * 256u + lid) * select(1u, 4u, VEC4_OUT == 1u);
-    let slow = wid.y;
-    let plane = wid.z;
+fn resample(ids: Invocation) {
+    let fast = (ids.wid.x * 256u + ids.lid) * select(1u, 4u, VEC4_OUT == 1u);
+    let slow = ids.wid.y;
+    let plane = ids.wid.z;
     var o = fast;
     var a = slow;
     var stride = 1u;

@@ -25,19 +25,17 @@ use crate::shape::{BroadcastLayout, MAX_RANK, broadcast_layout, broadcast_shapes
 use crate::tensor::{BufferView, Tensor};
 
 static UNARY: Shader = shader!("elementwise/unary.wgsl");
-static UNARY_ADJOINT: Shader = shader!("elementwise/unary_adjoint.wgsl");
 static BINARY: Shader = shader!("elementwise/binary.wgsl");
-static BINARY_ADJOINT: Shader = shader!("elementwise/binary_adjoint.wgsl");
 // The `…4` entries take four elements per thread and store vec4s through
 // second bindings of their outputs (see `by_four`).
 static BINARY_FORWARD: Kernel = Kernel { shader: &BINARY, entry: "forward", reads: 2, writes: 1 };
 static BINARY_FORWARD4: Kernel = Kernel { shader: &BINARY, entry: "forward4", reads: 2, writes: 2 };
-static BINARY_ADJOINT_MAIN: Kernel = Kernel { shader: &BINARY_ADJOINT, entry: "adjoint_main", reads: 3, writes: 2 };
-static BINARY_ADJOINT4: Kernel = Kernel { shader: &BINARY_ADJOINT, entry: "adjoint4", reads: 3, writes: 4 };
+static BINARY_ADJOINT_MAIN: Kernel = Kernel { shader: &BINARY, entry: "adjoint_main", reads: 3, writes: 2 };
+static BINARY_ADJOINT4: Kernel = Kernel { shader: &BINARY, entry: "adjoint4", reads: 3, writes: 4 };
 static UNARY_FORWARD: Kernel = Kernel { shader: &UNARY, entry: "forward", reads: 1, writes: 1 };
 static UNARY_FORWARD4: Kernel = Kernel { shader: &UNARY, entry: "forward4", reads: 1, writes: 2 };
-static UNARY_ADJOINT_MAIN: Kernel = Kernel { shader: &UNARY_ADJOINT, entry: "adjoint_main", reads: 3, writes: 1 };
-static UNARY_ADJOINT4: Kernel = Kernel { shader: &UNARY_ADJOINT, entry: "adjoint4", reads: 3, writes: 2 };
+static UNARY_ADJOINT_MAIN: Kernel = Kernel { shader: &UNARY, entry: "adjoint_main", reads: 3, writes: 1 };
+static UNARY_ADJOINT4: Kernel = Kernel { shader: &UNARY, entry: "adjoint4", reads: 3, writes: 2 };
 
 /// Whether an element-wise output of `len` elements written to `out` can go
 /// out four elements at a time (one vec4 store; llvmpipe stores one lane at
@@ -46,7 +44,6 @@ fn by_four(len: usize, out: BufferView<'_>) -> bool {
     len.is_multiple_of(4) && out.offset.is_multiple_of(4)
 }
 static TERNARY: Shader = shader!("elementwise/ternary.wgsl");
-static TERNARY_ADJOINT: Shader = shader!("elementwise/ternary_adjoint.wgsl");
 
 /// Unary ops; the value is the shader's `OP` code (`shaders/elementwise/unary.wgsl`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -452,7 +449,7 @@ pub fn ternary_adjoint(
             None => buffers.push(ctx.unused_binding()),
         }
     }
-    let kernel = Kernel { shader: &TERNARY_ADJOINT, entry: "adjoint_main", reads: 4, writes: 3 };
+    let kernel = Kernel { shader: &TERNARY, entry: "adjoint_main", reads: 4, writes: 3 };
     let dispatch = Dispatch {
         kernel: &kernel,
         constants: &constants(op as u32, &layout, 3),
