@@ -428,6 +428,89 @@ fn scales_about_the_centre_and_strong_homographies_match_the_reference() {
     }
 }
 
+/// Magnification about the centre as strong as a crop of a few pixels blown
+/// up to the whole output: the gather adjoint's runs of source pixels are read
+/// by ~4z² destination pixels each, past llvmpipe's 65 535 loop iterations per
+/// invocation from z ≈ 28; such runs are split over a workgroup.
+#[test]
+fn strong_zooms_have_exact_gradients() {
+    let size = [512, 512];
+    let (cx, cy) = centre(size);
+    let bicubic = Config { mode: Interpolation::Bicubic, ..BILINEAR_ZEROS };
+    let nearest = Config { mode: Interpolation::Nearest, ..BILINEAR_ZEROS };
+    // Nearest at a power-of-two zoom without rotation: f32 and f64 sample
+    // points agree exactly, so no sample flips across a rounding tie.
+    for (factor, degrees, channels, cfg) in [
+        (16.0, 10.0, 3, BILINEAR_ZEROS),
+        (32.0, 10.0, 3, BILINEAR_ZEROS),
+        (64.0, 10.0, 1, BILINEAR_ZEROS),
+        (200.0, 10.0, 5, BILINEAR_ZEROS),
+        (48.0, 10.0, 1, bicubic),
+        (128.0, 0.0, 3, nearest),
+    ] {
+        let m = rotation(degrees, [factor, factor], (cx, cy)).0;
+        let case = MatrixCase { m, projective: false, src: size, dst: size, channels, cfg };
+        check_zoom(case, &format!("zoom {factor} by {degrees}° ({:?}, {channels} channels)", cfg.mode));
+    }
+    // a homography zooming as strongly, with perspective
+    let k = [40.0, 2.0, 0.0, -1.0, 40.0, 0.0, 0.02 / 512.0, 0.01 / 512.0, 1.0];
+    let m = [
+        k[0] + cx * k[6],
+        k[1] + cx * k[7],
+        k[2] + cx * k[8] - (k[0] + cx * k[6]) * cx - (k[1] + cx * k[7]) * cy,
+        k[3] + cy * k[6],
+        k[4] + cy * k[7],
+        k[5] + cy * k[8] - (k[3] + cy * k[6]) * cx - (k[4] + cy * k[7]) * cy,
+        k[6],
+        k[7],
+        k[8] - k[6] * cx - k[7] * cy,
+    ];
+    let case = MatrixCase { m, projective: true, src: size, dst: size, channels: 3, cfg: BILINEAR_ZEROS };
+    check_zoom(case, "homography zooming 40");
+    // The image's gradient alone, of a mean (one stored incoming gradient).
+    let m = rotation(30.0, [100.0, 100.0], (cx, cy)).0;
+    let case = MatrixCase { m, projective: false, src: size, dst: size, channels: 2, cfg: BILINEAR_ZEROS };
+    let img = photo(2, size, 0.05);
+    let x = upload(&img, &[1, 2, 512, 512]).with_grad();
+    let matrix = tensor(&m[..6], &[1, 2, 3]);
+    let out = x.warp_affine(&matrix, size, Interpolation::Bilinear, Padding::Zeros).unwrap();
+    let got = out.mean().unwrap().backward().unwrap().get(&x).expect("image gradient").to_vec().unwrap();
+    let (want, _) = case.vjp(&img, &vec![1.0 / (2.0 * 512.0 * 512.0); 2 * 512 * 512]);
+    let scale = want.iter().fold(1e-30f64, |a, v| a.max(v.abs()));
+    assert_close(&got, &want, 1e-4, 1e-5 * scale, "zoom 100, image gradient of a mean");
+}
+
+/// `check_matrix_warp` with the image gradient compared at every source
+/// pixel: under strong zoom only a few hundred of them are in view.
+fn check_zoom(case: MatrixCase, what: &str) {
+    let img = photo(case.channels, case.src, 0.05);
+    let rows = if case.projective { 3 } else { 2 };
+    let m = tensor(&case.m[..3 * rows], &[1, rows, 3]).with_grad();
+    let (mode, padding) = (case.cfg.mode, case.cfg.padding);
+    let warp = |x: &Tensor| {
+        if case.projective {
+            x.warp_perspective(&m, case.dst, mode, padding).unwrap()
+        } else {
+            x.warp_affine(&m, case.dst, mode, padding).unwrap()
+        }
+    };
+    let (out, gimg, gp) = run_with_grad(&img, case.channels, case.src, case.dst, warp, &[&m]);
+    let (_, again, gp_again) = run_with_grad(&img, case.channels, case.src, case.dst, warp, &[&m]);
+    assert_eq!(bits(&[&gimg, &gp[0]]), bits(&[&again, &gp_again[0]]), "{what}: gradients differ on a second run");
+    check_forward(&out, &case, &img, &sampled_pixels(case.dst, 4000, 2), 2e-4, what);
+    let (want_gimg, dm) = case.vjp(&img, &weights(case.channels, case.dst));
+    let scale = want_gimg.iter().fold(1.0f64, |a, v| a.max(v.abs()));
+    assert_close(&gimg.to_vec().unwrap(), &want_gimg, 1e-4, 1e-5 * scale, &format!("{what}: image gradient"));
+    if mode != Interpolation::Nearest {
+        let got = to_f64(&gp[0].to_vec().unwrap());
+        let scale = dm[..3 * rows].iter().fold(1.0f64, |a, v| a.max(v.abs()));
+        for (k, (&got, &want)) in got.iter().zip(&dm).enumerate() {
+            // f32 sums of ~z² large, cancelling terms per source pixel
+            assert!((got - want).abs() <= 1e-3 * scale, "{what}: matrix gradient [{k}]: got {got}, want {want}");
+        }
+    }
+}
+
 #[test]
 fn flips_are_exact_at_odd_and_photo_sizes() {
     for (size, channels) in [([300, 217], 3), SIZES[0], SIZES[2]] {

@@ -11,6 +11,17 @@
 // order. Deterministic, no atomics. MATRIX (lib/sampling.wgsl): 1 affine,
 // 2 projective. With VEC4_OUT, four source pixels of a row share one walk
 // over the union of their footprints (gather_block).
+//
+// llvmpipe ends every loop of an invocation once its loops together have
+// run 65 535 iterations (docs/performance.md), and under strong
+// magnification a run's footprints hold ~4z² destination pixels per source
+// pixel. So `gather` counts its walk: a run that would pass BUDGET
+// iterations writes nothing and is listed in `heavy` instead, and
+// `gather_heavy` (dispatched indirectly, one workgroup per listed run)
+// walks its footprints with 256 lanes taking every 256th destination row,
+// their sums added in a fixed tree (deterministic; a lane walks about
+// zoom × output width / 64 candidates, so exact up to zooms of ~1000 into
+// 512², ~150 into 4096²: see strong_zooms_have_exact_gradients).
 // MATRIX_GRAD: also the gradient of the inverse matrix, the same sum as
 // matrix_adjoint in warp/grid_sample_point_adjoint.wgsl taken per (destination, tap) pair:
 // img[q] · g · dweight/ds chained through s = Inv · (x, y, 1), summed over
@@ -34,6 +45,19 @@ var<private> uniform_g: f32;
 // (llvmpipe stores one lane at a time, a vec4 as cheaply as a scalar).
 @group(0) @binding(7) var<storage, read_write> grad_img4: array<vec4<f32>>;
 override VEC4_OUT: u32 = 0u;
+// Runs too heavy for one invocation: [0] their count, [1..3] the workgroup
+// counts (x, y, z) of gather_heavy, then the runs' thread indices.
+@group(0) @binding(8) var<storage, read_write> heavy: array<atomic<u32>>;
+
+// Row and column iterations a gather thread may walk, counted as the rows
+// and areas of the destination boxes it walks (at least the iterations):
+// well under the limiter's 65 535 on Vulkan, and on Mesa's GL, where this
+// kernel's loops are cut short after about a third as many (a thread of
+// ~22 000 row and column iterations broke there, none of 20 000: session 11).
+const BUDGET: u32 = 12000u;
+var<private> budget: u32;
+var<private> work: u32;
+var<private> over_budget: bool;
 
 fn forward_row(n: u32, r: u32) -> vec3<f32> {
     if ((MATRIX != 2u && r == 2u) || r >= p.m_rows) {
@@ -74,32 +98,44 @@ fn pixel_rows(rows: mat3x3<f32>) -> mat3x3<f32> {
     return mat3x3<f32>(r[0] + p.src_centre.x * r[2], r[1] + p.src_centre.y * r[2], r[2]);
 }
 
-// Destination rows the footprint box q ± r (per axis) maps into under the
-// forward matrix (all rows if the box meets the matrix's horizon, w = 0),
-// clamped to the output; empty (x > y) when it maps outside.
-fn destination_rows(m: mat3x3<f32>, q: vec2<f32>, r: vec2<f32>) -> vec2<u32> {
-    var lo = 1e30;
-    var hi = -1e30;
+// The destination box (x0, y0, x1, y1) the footprint box q ± r (per axis)
+// maps into under the forward matrix (the whole output if the box meets the
+// matrix's horizon, w = 0), clamped to the output; empty (x0 > x1 or
+// y0 > y1) when it maps outside. Its rows bound the walk; its area bounds
+// the walk's length (the columns themselves come from the footprint).
+fn destination_box(m: mat3x3<f32>, q: vec2<f32>, r: vec2<f32>) -> vec4<u32> {
+    var lo = vec2(1e30);
+    var hi = vec2(-1e30);
     var w_min = 1e30;
     var w_max = -1e30;
     for (var corner = 0u; corner < 4u; corner++) {
         let s = vec3(q.x + select(-r.x, r.x, (corner & 1u) != 0u), q.y + select(-r.y, r.y, (corner & 2u) != 0u), 1.0);
         let w = dot(m[2], s);
-        let y = dot(m[1], s) / w;
-        lo = min(lo, y);
-        hi = max(hi, y);
+        let d = vec2(dot(m[0], s), dot(m[1], s)) * (1.0 / w);
+        lo = min(lo, d);
+        hi = max(hi, d);
         w_min = min(w_min, w);
         w_max = max(w_max, w);
     }
-    let last = f32(p.out_height) - 1.0;
+    let last = vec2(f32(p.out_width), f32(p.out_height)) - 1.0;
     // one sign of w over the box (H and -H are one homography)
-    if (!(w_min > 0.0 || w_max < 0.0) || !is_finite(lo) || !is_finite(hi)) {
-        return vec2(0u, p.out_height - 1u);
+    if (!(w_min > 0.0 || w_max < 0.0) || !(is_finite(lo.x) && is_finite(lo.y) && is_finite(hi.x) && is_finite(hi.y))) {
+        return vec4(0u, 0u, p.out_width - 1u, p.out_height - 1u);
     }
-    if (hi < 0.0 || lo > last) {
-        return vec2(1u, 0u);
+    if (any(hi < vec2(0.0)) || any(lo > last)) {
+        return vec4(1u, 1u, 0u, 0u);
     }
-    return vec2(u32(clamp(ceil(lo), 0.0, last)), u32(clamp(floor(hi), 0.0, last)));
+    return vec4<u32>(vec4(clamp(ceil(lo), vec2(0.0), last), clamp(floor(hi), vec2(0.0), last)));
+}
+
+// Whether a walk over `box` still fits the thread's budget (counting it if
+// so): its rows plus its area, at least the iterations the walk takes.
+fn within_budget(box: vec4<u32>) -> bool {
+    if (box.x <= box.z && box.y <= box.w) {
+        work += (box.w - box.y + 1u) * (box.z - box.x + 2u);
+    }
+    over_budget = over_budget || work > budget;
+    return !over_budget;
 }
 
 // The destination pixels whose sample point Inv · (x, y, 1) / w lies within
@@ -273,12 +309,14 @@ fn add_matrix_terms(d: ptr<function, MatrixGrad>, inv: mat3x3<f32>, gs: vec2<f32
 
 // Σ g · weight over the destination pixels whose sample point reads source
 // pixel `pixel` (at q) of item n, channels c0 .. c0 + 3; with MATRIX_GRAD
-// their terms of the inverse's gradient are added onto `d`.
-fn gather_pixel(n: u32, m: mat3x3<f32>, inv: mat3x3<f32>, pixel: u32, q: vec2<f32>, c0: u32, d: ptr<function, MatrixGrad>) -> vec4<f32> {
+// their terms of the inverse's gradient are added onto `d`. Only every
+// `step`-th destination row from the footprint's `first`-th (a lane's share).
+fn gather_pixel(n: u32, m: mat3x3<f32>, inv: mat3x3<f32>, pixel: u32, q: vec2<f32>, c0: u32, d: ptr<function, MatrixGrad>, first: u32, step: u32) -> vec4<f32> {
     let r = vec2(reach());
     let plane = p.height * p.width;
     let pixels = p.out_height * p.out_width;
-    let rows = destination_rows(m, q, r);
+    let box = destination_box(m, q, r);
+    let rows = box.yw;
     let f = footprint(inv, q, r);
     let stack = n * p.channels + c0;
     var value = vec4(0.0);
@@ -286,7 +324,10 @@ fn gather_pixel(n: u32, m: mat3x3<f32>, inv: mat3x3<f32>, pixel: u32, q: vec2<f3
         value = image4(p.off_img + stack * plane + pixel, plane, c0);
     }
     var acc = vec4(0.0);
-    for (var y = rows.x; y <= rows.y; y++) {
+    if (!within_budget(box)) {
+        return acc;
+    }
+    for (var y = rows.x + first; y <= rows.y; y += step) {
         let span = destination_columns(f, y);
         for (var x = span.x; x <= span.y; x++) {
             let s = matrix_point(inv[0], inv[1], inv[2], x, y, MATRIX == 2u);
@@ -343,7 +384,8 @@ fn gather_block(n: u32, m: mat3x3<f32>, inv: mat3x3<f32>, pixel: u32, q0: vec2<f
     let pixels = p.out_height * p.out_width;
     let centre = q0 + vec2(1.5, 0.0);
     let box_reach = vec2(r + 1.5, r);
-    let rows = destination_rows(m, centre, box_reach);
+    let box = destination_box(m, centre, box_reach);
+    let rows = box.yw;
     let f = footprint(inv, centre, box_reach);
     let stack = n * p.channels + c0;
     var value = Block4(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
@@ -352,6 +394,9 @@ fn gather_block(n: u32, m: mat3x3<f32>, inv: mat3x3<f32>, pixel: u32, q0: vec2<f
         value = Block4(image4(at, plane, c0), image4(at + 1u, plane, c0), image4(at + 2u, plane, c0), image4(at + 3u, plane, c0));
     }
     var acc = Block4(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
+    if (!within_budget(box)) {
+        return acc;
+    }
     for (var y = rows.x; y <= rows.y; y++) {
         let span = destination_columns(f, y);
         for (var x = span.x; x <= span.y; x++) {
@@ -388,6 +433,7 @@ fn gather(ids: Invocation) {
     if (G_UNIFORM == 1u) {
         uniform_g = grad_out[p.off_grad];
     }
+    budget = BUDGET;
     let n = run.n;
     let m = mat3x3<f32>(forward_row(n, 0u), forward_row(n, 1u), forward_row(n, 2u));
     let inv = mat3x3<f32>(inverse_row(n, 0u), inverse_row(n, 1u), inverse_row(n, 2u));
@@ -410,10 +456,14 @@ fn gather(ids: Invocation) {
                     a = gather_block(n, m, inv, pixel, q0, c0, &d);
                 } else {
                     // the four pixels wrap a row
-                    a.a0 = gather_pixel(n, m, inv, pixel, q0, c0, &d);
-                    a.a1 = gather_pixel(n, m, inv, pixel + 1u, q1, c0, &d);
-                    a.a2 = gather_pixel(n, m, inv, pixel + 2u, q2, c0, &d);
-                    a.a3 = gather_pixel(n, m, inv, pixel + 3u, q3, c0, &d);
+                    a.a0 = gather_pixel(n, m, inv, pixel, q0, c0, &d, 0u, 1u);
+                    a.a1 = gather_pixel(n, m, inv, pixel + 1u, q1, c0, &d, 0u, 1u);
+                    a.a2 = gather_pixel(n, m, inv, pixel + 2u, q2, c0, &d, 0u, 1u);
+                    a.a3 = gather_pixel(n, m, inv, pixel + 3u, q3, c0, &d, 0u, 1u);
+                }
+                if (over_budget) {
+                    list_heavy(t);
+                    return;
                 }
                 let at = (p.off_out + (n * p.channels + c0) * plane + pixel) / 4u;
                 let next = plane / 4u;
@@ -434,17 +484,103 @@ fn gather(ids: Invocation) {
             let q = vec2(f32(xy.x), f32(xy.y));
             xy = step_pixel(xy, p.width);
             for (var c0 = 0u; c0 < p.channels; c0 += 4u) {
-                let acc = gather_pixel(n, m, inv, pixel, q, c0, &d);
+                let acc = gather_pixel(n, m, inv, pixel, q, c0, &d, 0u, 1u);
+                if (over_budget) {
+                    list_heavy(t);
+                    return;
+                }
                 store4(p.off_out + (n * p.channels + c0) * plane + pixel, plane, c0, acc);
             }
         }
     }
     if (MATRIX_GRAD == 1u) {
-        let at = t * 9u;
-        for (var j = 0u; j < 3u; j++) {
-            partials[at + j] = d.d0[j];
-            partials[at + 3u + j] = d.d1[j];
-            partials[at + 6u + j] = d.d2[j];
+        store_partials(t, d);
+    }
+}
+
+fn store_partials(t: u32, d: MatrixGrad) {
+    let at = t * 9u;
+    for (var j = 0u; j < 3u; j++) {
+        partials[at + j] = d.d0[j];
+        partials[at + 3u + j] = d.d1[j];
+        partials[at + 6u + j] = d.d2[j];
+    }
+}
+
+// Lists gather thread t's run for gather_heavy; the workgroup counts (all
+// 0 before gather: no workgroups) grow with the list, x up to 65535, then
+// rows of 65535 in y.
+fn list_heavy(t: u32) {
+    let slot = atomicAdd(&heavy[0], 1u);
+    atomicStore(&heavy[4u + slot], t);
+    atomicMax(&heavy[1], min(slot + 1u, 65535u));
+    atomicMax(&heavy[2], slot / 65535u + 1u);
+    atomicMax(&heavy[3], 1u);
+}
+
+var<workgroup> lane_sums: array<vec4<f32>, 256>;
+var<workgroup> heavy_slot: vec2<u32>;
+
+// Σ of v over the workgroup's 256 lanes in a fixed tree order, for every lane.
+fn workgroup_sum(v: vec4<f32>, lane: u32) -> vec4<f32> {
+    workgroupBarrier();
+    lane_sums[lane] = v;
+    workgroupBarrier();
+    for (var width = 128u; width > 0u; width >>= 1u) {
+        if (lane < width) {
+            lane_sums[lane] += lane_sums[lane + width];
+        }
+        workgroupBarrier();
+    }
+    return lane_sums[0];
+}
+
+// One listed run per workgroup: each source pixel's footprint walked by 256
+// lanes, every 256th destination row each, then summed (gather's sums in
+// another order; nothing else changes).
+@compute @workgroup_size(256)
+fn gather_heavy(ids: Invocation) {
+    let lane = ids.lid;
+    if (lane == 0u) {
+        heavy_slot = vec2(atomicLoad(&heavy[0]), 0u);
+        let h = ids.wid.y * ids.nwg.x + ids.wid.x;
+        if (h < heavy_slot.x) {
+            heavy_slot.y = atomicLoad(&heavy[4u + h]) + 1u;
+        }
+    }
+    // the run's thread index + 1, or 0 past the list's end
+    let listed = workgroupUniformLoad(&heavy_slot).y;
+    if (listed == 0u) {
+        return;
+    }
+    let t = listed - 1u;
+    let plane = p.height * p.width;
+    let run = pixel_run(t, p.batch, p.width, plane);
+    if (G_UNIFORM == 1u) {
+        uniform_g = grad_out[p.off_grad];
+    }
+    budget = 0xffffffffu;
+    let n = run.n;
+    let m = mat3x3<f32>(forward_row(n, 0u), forward_row(n, 1u), forward_row(n, 2u));
+    let inv = mat3x3<f32>(inverse_row(n, 0u), inverse_row(n, 1u), inverse_row(n, 2u));
+    var d = MatrixGrad(vec3(0.0), vec3(0.0), vec3(0.0));
+    var xy = vec2(run.x, run.y);
+    for (var pixel = run.first; pixel < run.end; pixel++) {
+        let q = vec2(f32(xy.x), f32(xy.y));
+        xy = step_pixel(xy, p.width);
+        for (var c0 = 0u; c0 < p.channels; c0 += 4u) {
+            let acc = workgroup_sum(gather_pixel(n, m, inv, pixel, q, c0, &d, lane, 256u), lane);
+            if (lane == 0u) {
+                store4(p.off_out + (n * p.channels + c0) * plane + pixel, plane, c0, acc);
+            }
+        }
+    }
+    if (MATRIX_GRAD == 1u) {
+        let d0 = workgroup_sum(vec4(d.d0, 0.0), lane).xyz;
+        let d1 = workgroup_sum(vec4(d.d1, 0.0), lane).xyz;
+        let d2 = workgroup_sum(vec4(d.d2, 0.0), lane).xyz;
+        if (lane == 0u) {
+            store_partials(t, MatrixGrad(d0, d1, d2));
         }
     }
 }

@@ -506,6 +506,13 @@ impl Context {
         self.after_command(&mut batch);
     }
 
+    /// Records zeroing `size` bytes of `buffer` from `offset` (multiples of 4).
+    pub(crate) fn clear(&self, buffer: &wgpu::Buffer, offset: u64, size: u64) {
+        let mut batch = lock(&self.inner.batch);
+        self.open_batch(&mut batch).clear_buffer(buffer, offset, Some(size));
+        self.after_command(&mut batch);
+    }
+
     /// Submits everything recorded, then copies `size` bytes of `src` from
     /// `offset` back to the host. This is the one place that waits.
     pub(crate) fn read(&self, src: &wgpu::Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
@@ -548,6 +555,18 @@ impl Context {
         self.record(op, dispatch, None)
     }
 
+    /// Records one dispatch into the open batch whose workgroup counts the
+    /// GPU reads from `args` (three u32, x y z, written by an earlier kernel;
+    /// `dispatch.groups` is ignored): work sized by values that stay on the GPU.
+    pub(crate) fn dispatch_indirect(
+        &self,
+        op: &'static str,
+        dispatch: Dispatch<'_>,
+        args: &wgpu::Buffer,
+    ) -> Result<()> {
+        self.record_with(op, dispatch, None, Some(args))
+    }
+
     /// Records one dispatch into `encoder` when given, else into the open batch.
     pub(crate) fn record(
         &self,
@@ -555,11 +574,21 @@ impl Context {
         dispatch: Dispatch<'_>,
         encoder: Option<&mut wgpu::CommandEncoder>,
     ) -> Result<()> {
+        self.record_with(op, dispatch, encoder, None)
+    }
+
+    fn record_with(
+        &self,
+        op: &'static str,
+        dispatch: Dispatch<'_>,
+        encoder: Option<&mut wgpu::CommandEncoder>,
+        indirect: Option<&wgpu::Buffer>,
+    ) -> Result<()> {
         dispatch.validate(op)?;
         let pipeline = lock(&self.inner.pipelines).get(&self.inner.device, dispatch.kernel, dispatch.constants);
         match encoder {
-            Some(encoder) => self.record_into(encoder, &pipeline, &dispatch),
-            None => self.record_batched(op, &pipeline, &dispatch)?,
+            Some(encoder) => self.record_into(encoder, &pipeline, &dispatch, indirect),
+            None => self.record_batched(op, &pipeline, &dispatch, indirect)?,
         }
         bump(&self.inner.counters.dispatches, 1);
         Ok(())
@@ -595,7 +624,13 @@ impl Context {
 
     /// Records a dispatch into a caller's encoder. Its parameters get a
     /// buffer of their own, filled at creation, before any command can read it.
-    fn record_into(&self, encoder: &mut wgpu::CommandEncoder, pipeline: &CachedPipeline, dispatch: &Dispatch<'_>) {
+    fn record_into(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        pipeline: &CachedPipeline,
+        dispatch: &Dispatch<'_>,
+        indirect: Option<&wgpu::Buffer>,
+    ) {
         let uniforms = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("pixgrad params"),
             size: PARAMS_SIZE as u64,
@@ -613,12 +648,18 @@ impl Context {
             label: Some(dispatch.kernel.entry),
             timestamp_writes: None,
         });
-        encode(&mut pass, pipeline, dispatch, &self.bind_group(pipeline, dispatch, &uniforms), 0);
+        encode(&mut pass, pipeline, dispatch, &self.bind_group(pipeline, dispatch, &uniforms), 0, indirect);
     }
 
     /// Appends a dispatch to the open batch; when profiling, submits it
     /// alone (earlier work first) and adds its time to the kernel's.
-    fn record_batched(&self, op: &'static str, pipeline: &CachedPipeline, dispatch: &Dispatch<'_>) -> Result<()> {
+    fn record_batched(
+        &self,
+        op: &'static str,
+        pipeline: &CachedPipeline,
+        dispatch: &Dispatch<'_>,
+        indirect: Option<&wgpu::Buffer>,
+    ) -> Result<()> {
         let mut batch = lock(&self.inner.batch);
         let profiling = match &self.inner.profile {
             Some(profile) => {
@@ -643,7 +684,7 @@ impl Context {
         let offset = batch.params.len() as u32;
         batch.params.extend_from_slice(&dispatch.params);
         let group = self.bind_group(pipeline, dispatch, &uniforms);
-        encode(self.open_pass(&mut batch), pipeline, dispatch, &group, offset);
+        encode(self.open_pass(&mut batch), pipeline, dispatch, &group, offset, indirect);
         self.after_command(&mut batch);
         if let Some((profile, start)) = profiling {
             self.submit_locked(&mut batch);
@@ -654,18 +695,25 @@ impl Context {
     }
 }
 
-/// Sets the pipeline and bind group (its parameters at `offset`) and dispatches.
+/// Sets the pipeline and bind group (its parameters at `offset`) and
+/// dispatches, `dispatch.groups` or the counts in `indirect`.
 fn encode(
     pass: &mut wgpu::ComputePass<'_>,
     pipeline: &CachedPipeline,
     dispatch: &Dispatch<'_>,
     group: &wgpu::BindGroup,
     offset: u32,
+    indirect: Option<&wgpu::Buffer>,
 ) {
     pass.set_pipeline(&pipeline.pipeline);
     pass.set_bind_group(0, group, &[offset]);
-    let [x, y, z] = dispatch.groups;
-    pass.dispatch_workgroups(x, y, z);
+    match indirect {
+        Some(args) => pass.dispatch_workgroups_indirect(args, 0),
+        None => {
+            let [x, y, z] = dispatch.groups;
+            pass.dispatch_workgroups(x, y, z);
+        }
+    }
 }
 
 /// Adds one timed call of `op`'s `entry` to the profile.

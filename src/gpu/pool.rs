@@ -17,8 +17,11 @@ pub struct MemoryStats {
     pub cached: u64,
 }
 
-pub(crate) const BUFFER_USAGE: wgpu::BufferUsages =
-    wgpu::BufferUsages::STORAGE.union(wgpu::BufferUsages::COPY_SRC).union(wgpu::BufferUsages::COPY_DST);
+// INDIRECT: a kernel may write the workgroup counts of a later dispatch.
+pub(crate) const BUFFER_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_SRC)
+    .union(wgpu::BufferUsages::COPY_DST)
+    .union(wgpu::BufferUsages::INDIRECT);
 
 #[derive(Default)]
 struct PoolState {

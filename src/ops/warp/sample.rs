@@ -458,9 +458,12 @@ fn gather_adjoint(
         ..base_params(shape, out_hw)
     };
     let [inverse, _] = coords.layout(&mut params, (out_hw[0] * out_hw[1]) as u32);
-    let kernel = Kernel { shader: &MATRIX_WARP_IMAGE_ADJOINT, entry: "gather", reads: 4, writes: 3 };
+    let kernel = |entry| Kernel { shader: &MATRIX_WARP_IMAGE_ADJOINT, entry, reads: 4, writes: 4 };
     let flags = [("MATRIX_GRAD", matrix_grad as u32), ("VEC4_OUT", plane.is_multiple_of(4) as u32)];
     let constants = [&adjoint_constants(s, coords, grad)[..], &flags].concat();
+    // Runs too heavy for one invocation (strong magnification): a count,
+    // three workgroup counts, then the list (u32 words).
+    let heavy = Tensor::uninit(ctx, op, &[4 + (batch as u32 * runs) as usize])?;
     // `grad_img` twice: the second binding is its vec4 view; the image is
     // read only for the matrix gradient (else `grad` stands in).
     let buffers = [
@@ -471,8 +474,23 @@ fn gather_adjoint(
         grad_img.buffer(),
         partials.buffer(),
         grad_img.buffer(),
+        heavy.buffer(),
     ];
-    run(ctx, op, kernel, &constants, &params, &buffers, batch as u32 * runs)?;
+    // an empty list: no workgroups
+    ctx.clear(heavy.buffer(), 0, 16);
+    run(ctx, op, kernel("gather"), &constants, &params, &buffers, batch as u32 * runs)?;
+    // The heavy runs, a workgroup each: their count stays on the GPU.
+    let args = Tensor::uninit(ctx, op, &[3])?;
+    ctx.copy(heavy.buffer(), 4, args.buffer(), 0, 12);
+    let heavy_kernel = kernel("gather_heavy");
+    let dispatch = Dispatch {
+        kernel: &heavy_kernel,
+        constants: &constants,
+        params: params_bytes(&params),
+        buffers: &buffers,
+        groups: [0; 3],
+    };
+    ctx.dispatch_indirect(op, dispatch, args.buffer())?;
     let matrix = match coords {
         Coords::Matrix { inverse, .. } if matrix_grad => {
             Some(partials.sum_to_shape(&[inverse.shape()[0], 1, 9])?.reshape(inverse.shape())?)
