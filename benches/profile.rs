@@ -77,6 +77,15 @@ fn main() {
             vec![img.clone()],
             Box::new(move |t| t[0].resize([side / 2, side / 2], ResizeMode::Bilinear)),
         ),
+        (
+            "color_matrix",
+            vec![
+                img.clone(),
+                Tensor::rand_normal(&ctx, &[1, 3, 3], 0.3, 0.1, 2).unwrap(),
+                Tensor::zeros(&ctx, &[1, 3]).unwrap(),
+            ],
+            Box::new(|t| t[0].color_matrix(&t[1], &t[2])),
+        ),
         ("ssim_loss", vec![img.clone()], Box::new(move |t| t[0].ssim_loss(&other, 11, 1.0, SsimPadding::Same))),
         ("mse_loss", vec![img.clone()], Box::new(move |t| t[0].mse_loss(&img, Reduction::Mean))),
         (

@@ -622,39 +622,15 @@ fn sharpness_matches_kornia() {
 
 #[test]
 fn color_matrix_and_normalize_gradients() {
+    // 20 pixels a plane take the vec4 kernels, 15 the scalar ones.
+    for shape in [[2, 3, 5, 4], [2, 3, 5, 3]] {
+        color_matrix_matches_reference(shape);
+    }
     let shape = [2, 3, 5, 4];
     let mut rng = Rng::new(31);
     let x = rng.vec(numel(&shape), 0.0, 1.0);
     let img = tensor(&x, &shape).with_grad();
     let mv = rng.vec(18, -1.0, 1.0);
-    let bv = rng.vec(6, -0.2, 0.2);
-    let m = tensor(&mv, &[2, 3, 3]).with_grad();
-    let b = tensor(&bv, &[2, 3]).with_grad();
-    let out = img.color_matrix(&m, &b).unwrap();
-    let u = rng.vec(numel(&shape), -1.0, 1.0);
-    let grads = out.backward_with(&tensor(&u, &shape)).unwrap();
-    let (mut want_y, mut want_x, mut want_m, mut want_b) =
-        (vec![0.0; x.len()], vec![0.0; x.len()], vec![0.0; 18], vec![0.0; 6]);
-    let p = 20;
-    for n in 0..2 {
-        for q in 0..p {
-            let at = |k: usize| n * 3 * p + k * p + q;
-            for o in 0..3 {
-                let mut y = bv[n * 3 + o];
-                for j in 0..3 {
-                    y += mv[n * 9 + o * 3 + j] * x[at(j)];
-                    want_x[at(j)] += mv[n * 9 + o * 3 + j] * u[at(o)];
-                    want_m[n * 9 + o * 3 + j] += u[at(o)] * x[at(j)];
-                }
-                want_y[at(o)] = y;
-                want_b[n * 3 + o] += u[at(o)];
-            }
-        }
-    }
-    assert_close(&out.to_vec().unwrap(), &want_y, 1e-5, 1e-6, "color_matrix");
-    assert_close(&grads.get(&img).unwrap().to_vec().unwrap(), &want_x, 1e-5, 1e-5, "image");
-    assert_close(&grads.get(&m).unwrap().to_vec().unwrap(), &want_m, 1e-5, 1e-4, "matrix");
-    assert_close(&grads.get(&b).unwrap().to_vec().unwrap(), &want_b, 1e-5, 1e-4, "bias");
     // One shared matrix: its gradient sums over the batch. Dot-product tests.
     let shared = tensor(&mv[..9], &[1, 3, 3]);
     let zero = Tensor::zeros(&ctx(), &[1, 3]).unwrap();
@@ -670,6 +646,74 @@ fn color_matrix_and_normalize_gradients() {
     )
     .unwrap();
     assert!(report.passed(), "{report:?}");
+}
+
+fn color_matrix_matches_reference(shape: [usize; 4]) {
+    let mut rng = Rng::new(31);
+    let x = rng.vec(numel(&shape), 0.0, 1.0);
+    let img = tensor(&x, &shape).with_grad();
+    let mv = rng.vec(18, -1.0, 1.0);
+    let bv = rng.vec(6, -0.2, 0.2);
+    let m = tensor(&mv, &[2, 3, 3]).with_grad();
+    let b = tensor(&bv, &[2, 3]).with_grad();
+    let out = img.color_matrix(&m, &b).unwrap();
+    let u = rng.vec(numel(&shape), -1.0, 1.0);
+    let grads = out.backward_with(&tensor(&u, &shape)).unwrap();
+    let (mut want_y, mut want_x, mut want_m, mut want_b) =
+        (vec![0.0; x.len()], vec![0.0; x.len()], vec![0.0; 18], vec![0.0; 6]);
+    let p = shape[2] * shape[3];
+    for n in 0..2 {
+        for q in 0..p {
+            let at = |k: usize| n * 3 * p + k * p + q;
+            for o in 0..3 {
+                let mut y = bv[n * 3 + o];
+                for j in 0..3 {
+                    y += mv[n * 9 + o * 3 + j] * x[at(j)];
+                    want_x[at(j)] += mv[n * 9 + o * 3 + j] * u[at(o)];
+                    want_m[n * 9 + o * 3 + j] += u[at(o)] * x[at(j)];
+                }
+                want_y[at(o)] = y;
+                want_b[n * 3 + o] += u[at(o)];
+            }
+        }
+    }
+    let what = format!("color_matrix {shape:?}");
+    assert_close(&out.to_vec().unwrap(), &want_y, 1e-5, 1e-6, &what);
+    assert_close(&grads.get(&img).unwrap().to_vec().unwrap(), &want_x, 1e-5, 1e-5, &format!("{what}: image"));
+    assert_close(&grads.get(&m).unwrap().to_vec().unwrap(), &want_m, 1e-5, 1e-4, &format!("{what}: matrix"));
+    assert_close(&grads.get(&b).unwrap().to_vec().unwrap(), &want_b, 1e-5, 1e-4, &format!("{what}: bias"));
+}
+
+/// The gradient of a mean (one stored value) through color_matrix at photo
+/// sizes, planes of whole vec4s and not: Mᵀ·(1/count) per pixel, the
+/// matrix's Σ x_j / count, the bias's 1 / channels.
+#[test]
+fn color_matrix_of_a_mean_at_photo_sizes() {
+    for [h, w] in [[257, 300], [255, 301]] {
+        let shape = [1, 3, h, w];
+        let mut rng = Rng::new(5);
+        let x = rng.vec(numel(&shape), 0.0, 1.0);
+        let mv = rng.vec(9, -1.0, 1.0);
+        let img = tensor(&x, &shape).with_grad();
+        let m = tensor(&mv, &[1, 3, 3]).with_grad();
+        let b = Tensor::zeros(&ctx(), &[1, 3]).unwrap().with_grad();
+        let grads = img.color_matrix(&m, &b).unwrap().mean().unwrap().backward().unwrap();
+        let (p, count) = (h * w, (3 * h * w) as f64);
+        let mut want_x = vec![0.0; x.len()];
+        let mut want_m = vec![0.0; 9];
+        for q in 0..p {
+            for j in 0..3 {
+                want_x[j * p + q] = (0..3).map(|o| mv[o * 3 + j]).sum::<f64>() / count;
+                for o in 0..3 {
+                    want_m[o * 3 + j] += x[j * p + q] / count;
+                }
+            }
+        }
+        let what = format!("mean of color_matrix at {h}x{w}");
+        assert_close(&grads.get(&img).unwrap().to_vec().unwrap(), &want_x, 1e-5, 1e-9, &what);
+        assert_close(&grads.get(&m).unwrap().to_vec().unwrap(), &want_m, 1e-5, 1e-7, &what);
+        assert_close(&grads.get(&b).unwrap().to_vec().unwrap(), &[1.0 / 3.0; 3], 1e-5, 1e-7, &what);
+    }
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! `color/adjust.wgsl` (adjustments with per-image factors) and
 //! `color/color_matrix.wgsl` (learnable 3×3 correction).
 
-use crate::autodiff::{Saved, record, record_uniform_aware, saved_tensor};
+use crate::autodiff::{Saved, record_uniform_aware, saved_tensor};
 use crate::error::{Error, Result};
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, grid_items, params_bytes, shader};
 use crate::ops::reduce::reduce_forward;
@@ -237,8 +237,10 @@ struct MatrixParams {
 
 /// Pixels summed by one thread of the parameter gradient.
 const MATRIX_CHUNK: usize = 256;
-/// Pixels per thread of the forward and image adjoint (`PER_THREAD` in the shader).
+/// Pixels per thread of the forward and image adjoint (`PER_THREAD` and
+/// `4 · VEC4_PER_THREAD` in the shader).
 const MATRIX_PER_THREAD: usize = 4;
+const MATRIX_PER_THREAD4: usize = 16;
 
 /// `y = M x + b` per pixel: `img` `[N, 3, H, W]`, `m` `[k, 3, 3]`, `bias`
 /// `[k, 3]` with k = 1 or N (checked by the caller).
@@ -257,19 +259,24 @@ pub(crate) fn color_matrix(img: &Tensor, m: &Tensor, bias: &Tensor) -> Result<Te
         chunks: chunks as u32,
         _pad: [0; 3],
     };
+    // Planes of whole vec4s take the …4 entries.
+    let by4 = pixels.is_multiple_of(4);
+    let entry = move |name: &'static str, name4: &'static str| if by4 { name4 } else { name };
+    let per_thread = if by4 { MATRIX_PER_THREAD4 } else { MATRIX_PER_THREAD };
+    let pixel_groups = grid_items(pixels.div_ceil(per_thread) as u32, n as u32);
     let kernel = |entry| Kernel { shader: &COLOR_MATRIX, entry, reads: 4, writes: 2 };
     let out = Tensor::uninit(ctx, OP, img.shape())?;
     let dispatch = Dispatch {
-        kernel: &kernel("forward"),
+        kernel: &kernel(entry("forward", "forward4")),
         constants: &[],
         params: params_bytes(&params),
         buffers: &[img.buffer(), m.buffer(), bias.buffer(), img.buffer(), out.buffer(), ctx.unused_binding()],
-        groups: grid_items(pixels.div_ceil(MATRIX_PER_THREAD) as u32, n as u32),
+        groups: pixel_groups,
     };
     ctx.dispatch(OP, dispatch)?;
     let (image, matrices) = (img.clone(), m.clone());
     let (img_shape, m_shape, bias_shape) = (img.shape().to_vec(), m.shape().to_vec(), bias.shape().to_vec());
-    Ok(record(OP, out, &[img, m, bias], move |needs| {
+    Ok(record_uniform_aware(OP, out, &[img, m, bias], move |needs| {
         let needs = needs.to_vec();
         // The image's gradient reads the matrices; theirs and the biases',
         // the image. The biases are read by neither.
@@ -277,17 +284,18 @@ pub(crate) fn color_matrix(img: &Tensor, m: &Tensor, bias: &Tensor) -> Result<Te
         let saved_m = Saved::when(needs[0], &matrices);
         Box::new(move |g| {
             let ctx = g.context();
+            let constants = [("G_UNIFORM", g.is_uniform() as u32)];
             let mut grads = vec![None, None, None];
             // `g` stands in for the bindings a kernel does not read.
             if needs[0] {
                 let m = saved_tensor(OP, &saved_m)?;
                 let gx = Tensor::uninit(ctx, OP, &img_shape)?;
                 let dispatch = Dispatch {
-                    kernel: &kernel("image_adjoint"),
-                    constants: &[],
+                    kernel: &kernel(entry("image_adjoint", "image_adjoint4")),
+                    constants: &constants,
                     params: params_bytes(&params),
                     buffers: &[g.buffer(), m.buffer(), g.buffer(), g.buffer(), gx.buffer(), ctx.unused_binding()],
-                    groups: grid_items(pixels.div_ceil(MATRIX_PER_THREAD) as u32, n as u32),
+                    groups: pixel_groups,
                 };
                 ctx.dispatch(OP, dispatch)?;
                 grads[0] = Some(gx);
@@ -297,8 +305,8 @@ pub(crate) fn color_matrix(img: &Tensor, m: &Tensor, bias: &Tensor) -> Result<Te
                 let pm = ctx.alloc(OP, (n * chunks * 9) as u64 * 4)?;
                 let pb = ctx.alloc(OP, (n * chunks * 3) as u64 * 4)?;
                 let dispatch = Dispatch {
-                    kernel: &kernel("param_adjoint"),
-                    constants: &[],
+                    kernel: &kernel(entry("param_adjoint", "param_adjoint4")),
+                    constants: &constants,
                     params: params_bytes(&params),
                     buffers: &[img.buffer(), g.buffer(), g.buffer(), g.buffer(), pm.buffer(), pb.buffer()],
                     groups: grid_1d((n * chunks) as u32),
