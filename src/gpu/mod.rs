@@ -122,6 +122,8 @@ struct Inner {
     profile: Option<Mutex<Vec<KernelTime>>>,
     /// Bound where a kernel entry does not use a binding (see [`Context::unused_binding`]).
     unused: wgpu::Buffer,
+    /// The workgroup counts of an indirect dispatch (see [`Context::dispatch_indirect`]).
+    indirect_args: wgpu::Buffer,
 }
 
 /// Time the GPU spent in one kernel (an op's entry point), summed over calls.
@@ -271,6 +273,13 @@ impl Context {
             usage: pool::BUFFER_USAGE,
             mapped_at_creation: false,
         });
+        // Pool buffers lack INDIRECT usage (measured slower on lavapipe with it).
+        let indirect_args = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("pixgrad indirect arguments"),
+            size: 16,
+            usage: wgpu::BufferUsages::INDIRECT | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
         Context {
             inner: Arc::new(Inner {
                 device,
@@ -283,6 +292,7 @@ impl Context {
                 gpu_errors,
                 profile: std::env::var_os("PIXGRAD_PROFILE").map(|_| Mutex::default()),
                 unused,
+                indirect_args,
             }),
         }
     }
@@ -556,15 +566,29 @@ impl Context {
     }
 
     /// Records one dispatch into the open batch whose workgroup counts the
-    /// GPU reads from `args` (three u32, x y z, written by an earlier kernel;
-    /// `dispatch.groups` is ignored): work sized by values that stay on the GPU.
+    /// GPU reads from `counts` at byte `offset` (three u32, x y z, written
+    /// by an earlier kernel; `dispatch.groups` is ignored): work sized by
+    /// values that stay on the GPU. They are copied into the context's
+    /// arguments buffer first, in the same batch step, so that no other
+    /// thread's indirect dispatch comes between.
     pub(crate) fn dispatch_indirect(
         &self,
         op: &'static str,
         dispatch: Dispatch<'_>,
-        args: &wgpu::Buffer,
+        counts: &wgpu::Buffer,
+        offset: u64,
     ) -> Result<()> {
-        self.record_with(op, dispatch, None, Some(args))
+        dispatch.validate(op)?;
+        let pipeline = lock(&self.inner.pipelines).get(&self.inner.device, dispatch.kernel, dispatch.constants);
+        let args = &self.inner.indirect_args;
+        {
+            let mut batch = lock(&self.inner.batch);
+            self.open_batch(&mut batch).copy_buffer_to_buffer(counts, offset, args, 0, 12);
+            self.after_command(&mut batch);
+            self.record_batched_locked(op, &mut batch, &pipeline, &dispatch, Some(args))?;
+        }
+        bump(&self.inner.counters.dispatches, 1);
+        Ok(())
     }
 
     /// Records one dispatch into `encoder` when given, else into the open batch.
@@ -574,21 +598,11 @@ impl Context {
         dispatch: Dispatch<'_>,
         encoder: Option<&mut wgpu::CommandEncoder>,
     ) -> Result<()> {
-        self.record_with(op, dispatch, encoder, None)
-    }
-
-    fn record_with(
-        &self,
-        op: &'static str,
-        dispatch: Dispatch<'_>,
-        encoder: Option<&mut wgpu::CommandEncoder>,
-        indirect: Option<&wgpu::Buffer>,
-    ) -> Result<()> {
         dispatch.validate(op)?;
         let pipeline = lock(&self.inner.pipelines).get(&self.inner.device, dispatch.kernel, dispatch.constants);
         match encoder {
-            Some(encoder) => self.record_into(encoder, &pipeline, &dispatch, indirect),
-            None => self.record_batched(op, &pipeline, &dispatch, indirect)?,
+            Some(encoder) => self.record_into(encoder, &pipeline, &dispatch),
+            None => self.record_batched_locked(op, &mut lock(&self.inner.batch), &pipeline, &dispatch, None)?,
         }
         bump(&self.inner.counters.dispatches, 1);
         Ok(())
@@ -624,13 +638,7 @@ impl Context {
 
     /// Records a dispatch into a caller's encoder. Its parameters get a
     /// buffer of their own, filled at creation, before any command can read it.
-    fn record_into(
-        &self,
-        encoder: &mut wgpu::CommandEncoder,
-        pipeline: &CachedPipeline,
-        dispatch: &Dispatch<'_>,
-        indirect: Option<&wgpu::Buffer>,
-    ) {
+    fn record_into(&self, encoder: &mut wgpu::CommandEncoder, pipeline: &CachedPipeline, dispatch: &Dispatch<'_>) {
         let uniforms = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("pixgrad params"),
             size: PARAMS_SIZE as u64,
@@ -648,22 +656,23 @@ impl Context {
             label: Some(dispatch.kernel.entry),
             timestamp_writes: None,
         });
-        encode(&mut pass, pipeline, dispatch, &self.bind_group(pipeline, dispatch, &uniforms), 0, indirect);
+        encode(&mut pass, pipeline, dispatch, &self.bind_group(pipeline, dispatch, &uniforms), 0, None);
     }
 
-    /// Appends a dispatch to the open batch; when profiling, submits it
-    /// alone (earlier work first) and adds its time to the kernel's.
-    fn record_batched(
+    /// Appends a dispatch to the open batch (locked by the caller), its
+    /// workgroup counts read from `indirect` when given; when profiling,
+    /// submits it alone (earlier work first) and adds its time to the kernel's.
+    fn record_batched_locked(
         &self,
         op: &'static str,
+        batch: &mut Batch,
         pipeline: &CachedPipeline,
         dispatch: &Dispatch<'_>,
         indirect: Option<&wgpu::Buffer>,
     ) -> Result<()> {
-        let mut batch = lock(&self.inner.batch);
         let profiling = match &self.inner.profile {
             Some(profile) => {
-                self.submit_locked(&mut batch);
+                self.submit_locked(batch);
                 self.wait()?;
                 Some((profile, std::time::Instant::now()))
             }
@@ -684,10 +693,10 @@ impl Context {
         let offset = batch.params.len() as u32;
         batch.params.extend_from_slice(&dispatch.params);
         let group = self.bind_group(pipeline, dispatch, &uniforms);
-        encode(self.open_pass(&mut batch), pipeline, dispatch, &group, offset, indirect);
-        self.after_command(&mut batch);
+        encode(self.open_pass(batch), pipeline, dispatch, &group, offset, indirect);
+        self.after_command(batch);
         if let Some((profile, start)) = profiling {
-            self.submit_locked(&mut batch);
+            self.submit_locked(batch);
             self.wait()?;
             add_kernel_time(&mut lock(profile), op, dispatch.kernel.entry, start.elapsed());
         }

@@ -17,11 +17,8 @@ pub struct MemoryStats {
     pub cached: u64,
 }
 
-// INDIRECT: a kernel may write the workgroup counts of a later dispatch.
-pub(crate) const BUFFER_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
-    .union(wgpu::BufferUsages::COPY_SRC)
-    .union(wgpu::BufferUsages::COPY_DST)
-    .union(wgpu::BufferUsages::INDIRECT);
+pub(crate) const BUFFER_USAGE: wgpu::BufferUsages =
+    wgpu::BufferUsages::STORAGE.union(wgpu::BufferUsages::COPY_SRC).union(wgpu::BufferUsages::COPY_DST);
 
 #[derive(Default)]
 struct PoolState {

@@ -480,8 +480,6 @@ fn gather_adjoint(
     ctx.clear(heavy.buffer(), 0, 16);
     run(ctx, op, kernel("gather"), &constants, &params, &buffers, batch as u32 * runs)?;
     // The heavy runs, a workgroup each: their count stays on the GPU.
-    let args = Tensor::uninit(ctx, op, &[3])?;
-    ctx.copy(heavy.buffer(), 4, args.buffer(), 0, 12);
     let heavy_kernel = kernel("gather_heavy");
     let dispatch = Dispatch {
         kernel: &heavy_kernel,
@@ -490,7 +488,7 @@ fn gather_adjoint(
         buffers: &buffers,
         groups: [0; 3],
     };
-    ctx.dispatch_indirect(op, dispatch, args.buffer())?;
+    ctx.dispatch_indirect(op, dispatch, heavy.buffer(), 4)?;
     let matrix = match coords {
         Coords::Matrix { inverse, .. } if matrix_grad => {
             Some(partials.sum_to_shape(&[inverse.shape()[0], 1, 9])?.reshape(inverse.shape())?)
