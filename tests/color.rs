@@ -650,7 +650,16 @@ fn color_matrix_and_normalize_gradients() {
 
 fn color_matrix_matches_reference(shape: [usize; 4]) {
     let mut rng = Rng::new(31);
-    let x = rng.vec(numel(&shape), 0.0, 1.0);
+    let mut x = rng.vec(numel(&shape), 0.0, 1.0);
+    // pixel 0 black, pixel 1 white, pixel 2 grey in every image
+    let p = shape[2] * shape[3];
+    for n in 0..shape[0] {
+        for c in 0..3 {
+            for (q, v) in [0.0, 1.0, 0.5].into_iter().enumerate() {
+                x[(n * 3 + c) * p + q] = v;
+            }
+        }
+    }
     let img = tensor(&x, &shape).with_grad();
     let mv = rng.vec(18, -1.0, 1.0);
     let bv = rng.vec(6, -0.2, 0.2);
@@ -661,7 +670,6 @@ fn color_matrix_matches_reference(shape: [usize; 4]) {
     let grads = out.backward_with(&tensor(&u, &shape)).unwrap();
     let (mut want_y, mut want_x, mut want_m, mut want_b) =
         (vec![0.0; x.len()], vec![0.0; x.len()], vec![0.0; 18], vec![0.0; 6]);
-    let p = shape[2] * shape[3];
     for n in 0..2 {
         for q in 0..p {
             let at = |k: usize| n * 3 * p + k * p + q;
@@ -714,6 +722,9 @@ fn color_matrix_of_a_mean_at_photo_sizes() {
         assert_close(&grads.get(&m).unwrap().to_vec().unwrap(), &want_m, 1e-5, 1e-7, &what);
         assert_close(&grads.get(&b).unwrap().to_vec().unwrap(), &[1.0 / 3.0; 3], 1e-5, 1e-7, &what);
     }
+    // Per-image matrices and a full incoming gradient at a photo size, with
+    // black, white and grey pixels planted.
+    color_matrix_matches_reference([2, 3, 257, 300]);
 }
 
 #[test]
