@@ -49,7 +49,7 @@ pub use gpu::{Context, ContextOptions, KernelTime, LimitsPreset, MemoryStats, St
 pub use interop::image::SampleType;
 pub use interop::nalgebra::{MatrixScalar, Transform2, TransformScalar};
 pub use ops::Factor;
-pub use ops::color::{Channels, LogOptions};
+pub use ops::color::{Channels, DeltaE, LogOptions};
 pub use ops::filter::{BorderType, ColorDistance, ConvOptions, GradientMode, MorphBorder, Sigma};
 pub use ops::loss::{Reduction, SsimPadding};
 pub use ops::warp::{Interpolation, Padding, ResizeMode, ResizeOptions};

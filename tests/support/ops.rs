@@ -6,7 +6,7 @@ use pixgrad::ResizeOptions;
 use pixgrad::ops::filter::{MorphBorder, Structure};
 use pixgrad::ops::loss::{Reduction, SsimPadding};
 use pixgrad::ops::warp::{Interpolation, Padding, ResizeMode, get_perspective_transform};
-use pixgrad::{BorderType, ColorDistance, Context, ConvOptions, GradientMode, Result, Tensor};
+use pixgrad::{BorderType, ColorDistance, Context, ConvOptions, DeltaE, GradientMode, Result, Tensor};
 
 /// One op: `run(image, params)` with the image `[N, 3, H, W]` in [0, 1] and
 /// the parameters `params(ctx, n)` makes (all differentiable inputs).
@@ -195,6 +195,11 @@ pub fn catalogue() -> Vec<OpCase> {
         },
         OpCase { name: "ssim_loss", params: second_image, run: |x, p| x.ssim_loss(&p[0], 11, 1.0, SsimPadding::Same) },
         OpCase { name: "ssim_valid", params: second_image, run: |x, p| x.ssim(&p[0], 5, 1.0, SsimPadding::Valid) },
+        OpCase {
+            name: "delta_e",
+            params: second_image,
+            run: |x, p| x.delta_e_loss(&p[0], DeltaE::Ciede2000, Reduction::Mean),
+        },
         OpCase { name: "stack", params: none, run: |x, _| Tensor::stack(&x.unbind()?.iter().collect::<Vec<_>>()) },
     ]
 }

@@ -22,6 +22,9 @@
 //!   unoffset), and its hard-coded inverses, rounded as it rounds them;
 //!   `ycbcr_to_rgb` clips to [0, 1] as Kornia 0.9.
 //! - `rgba_to_rgb` composites over a background, white by default.
+//! - Colour differences ([`DeltaE`]: ΔE76, ΔE94, CIEDE2000) compare two
+//!   Lab images, or two sRGB images through `rgb_to_lab`
+//!   ([`Tensor::delta_e`], [`Tensor::delta_e_loss`]); Kornia has none.
 //! - `adjust_brightness` adds and `adjust_contrast` multiplies; both clip to
 //!   [0, 1] by default as Kornia (ask for the unclipped form). Factors are
 //!   per image: a host value, or a tensor `[N]` / `[1]` that receives a
@@ -55,7 +58,10 @@
 //! - **γ < 1 at x = 0.** `adjust_gamma`'s slopes at x = 0 are 0 where
 //!   Kornia's are NaN (an infinite x^(γ-1) times the clip's 0).
 
+mod difference;
 mod kernels;
+
+pub use difference::DeltaE;
 
 use crate::error::{Error, Result};
 use crate::ops::Factor;

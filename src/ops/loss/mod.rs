@@ -50,7 +50,7 @@ pub enum Reduction {
     None,
 }
 
-fn reduce(map: Tensor, reduction: Reduction) -> Result<Tensor> {
+pub(crate) fn reduce(map: Tensor, reduction: Reduction) -> Result<Tensor> {
     match reduction {
         Reduction::Mean => map.mean(),
         Reduction::Sum => map.sum(),
