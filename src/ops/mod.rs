@@ -7,6 +7,7 @@
 pub mod color;
 pub mod elementwise;
 pub mod filter;
+pub mod histogram;
 pub mod loss;
 pub mod reduce;
 pub(crate) mod scan;

@@ -1,0 +1,557 @@
+//! Soft histograms, joint histograms, equalisation and histogram matching:
+//! f64 references (exact erf, every bin a kernel reaches), their own
+//! central differences, the GPU's forward and gradients against them, the
+//! hard histogram as the bandwidth shrinks, Kornia's equalize on the
+//! bundled photos, determinism, bounded outputs at degenerate images and
+//! typed errors.
+
+mod support;
+
+use pixgrad::ops::histogram::{DensityKernel, HistogramOptions};
+use pixgrad::{Error, Tensor};
+use support::{Rng, bits, ctx, dot, fd_check, to_f32, to_f64};
+
+/// erf in f64: its Taylor series below 3, the continued fraction of erfc above.
+fn erf(x: f64) -> f64 {
+    let a = x.abs();
+    let value = if a < 3.0 {
+        let (mut term, mut sum, mut n) = (a, a, 0.0);
+        while term.abs() > 1e-17 * sum.abs() {
+            n += 1.0;
+            term *= -a * a / n;
+            sum += term / (2.0 * n + 1.0);
+        }
+        sum * 2.0 / std::f64::consts::PI.sqrt()
+    } else {
+        let mut fraction = 0.0;
+        for k in (1..80).rev() {
+            fraction = (k as f64 / 2.0) / (a + fraction);
+        }
+        1.0 - (-a * a).exp() / std::f64::consts::PI.sqrt() / (a + fraction)
+    };
+    value.copysign(x)
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Bins {
+    first: f64,
+    spacing: f64,
+    count: usize,
+    bandwidth: f64,
+    kernel: DensityKernel,
+}
+
+impl Bins {
+    fn of(options: &HistogramOptions) -> Bins {
+        let spacing = f64::from(options.range[1] - options.range[0]) / (options.bins - 1) as f64;
+        Bins {
+            first: f64::from(options.range[0]),
+            spacing: f64::from(options.range[1] - options.range[0]) / (options.bins - 1) as f64,
+            count: options.bins,
+            bandwidth: options.bandwidth.map_or(spacing, f64::from),
+            kernel: options.kernel,
+        }
+    }
+
+    fn edge(&self, b: usize) -> f64 {
+        self.first + (b as f64 - 0.5) * self.spacing
+    }
+
+    /// S(t) and K(t).
+    fn kernel(&self, t: f64) -> (f64, f64) {
+        let bw = self.bandwidth;
+        match self.kernel {
+            DensityKernel::Gaussian => (
+                0.5 * (1.0 + erf(t / (bw * 2f64.sqrt()))),
+                (-0.5 * (t / bw).powi(2)).exp() / (bw * (2.0 * std::f64::consts::PI).sqrt()),
+            ),
+            DensityKernel::Triangular => {
+                let u = (t / bw).clamp(-1.0, 1.0);
+                let s = if u <= 0.0 { 0.5 * (1.0 + u).powi(2) } else { 1.0 - 0.5 * (1.0 - u).powi(2) };
+                (s, (1.0 - u.abs()) / bw)
+            }
+        }
+    }
+
+    /// The bins within 8 bandwidths (the rest get below 1e-15).
+    fn near(&self, x: f64) -> std::ops::RangeInclusive<usize> {
+        let r = 8.0 * self.bandwidth;
+        let at = |v: f64| ((v - self.first) / self.spacing + 0.5).floor().clamp(0.0, (self.count - 1) as f64) as usize;
+        at(x - r)..=at(x + r)
+    }
+
+    /// The mass x puts in bin b and its slope.
+    fn mass(&self, b: usize, x: f64) -> (f64, f64) {
+        let (mut m, mut s) = (1.0, 0.0);
+        if b + 1 < self.count {
+            let (cdf, density) = self.kernel(self.edge(b + 1) - x);
+            (m, s) = (cdf, -density);
+        }
+        if b > 0 {
+            let (cdf, density) = self.kernel(self.edge(b) - x);
+            (m, s) = (m - cdf, s + density);
+        }
+        (m, s)
+    }
+}
+
+/// One plane's soft histogram, weighted and normalised.
+fn histogram_ref(values: &[f64], weights: Option<&[f64]>, bins: Bins) -> Vec<f64> {
+    let mut h = vec![0.0; bins.count];
+    let mut total = 0.0;
+    for (i, &x) in values.iter().enumerate() {
+        let w = weights.map_or(1.0, |w| w[i]);
+        total += w;
+        for b in bins.near(x) {
+            h[b] += w * bins.mass(b, x).0;
+        }
+    }
+    h.iter().map(|v| v / total.max(f64::MIN_POSITIVE)).collect()
+}
+
+fn histogram_vjp_ref(values: &[f64], weights: Option<&[f64]>, bins: Bins, g: &[f64]) -> Vec<f64> {
+    let total: f64 = weights.map_or(values.len() as f64, |w| w.iter().sum());
+    let total = total.max(f64::MIN_POSITIVE);
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let w = weights.map_or(1.0, |w| w[i]) / total;
+            w * bins.near(x).map(|b| g[b] * bins.mass(b, x).1).sum::<f64>()
+        })
+        .collect()
+}
+
+fn joint_ref(a: &[f64], b: &[f64], bins: Bins) -> Vec<f64> {
+    let n = bins.count;
+    let mut h = vec![0.0; n * n];
+    for (&x, &y) in a.iter().zip(b) {
+        for r in bins.near(x) {
+            for c in bins.near(y) {
+                h[r * n + c] += bins.mass(r, x).0 * bins.mass(c, y).0 / a.len() as f64;
+            }
+        }
+    }
+    h
+}
+
+fn joint_vjp_ref(a: &[f64], b: &[f64], bins: Bins, g: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let n = bins.count;
+    let p = a.len() as f64;
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| {
+            let (mut ga, mut gb) = (0.0, 0.0);
+            for r in bins.near(x) {
+                for c in bins.near(y) {
+                    let ((mr, sr), (mc, sc)) = (bins.mass(r, x), bins.mass(c, y));
+                    ga += g[r * n + c] * sr * mc / p;
+                    gb += g[r * n + c] * mr * sc / p;
+                }
+            }
+            (ga, gb)
+        })
+        .unzip()
+}
+
+/// The equalising map of one plane: G / (G + U) through its histogram.
+fn equalize_ref(values: &[f64], bins: Bins) -> Vec<f64> {
+    let h = histogram_ref(values, None, bins);
+    let total: f64 = h.iter().sum();
+    values
+        .iter()
+        .map(|&x| {
+            let (mut below, mut above) = (0.0, 0.0);
+            for (b, &hb) in h.iter().enumerate() {
+                if b + 1 < bins.count {
+                    below += hb * bins.kernel(x - bins.edge(b + 1)).0;
+                }
+                if b > 0 {
+                    above += hb * bins.kernel(bins.edge(b) - x).0;
+                }
+            }
+            if below + above > 1e-6 * total { below / (below + above) } else { x }
+        })
+        .collect()
+}
+
+/// Histogram matching of one plane to a reference plane.
+fn matching_ref(values: &[f64], reference: &[f64], bins: Bins) -> Vec<f64> {
+    let h = histogram_ref(reference, None, bins);
+    let mut centre = Vec::with_capacity(bins.count);
+    let mut cum = 0.0;
+    for &hb in &h {
+        centre.push(cum + hb / 2.0);
+        cum += hb;
+    }
+    equalize_ref(values, bins)
+        .iter()
+        .map(|&u| {
+            let m = u * cum;
+            if m <= centre[0] {
+                return bins.first;
+            }
+            if m >= centre[bins.count - 1] {
+                return bins.first + (bins.count - 1) as f64 * bins.spacing;
+            }
+            let lo = centre.iter().rposition(|&c| c <= m).unwrap();
+            bins.first + (lo as f64 + (m - centre[lo]) / (centre[lo + 1] - centre[lo])) * bins.spacing
+        })
+        .collect()
+}
+
+/// Random values in [0, 1] with planted ones: 0, 1, 8-bit levels, values
+/// on bin edges and outside the range.
+fn test_values(rng: &mut Rng, n: usize) -> Vec<f64> {
+    let mut v = rng.vec(n, 0.0, 1.0);
+    let planted = [0.0, 1.0, 0.5, 1.0 / 255.0, 128.0 / 255.0, 0.5 / 255.0, -0.02, 1.03, 0.25, 0.75];
+    for (i, &p) in planted.iter().enumerate() {
+        v[i * 7 % n] = p as f32 as f64;
+    }
+    v
+}
+
+fn plane(values: &[f64], p: usize, pixels: usize) -> &[f64] {
+    &values[p * pixels..(p + 1) * pixels]
+}
+
+fn assert_within(got: &[f32], want: &[f64], tol: f64, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    let scale = want.iter().fold(0f64, |m, v| m.max(v.abs())).max(1e-30);
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        assert!((f64::from(g) - w).abs() <= tol * scale, "{what}[{i}]: {g} vs {w} (scale {scale})");
+    }
+}
+
+#[test]
+fn histogram_references_pass_finite_differences() {
+    let mut rng = Rng::new(5);
+    let values = test_values(&mut rng, 40);
+    let weights = rng.vec(40, 0.0, 1.0);
+    for options in [
+        HistogramOptions { bins: 12, ..Default::default() },
+        HistogramOptions { bins: 9, range: [-0.2, 1.3], bandwidth: Some(0.07), kernel: DensityKernel::Triangular },
+    ] {
+        let bins = Bins::of(&options);
+        let err = fd_check(
+            |x| histogram_ref(x, Some(&weights), bins),
+            |x, g| histogram_vjp_ref(x, Some(&weights), bins, g),
+            &values,
+            1,
+        );
+        assert!(err < 1e-7, "histogram {options:?}: {err}");
+        let other: Vec<f64> = values.iter().map(|v| (v * 3.0).sin().abs()).collect();
+        let both = [values.clone(), other.clone()].concat();
+        let split = |x: &[f64]| (x[..40].to_vec(), x[40..].to_vec());
+        let err = fd_check(
+            |x| {
+                let (a, b) = split(x);
+                joint_ref(&a, &b, bins)
+            },
+            |x, g| {
+                let (a, b) = split(x);
+                let (ga, gb) = joint_vjp_ref(&a, &b, bins, g);
+                [ga, gb].concat()
+            },
+            &both,
+            2,
+        );
+        assert!(err < 1e-7, "joint {options:?}: {err}");
+    }
+}
+
+/// Forward and gradient against the reference at a photo-like size,
+/// Gaussian and triangular, masked and not, several bin counts and ranges.
+#[test]
+fn histograms_and_gradients_match_the_reference() {
+    let mut rng = Rng::new(9);
+    let cases = [
+        ([1, 3, 257, 300], HistogramOptions::default(), false),
+        (
+            [2, 2, 61, 67],
+            HistogramOptions { bins: 37, range: [-0.2, 1.3], bandwidth: Some(0.05), kernel: DensityKernel::Triangular },
+            true,
+        ),
+        ([2, 1, 64, 64], HistogramOptions { bins: 64, bandwidth: Some(0.003), ..Default::default() }, true),
+    ];
+    for (shape, options, masked) in cases {
+        let [n, c, h, w] = shape;
+        let pixels = h * w;
+        let values = test_values(&mut rng, n * c * pixels);
+        let mask = rng.vec(n * pixels, -0.5, 1.0).iter().map(|v| v.max(0.0)).collect::<Vec<f64>>();
+        let x = Tensor::from_slice(&ctx(), &to_f32(&values), &shape).unwrap().with_grad();
+        let mask_t = Tensor::from_slice(&ctx(), &to_f32(&mask), &[n, 1, h, w]).unwrap();
+        let hist = x.histogram(&options, masked.then_some(&mask_t)).unwrap();
+        assert_eq!(hist.shape(), &[n, c, options.bins]);
+        let g = rng.vec(n * c * options.bins, -1.0, 1.0);
+        let grads = hist.backward_with(&Tensor::from_slice(&ctx(), &to_f32(&g), hist.shape()).unwrap()).unwrap();
+        let got = hist.to_vec().unwrap();
+        let gx = grads.get(&x).unwrap().to_vec().unwrap();
+        let bins = Bins::of(&options);
+        for p in 0..n * c {
+            let weights = masked.then(|| plane(&mask, p / c, pixels));
+            let want = histogram_ref(plane(&values, p, pixels), weights, bins);
+            let what = format!("{shape:?} {options:?} plane {p}");
+            assert_within(&got[p * bins.count..(p + 1) * bins.count], &want, 2e-5, &what);
+            let gp = &g[p * bins.count..(p + 1) * bins.count];
+            let want = histogram_vjp_ref(plane(&values, p, pixels), weights, bins, gp);
+            assert_within(&gx[p * pixels..(p + 1) * pixels], &want, 1e-4, &format!("{what} gradient"));
+        }
+    }
+}
+
+/// 8-bit levels with a bandwidth far below the spacing: the hard counts.
+#[test]
+fn a_vanishing_bandwidth_gives_the_hard_histogram() {
+    let photo = photo("coffee.png");
+    let [_, c, h, w] = photo.shape().try_into().unwrap();
+    let options = HistogramOptions { bandwidth: Some(1e-4), ..Default::default() };
+    let hist = photo.histogram(&options, None).unwrap().to_vec().unwrap();
+    let levels = photo.to_vec().unwrap();
+    for p in 0..c {
+        let mut counts = vec![0.0; 256];
+        for &v in &levels[p * h * w..(p + 1) * h * w] {
+            counts[(v * 255.0).round() as usize] += 1.0 / (h * w) as f64;
+        }
+        assert_within(&hist[p * 256..(p + 1) * 256], &counts, 1e-5, &format!("channel {p}"));
+    }
+}
+
+#[test]
+fn joint_histograms_and_gradients_match_the_reference() {
+    let mut rng = Rng::new(13);
+    let (h, w) = (73, 91);
+    let a = test_values(&mut rng, 2 * h * w);
+    // The second image a non-linear function of the first, plus noise.
+    let b: Vec<f64> = a.iter().map(|v| ((1.0 - v * v) + rng.uniform(-0.05, 0.05)) as f32 as f64).collect();
+    for options in [
+        HistogramOptions { bins: 32, ..Default::default() },
+        HistogramOptions { bins: 64, bandwidth: Some(0.01), kernel: DensityKernel::Triangular, ..Default::default() },
+    ] {
+        let xa = Tensor::from_slice(&ctx(), &to_f32(&a), &[2, 1, h, w]).unwrap().with_grad();
+        let xb = Tensor::from_slice(&ctx(), &to_f32(&b), &[2, 1, h, w]).unwrap().with_grad();
+        let joint = xa.histogram2d(&xb, &options, None).unwrap();
+        let n = options.bins;
+        assert_eq!(joint.shape(), &[2, 1, n, n]);
+        let g = rng.vec(2 * n * n, -1.0, 1.0);
+        let grads = joint.backward_with(&Tensor::from_slice(&ctx(), &to_f32(&g), joint.shape()).unwrap()).unwrap();
+        let (got, ga, gb) = (
+            joint.to_vec().unwrap(),
+            grads.get(&xa).unwrap().to_vec().unwrap(),
+            grads.get(&xb).unwrap().to_vec().unwrap(),
+        );
+        let bins = Bins::of(&options);
+        for p in 0..2 {
+            let (pa, pb) = (plane(&a, p, h * w), plane(&b, p, h * w));
+            assert_within(&got[p * n * n..(p + 1) * n * n], &joint_ref(pa, pb, bins), 2e-5, "joint");
+            let (wa, wb) = joint_vjp_ref(pa, pb, bins, &g[p * n * n..(p + 1) * n * n]);
+            assert_within(&ga[p * h * w..(p + 1) * h * w], &wa, 1e-4, "joint gradient, first");
+            assert_within(&gb[p * h * w..(p + 1) * h * w], &wb, 1e-4, "joint gradient, second");
+        }
+    }
+}
+
+/// `⟨∇, v⟩` of the GPU's gradient against the f64 reference's central
+/// difference along `v`, for random incoming gradients `u`.
+fn check_directional(
+    what: &str,
+    values: &[f64],
+    shape: [usize; 4],
+    gpu: impl Fn(&Tensor) -> Tensor,
+    reference: impl Fn(&[f64]) -> Vec<f64>,
+    tol: f64,
+) {
+    let mut rng = Rng::new(21);
+    let x = Tensor::from_slice(&ctx(), &to_f32(values), &shape).unwrap().with_grad();
+    let want = reference(values);
+    assert_within(&gpu(&x).to_vec().unwrap(), &want, 2e-5, what);
+    for trial in 0..3 {
+        let y = gpu(&x);
+        let u = rng.vec(values.len(), -1.0, 1.0);
+        let seed = Tensor::from_slice(&ctx(), &to_f32(&u), &shape).unwrap();
+        let gx = to_f64(&y.backward_with(&seed).unwrap().get(&x).unwrap().to_vec().unwrap());
+        let v = rng.vec(values.len(), -1.0, 1.0);
+        let h = 1e-6;
+        let at = |s: f64| {
+            let moved: Vec<f64> = values.iter().zip(&v).map(|(a, b)| a + s * h * b).collect();
+            dot(&reference(&moved), &u)
+        };
+        let numeric = (at(1.0) - at(-1.0)) / (2.0 * h);
+        let analytic = dot(&gx, &v);
+        let err = (numeric - analytic).abs() / numeric.abs().max(analytic.abs());
+        assert!(err < tol, "{what} trial {trial}: {analytic} vs {numeric} ({err})");
+    }
+}
+
+#[test]
+fn equalize_matches_the_reference_and_its_derivatives() {
+    let mut rng = Rng::new(17);
+    let (h, w) = (23, 29);
+    // A skewed distribution, as photos have.
+    let values: Vec<f64> = test_values(&mut rng, 2 * h * w).iter().map(|v| (v * v) as f32 as f64).collect();
+    for options in [
+        HistogramOptions { bins: 64, ..Default::default() },
+        HistogramOptions { bins: 48, bandwidth: Some(0.04), kernel: DensityKernel::Triangular, ..Default::default() },
+    ] {
+        let bins = Bins::of(&options);
+        let per_plane =
+            |x: &[f64], f: &dyn Fn(&[f64]) -> Vec<f64>| -> Vec<f64> { x.chunks(h * w).flat_map(f).collect() };
+        check_directional(
+            &format!("equalize {options:?}"),
+            &values,
+            [1, 2, h, w],
+            |x| x.equalize(&options).unwrap(),
+            |x| per_plane(x, &|p| equalize_ref(p, bins)),
+            2e-3,
+        );
+        // Dense everywhere: where the reference has (almost) no mass between
+        // two centres the slope is floored (the rustdoc's bound), not exact.
+        let reference: Vec<f64> =
+            rng.vec(2 * 31 * 17, 0.0, 1.0).iter().map(|v| (0.3 * v + 0.7 * v.sqrt()) as f32 as f64).collect();
+        let reference_t = Tensor::from_slice(&ctx(), &to_f32(&reference), &[1, 2, 31, 17]).unwrap();
+        check_directional(
+            &format!("histogram_matching {options:?}"),
+            &values,
+            [1, 2, h, w],
+            |x| x.histogram_matching(&reference_t, &options).unwrap(),
+            |x| {
+                x.chunks(h * w)
+                    .enumerate()
+                    .flat_map(|(p, xs)| matching_ref(xs, &reference[p * 31 * 17..(p + 1) * 31 * 17], bins))
+                    .collect()
+            },
+            2e-3,
+        );
+    }
+}
+
+fn photo(name: &str) -> Tensor {
+    let img = image::open(format!("{}/assets/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    Tensor::from_image(&ctx(), &image::DynamicImage::ImageRgb8(img.to_rgb8())).unwrap()
+}
+
+/// Against Kornia's equalize (PIL's lookup tables, tests/data/equalize_cases.py)
+/// on the bundled photos: with a vanishing bandwidth within the stated mean
+/// and largest difference, and with the default bandwidth close.
+#[test]
+fn equalize_is_close_to_kornia_on_the_photos() {
+    let cases = include_str!("data/equalize_cases.txt");
+    for name in ["astronaut.png", "coffee.png", "chelsea.png", "camera.png"] {
+        let img = photo(name);
+        let levels = img.to_vec().unwrap();
+        let pixels = levels.len() / 3;
+        for (bandwidth, mean_bound, max_bound) in [(Some(1e-4), 0.005, 0.015), (None, 0.008, 0.05)] {
+            let options = HistogramOptions { bandwidth, ..Default::default() };
+            let ours = img.equalize(&options).unwrap().to_vec().unwrap();
+            let (mut sum, mut largest) = (0.0, 0f64);
+            for c in 0..3 {
+                let table = support::data_case(cases, &format!("{name}.{c}"));
+                for i in c * pixels..(c + 1) * pixels {
+                    let kornia = table[(levels[i] * 255.0).round() as usize] / 255.0;
+                    let d = (f64::from(ours[i]) - kornia).abs();
+                    sum += d;
+                    largest = largest.max(d);
+                }
+            }
+            let mean = sum / levels.len() as f64;
+            println!("{name} bandwidth {bandwidth:?}: mean |ours - Kornia| {mean:.5}, largest {largest:.4}");
+            assert!(mean < mean_bound && largest < max_bound, "{name} {bandwidth:?}: mean {mean}, largest {largest}");
+        }
+    }
+}
+
+/// Degenerate images (constant, black, white, two levels) and photos:
+/// finite outputs and gradients, in [0, 1]; a constant plane unchanged.
+#[test]
+fn degenerate_images_give_finite_results() {
+    let ctx = ctx();
+    let (h, w) = (16, 16);
+    let two_levels: Vec<f32> = (0..h * w).map(|i| if i % 3 == 0 { 0.2 } else { 0.8 }).collect();
+    let images = [
+        Tensor::full(&ctx, &[1, 1, h, w], 0.4).unwrap(),
+        Tensor::zeros(&ctx, &[1, 1, h, w]).unwrap(),
+        Tensor::ones(&ctx, &[1, 1, h, w]).unwrap(),
+        Tensor::from_slice(&ctx, &two_levels, &[1, 1, h, w]).unwrap(),
+    ];
+    let reference = Tensor::rand_uniform(&ctx, &[1, 1, 9, 9], 0.0, 1.0, 3).unwrap();
+    for kernel in [DensityKernel::Gaussian, DensityKernel::Triangular] {
+        let options = HistogramOptions { kernel, ..Default::default() };
+        for (i, img) in images.iter().enumerate() {
+            let x = img.detach().with_grad();
+            for (what, y) in [
+                ("equalize", x.equalize(&options).unwrap()),
+                ("matching", x.histogram_matching(&reference, &options).unwrap()),
+                ("histogram", x.histogram(&options, None).unwrap()),
+            ] {
+                let values = y.to_vec().unwrap();
+                assert!(values.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)), "{what} image {i}");
+                let grads = y.sum().unwrap().backward().unwrap();
+                let g = grads.get(&x).unwrap().to_vec().unwrap();
+                assert!(g.iter().all(|v| v.is_finite()), "{what} image {i}: gradient");
+            }
+            if i < 3 {
+                // Kornia returns a constant plane unchanged; so does a kernel
+                // narrower than a bin, while a wider one gives the middle rank.
+                let narrow = HistogramOptions { bandwidth: Some(1e-4), ..options };
+                assert_eq!(x.equalize(&narrow).unwrap().to_vec().unwrap(), img.to_vec().unwrap(), "constant {i}");
+                let wide = x.equalize(&options).unwrap().to_vec().unwrap();
+                assert!(wide.iter().all(|v| (v - 0.5).abs() < 1e-5), "constant {i}: {}", wide[0]);
+            }
+        }
+    }
+}
+
+/// Everything twice from scratch: bit for bit.
+#[test]
+fn gradients_are_deterministic() {
+    let img = photo("chelsea.png");
+    let reference = photo("coffee.png");
+    let run = || {
+        let x = img.detach().with_grad();
+        let options = HistogramOptions::default();
+        let joint_options = HistogramOptions { bins: 48, ..Default::default() };
+        let loss = x
+            .histogram(&options, None)
+            .unwrap()
+            .square()
+            .unwrap()
+            .sum()
+            .unwrap()
+            .add(&x.histogram2d(&x.square().unwrap(), &joint_options, None).unwrap().square().unwrap().sum().unwrap())
+            .unwrap()
+            .add(&x.equalize(&options).unwrap().square().unwrap().mean().unwrap())
+            .unwrap()
+            .add(&x.histogram_matching(&reference, &options).unwrap().mean().unwrap())
+            .unwrap();
+        let grads = loss.backward().unwrap();
+        bits(&[&loss, grads.get(&x).unwrap()])
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn bad_input_is_a_typed_error() {
+    let ctx = ctx();
+    let img = Tensor::zeros(&ctx, &[1, 3, 8, 8]).unwrap();
+    let bad_arg = |r: pixgrad::Result<Tensor>, what: &str| {
+        assert!(matches!(r, Err(Error::InvalidArgument { .. })), "{what}: {r:?}");
+    };
+    for bins in [0, 1, 257] {
+        bad_arg(img.histogram(&HistogramOptions { bins, ..Default::default() }, None), "bins");
+    }
+    bad_arg(img.histogram2d(&img, &HistogramOptions { bins: 65, ..Default::default() }, None), "joint bins");
+    for range in [[1.0, 0.0], [0.0, f32::NAN], [f32::NEG_INFINITY, 1.0]] {
+        bad_arg(img.equalize(&HistogramOptions { range, ..Default::default() }), "range");
+    }
+    for bandwidth in [0.0, -1.0, f32::NAN, f32::INFINITY] {
+        bad_arg(img.histogram(&HistogramOptions { bandwidth: Some(bandwidth), ..Default::default() }, None), "bw");
+    }
+    let wrong_mask = Tensor::zeros(&ctx, &[1, 3, 8, 8]).unwrap();
+    let options = HistogramOptions::default();
+    assert!(matches!(img.histogram(&options, Some(&wrong_mask)), Err(Error::ShapeMismatch { .. })));
+    let two_channels = Tensor::zeros(&ctx, &[1, 2, 8, 8]).unwrap();
+    assert!(matches!(img.histogram_matching(&two_channels, &options), Err(Error::ShapeMismatch { .. })));
+    assert!(matches!(img.histogram2d(&two_channels, &options, None), Err(Error::ShapeMismatch { .. })));
+    let flat = Tensor::zeros(&ctx, &[64]).unwrap();
+    assert!(matches!(flat.equalize(&options), Err(Error::InvalidShape { .. })));
+}
