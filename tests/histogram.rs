@@ -7,7 +7,7 @@
 
 mod support;
 
-use pixgrad::ops::histogram::{DensityKernel, HistogramOptions};
+use pixgrad::ops::histogram::{ClaheOptions, DensityKernel, HistogramOptions};
 use pixgrad::{Error, Tensor};
 use support::{Rng, bits, ctx, dot, fd_check, to_f32, to_f64};
 
@@ -425,6 +425,115 @@ fn equalize_matches_the_reference_and_its_derivatives() {
     }
 }
 
+/// CLAHE of one plane `[h, w]`: tile histograms in counts over the image
+/// reflected at its end, clipped and redistributed, each pixel through the
+/// four tiles around it (Kornia's blend).
+fn clahe_ref(values: &[f64], [h, w]: [usize; 2], options: &ClaheOptions) -> Vec<f64> {
+    let bins = Bins::of(&options.histogram);
+    let [gy, gx] = options.grid;
+    let (th, tw) = (h.div_ceil(gy), w.div_ceil(gx));
+    let reflect = |i: usize, n: usize| if i < n { i } else { 2 * (n - 1) - i };
+    let pixels = (th * tw) as f64;
+    let mut hists = vec![vec![0.0; bins.count]; gy * gx];
+    for (t, hist) in hists.iter_mut().enumerate() {
+        let (ty, tx) = (t / gx, t % gx);
+        for py in ty * th..(ty + 1) * th {
+            for px in tx * tw..(tx + 1) * tw {
+                let v = values[reflect(py, h) * w + reflect(px, w)];
+                for b in bins.near(v) {
+                    hist[b] += bins.mass(b, v).0;
+                }
+            }
+        }
+        if options.clip_limit > 0.0 {
+            let limit = (f64::from(options.clip_limit) * pixels / bins.count as f64).floor().max(1.0);
+            hist.iter_mut().for_each(|v| *v = v.min(limit));
+            let spread = (pixels - hist.iter().sum::<f64>()) / bins.count as f64;
+            hist.iter_mut().for_each(|v| *v += spread);
+        }
+    }
+    let axis = |p: usize, size: usize, tiles: usize| {
+        let y = (p as f64 - (size as f64 - 1.0) / 2.0) / size as f64;
+        let below = y.floor();
+        let last = (tiles - 1) as f64;
+        let weight = if y < 0.0 || y > last { 0.0 } else { (y - below).clamp(0.0, 1.0) };
+        (below.clamp(0.0, last) as usize, (below + 1.0).clamp(0.0, last) as usize, weight)
+    };
+    let tile_map = |t: usize, v: f64| {
+        let hist = &hists[t];
+        let total: f64 = hist.iter().sum();
+        let above: f64 = (1..bins.count).map(|b| hist[b] * bins.kernel(bins.edge(b) - v).0).sum();
+        1.0 - above / total
+    };
+    (0..h * w)
+        .map(|i| {
+            let v = values[i];
+            let (y0, y1, wy) = axis(i / w, th, gy);
+            let (x0, x1, wx) = axis(i % w, tw, gx);
+            let top = (1.0 - wx) * tile_map(y0 * gx + x0, v) + wx * tile_map(y0 * gx + x1, v);
+            let bottom = (1.0 - wx) * tile_map(y1 * gx + x0, v) + wx * tile_map(y1 * gx + x1, v);
+            (1.0 - wy) * top + wy * bottom
+        })
+        .collect()
+}
+
+#[test]
+fn clahe_matches_the_reference_and_its_derivatives() {
+    let mut rng = Rng::new(29);
+    let (h, w) = (37, 45);
+    let values: Vec<f64> = test_values(&mut rng, 2 * h * w).iter().map(|v| (v * v) as f32 as f64).collect();
+    for options in [
+        ClaheOptions { clip_limit: 2.0, grid: [3, 4], histogram: HistogramOptions { bins: 32, ..Default::default() } },
+        ClaheOptions {
+            clip_limit: 0.0,
+            grid: [5, 2],
+            histogram: HistogramOptions {
+                bins: 24,
+                bandwidth: Some(0.05),
+                kernel: DensityKernel::Triangular,
+                ..Default::default()
+            },
+        },
+        ClaheOptions { clip_limit: 40.0, grid: [2, 2], histogram: HistogramOptions { bins: 64, ..Default::default() } },
+    ] {
+        check_directional(
+            &format!("clahe {options:?}"),
+            &values,
+            [1, 2, h, w],
+            |x| x.equalize_clahe(&options).unwrap(),
+            |x| x.chunks(h * w).flat_map(|p| clahe_ref(p, [h, w], &options)).collect(),
+            2e-3,
+        );
+    }
+}
+
+/// Against Kornia's equalize_clahe (tests/data/clahe_cases.py, 1500 sampled
+/// pixels a photo: even tiles, odd tiles, a low limit on a coarse grid).
+#[test]
+fn clahe_is_close_to_kornia_on_the_photos() {
+    let cases = include_str!("data/clahe_cases.txt");
+    for (name, photo_name) in [("astronaut", "astronaut.png"), ("chelsea", "chelsea.png"), ("coffee", "coffee.png")] {
+        let settings = support::data_case(cases, &format!("{name}.settings"));
+        let at = support::data_case(cases, &format!("{name}.at"));
+        let kornia = support::data_case(cases, &format!("{name}.out"));
+        let img = photo(photo_name);
+        for (bandwidth, mean_bound, max_bound) in [(Some(1e-4), 0.002, 0.015), (None, 0.02, 0.25)] {
+            let options = ClaheOptions {
+                clip_limit: settings[0] as f32,
+                grid: [settings[1] as usize, settings[2] as usize],
+                histogram: HistogramOptions { bandwidth, ..Default::default() },
+            };
+            let ours = img.equalize_clahe(&options).unwrap().to_vec().unwrap();
+            let diffs: Vec<f64> =
+                at.iter().zip(&kornia).map(|(&i, &k)| (f64::from(ours[i as usize]) - k).abs()).collect();
+            let mean = diffs.iter().sum::<f64>() / diffs.len() as f64;
+            let largest = diffs.iter().fold(0f64, |m, &d| m.max(d));
+            println!("clahe {name} bandwidth {bandwidth:?}: mean |ours - Kornia| {mean:.5}, largest {largest:.4}");
+            assert!(mean < mean_bound && largest < max_bound, "{name} {bandwidth:?}: mean {mean}, largest {largest}");
+        }
+    }
+}
+
 fn photo(name: &str) -> Tensor {
     let img = image::open(format!("{}/assets/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     Tensor::from_image(&ctx(), &image::DynamicImage::ImageRgb8(img.to_rgb8())).unwrap()
@@ -481,6 +590,10 @@ fn degenerate_images_give_finite_results() {
             for (what, y) in [
                 ("equalize", x.equalize(&options).unwrap()),
                 ("matching", x.histogram_matching(&reference, &options).unwrap()),
+                (
+                    "clahe",
+                    x.equalize_clahe(&ClaheOptions { grid: [3, 3], histogram: options, ..Default::default() }).unwrap(),
+                ),
                 ("histogram", x.histogram(&options, None).unwrap()),
             ] {
                 let values = y.to_vec().unwrap();
@@ -522,6 +635,8 @@ fn gradients_are_deterministic() {
             .add(&x.equalize(&options).unwrap().square().unwrap().mean().unwrap())
             .unwrap()
             .add(&x.histogram_matching(&reference, &options).unwrap().mean().unwrap())
+            .unwrap()
+            .add(&x.equalize_clahe(&ClaheOptions::default()).unwrap().square().unwrap().mean().unwrap())
             .unwrap();
         let grads = loss.backward().unwrap();
         bits(&[&loss, grads.get(&x).unwrap()])
@@ -552,6 +667,10 @@ fn bad_input_is_a_typed_error() {
     let two_channels = Tensor::zeros(&ctx, &[1, 2, 8, 8]).unwrap();
     assert!(matches!(img.histogram_matching(&two_channels, &options), Err(Error::ShapeMismatch { .. })));
     assert!(matches!(img.histogram2d(&two_channels, &options, None), Err(Error::ShapeMismatch { .. })));
+    for (clip_limit, grid) in [(f32::NAN, [8, 8]), (-1.0, [8, 8]), (40.0, [0, 8]), (40.0, [8, 9]), (40.0, [8, 8])] {
+        let options = ClaheOptions { clip_limit, grid, ..Default::default() };
+        bad_arg(img.equalize_clahe(&options), &format!("clahe {clip_limit} {grid:?}"));
+    }
     let flat = Tensor::zeros(&ctx, &[64]).unwrap();
     assert!(matches!(flat.equalize(&options), Err(Error::InvalidShape { .. })));
 }

@@ -1,32 +1,40 @@
 // import lib/kernel_density.wgsl
+// import lib/tiles.wgsl
 
-// Maps each value through its plane's soft histogram h [planes, bins]:
-//   y = G(x) / (G(x) + U(x)),
-// G(x) = Σ_b h_b S(x − e_{b+1}) the mass of the bins below x, U(x) = Σ_b
-// h_b S(e_b − x) the mass of the bins above it (S smoothed steps of the
-// histogram's kernel, lib/kernel_density.wgsl): the equalising map, 0 at
-// the lowest value and 1 at the highest as the bandwidth shrinks, strictly
-// increasing. Where G + U is below 1e-6 of the plane's mass (every value
-// in one bin) y = x.
-// cumulate: one thread per plane writes the exclusive prefix sums
-//   cum [planes, bins + 1] (bins wholly below or above a value count
-//   through them).
+// Maps each value through soft histograms h [planes, tiles, bins] (their
+// bins wholly below and above a value weigh through the kernel's smoothed
+// steps, lib/kernel_density.wgsl): G(x) = Σ_b h_b S(x − e_{b+1}) the mass
+// below x, U(x) = Σ_b h_b S(e_b − x) the mass above it, T = Σ_b h_b.
+// MODE 0 (equalize, one tile): y = G / (G + U), 0 at the lowest value and
+//   1 at the highest as the bandwidth shrinks, strictly increasing; where
+//   G + U is below 1e-6 T (every value in one bin) y = x.
+// MODE 1 (CLAHE): y = Σ_t w_t (1 − U_t(x) / T_t), the inclusive CDFs of the
+//   four tiles around the pixel blended by its position (lib/tiles.wgsl).
+// cumulate: one thread per histogram writes the exclusive prefix sums
+//   cum [planes · tiles, bins + 1] (bins wholly below or above a value
+//   count through them).
 // forward / image_adjoint: one thread per pixel.
-// bins_adjoint: one thread per (plane, chunk) sums ∂y/∂h_b over its chunk
-//   into partials [planes, chunks, bins] (the host sums over chunks): bins
-//   wholly below (above) the value take the same term, added as a step in
-//   a difference array that the thread prefix-sums before writing.
+// bins_adjoint: one thread per (plane, tile, block of the pixels that read
+//   the tile) sums ∂y/∂h_b over its block into partials [planes, tiles,
+//   blocks, bins] (the host sums over blocks): bins wholly below (above)
+//   a value take the same term, added as a step in a difference array that
+//   the thread prefix-sums before writing.
+
+override MODE: u32 = 0u;
 
 const MAX_BINS: u32 = 256u;
 
 struct Params {
     bins: Bins,
-    pixels: u32,
-    planes: u32,
-    chunk: u32,
-    chunks: u32,
-    // bins_adjoint: the first plane of this pass (planes = the pass's count)
+    grid: TileGrid,
+    // bins_adjoint: the pass's first plane and plane count (all planes otherwise)
     first_plane: u32,
+    planes: u32,
+    // bins_adjoint: pixels of a block, and blocks per tile along y and x
+    block_h: u32,
+    block_w: u32,
+    blocks_y: u32,
+    blocks_x: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -41,20 +49,20 @@ struct Params {
 
 @compute @workgroup_size(256)
 fn cumulate(ids: Invocation) {
-    let plane = thread_index(ids);
-    if (plane >= p.planes) {
+    let histogram = thread_index(ids);
+    if (histogram >= p.planes * p.grid.tiles_y * p.grid.tiles_x) {
         return;
     }
     let n = p.bins.count;
     var sum = 0.0;
     for (var b = 0u; b < n; b++) {
-        out[plane * (n + 1u) + b] = sum;
-        sum += h[plane * n + b];
+        out[histogram * (n + 1u) + b] = sum;
+        sum += h[histogram * n + b];
     }
-    out[plane * (n + 1u) + n] = sum;
+    out[histogram * (n + 1u) + n] = sum;
 }
 
-// G, U and their slopes in x at one value.
+// G, U, T and the slopes of G and U in x, for histogram `k` at value v.
 struct Cdf {
     below: f32,
     above: f32,
@@ -64,14 +72,14 @@ struct Cdf {
     reach: vec2<u32>,
 }
 
-fn cdf_at(plane: u32, v: f32) -> Cdf {
+fn cdf_at(k: u32, v: f32) -> Cdf {
     let n = p.bins.count;
-    let c = plane * (n + 1u);
+    let c = k * (n + 1u);
     let reach = bins_reached(p.bins, v);
     let total = cum[c + n];
     var out = Cdf(cum[c + reach.x], total - cum[c + reach.y + 1u], 0.0, 0.0, total, reach);
     for (var b = reach.x; b <= reach.y; b++) {
-        let hb = h[plane * n + b];
+        let hb = h[k * n + b];
         if (b + 1u < n) {
             let t = v - bin_edge(p.bins, b + 1u);
             out.below += hb * kernel_cdf(t, p.bins.bandwidth);
@@ -90,71 +98,162 @@ fn degenerate(c: Cdf) -> bool {
     return !(c.below + c.above > 1e-6 * c.total);
 }
 
+// The four (tile, weight) pairs a pixel blends (MODE 1); one tile, weight
+// 1, otherwise.
+struct Blend {
+    tiles: array<u32, 4>,
+    weights: array<f32, 4>,
+    count: u32,
+}
+
+fn blend(pixel: u32) -> Blend {
+    if (MODE == 0u) {
+        return Blend(array<u32, 4>(0u, 0u, 0u, 0u), array<f32, 4>(1.0, 0.0, 0.0, 0.0), 1u);
+    }
+    let ry = blend_axis(pixel / p.grid.width, p.grid.tile_h, p.grid.tiles_y);
+    let rx = blend_axis(pixel % p.grid.width, p.grid.tile_w, p.grid.tiles_x);
+    let t0 = u32(ry.x) * p.grid.tiles_x;
+    let t1 = u32(ry.y) * p.grid.tiles_x;
+    return Blend(
+        array<u32, 4>(t0 + u32(rx.x), t0 + u32(rx.y), t1 + u32(rx.x), t1 + u32(rx.y)),
+        array<f32, 4>((1.0 - ry.z) * (1.0 - rx.z), (1.0 - ry.z) * rx.z, ry.z * (1.0 - rx.z), ry.z * rx.z),
+        4u,
+    );
+}
+
+// The value at a pixel and its slope in x.
+fn mapped(plane: u32, pixel: u32, v: f32) -> vec2<f32> {
+    let tiles = p.grid.tiles_y * p.grid.tiles_x;
+    let mix = blend(pixel);
+    if (MODE == 0u) {
+        let c = cdf_at(plane, v);
+        if (degenerate(c)) {
+            return vec2(v, 1.0);
+        }
+        let d = c.below + c.above;
+        return vec2(c.below / d, (c.d_below * c.above - c.below * c.d_above) / (d * d));
+    }
+    var out = vec2(0.0);
+    for (var k = 0u; k < mix.count; k++) {
+        let c = cdf_at(plane * tiles + mix.tiles[k], v);
+        out += mix.weights[k] * vec2(1.0 - c.above / c.total, -c.d_above / c.total);
+    }
+    return out;
+}
+
 @compute @workgroup_size(256)
 fn forward(ids: Invocation) {
+    let pixels = p.grid.height * p.grid.width;
     let t = thread_index(ids);
-    if (t >= p.planes * p.pixels) {
+    if (t >= p.planes * pixels) {
         return;
     }
-    let v = x[t];
-    let c = cdf_at(t / p.pixels, v);
-    out[t] = select(c.below / (c.below + c.above), v, degenerate(c));
+    out[t] = mapped(t / pixels, t % pixels, x[t]).x;
 }
 
 @compute @workgroup_size(256)
 fn image_adjoint(ids: Invocation) {
+    let pixels = p.grid.height * p.grid.width;
     let t = thread_index(ids);
-    if (t >= p.planes * p.pixels) {
+    if (t >= p.planes * pixels) {
         return;
     }
-    let c = cdf_at(t / p.pixels, x[t]);
-    let d = c.below + c.above;
-    let slope = (c.d_below * c.above - c.below * c.d_above) / (d * d);
-    grad[t] = g[t] * select(slope, 1.0, degenerate(c));
+    grad[t] = g[t] * mapped(t / pixels, t % pixels, x[t]).y;
+}
+
+// The pixel rows (or columns) [first, end) whose blend may read tile `t`
+// of `tiles` of size `size` along an axis of `n` pixels: rows whose
+// position (r − (T − 1)/2) / T has floor t − 1 or t, those beyond the first
+// and last centres for the border tiles, and a row more either side (the
+// weights decide; f32 rounding of the position must not drop a row).
+fn rows_reading(t: u32, size: u32, tiles: u32, n: u32) -> vec2<u32> {
+    if (MODE == 0u) {
+        return vec2(0u, n);
+    }
+    // 2r − T + 1 ∈ [2T (t − 1), 2T (t + 1)): r from ceil((2T (t − 1) + T − 1) / 2).
+    var lo = 0u;
+    if (t > 0u) {
+        lo = max((2u * size * (t - 1u) + size) / 2u, 1u) - 1u;
+    }
+    var hi = n;
+    if (t + 1u < tiles) {
+        hi = min(n, (2u * size * (t + 1u) + size) / 2u + 1u);
+    }
+    return vec2(lo, hi);
 }
 
 @compute @workgroup_size(256)
 fn bins_adjoint(ids: Invocation) {
+    let tiles = p.grid.tiles_y * p.grid.tiles_x;
+    let blocks = p.blocks_y * p.blocks_x;
     let t = thread_index(ids);
-    if (t >= p.planes * p.chunks) {
+    if (t >= p.planes * tiles * blocks) {
         return;
     }
-    let plane = p.first_plane + t / p.chunks;
+    let block = t % blocks;
+    let tile = (t / blocks) % tiles;
+    let plane = p.first_plane + t / (blocks * tiles);
+    let k = plane * tiles + tile;
+    let rows = rows_reading(tile / p.grid.tiles_x, p.grid.tile_h, p.grid.tiles_y, p.grid.height);
+    let cols = rows_reading(tile % p.grid.tiles_x, p.grid.tile_w, p.grid.tiles_x, p.grid.width);
+    let y0 = rows.x + (block / p.blocks_x) * p.block_h;
+    let x0 = cols.x + (block % p.blocks_x) * p.block_w;
+    let y1 = min(y0 + p.block_h, rows.y);
+    let x1 = min(x0 + p.block_w, cols.y);
     let n = p.bins.count;
-    let start = (t % p.chunks) * p.chunk;
-    let end = min(start + p.chunk, p.pixels);
     // direct: the bins a value reaches; steps: a difference array of the
-    // terms of the bins wholly below (from 0) and above (to the end).
+    // terms of the bins wholly below (from 0) and above (to the end);
+    // every: a term of every bin (CLAHE's 1 / T).
     var direct: array<f32, MAX_BINS>;
     var steps: array<f32, MAX_BINS>;
-    for (var i = start; i < end; i++) {
-        let at = plane * p.pixels + i;
-        let v = x[at];
-        let c = cdf_at(plane, v);
-        if (degenerate(c)) {
-            continue;
-        }
-        let d = c.below + c.above;
-        // ∂y/∂G = U / d², ∂y/∂U = −G / d², times the incoming gradient
-        let for_below = g[at] * c.above / (d * d);
-        let for_above = -g[at] * c.below / (d * d);
-        steps[0] += for_below;
-        steps[c.reach.x] -= for_below;
-        if (c.reach.y + 1u < n) {
-            steps[c.reach.y + 1u] += for_above;
-        }
-        for (var b = c.reach.x; b <= c.reach.y; b++) {
-            var term = 0.0;
-            if (b + 1u < n) {
-                term += for_below * kernel_cdf(v - bin_edge(p.bins, b + 1u), p.bins.bandwidth);
+    var every = 0.0;
+    for (var py = y0; py < y1; py++) {
+        for (var px = x0; px < x1; px++) {
+            let pixel = py * p.grid.width + px;
+            let at = plane * p.grid.height * p.grid.width + pixel;
+            let mix = blend(pixel);
+            var w = 0.0;
+            for (var j = 0u; j < mix.count; j++) {
+                w += select(0.0, mix.weights[j], mix.tiles[j] == tile);
             }
-            if (b > 0u) {
-                term += for_above * kernel_cdf(bin_edge(p.bins, b) - v, p.bins.bandwidth);
+            if (w == 0.0) {
+                continue;
             }
-            direct[b] += term;
+            let v = x[at];
+            let c = cdf_at(k, v);
+            var for_below = 0.0;
+            var for_above = 0.0;
+            if (MODE == 0u) {
+                if (degenerate(c)) {
+                    continue;
+                }
+                // y = G / (G + U): ∂y/∂G = U / d², ∂y/∂U = −G / d²
+                let d = c.below + c.above;
+                for_below = g[at] * c.above / (d * d);
+                for_above = -g[at] * c.below / (d * d);
+            } else {
+                // y ∋ w (1 − U / T): ∂/∂h_b = w (−S(e_b − x) / T + U / T²)
+                for_above = -g[at] * w / c.total;
+                every += g[at] * w * c.above / (c.total * c.total);
+            }
+            steps[0] += for_below;
+            steps[c.reach.x] -= for_below;
+            if (c.reach.y + 1u < n) {
+                steps[c.reach.y + 1u] += for_above;
+            }
+            for (var b = c.reach.x; b <= c.reach.y; b++) {
+                var term = 0.0;
+                if (b + 1u < n) {
+                    term += for_below * kernel_cdf(v - bin_edge(p.bins, b + 1u), p.bins.bandwidth);
+                }
+                if (b > 0u) {
+                    term += for_above * kernel_cdf(bin_edge(p.bins, b) - v, p.bins.bandwidth);
+                }
+                direct[b] += term;
+            }
         }
     }
-    var running = 0.0;
+    var running = every;
     for (var b = 0u; b < n; b++) {
         running += steps[b];
         grad[t * n + b] = direct[b] + running;

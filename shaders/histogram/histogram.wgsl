@@ -1,17 +1,21 @@
 // import lib/kernel_density.wgsl
+// import lib/tiles.wgsl
 
-// Soft histograms of planes [planes, pixels] (lib/kernel_density.wgsl), and
+// Soft histograms of planes [planes, height, width] (lib/kernel_density.wgsl),
+// per tile of a grid (lib/tiles.wgsl: CLAHE's tiles over the image padded
+// by reflection at its end; one tile covering the image otherwise), and
 // with JOINT of two planes' values together ([rows = bins of x, bins of x2]).
-// accumulate: one thread per (plane, chunk of pixels, row) adds its chunk's
-//   masses into a private histogram in pixel order and writes it to the
-//   partial sums [planes, chunks, rows, bins]; the host sums over chunks
-//   (reduce/sum_to_shape.wgsl): deterministic, no atomics. A joint row
-//   thread skips the pixels whose x does not reach its row.
-// image_adjoint: one thread per pixel gathers the incoming gradient of the
-//   bins its value reaches, times the masses' slopes.
+// accumulate: one thread per (plane, tile, block of pixels, row) adds its
+//   block's masses into a private histogram in pixel order and writes it
+//   to the partial sums [planes, tiles, blocks, rows, bins]; the host sums
+//   over blocks (reduce/sum_to_shape.wgsl): deterministic, no atomics. A
+//   joint row thread skips the pixels whose x does not reach its row.
+// image_adjoint: one thread per pixel gathers, for each padded copy of it,
+//   the incoming gradient of the bins its value reaches times the masses'
+//   slopes.
 // Masses are weighted by `scale` and, with MASKED, by the pixel's mask
-// value (mask [images, pixels], shared by the image's channels). Unread
-// inputs (x2 without JOINT, the mask without MASKED) are bound to x.
+// value (mask [images, height, width], shared by the image's channels).
+// Unread inputs (x2 without JOINT, the mask without MASKED) are bound to x.
 
 override JOINT: u32 = 0u;
 override MASKED: u32 = 0u;
@@ -21,14 +25,17 @@ const MAX_BINS: u32 = 256u;
 struct Params {
     bins: Bins,
     bins2: Bins,
-    pixels: u32,
+    grid: TileGrid,
+    // accumulate: the pass's first plane and plane count
+    first_plane: u32,
     planes: u32,
     channels: u32,
-    chunk: u32,
-    chunks: u32,
+    // pixels of a block, and blocks per tile along y and x
+    block_h: u32,
+    block_w: u32,
+    blocks_y: u32,
+    blocks_x: u32,
     scale: f32,
-    // accumulate: the first plane of this pass (planes = the pass's count)
-    first_plane: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -42,9 +49,9 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> gx: array<f32>;
 @group(0) @binding(6) var<storage, read_write> gx2: array<f32>;
 
-fn weight(plane: u32, i: u32) -> f32 {
+fn weight(plane: u32, pixel: u32) -> f32 {
     if (MASKED == 1u) {
-        return p.scale * mask[(plane / p.channels) * p.pixels + i];
+        return p.scale * mask[(plane / p.channels) * p.grid.height * p.grid.width + pixel];
     }
     return p.scale;
 }
@@ -60,32 +67,44 @@ fn column_bins() -> Bins {
 @compute @workgroup_size(256)
 fn accumulate(ids: Invocation) {
     let rows = select(1u, p.bins.count, JOINT == 1u);
+    let tiles = p.grid.tiles_y * p.grid.tiles_x;
+    let blocks = p.blocks_y * p.blocks_x;
     let t = thread_index(ids);
-    if (t >= p.planes * p.chunks * rows) {
+    if (t >= p.planes * tiles * blocks * rows) {
         return;
     }
     let row = t % rows;
-    let plane_chunk = t / rows;
-    let plane = p.first_plane + plane_chunk / p.chunks;
-    let start = (plane_chunk % p.chunks) * p.chunk;
-    let end = min(start + p.chunk, p.pixels);
+    let block = (t / rows) % blocks;
+    let tile = (t / (rows * blocks)) % tiles;
+    let plane = p.first_plane + t / (rows * blocks * tiles);
+    let tile_y = tile / p.grid.tiles_x;
+    let tile_x = tile % p.grid.tiles_x;
+    // The block's padded rows and columns.
+    let y0 = tile_y * p.grid.tile_h + (block / p.blocks_x) * p.block_h;
+    let x0 = tile_x * p.grid.tile_w + (block % p.blocks_x) * p.block_w;
+    let y1 = min(y0 + p.block_h, (tile_y + 1u) * p.grid.tile_h);
+    let x1 = min(x0 + p.block_w, (tile_x + 1u) * p.grid.tile_w);
     let cols = column_bins();
+    let base = plane * p.grid.height * p.grid.width;
     var acc: array<f32, MAX_BINS>;
-    for (var i = start; i < end; i++) {
-        let at = plane * p.pixels + i;
-        var w = weight(plane, i);
-        var v = x[at];
-        if (JOINT == 1u) {
-            let reach = bins_reached(p.bins, v);
-            if (row < reach.x || row > reach.y) {
-                continue;
+    for (var py = y0; py < y1; py++) {
+        let row_start = reflect_end(py, p.grid.height) * p.grid.width;
+        for (var px = x0; px < x1; px++) {
+            let pixel = row_start + reflect_end(px, p.grid.width);
+            var w = weight(plane, pixel);
+            var v = x[base + pixel];
+            if (JOINT == 1u) {
+                let reach = bins_reached(p.bins, v);
+                if (row < reach.x || row > reach.y) {
+                    continue;
+                }
+                w *= bin_mass(p.bins, row, v).x;
+                v = x2[base + pixel];
             }
-            w *= bin_mass(p.bins, row, v).x;
-            v = x2[at];
-        }
-        let reach = bins_reached(cols, v);
-        for (var b = reach.x; b <= reach.y; b++) {
-            acc[b] += w * bin_mass(cols, b, v).x;
+            let reach = bins_reached(cols, v);
+            for (var b = reach.x; b <= reach.y; b++) {
+                acc[b] += w * bin_mass(cols, b, v).x;
+            }
         }
     }
     let out = t * cols.count;
@@ -94,25 +113,39 @@ fn accumulate(ids: Invocation) {
     }
 }
 
+// The gradient of one copy's masses: Σ_b g_b · slope (g of its tile).
+fn copy_gradient(tile_bins: u32, v: f32) -> f32 {
+    let reach = bins_reached(p.bins, v);
+    var sum = 0.0;
+    for (var b = reach.x; b <= reach.y; b++) {
+        sum += g[tile_bins + b] * bin_mass(p.bins, b, v).y;
+    }
+    return sum;
+}
+
 // Binding 6 is unused without JOINT.
 @compute @workgroup_size(256)
 fn image_adjoint(ids: Invocation) {
+    let pixels = p.grid.height * p.grid.width;
     let t = thread_index(ids);
-    if (t >= p.planes * p.pixels) {
+    if (t >= p.planes * pixels) {
         return;
     }
-    let plane = t / p.pixels;
-    let w = weight(plane, t % p.pixels);
+    let plane = t / pixels;
+    let pixel = t % pixels;
+    let w = weight(plane, pixel);
     let v = x[t];
-    let reach = bins_reached(p.bins, v);
     if (JOINT == 0u) {
+        let tiles = p.grid.tiles_y * p.grid.tiles_x;
+        let copies = padded_copies(pixel / p.grid.width, pixel % p.grid.width, p.grid);
         var sum = 0.0;
-        for (var b = reach.x; b <= reach.y; b++) {
-            sum += g[plane * p.bins.count + b] * bin_mass(p.bins, b, v).y;
+        for (var k = 0u; k < copies.count; k++) {
+            sum += copy_gradient((plane * tiles + copies.tiles[k]) * p.bins.count, v);
         }
         gx[t] = w * sum;
         return;
     }
+    let reach = bins_reached(p.bins, v);
     let v2 = x2[t];
     let reach2 = bins_reached(p.bins2, v2);
     var sum = 0.0;

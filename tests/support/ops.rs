@@ -4,6 +4,7 @@
 
 use pixgrad::ResizeOptions;
 use pixgrad::ops::filter::{MorphBorder, Structure};
+use pixgrad::ops::histogram::{ClaheOptions, HistogramOptions};
 use pixgrad::ops::loss::{Reduction, SsimPadding};
 use pixgrad::ops::warp::{Interpolation, Padding, ResizeMode, get_perspective_transform};
 use pixgrad::{BorderType, ColorDistance, Context, ConvOptions, DeltaE, GradientMode, Result, Tensor};
@@ -195,6 +196,19 @@ pub fn catalogue() -> Vec<OpCase> {
         },
         OpCase { name: "ssim_loss", params: second_image, run: |x, p| x.ssim_loss(&p[0], 11, 1.0, SsimPadding::Same) },
         OpCase { name: "ssim_valid", params: second_image, run: |x, p| x.ssim(&p[0], 5, 1.0, SsimPadding::Valid) },
+        OpCase {
+            name: "histograms",
+            params: none,
+            run: |x, _| {
+                let options = HistogramOptions { bins: 64, ..Default::default() };
+                let clahe = ClaheOptions { grid: [2, 3], histogram: options, ..Default::default() };
+                let equalized = x.equalize(&options)?.mean()?;
+                // The reference is a constant.
+                let matched = x.histogram_matching(&x.detach().square()?, &options)?.mean()?;
+                let joint = x.histogram2d(&x.square()?, &HistogramOptions { bins: 16, ..options }, None)?;
+                equalized.add(&matched)?.add(&x.equalize_clahe(&clahe)?.mean()?)?.add(&joint.square()?.sum()?)
+            },
+        },
         OpCase {
             name: "delta_e",
             params: second_image,

@@ -2,7 +2,7 @@
 //! through a plane's cumulative distribution (`shaders/histogram/cdf_map.wgsl`)
 //! and a reference's quantile function (`shaders/histogram/quantile.wgsl`).
 
-use super::{GpuBins, HistogramOptions, LOOP_BUDGET, MAX_BINS, check_pixels, plane_passes};
+use super::{GpuBins, HistogramOptions, LOOP_BUDGET, MAX_BINS, TileGrid, blocks, check_pixels, plane_passes};
 use crate::autodiff::{Saved, record};
 use crate::error::{Error, Result};
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
@@ -17,100 +17,133 @@ static QUANTILE: Shader = shader!("histogram/quantile.wgsl");
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 struct MapParams {
     bins: GpuBins,
-    pixels: u32,
-    planes: u32,
-    chunk: u32,
-    chunks: u32,
+    grid: TileGrid,
     first_plane: u32,
-    _pad: [u32; 3],
+    planes: u32,
+    block_h: u32,
+    block_w: u32,
+    blocks_y: u32,
+    blocks_x: u32,
+    _pad: [u32; 2],
 }
 
-/// Exclusive prefix sums `[planes, bins + 1]` of histograms `[planes, bins]`.
-fn cumulate(h: &Tensor, params: &MapParams, kernel: u32) -> Result<Tensor> {
+/// Exclusive prefix sums `[histograms, bins + 1]` of histograms
+/// `[histograms, bins]`.
+fn cumulate(h: &Tensor, bins: GpuBins, histograms: usize) -> Result<Tensor> {
     let ctx = h.context();
-    let (planes, bins) = (params.planes as usize, params.bins.count as usize);
-    let cum = Tensor::uninit(ctx, "cumulate", &[planes, bins + 1])?;
+    let count = bins.count as usize;
+    let cum = Tensor::uninit(ctx, "cumulate", &[histograms, count + 1])?;
+    let params = MapParams { bins, grid: TileGrid::whole(1, 1), planes: histograms as u32, ..Default::default() };
     let dispatch = Dispatch {
         kernel: &Kernel { shader: &CDF_MAP, entry: "cumulate", reads: 3, writes: 1 },
-        constants: &[("KERNEL", kernel)],
-        params: params_bytes(params),
+        constants: &[],
+        params: params_bytes(&params),
         buffers: &[h.buffer(), h.buffer(), h.buffer(), cum.buffer()],
-        groups: grid_1d(planes as u32),
+        groups: grid_1d(histograms as u32),
     };
     ctx.dispatch("cumulate", dispatch)?;
     Ok(cum)
 }
 
-/// `y = G / (G + U)` per pixel of `x` `[N, C, H, W]` through its plane's
-/// histogram `h` `[N, C, bins]`, recorded with both adjoints.
-fn cdf_map(x: &Tensor, h: &Tensor, bins: GpuBins, kernel: u32) -> Result<Tensor> {
-    const OP: &str = "equalize";
-    let [n, c, height, width] = image_shape(OP, x)?;
+/// How [`cdf_map`] reads the histograms (MODE in shaders/histogram/cdf_map.wgsl).
+#[derive(Clone, Copy, Debug)]
+pub(super) enum MapMode {
+    /// One histogram per plane, `G / (G + U)`.
+    Equalize,
+    /// A histogram per tile, the four around a pixel's inclusive CDFs blended.
+    Clahe(TileGrid),
+}
+
+/// Maps `x` `[N, C, H, W]` through its planes' histograms `h` (`[N, C,
+/// bins]`, or `[N, C, tiles, bins]` for CLAHE), recorded with both adjoints.
+pub(super) fn cdf_map(
+    op: &'static str,
+    x: &Tensor,
+    h: &Tensor,
+    bins: GpuBins,
+    kernel: u32,
+    mode: MapMode,
+) -> Result<Tensor> {
+    let [n, c, height, width] = image_shape(op, x)?;
     let ctx = x.context();
-    let (planes, pixels) = (n * c, height * width);
-    let chunk = (LOOP_BUDGET / (2 * bins.reach(kernel) + 2)).clamp(16, 1024).min(pixels);
-    let params = MapParams {
-        bins,
-        pixels: pixels as u32,
-        planes: planes as u32,
-        chunk: chunk as u32,
-        chunks: pixels.div_ceil(chunk) as u32,
-        ..Default::default()
+    let planes = n * c;
+    let (grid, code) = match mode {
+        MapMode::Equalize => (TileGrid::whole(height, width), 0),
+        MapMode::Clahe(grid) => (grid, 1),
     };
-    let constants = [("KERNEL", kernel)];
-    let cum = cumulate(h, &params, kernel)?;
-    let out = Tensor::uninit(ctx, OP, x.shape())?;
-    let kernel_of = |entry| Kernel { shader: &CDF_MAP, entry, reads: 3, writes: 1 };
+    // Each tile's gradient reads at most 2T + 3 rows and columns of pixels.
+    let region = match mode {
+        MapMode::Equalize => [height, width],
+        MapMode::Clahe(g) => [height.min(2 * g.tile_h as usize + 3), width.min(2 * g.tile_w as usize + 3)],
+    };
+    let block_pixels = (LOOP_BUDGET / (2 * bins.reach(kernel) + 4)).clamp(16, 1024);
+    let [block_h, block_w, blocks_y, blocks_x] = blocks(block_pixels, region);
+    let params =
+        MapParams { bins, grid, planes: planes as u32, block_h, block_w, blocks_y, blocks_x, ..Default::default() };
+    let constants = [("KERNEL", kernel), ("MODE", code)];
+    let cum = cumulate(h, bins, planes * grid.tiles())?;
+    let out = Tensor::uninit(ctx, op, x.shape())?;
+    let pixel_groups = grid_1d((planes * height * width) as u32);
     let dispatch = Dispatch {
-        kernel: &kernel_of("forward"),
+        kernel: &Kernel { shader: &CDF_MAP, entry: "forward", reads: 3, writes: 1 },
         constants: &constants,
         params: params_bytes(&params),
         buffers: &[x.buffer(), h.buffer(), cum.buffer(), out.buffer()],
-        groups: grid_1d((planes * pixels) as u32),
+        groups: pixel_groups,
     };
-    ctx.dispatch(OP, dispatch)?;
+    ctx.dispatch(op, dispatch)?;
     let saved = [Saved::new(x), Saved::new(h)];
-    Ok(record(OP, out, &[x, h], move |needs| {
+    Ok(record(op, out, &[x, h], move |needs| {
         let needs = needs.to_vec();
         Box::new(move |g| {
             let ctx = g.context();
-            let (x, h) = (saved[0].get(OP)?, saved[1].get(OP)?);
+            let (x, h) = (saved[0].get(op)?, saved[1].get(op)?);
             let adjoint = |entry| Kernel { shader: &CDF_MAP, entry, reads: 4, writes: 1 };
             let mut grads = vec![None, None];
             if needs[0] {
-                let gx = Tensor::uninit(ctx, OP, x.shape())?;
+                let gx = Tensor::uninit(ctx, op, x.shape())?;
                 let dispatch = Dispatch {
                     kernel: &adjoint("image_adjoint"),
                     constants: &constants,
                     params: params_bytes(&params),
                     buffers: &[x.buffer(), h.buffer(), cum.buffer(), g.buffer(), gx.buffer()],
-                    groups: grid_1d((planes * pixels) as u32),
+                    groups: pixel_groups,
                 };
-                ctx.dispatch(OP, dispatch)?;
+                ctx.dispatch(op, dispatch)?;
                 grads[0] = Some(gx);
             }
             if needs[1] {
-                let bins = params.bins.count as usize;
-                let chunks = params.chunks as usize;
-                let gh = Tensor::uninit(ctx, OP, h.shape())?;
-                let per_plane = chunks * bins;
+                let count = bins.count as usize;
+                let per_histogram = (blocks_y * blocks_x) as usize;
+                let tiles = grid.tiles();
+                let gh = Tensor::uninit(ctx, op, h.shape())?;
+                let per_plane = tiles * per_histogram * count;
                 let mut pass = params;
                 let passes = plane_passes(planes, per_plane);
-                let partial = ctx.alloc(OP, (passes.step * per_plane * 4) as u64)?;
-                for (first, count) in passes {
+                let partial = ctx.alloc(op, (passes.step * per_plane * 4) as u64)?;
+                for (first, planes) in passes {
                     pass.first_plane = first as u32;
-                    pass.planes = count as u32;
+                    pass.planes = planes as u32;
                     let dispatch = Dispatch {
                         kernel: &adjoint("bins_adjoint"),
                         constants: &constants,
                         params: params_bytes(&pass),
                         buffers: &[x.buffer(), h.buffer(), cum.buffer(), g.buffer(), partial.buffer()],
-                        groups: grid_1d((count * chunks) as u32),
+                        groups: grid_1d((planes * tiles * per_histogram) as u32),
                     };
-                    ctx.dispatch(OP, dispatch)?;
+                    ctx.dispatch(op, dispatch)?;
                     let from = BufferView { buffer: partial.buffer(), offset: 0 };
-                    let to = BufferView { buffer: gh.buffer(), offset: (first * bins) as u32 };
-                    reduce_forward(ctx, None, from, &[count, chunks, bins], to, &[count, 1, bins], 1.0)?;
+                    let to = BufferView { buffer: gh.buffer(), offset: (first * tiles * count) as u32 };
+                    let histograms = planes * tiles;
+                    reduce_forward(
+                        ctx,
+                        None,
+                        from,
+                        &[histograms, per_histogram, count],
+                        to,
+                        &[histograms, 1, count],
+                        1.0,
+                    )?;
                 }
                 grads[1] = Some(gh);
             }
@@ -138,8 +171,7 @@ fn quantile(u: &Tensor, ref_h: &Tensor, bins: GpuBins, ref_planes: usize) -> Res
     let (planes, pixels) = (n * c, height * width);
     let params =
         QuantileParams { bins, pixels: pixels as u32, planes: planes as u32, ref_planes: ref_planes as u32, _pad: 0 };
-    let map_params = MapParams { bins, planes: ref_planes as u32, ..Default::default() };
-    let cum = cumulate(ref_h, &map_params, 0)?;
+    let cum = cumulate(ref_h, bins, ref_planes)?;
     let out = Tensor::uninit(ctx, OP, u.shape())?;
     let dispatch = Dispatch {
         kernel: &Kernel { shader: &QUANTILE, entry: "forward", reads: 3, writes: 1 },
@@ -199,7 +231,7 @@ impl Tensor {
         let bins = options.gpu_bins("equalize", MAX_BINS)?;
         check_pixels("equalize", n * c, h * w)?;
         let hist = self.histogram(options, None)?;
-        cdf_map(self, &hist, bins, options.kernel_code())
+        cdf_map("equalize", self, &hist, bins, options.kernel_code(), MapMode::Equalize)
     }
 
     /// Histogram matching: maps each image's channel so that its soft

@@ -1,5 +1,5 @@
 //! Differentiable histograms and what is made of them: soft histograms and
-//! joint histograms by kernel density, histogram equalisation and
+//! joint histograms by kernel density, histogram equalisation, CLAHE and
 //! histogram matching through them.
 //!
 //! ## Conventions
@@ -22,7 +22,10 @@
 //! - Gradients reach the image (both images for the joint histogram), not
 //!   the mask, the range or the bandwidth.
 
+mod clahe;
 mod equalize;
+
+pub use clahe::ClaheOptions;
 
 use crate::autodiff::{Saved, record};
 use crate::error::{Error, Result};
@@ -132,19 +135,62 @@ impl HistogramOptions {
     }
 }
 
+/// A grid of tiles over the image padded by reflection at its end
+/// (`TileGrid` in shaders/lib/tiles.wgsl); one tile is the whole image.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct TileGrid {
+    pub height: u32,
+    pub width: u32,
+    pub tile_h: u32,
+    pub tile_w: u32,
+    pub tiles_y: u32,
+    pub tiles_x: u32,
+    _pad: [u32; 2],
+}
+
+impl TileGrid {
+    pub(crate) fn whole(height: usize, width: usize) -> TileGrid {
+        TileGrid::new([height, width], [height, width], [1, 1])
+    }
+
+    pub(crate) fn new([height, width]: [usize; 2], [tile_h, tile_w]: [usize; 2], [ty, tx]: [usize; 2]) -> TileGrid {
+        let [height, width, tile_h, tile_w, tiles_y, tiles_x] =
+            [height, width, tile_h, tile_w, ty, tx].map(|v| v as u32);
+        TileGrid { height, width, tile_h, tile_w, tiles_y, tiles_x, _pad: [0; 2] }
+    }
+
+    pub(crate) fn tiles(&self) -> usize {
+        (self.tiles_y * self.tiles_x) as usize
+    }
+
+    pub(crate) fn pixels(&self) -> usize {
+        (self.height * self.width) as usize
+    }
+}
+
+/// Blocks of at most `pixels` pixels tiling a `[height, width]` region:
+/// `[block_h, block_w, blocks_y, blocks_x]`.
+pub(crate) fn blocks(pixels: usize, [height, width]: [usize; 2]) -> [u32; 4] {
+    let block_w = width.min(pixels).max(1);
+    let block_h = (pixels / block_w).clamp(1, height.max(1));
+    [block_h, block_w, height.div_ceil(block_h), width.div_ceil(block_w)].map(|v| v as u32)
+}
+
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 struct HistogramParams {
     bins: GpuBins,
     bins2: GpuBins,
-    pixels: u32,
+    grid: TileGrid,
+    first_plane: u32,
     planes: u32,
     channels: u32,
-    chunk: u32,
-    chunks: u32,
+    block_h: u32,
+    block_w: u32,
+    blocks_y: u32,
+    blocks_x: u32,
     scale: f32,
-    first_plane: u32,
-    _pad: u32,
 }
 
 /// Passes over the planes of a batch such that each pass's partial sums
@@ -197,34 +243,39 @@ struct Counted<'a> {
     kernel: u32,
 }
 
-/// The soft histogram `[N·C, rows, cols]` of `counted`, scaled by `scale`
-/// (1 / pixels, or 1 with a mask), recorded with its image adjoint.
-fn soft_histogram(op: &'static str, counted: Counted<'_>, scale: f32) -> Result<Tensor> {
-    let [n, c, h, w] = image_shape(op, counted.x)?;
+/// The soft histograms `[N·C, tiles, rows, cols]` of `counted` over the
+/// tiles of `grid`, scaled by `scale` (1 / pixels, or 1 for counts and
+/// with a mask), recorded with the image adjoint.
+fn soft_histogram(op: &'static str, counted: Counted<'_>, grid: TileGrid, scale: f32) -> Result<Tensor> {
+    let [n, c, _, _] = image_shape(op, counted.x)?;
     let ctx = counted.x.context().clone();
-    let (planes, pixels) = (n * c, h * w);
+    let planes = n * c;
+    let tiles = grid.tiles();
     let joint = counted.x2.is_some();
     let rows = if joint { counted.bins.count as usize } else { 1 };
     let cols = if joint { counted.bins2.count as usize } else { counted.bins.count as usize };
     let per_pixel = if joint { 1 + counted.bins2.reach(counted.kernel) } else { counted.bins.reach(counted.kernel) };
-    let chunk = (LOOP_BUDGET / per_pixel).clamp(16, 1024).min(pixels);
-    let chunks = pixels.div_ceil(chunk);
-    let per_plane = chunks * rows * cols;
+    let block_pixels = (LOOP_BUDGET / per_pixel).clamp(16, 1024);
+    let [block_h, block_w, blocks_y, blocks_x] = blocks(block_pixels, [grid.tile_h as usize, grid.tile_w as usize]);
+    let block_count = (blocks_y * blocks_x) as usize;
     let mut params = HistogramParams {
         bins: counted.bins,
         bins2: counted.bins2,
-        pixels: pixels as u32,
+        grid,
         planes: planes as u32,
         channels: c as u32,
-        chunk: chunk as u32,
-        chunks: chunks as u32,
+        block_h,
+        block_w,
+        blocks_y,
+        blocks_x,
         scale,
         ..Default::default()
     };
     let constants = [("KERNEL", counted.kernel), ("JOINT", joint as u32), ("MASKED", counted.mask.is_some() as u32)];
     let x2 = counted.x2.unwrap_or(counted.x);
     let mask = counted.mask.unwrap_or(counted.x).buffer();
-    let out = Tensor::uninit(&ctx, op, &[planes, rows, cols])?;
+    let out = Tensor::uninit(&ctx, op, &[planes, tiles, rows, cols])?;
+    let per_plane = tiles * block_count * rows * cols;
     let passes = plane_passes(planes, per_plane);
     let partial = ctx.alloc(op, (passes.step * per_plane * 4) as u64)?;
     for (first, count) in passes {
@@ -235,12 +286,21 @@ fn soft_histogram(op: &'static str, counted: Counted<'_>, scale: f32) -> Result<
             constants: &constants,
             params: params_bytes(&params),
             buffers: &[counted.x.buffer(), x2.buffer(), mask, partial.buffer()],
-            groups: grid_1d((count * chunks * rows) as u32),
+            groups: grid_1d((count * tiles * block_count * rows) as u32),
         };
         ctx.dispatch(op, dispatch)?;
         let from = BufferView { buffer: partial.buffer(), offset: 0 };
-        let to = BufferView { buffer: out.buffer(), offset: (first * rows * cols) as u32 };
-        reduce_forward(&ctx, None, from, &[count, chunks, rows * cols], to, &[count, 1, rows * cols], 1.0)?;
+        let to = BufferView { buffer: out.buffer(), offset: (first * tiles * rows * cols) as u32 };
+        let histograms = count * tiles;
+        reduce_forward(
+            &ctx,
+            None,
+            from,
+            &[histograms, block_count, rows * cols],
+            to,
+            &[histograms, 1, rows * cols],
+            1.0,
+        )?;
     }
     params.first_plane = 0;
     params.planes = planes as u32;
@@ -267,7 +327,7 @@ fn soft_histogram(op: &'static str, counted: Counted<'_>, scale: f32) -> Result<
                     gx.buffer(),
                     gx2.as_ref().map_or(ctx.unused_binding(), |t| t.buffer()),
                 ],
-                groups: grid_1d((planes * pixels) as u32),
+                groups: grid_1d((planes * grid.pixels()) as u32),
             };
             ctx.dispatch(op, dispatch)?;
             Ok([Some(gx), gx2].into_iter().take(1 + joint as usize).collect())
@@ -324,7 +384,7 @@ impl Tensor {
         }
         let scale = if mask.is_some() { 1.0 } else { 1.0 / (h * w) as f32 };
         let counted = Counted { x: self, x2: None, mask, bins, bins2: bins, kernel: options.kernel_code() };
-        let hist = soft_histogram(OP, counted, scale)?.reshape(&[n, c, options.bins])?;
+        let hist = soft_histogram(OP, counted, TileGrid::whole(h, w), scale)?.reshape(&[n, c, options.bins])?;
         match mask {
             Some(mask) => per_mask_weight(hist, mask, n),
             None => Ok(hist),
@@ -365,7 +425,8 @@ impl Tensor {
         }
         let scale = if mask.is_some() { 1.0 } else { 1.0 / (h * w) as f32 };
         let counted = Counted { x: self, x2: Some(other), mask, bins, bins2: bins, kernel: options.kernel_code() };
-        let hist = soft_histogram(OP, counted, scale)?.reshape(&[n, c, options.bins, options.bins])?;
+        let grid = TileGrid::whole(h, w);
+        let hist = soft_histogram(OP, counted, grid, scale)?.reshape(&[n, c, options.bins, options.bins])?;
         match mask {
             Some(mask) => per_mask_weight(hist, mask, n),
             None => Ok(hist),
