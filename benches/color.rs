@@ -1,6 +1,8 @@
 //! Colour benchmarks: forward and forward + backward (image and factor
 //! gradients) of rgb_to_hsv, rgb_to_lab, adjust_saturation then adjust_hue,
-//! and color_matrix on RGB images: 512² and 1024² at batch 1, 512² at batch 8.
+//! color_matrix, CIEDE2000 between two images, the soft histogram,
+//! equalize and CLAHE (256 bins, one-bin bandwidth; CLAHE clip 40, 8×8
+//! tiles) on RGB images: 512² and 1024² at batch 1, 512² at batch 8.
 //!
 //! ```text
 //! WGPU_BACKEND=vulkan cargo bench --bench color
@@ -9,7 +11,8 @@
 mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pixgrad::{Context, Result, Tensor};
+use pixgrad::ops::histogram::{ClaheOptions, HistogramOptions};
+use pixgrad::{Context, DeltaE, Result, Tensor};
 use support::{configure, forward_and_backward, selected};
 
 const CASES: [(&str, usize, usize); 3] = [("512x512_b1", 1, 512), ("1024x1024_b1", 1, 1024), ("512x512_b8", 8, 512)];
@@ -23,7 +26,8 @@ fn colors(c: &mut Criterion) {
     configure(&mut group);
     for (label, n, side) in CASES {
         let img = Tensor::rand_uniform(&ctx, &[n, 3, side, side], 0.0, 1.0, 1).unwrap();
-        let ops: [(&str, Vec<Tensor>, Op); 4] = [
+        let other = Tensor::rand_uniform(&ctx, &[n, 3, side, side], 0.0, 1.0, 3).unwrap();
+        let ops: [(&str, Vec<Tensor>, Op); 8] = [
             ("rgb_to_hsv", vec![img.clone()], Box::new(|t| t[0].rgb_to_hsv())),
             ("rgb_to_lab", vec![img.clone()], Box::new(|t| t[0].rgb_to_lab())),
             (
@@ -40,6 +44,10 @@ fn colors(c: &mut Criterion) {
                 ],
                 Box::new(|t| t[0].color_matrix(&t[1], &t[2])),
             ),
+            ("delta_e_2000", vec![img.clone(), other], Box::new(|t| t[0].delta_e(&t[1], DeltaE::Ciede2000))),
+            ("histogram", vec![img.clone()], Box::new(|t| t[0].histogram(&HistogramOptions::default(), None))),
+            ("equalize", vec![img.clone()], Box::new(|t| t[0].equalize(&HistogramOptions::default()))),
+            ("clahe", vec![img.clone()], Box::new(|t| t[0].equalize_clahe(&ClaheOptions::default()))),
         ];
         for (name, inputs, op) in &ops {
             if selected(name) {

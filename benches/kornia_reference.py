@@ -10,6 +10,7 @@ gradients for the image and every parameter) in ms, 2 threads, for the same
 ops and sizes as the benches: 512² and 1024² at batch 1, 512² at batch 8, RGB.
 """
 import statistics
+import math
 import sys
 import time
 
@@ -143,6 +144,51 @@ SIZED = {
     ),
     "median_5x5": (lambda x, p: kornia.filters.median_blur(x, (5, 5)), lambda n, s: [], (1, 3, 512)),
 }
+# Kornia's hard histogram ops have no gradient (forward only, below);
+# equalize_clahe's slow_and_differentiable path has one.
+OPS.update(
+    {
+        "delta_e_2000": (lambda x, p: ciede2000(x, p[0]), lambda n, s: [torch.rand(n, 3, int(s), int(s))]),
+        "histogram": (
+            lambda x, p: kornia.enhance.histogram(x.flatten(1), torch.linspace(0, 1, 256), torch.tensor(1 / 255)),
+            lambda n, s: [],
+        ),
+        "equalize": (lambda x, p: kornia.enhance.equalize(x), lambda n, s: []),
+        "clahe": (lambda x, p: kornia.enhance.equalize_clahe(x), lambda n, s: []),
+        "clahe_differentiable": (
+            lambda x, p: kornia.enhance.equalize_clahe(x, slow_and_differentiable=True),
+            lambda n, s: [],
+        ),
+    }
+)
+
+
+def ciede2000(x, y):
+    """CIEDE2000 written with torch ops (Kornia has none), as pixgrad's delta_e."""
+    l1, l2 = kornia.color.rgb_to_lab(x), kornia.color.rgb_to_lab(y)
+    c1, c2 = torch.hypot(l1[:, 1], l1[:, 2]), torch.hypot(l2[:, 1], l2[:, 2])
+    cb7 = ((c1 + c2) / 2) ** 7
+    g = 0.5 * (1 - torch.sqrt(cb7 / (cb7 + 25.0**7)))
+    a1, a2 = (1 + g) * l1[:, 1], (1 + g) * l2[:, 1]
+    cp1, cp2 = torch.hypot(a1, l1[:, 2]), torch.hypot(a2, l2[:, 2])
+    h1 = torch.atan2(l1[:, 2], a1) % (2 * math.pi)
+    h2 = torch.atan2(l2[:, 2], a2) % (2 * math.pi)
+    dh = h2 - h1
+    dh = torch.where(dh > math.pi, dh - 2 * math.pi, torch.where(dh < -math.pi, dh + 2 * math.pi, dh))
+    dhh = 2 * torch.sqrt(cp1 * cp2 + 1e-12) * torch.sin(dh / 2)
+    hb = torch.where((h1 - h2).abs() <= math.pi, (h1 + h2) / 2, (h1 + h2 + 2 * math.pi) / 2)
+    t = 1 - 0.17 * torch.cos(hb - math.radians(30)) + 0.24 * torch.cos(2 * hb)
+    t = t + 0.32 * torch.cos(3 * hb + math.radians(6)) - 0.20 * torch.cos(4 * hb - math.radians(63))
+    dtheta = math.radians(30) * torch.exp(-(((hb - math.radians(275)) / math.radians(25)) ** 2))
+    cpb7 = ((cp1 + cp2) / 2) ** 7
+    rc = 2 * torch.sqrt(cpb7 / (cpb7 + 25.0**7))
+    lm = ((l1[:, 0] + l2[:, 0]) / 2 - 50) ** 2
+    sl = 1 + 0.015 * lm / torch.sqrt(20 + lm)
+    sc = 1 + 0.045 * (cp1 + cp2) / 2
+    sh = 1 + 0.015 * (cp1 + cp2) / 2 * t
+    rt = -torch.sin(2 * dtheta) * rc
+    tl, tc, th = (l2[:, 0] - l1[:, 0]) / sl, (cp2 - cp1) / sc, dhh / sh
+    return torch.sqrt(tl**2 + tc**2 + th**2 + rt * tc * th + 1e-12)
 
 
 def run(name, n, side, reps, channels=3):
@@ -159,8 +205,12 @@ def run(name, n, side, reps, channels=3):
         p = [t.clone().requires_grad_(True) for t in p0]
         f(x, p).mean().backward()
 
-    fwd, fb = median_ms(forward, reps), median_ms(forward_backward, reps)
-    print(f"{name:26} {n}x{channels}x{side}²: forward {fwd:8.2f} ms   forward+backward {fb:8.2f} ms", flush=True)
+    fwd = median_ms(forward, reps)
+    try:
+        fb = f"{median_ms(forward_backward, reps):8.2f} ms"
+    except RuntimeError:  # no gradient to the image (hard histograms)
+        fb = "     n/a"
+    print(f"{name:26} {n}x{channels}x{side}²: forward {fwd:8.2f} ms   forward+backward {fb}", flush=True)
 
 
 if __name__ == "__main__":

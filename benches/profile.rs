@@ -6,6 +6,7 @@
 //! PIXGRAD_PROFILE=1 WGPU_BACKEND=vulkan cargo bench --bench profile [-- NAME [SIDE]]
 //! ```
 
+use pixgrad::ops::histogram::{ClaheOptions, HistogramOptions};
 use pixgrad::ops::loss::{Reduction, SsimPadding};
 use pixgrad::ops::warp::{Interpolation, Padding, ResizeMode};
 use pixgrad::{BorderType, Context, Result, Tensor};
@@ -86,6 +87,8 @@ fn main() {
             ],
             Box::new(|t| t[0].color_matrix(&t[1], &t[2])),
         ),
+        ("equalize", vec![img.clone()], Box::new(|t| t[0].equalize(&HistogramOptions::default()))),
+        ("clahe", vec![img.clone()], Box::new(|t| t[0].equalize_clahe(&ClaheOptions::default()))),
         ("ssim_loss", vec![img.clone()], Box::new(move |t| t[0].ssim_loss(&other, 11, 1.0, SsimPadding::Same))),
         ("mse_loss", vec![img.clone()], Box::new(move |t| t[0].mse_loss(&img, Reduction::Mean))),
         (

@@ -13,7 +13,8 @@
 // cumulate: one thread per histogram writes the exclusive prefix sums
 //   cum [planes · tiles, bins + 1] (bins wholly below or above a value
 //   count through them).
-// forward / image_adjoint: one thread per pixel.
+// forward / forward_with_slope: one thread per pixel (the image's
+//   gradient is then the incoming one times the slope).
 // bins_adjoint: one thread per (plane, tile, block of the pixels that read
 //   the tile) sums ∂y/∂h_b over its block into partials [planes, tiles,
 //   blocks, bins] (the host sums over blocks): bins wholly below (above)
@@ -41,9 +42,10 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> h: array<f32>;
 @group(0) @binding(3) var<storage, read> cum: array<f32>;
-// forward: the map; cumulate: the prefix sums (bindings 1 and 3 unused)
+// forward: the map (and its slope at binding 5); cumulate: the prefix sums
+// (bindings 1 and 3 unused)
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
-// adjoints: the incoming gradient, then the image's gradient or the partials
+// bins_adjoint: the incoming gradient, then the partials
 @group(0) @binding(4) var<storage, read> g: array<f32>;
 @group(0) @binding(5) var<storage, read_write> grad: array<f32>;
 
@@ -62,40 +64,55 @@ fn cumulate(ids: Invocation) {
     out[histogram * (n + 1u) + n] = sum;
 }
 
-// G, U, T and the slopes of G and U in x, for histogram `k` at value v.
+// G, U, T and the slopes of G and U in x at value v, for four histograms
+// at once (the lanes; the kernel is evaluated once per edge for all).
 struct Cdf {
-    below: f32,
-    above: f32,
-    d_below: f32,
-    d_above: f32,
-    total: f32,
+    below: vec4<f32>,
+    above: vec4<f32>,
+    d_below: vec4<f32>,
+    d_above: vec4<f32>,
+    total: vec4<f32>,
     reach: vec2<u32>,
 }
 
-fn cdf_at(k: u32, v: f32) -> Cdf {
+fn histogram_bin(k: u32, b: u32) -> f32 {
+    return h[k * p.bins.count + b];
+}
+
+fn prefix(k: u32, b: u32) -> f32 {
+    return cum[k * (p.bins.count + 1u) + b];
+}
+
+fn cdf_at(k: vec4<u32>, v: f32) -> Cdf {
     let n = p.bins.count;
-    let c = k * (n + 1u);
     let reach = bins_reached(p.bins, v);
-    let total = cum[c + n];
-    var out = Cdf(cum[c + reach.x], total - cum[c + reach.y + 1u], 0.0, 0.0, total, reach);
-    for (var b = reach.x; b <= reach.y; b++) {
-        let hb = h[k * n + b];
-        if (b + 1u < n) {
-            let t = v - bin_edge(p.bins, b + 1u);
-            out.below += hb * kernel_cdf(t, p.bins.bandwidth);
-            out.d_below += hb * kernel_density(t, p.bins.bandwidth);
+    let total = vec4(prefix(k.x, n), prefix(k.y, n), prefix(k.z, n), prefix(k.w, n));
+    let below = vec4(prefix(k.x, reach.x), prefix(k.y, reach.x), prefix(k.z, reach.x), prefix(k.w, reach.x));
+    let upto = reach.y + 1u;
+    let above = total - vec4(prefix(k.x, upto), prefix(k.y, upto), prefix(k.z, upto), prefix(k.w, upto));
+    var out = Cdf(below, above, vec4(0.0), vec4(0.0), total, reach);
+    // Edge j: bin j − 1 is below v by S(v − e_j) = 1 − S(e_j − v), bin j
+    // above it by S(e_j − v).
+    let edges = edges_of(p.bins, reach);
+    for (var j = edges.x; j <= edges.y; j++) {
+        let sk = kernel_at(bin_edge(p.bins, j) - v, p.bins.bandwidth);
+        if (j > reach.x) {
+            let hb = vec4(histogram_bin(k.x, j - 1u), histogram_bin(k.y, j - 1u), histogram_bin(k.z, j - 1u), histogram_bin(k.w, j - 1u));
+            out.below += hb * (1.0 - sk.x);
+            out.d_below += hb * sk.y;
         }
-        if (b > 0u) {
-            let t = bin_edge(p.bins, b) - v;
-            out.above += hb * kernel_cdf(t, p.bins.bandwidth);
-            out.d_above -= hb * kernel_density(t, p.bins.bandwidth);
+        if (j <= reach.y) {
+            let hb = vec4(histogram_bin(k.x, j), histogram_bin(k.y, j), histogram_bin(k.z, j), histogram_bin(k.w, j));
+            out.above += hb * sk.x;
+            out.d_above -= hb * sk.y;
         }
     }
     return out;
 }
 
+// Lane 0 (equalize's one histogram).
 fn degenerate(c: Cdf) -> bool {
-    return !(c.below + c.above > 1e-6 * c.total);
+    return !(c.below.x + c.above.x > 1e-6 * c.total.x);
 }
 
 // The four (tile, weight) pairs a pixel blends (MODE 1); one tile, weight
@@ -125,20 +142,17 @@ fn blend(pixel: u32) -> Blend {
 fn mapped(plane: u32, pixel: u32, v: f32) -> vec2<f32> {
     let tiles = p.grid.tiles_y * p.grid.tiles_x;
     let mix = blend(pixel);
+    let k = plane * tiles + vec4(mix.tiles[0], mix.tiles[1], mix.tiles[2], mix.tiles[3]);
+    let c = cdf_at(k, v);
     if (MODE == 0u) {
-        let c = cdf_at(plane, v);
         if (degenerate(c)) {
             return vec2(v, 1.0);
         }
-        let d = c.below + c.above;
-        return vec2(c.below / d, (c.d_below * c.above - c.below * c.d_above) / (d * d));
+        let d = c.below.x + c.above.x;
+        return vec2(c.below.x / d, (c.d_below.x * c.above.x - c.below.x * c.d_above.x) / (d * d));
     }
-    var out = vec2(0.0);
-    for (var k = 0u; k < mix.count; k++) {
-        let c = cdf_at(plane * tiles + mix.tiles[k], v);
-        out += mix.weights[k] * vec2(1.0 - c.above / c.total, -c.d_above / c.total);
-    }
-    return out;
+    let w = vec4(mix.weights[0], mix.weights[1], mix.weights[2], mix.weights[3]);
+    return vec2(dot(w, 1.0 - c.above / c.total), -dot(w, c.d_above / c.total));
 }
 
 @compute @workgroup_size(256)
@@ -151,14 +165,18 @@ fn forward(ids: Invocation) {
     out[t] = mapped(t / pixels, t % pixels, x[t]).x;
 }
 
+// The map and its slope, for a forward whose image gradient will be
+// needed: the adjoint is then g · slope, element-wise.
 @compute @workgroup_size(256)
-fn image_adjoint(ids: Invocation) {
+fn forward_with_slope(ids: Invocation) {
     let pixels = p.grid.height * p.grid.width;
     let t = thread_index(ids);
     if (t >= p.planes * pixels) {
         return;
     }
-    grad[t] = g[t] * mapped(t / pixels, t % pixels, x[t]).y;
+    let m = mapped(t / pixels, t % pixels, x[t]);
+    out[t] = m.x;
+    grad[t] = m.y;
 }
 
 // The pixel rows (or columns) [first, end) whose blend may read tile `t`
@@ -220,7 +238,7 @@ fn bins_adjoint(ids: Invocation) {
                 continue;
             }
             let v = x[at];
-            let c = cdf_at(k, v);
+            let c = cdf_at(vec4(k), v);
             var for_below = 0.0;
             var for_above = 0.0;
             if (MODE == 0u) {
@@ -228,28 +246,30 @@ fn bins_adjoint(ids: Invocation) {
                     continue;
                 }
                 // y = G / (G + U): ∂y/∂G = U / d², ∂y/∂U = −G / d²
-                let d = c.below + c.above;
-                for_below = g[at] * c.above / (d * d);
-                for_above = -g[at] * c.below / (d * d);
+                let d = c.below.x + c.above.x;
+                for_below = g[at] * c.above.x / (d * d);
+                for_above = -g[at] * c.below.x / (d * d);
             } else {
                 // y ∋ w (1 − U / T): ∂/∂h_b = w (−S(e_b − x) / T + U / T²)
-                for_above = -g[at] * w / c.total;
-                every += g[at] * w * c.above / (c.total * c.total);
+                for_above = -g[at] * w / c.total.x;
+                every += g[at] * w * c.above.x / (c.total.x * c.total.x);
             }
             steps[0] += for_below;
             steps[c.reach.x] -= for_below;
             if (c.reach.y + 1u < n) {
                 steps[c.reach.y + 1u] += for_above;
             }
-            for (var b = c.reach.x; b <= c.reach.y; b++) {
-                var term = 0.0;
-                if (b + 1u < n) {
-                    term += for_below * kernel_cdf(v - bin_edge(p.bins, b + 1u), p.bins.bandwidth);
+            // The bins reached: G's term through the upper edge, U's
+            // through the lower (edge j bounds bins j − 1 and j).
+            let edges = edges_of(p.bins, c.reach);
+            for (var j = edges.x; j <= edges.y; j++) {
+                let s_edge = kernel_at(bin_edge(p.bins, j) - v, p.bins.bandwidth).x;
+                if (j > c.reach.x) {
+                    direct[j - 1u] += for_below * (1.0 - s_edge);
                 }
-                if (b > 0u) {
-                    term += for_above * kernel_cdf(bin_edge(p.bins, b) - v, p.bins.bandwidth);
+                if (j <= c.reach.y) {
+                    direct[j] += for_above * s_edge;
                 }
-                direct[b] += term;
             }
         }
     }

@@ -101,9 +101,19 @@ fn accumulate(ids: Invocation) {
                 w *= bin_mass(p.bins, row, v).x;
                 v = x2[base + pixel];
             }
+            // Bin b gets S(e_{b+1} − v) − S(e_b − v): one S per edge.
             let reach = bins_reached(cols, v);
+            var below = 0.0;
+            if (reach.x > 0u) {
+                below = kernel_at(bin_edge(cols, reach.x) - v, cols.bandwidth).x;
+            }
             for (var b = reach.x; b <= reach.y; b++) {
-                acc[b] += w * bin_mass(cols, b, v).x;
+                var upto = 1.0;
+                if (b + 1u < cols.count) {
+                    upto = kernel_at(bin_edge(cols, b + 1u) - v, cols.bandwidth).x;
+                }
+                acc[b] += w * (upto - below);
+                below = upto;
             }
         }
     }
@@ -113,12 +123,22 @@ fn accumulate(ids: Invocation) {
     }
 }
 
-// The gradient of one copy's masses: Σ_b g_b · slope (g of its tile).
+// The gradient of one copy's masses, Σ_b g_b ∂mass_b/∂v with g of its
+// tile: edge j adds K(e_j − v) (g_j − g_{j−1}) over the bins reached.
 fn copy_gradient(tile_bins: u32, v: f32) -> f32 {
     let reach = bins_reached(p.bins, v);
+    let edges = edges_of(p.bins, reach);
     var sum = 0.0;
-    for (var b = reach.x; b <= reach.y; b++) {
-        sum += g[tile_bins + b] * bin_mass(p.bins, b, v).y;
+    for (var j = edges.x; j <= edges.y; j++) {
+        let density = kernel_at(bin_edge(p.bins, j) - v, p.bins.bandwidth).y;
+        var dg = 0.0;
+        if (j <= reach.y) {
+            dg += g[tile_bins + j];
+        }
+        if (j > reach.x) {
+            dg -= g[tile_bins + j - 1u];
+        }
+        sum += density * dg;
     }
     return sum;
 }

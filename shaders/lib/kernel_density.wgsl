@@ -23,34 +23,25 @@ fn kernel_radius(bins: Bins) -> f32 {
     return select(6.0, 1.0, KERNEL == 1u) * bins.bandwidth;
 }
 
-// erf(x) for x ≥ 0, Abramowitz and Stegun 7.1.26 (absolute error 1.5e-7).
-fn erf_positive(x: f32) -> f32 {
-    let t = 1.0 / (1.0 + 0.3275911 * x);
-    let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-    return 1.0 - poly * exp(-x * x);
-}
-
-// S(t): the kernel's mass below t.
-fn kernel_cdf(t: f32, bandwidth: f32) -> f32 {
+// S(t), the kernel's mass below t, and K(t) = S′(t), together: one
+// exponential for the Gaussian (erf by Abramowitz and Stegun 7.1.26,
+// absolute error 1.5e-7, whose exp(−x²) is the density's). K is continuous
+// for both kernels (S is C¹), so the masses have no kinks.
+fn kernel_at(t: f32, bandwidth: f32) -> vec2<f32> {
     if (KERNEL == 1u) {
         let u = clamp(t / bandwidth, -1.0, 1.0);
+        let density = (1.0 - abs(u)) / bandwidth;
         if (u <= 0.0) {
-            return 0.5 * (1.0 + u) * (1.0 + u);
+            return vec2(0.5 * (1.0 + u) * (1.0 + u), density);
         }
-        return 1.0 - 0.5 * (1.0 - u) * (1.0 - u);
-    }
-    let half_erf = 0.5 * erf_positive(abs(t) * (0.7071067811865476 / bandwidth));
-    return select(0.5 - half_erf, 0.5 + half_erf, t >= 0.0);
-}
-
-// K(t) = S′(t), continuous for both kernels (S is C¹), so the masses have
-// no kinks.
-fn kernel_density(t: f32, bandwidth: f32) -> f32 {
-    if (KERNEL == 1u) {
-        return max(1.0 - abs(t) / bandwidth, 0.0) / bandwidth;
+        return vec2(1.0 - 0.5 * (1.0 - u) * (1.0 - u), density);
     }
     let u = t / bandwidth;
-    return 0.3989422804014327 * exp(-0.5 * u * u) / bandwidth;
+    let gauss = exp(-0.5 * u * u);
+    let r = 1.0 / (1.0 + 0.3275911 * 0.7071067811865476 * abs(u));
+    let poly = r * (0.254829592 + r * (-0.284496736 + r * (1.421413741 + r * (-1.453152027 + r * 1.061405429))));
+    let half_erf = 0.5 - 0.5 * poly * gauss;
+    return vec2(select(0.5 - half_erf, 0.5 + half_erf, t >= 0.0), 0.3989422804014327 * gauss / bandwidth);
 }
 
 // Left edge of bin b (b ≥ 1) and right edge (b + 1 ≤ count − 1).
@@ -71,19 +62,23 @@ fn bins_reached(bins: Bins, x: f32) -> vec2<u32> {
     return vec2(u32(lo), u32(hi));
 }
 
-// The mass x puts in bin b, and its slope in x.
+// The edges (between bins j − 1 and j, 1 ≤ j ≤ count − 1) bounding the
+// bins `reach` spans: [first, last].
+fn edges_of(bins: Bins, reach: vec2<u32>) -> vec2<u32> {
+    return vec2(max(reach.x, 1u), min(reach.y + 1u, bins.count - 1u));
+}
+
+// The mass x puts in bin b, and its slope in x (the joint histogram's
+// rows; the 1-D loops walk the edges once instead).
 fn bin_mass(bins: Bins, b: u32, x: f32) -> vec2<f32> {
-    var mass = 1.0;
-    var slope = 0.0;
+    var mass = vec2(1.0, 0.0);
     if (b + 1u < bins.count) {
-        let t = bin_edge(bins, b + 1u) - x;
-        mass = kernel_cdf(t, bins.bandwidth);
-        slope = -kernel_density(t, bins.bandwidth);
+        let upper = kernel_at(bin_edge(bins, b + 1u) - x, bins.bandwidth);
+        mass = vec2(upper.x, -upper.y);
     }
     if (b > 0u) {
-        let t = bin_edge(bins, b) - x;
-        mass -= kernel_cdf(t, bins.bandwidth);
-        slope += kernel_density(t, bins.bandwidth);
+        let lower = kernel_at(bin_edge(bins, b) - x, bins.bandwidth);
+        mass += vec2(-lower.x, lower.y);
     }
-    return vec2(mass, slope);
+    return mass;
 }

@@ -3,7 +3,7 @@
 //! and a reference's quantile function (`shaders/histogram/quantile.wgsl`).
 
 use super::{GpuBins, HistogramOptions, LOOP_BUDGET, MAX_BINS, TileGrid, blocks, check_pixels, plane_passes};
-use crate::autodiff::{Saved, record};
+use crate::autodiff::{Saved, is_grad_enabled, record};
 use crate::error::{Error, Result};
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::ops::image_shape;
@@ -83,13 +83,22 @@ pub(super) fn cdf_map(
     let constants = [("KERNEL", kernel), ("MODE", code)];
     let cum = cumulate(h, bins, planes * grid.tiles())?;
     let out = Tensor::uninit(ctx, op, x.shape())?;
-    let pixel_groups = grid_1d((planes * height * width) as u32);
+    // The image's gradient is the incoming one times the map's slope, which
+    // the forward writes when a gradient may follow.
+    let slope = if is_grad_enabled() && (x.requires_grad() || h.requires_grad()) {
+        Some(Tensor::uninit(ctx, op, x.shape())?)
+    } else {
+        None
+    };
+    let mut buffers = vec![x.buffer(), h.buffer(), cum.buffer(), out.buffer()];
+    buffers.extend(slope.as_ref().map(Tensor::buffer));
+    let entry = if slope.is_some() { "forward_with_slope" } else { "forward" };
     let dispatch = Dispatch {
-        kernel: &Kernel { shader: &CDF_MAP, entry: "forward", reads: 3, writes: 1 },
+        kernel: &Kernel { shader: &CDF_MAP, entry, reads: 3, writes: buffers.len() as u32 - 3 },
         constants: &constants,
         params: params_bytes(&params),
-        buffers: &[x.buffer(), h.buffer(), cum.buffer(), out.buffer()],
-        groups: pixel_groups,
+        buffers: &buffers,
+        groups: grid_1d((planes * height * width) as u32),
     };
     ctx.dispatch(op, dispatch)?;
     let saved = [Saved::new(x), Saved::new(h)];
@@ -98,19 +107,10 @@ pub(super) fn cdf_map(
         Box::new(move |g| {
             let ctx = g.context();
             let (x, h) = (saved[0].get(op)?, saved[1].get(op)?);
-            let adjoint = |entry| Kernel { shader: &CDF_MAP, entry, reads: 4, writes: 1 };
             let mut grads = vec![None, None];
             if needs[0] {
-                let gx = Tensor::uninit(ctx, op, x.shape())?;
-                let dispatch = Dispatch {
-                    kernel: &adjoint("image_adjoint"),
-                    constants: &constants,
-                    params: params_bytes(&params),
-                    buffers: &[x.buffer(), h.buffer(), cum.buffer(), g.buffer(), gx.buffer()],
-                    groups: pixel_groups,
-                };
-                ctx.dispatch(op, dispatch)?;
-                grads[0] = Some(gx);
+                let slope = slope.as_ref().ok_or_else(|| Error::Autodiff(format!("{op}: no slope saved")))?;
+                grads[0] = Some(g.mul(slope)?);
             }
             if needs[1] {
                 let count = bins.count as usize;
@@ -125,7 +125,7 @@ pub(super) fn cdf_map(
                     pass.first_plane = first as u32;
                     pass.planes = planes as u32;
                     let dispatch = Dispatch {
-                        kernel: &adjoint("bins_adjoint"),
+                        kernel: &Kernel { shader: &CDF_MAP, entry: "bins_adjoint", reads: 4, writes: 1 },
                         constants: &constants,
                         params: params_bytes(&pass),
                         buffers: &[x.buffer(), h.buffer(), cum.buffer(), g.buffer(), partial.buffer()],
