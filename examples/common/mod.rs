@@ -158,8 +158,13 @@ impl Training {
 
     /// Ends the bar and writes the loss curve as `loss.png` in `out`.
     pub fn finish(self, out: &Path, title: &str) -> Result<(), Box<dyn std::error::Error>> {
+        self.finish_as(out, "loss", title)
+    }
+
+    /// Ends the bar and writes the loss curve as `<name>.png` in `out`.
+    pub fn finish_as(self, out: &Path, name: &str, title: &str) -> Result<(), Box<dyn std::error::Error>> {
         self.bar.finish();
-        let path = out.join("loss.png");
+        let path = out.join(format!("{name}.png"));
         loss_curve(&path, title, &self.losses, &[])?;
         println!("wrote {}", path.display());
         Ok(())
