@@ -429,6 +429,11 @@ fn equalize_matches_the_reference_and_its_derivatives() {
 /// reflected at its end, clipped and redistributed, each pixel through the
 /// four tiles around it (Kornia's blend).
 fn clahe_ref(values: &[f64], [h, w]: [usize; 2], options: &ClaheOptions) -> Vec<f64> {
+    clahe_ref_at(values, [h, w], options, &(0..h * w).collect::<Vec<_>>())
+}
+
+/// [`clahe_ref`] at some pixels only.
+fn clahe_ref_at(values: &[f64], [h, w]: [usize; 2], options: &ClaheOptions, pixels_at: &[usize]) -> Vec<f64> {
     let bins = Bins::of(&options.histogram);
     let [gy, gx] = options.grid;
     let (th, tw) = (h.div_ceil(gy), w.div_ceil(gx));
@@ -465,8 +470,9 @@ fn clahe_ref(values: &[f64], [h, w]: [usize; 2], options: &ClaheOptions) -> Vec<
         let above: f64 = (1..bins.count).map(|b| hist[b] * bins.kernel(bins.edge(b) - v).0).sum();
         1.0 - above / total
     };
-    (0..h * w)
-        .map(|i| {
+    pixels_at
+        .iter()
+        .map(|&i| {
             let v = values[i];
             let (y0, y1, wy) = axis(i / w, th, gy);
             let (x0, x1, wx) = axis(i % w, tw, gx);
@@ -505,6 +511,43 @@ fn clahe_matches_the_reference_and_its_derivatives() {
             2e-3,
         );
     }
+}
+
+/// Photo sizes and batches: CLAHE at 2048×1531 (odd tiles) against the
+/// reference at sampled pixels; a batch whose partial sums take two passes
+/// (a 64-bin joint histogram of seven 512² planes) equal to each plane alone.
+#[test]
+fn large_images_and_batches_match_single_planes() {
+    let ctx = ctx();
+    let mut rng = Rng::new(31);
+    let (h, w) = (2048, 1531);
+    let values: Vec<f64> = rng.vec(h * w, 0.0, 1.0).iter().map(|v| (v * v) as f32 as f64).collect();
+    let img = Tensor::from_slice(&ctx, &to_f32(&values), &[1, 1, h, w]).unwrap();
+    let options = ClaheOptions::default();
+    let got = img.equalize_clahe(&options).unwrap().to_vec().unwrap();
+    let at: Vec<usize> =
+        (0..300).map(|_| rng.next_u64() as usize % (h * w)).chain([0, w - 1, h * w - w, h * w - 1]).collect();
+    let want = clahe_ref_at(&values, [h, w], &options, &at);
+    let got_at: Vec<f32> = at.iter().map(|&i| got[i]).collect();
+    assert_within(&got_at, &want, 2e-5, "clahe 2048x1531");
+
+    let joint_and_gradient = |x: &Tensor| {
+        let x = x.detach().with_grad();
+        let y = x.histogram2d(&x.sqrt().unwrap(), &HistogramOptions { bins: 64, ..Default::default() }, None).unwrap();
+        let g = y.square().unwrap().sum().unwrap().backward().unwrap();
+        (y.to_vec().unwrap(), g.get(&x).unwrap().to_vec().unwrap())
+    };
+    let (n, side) = (7, 512);
+    let batch = Tensor::rand_uniform(&ctx, &[n, 1, side, side], 0.0, 1.0, 5).unwrap();
+    let (values, grads) = joint_and_gradient(&batch);
+    let (mut one_values, mut one_grads) = (Vec::new(), Vec::new());
+    for plane in batch.to_vec().unwrap().chunks(side * side) {
+        let (v, g) = joint_and_gradient(&Tensor::from_slice(&ctx, plane, &[1, 1, side, side]).unwrap());
+        one_values.extend(to_f64(&v));
+        one_grads.extend(to_f64(&g));
+    }
+    assert_within(&values, &one_values, 1e-5, "joint histograms of a batch against its planes");
+    assert_within(&grads, &one_grads, 1e-4, "their gradients");
 }
 
 /// Against Kornia's equalize_clahe (tests/data/clahe_cases.py, 1500 sampled
