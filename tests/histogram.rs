@@ -9,7 +9,7 @@ mod support;
 
 use pixgrad::ops::histogram::{ClaheOptions, DensityKernel, HistogramOptions};
 use pixgrad::{Error, Tensor};
-use support::{Rng, bits, ctx, dot, fd_check, to_f32, to_f64};
+use support::{Rng, assert_within, bits, check_directional, ctx, fd_check, to_f32, to_f64};
 
 /// erf in f64: its Taylor series below 3, the continued fraction of erfc above.
 fn erf(x: f64) -> f64 {
@@ -123,16 +123,32 @@ fn histogram_vjp_ref(values: &[f64], weights: Option<&[f64]>, bins: Bins, g: &[f
 }
 
 fn joint_ref(a: &[f64], b: &[f64], bins: Bins) -> Vec<f64> {
+    joint_ref_weighted(a, b, None, bins)
+}
+
+fn joint_ref_weighted(a: &[f64], b: &[f64], weights: Option<&[f64]>, bins: Bins) -> Vec<f64> {
     let n = bins.count;
+    let total: f64 = weights.map_or(a.len() as f64, |w| w.iter().sum());
     let mut h = vec![0.0; n * n];
-    for (&x, &y) in a.iter().zip(b) {
+    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
+        let w = weights.map_or(1.0, |w| w[i]) / total;
+        let columns: Vec<(usize, f64)> = bins.near(y).map(|c| (c, bins.mass(c, y).0)).collect();
         for r in bins.near(x) {
-            for c in bins.near(y) {
-                h[r * n + c] += bins.mass(r, x).0 * bins.mass(c, y).0 / a.len() as f64;
+            let row = w * bins.mass(r, x).0;
+            for &(c, mass) in &columns {
+                h[r * n + c] += row * mass;
             }
         }
     }
     h
+}
+
+/// H(X), H(Y), H(X, Y) of a joint histogram, `−Σ p log(p + 1e-10)`.
+fn entropies_ref(joint: &[f64], n: usize) -> [f64; 3] {
+    let entropy = |p: &mut dyn Iterator<Item = f64>| -p.map(|v| v * (v + 1e-10).ln()).sum::<f64>();
+    let px = (0..n).map(|r| (0..n).map(|c| joint[r * n + c]).sum::<f64>());
+    let py = (0..n).map(|c| (0..n).map(|r| joint[r * n + c]).sum::<f64>());
+    [entropy(&mut px.into_iter()), entropy(&mut py.into_iter()), entropy(&mut joint.iter().copied())]
 }
 
 fn joint_vjp_ref(a: &[f64], b: &[f64], bins: Bins, g: &[f64]) -> (Vec<f64>, Vec<f64>) {
@@ -213,14 +229,6 @@ fn test_values(rng: &mut Rng, n: usize) -> Vec<f64> {
 
 fn plane(values: &[f64], p: usize, pixels: usize) -> &[f64] {
     &values[p * pixels..(p + 1) * pixels]
-}
-
-fn assert_within(got: &[f32], want: &[f64], tol: f64, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    let scale = want.iter().fold(0f64, |m, v| m.max(v.abs())).max(1e-30);
-    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        assert!((f64::from(g) - w).abs() <= tol * scale, "{what}[{i}]: {g} vs {w} (scale {scale})");
-    }
 }
 
 #[test]
@@ -348,38 +356,6 @@ fn joint_histograms_and_gradients_match_the_reference() {
             assert_within(&ga[p * h * w..(p + 1) * h * w], &wa, 1e-4, "joint gradient, first");
             assert_within(&gb[p * h * w..(p + 1) * h * w], &wb, 1e-4, "joint gradient, second");
         }
-    }
-}
-
-/// `⟨∇, v⟩` of the GPU's gradient against the f64 reference's central
-/// difference along `v`, for random incoming gradients `u`.
-fn check_directional(
-    what: &str,
-    values: &[f64],
-    shape: [usize; 4],
-    gpu: impl Fn(&Tensor) -> Tensor,
-    reference: impl Fn(&[f64]) -> Vec<f64>,
-    tol: f64,
-) {
-    let mut rng = Rng::new(21);
-    let x = Tensor::from_slice(&ctx(), &to_f32(values), &shape).unwrap().with_grad();
-    let want = reference(values);
-    assert_within(&gpu(&x).to_vec().unwrap(), &want, 2e-5, what);
-    for trial in 0..3 {
-        let y = gpu(&x);
-        let u = rng.vec(values.len(), -1.0, 1.0);
-        let seed = Tensor::from_slice(&ctx(), &to_f32(&u), &shape).unwrap();
-        let gx = to_f64(&y.backward_with(&seed).unwrap().get(&x).unwrap().to_vec().unwrap());
-        let v = rng.vec(values.len(), -1.0, 1.0);
-        let h = 1e-6;
-        let at = |s: f64| {
-            let moved: Vec<f64> = values.iter().zip(&v).map(|(a, b)| a + s * h * b).collect();
-            dot(&reference(&moved), &u)
-        };
-        let numeric = (at(1.0) - at(-1.0)) / (2.0 * h);
-        let analytic = dot(&gx, &v);
-        let err = (numeric - analytic).abs() / numeric.abs().max(analytic.abs());
-        assert!(err < tol, "{what} trial {trial}: {analytic} vs {numeric} ({err})");
     }
 }
 
@@ -511,6 +487,70 @@ fn clahe_matches_the_reference_and_its_derivatives() {
             2e-3,
         );
     }
+}
+
+/// Mutual information and its normalised form: against the f64 reference
+/// (with and without a mask), both images' directional derivatives, and
+/// what registration across modalities needs of them.
+#[test]
+fn mutual_information_matches_the_reference() {
+    let mut rng = Rng::new(37);
+    let (h, w) = (61, 67);
+    let a = test_values(&mut rng, 2 * h * w);
+    // An inverted, non-linearly recoloured copy with noise, as another modality.
+    let b: Vec<f64> = a.iter().map(|v| ((1.0 - v).powi(2) + rng.uniform(-0.03, 0.03)) as f32 as f64).collect();
+    let mask: Vec<f64> = (0..2 * h * w).map(|i| if (i / w) % h < h / 2 || i % 3 == 0 { 1.0 } else { 0.0 }).collect();
+    let options = HistogramOptions { bins: 32, ..Default::default() };
+    let bins = Bins::of(&options);
+    let planes = |x: &[f64], y: &[f64], weights: Option<&[f64]>, normalized: bool| -> Vec<f64> {
+        (0..2)
+            .map(|p| {
+                let r = p * h * w..(p + 1) * h * w;
+                let joint = joint_ref_weighted(&x[r.clone()], &y[r.clone()], weights.map(|m| &m[r]), bins);
+                let [hx, hy, hxy] = entropies_ref(&joint, bins.count);
+                if normalized { (hx + hy) / hxy } else { hx + hy - hxy }
+            })
+            .collect()
+    };
+    let ctx = ctx();
+    let tensor = |v: &[f64]| Tensor::from_slice(&ctx, &to_f32(v), &[2, 1, h, w]).unwrap();
+    let (ta, tb, tmask) = (tensor(&a), tensor(&b), tensor(&mask));
+    for normalized in [false, true] {
+        for masked in [false, true] {
+            let m = masked.then_some(&tmask);
+            let what = format!("normalized {normalized}, masked {masked}");
+            let gpu = |x: &Tensor, y: &Tensor| {
+                if normalized {
+                    x.normalized_mutual_information(y, &options, m).unwrap()
+                } else {
+                    x.mutual_information(y, &options, m).unwrap()
+                }
+            };
+            let weights = masked.then_some(&mask[..]);
+            check_directional(
+                &format!("{what}, first"),
+                &a,
+                [2, 1, h, w],
+                |x| gpu(x, &tb),
+                |x| planes(x, &b, weights, normalized),
+                2e-3,
+            );
+            check_directional(
+                &format!("{what}, second"),
+                &b,
+                [2, 1, h, w],
+                |y| gpu(&ta, y),
+                |y| planes(&a, y, weights, normalized),
+                2e-3,
+            );
+        }
+    }
+    // The recoloured copy shares far more information than noise does, and
+    // a shift of the copy loses it.
+    let noise = Tensor::rand_uniform(&ctx, &[2, 1, h, w], 0.0, 1.0, 8).unwrap();
+    let with_copy = ta.mutual_information(&tb, &options, None).unwrap().to_vec().unwrap();
+    let with_noise = ta.mutual_information(&noise, &options, None).unwrap().to_vec().unwrap();
+    assert!(with_copy.iter().zip(&with_noise).all(|(c, n)| *c > 1.0 && *n < 0.1), "{with_copy:?} vs {with_noise:?}");
 }
 
 /// Photo sizes and batches: CLAHE at 2048×1531 (odd tiles) against the
@@ -680,6 +720,8 @@ fn gradients_are_deterministic() {
             .add(&x.histogram_matching(&reference, &options).unwrap().mean().unwrap())
             .unwrap()
             .add(&x.equalize_clahe(&ClaheOptions::default()).unwrap().square().unwrap().mean().unwrap())
+            .unwrap()
+            .add(&x.mutual_information(&x.square().unwrap(), &joint_options, None).unwrap().sum().unwrap())
             .unwrap();
         let grads = loss.backward().unwrap();
         bits(&[&loss, grads.get(&x).unwrap()])

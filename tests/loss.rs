@@ -428,3 +428,89 @@ fn psnr_of_identical_images_is_infinite_and_bad_input_is_an_error() {
     let wrong_mask = Tensor::ones(&ctx, &[1, 2, 16, 16]).unwrap();
     assert!(matches!(a.masked_mean(&wrong_mask), Err(Error::ShapeMismatch { .. })));
 }
+
+/// Local NCC of one plane against the f64 reference: window moments over
+/// reflected borders, weighted by the mask, `cov / √(var_x var_y + 1e-5)`.
+fn local_ncc_ref(x: &[f64], y: &[f64], [h, w]: [usize; 2], window: usize, mask: Option<&[f64]>) -> Vec<f64> {
+    let r = (window / 2) as isize;
+    let mut out = Vec::with_capacity(h * w);
+    for i in 0..h as isize {
+        for j in 0..w as isize {
+            let [mut s, mut sx, mut sy, mut sxx, mut syy, mut sxy] = [0.0; 6];
+            for di in -r..=r {
+                for dj in -r..=r {
+                    let at = border_index(i + di, h, pixgrad::BorderType::Reflect).unwrap() * w
+                        + border_index(j + dj, w, pixgrad::BorderType::Reflect).unwrap();
+                    let m = mask.map_or(1.0, |m| m[at]);
+                    let (a, b) = (x[at], y[at]);
+                    s += m;
+                    sx += m * a;
+                    sy += m * b;
+                    sxx += m * a * a;
+                    syy += m * b * b;
+                    sxy += m * a * b;
+                }
+            }
+            // The GPU divides box means, floored at 1e-6 of a window.
+            let s = s.max(1e-6 * (window * window) as f64);
+            let (mx, my) = (sx / s, sy / s);
+            let var_x = (sxx / s - mx * mx).max(0.0);
+            let var_y = (syy / s - my * my).max(0.0);
+            out.push((sxy / s - mx * my) / (var_x * var_y + 1e-5).sqrt());
+        }
+    }
+    out
+}
+
+#[test]
+fn local_ncc_matches_the_reference() {
+    let mut rng = Rng::new(41);
+    let (n, h, w, window) = (2, 29, 37, 7);
+    let a = rng.vec(n * h * w, 0.0, 1.0);
+    let b: Vec<f64> = a.iter().map(|v| (0.3 + 0.5 * v * v + rng.uniform(-0.1, 0.1)) as f32 as f64).collect();
+    let mask: Vec<f64> = (0..n * h * w).map(|i| if i % 5 == 0 || (i / w) % h > h / 3 { 1.0 } else { 0.0 }).collect();
+    let ctx = ctx();
+    let plane = h * w;
+    let tensor = |v: &[f64], c: usize| Tensor::from_slice(&ctx, &to_f32(v), &[n, c, h, w]).unwrap();
+    let (ta, tb) = (tensor(&a, 1), tensor(&b, 1));
+    let tmask = tensor(&mask, 1);
+    for masked in [false, true] {
+        let m = masked.then_some(&tmask);
+        let weights = masked.then_some(&mask[..]);
+        let reference = |x: &[f64], y: &[f64]| -> Vec<f64> {
+            (0..n)
+                .flat_map(|p| {
+                    let r = p * plane..(p + 1) * plane;
+                    local_ncc_ref(&x[r.clone()], &y[r.clone()], [h, w], window, weights.map(|m| &m[r]))
+                })
+                .collect()
+        };
+        let what = format!("local_ncc masked {masked}");
+        check_directional(
+            &format!("{what}, first"),
+            &a,
+            [n, 1, h, w],
+            |x| x.local_ncc(&tb, window, m).unwrap(),
+            |x| reference(x, &b),
+            2e-3,
+        );
+        check_directional(
+            &format!("{what}, second"),
+            &b,
+            [n, 1, h, w],
+            |y| ta.local_ncc(y, window, m).unwrap(),
+            |y| reference(&a, y),
+            2e-3,
+        );
+    }
+    // A linear recolouring correlates fully; bad windows and masks are errors.
+    let img = Tensor::rand_uniform(&ctx, &[1, 3, 32, 32], 0.0, 1.0, 1).unwrap();
+    let cc = img.local_ncc(&img.mul_scalar(0.5).unwrap().add_scalar(0.3).unwrap(), 9, None).unwrap();
+    assert!(cc.mean().unwrap().item().unwrap() > 0.99);
+    for bad in [0, 4, 33] {
+        assert!(matches!(img.local_ncc(&img, bad, None), Err(Error::InvalidArgument { .. })), "window {bad}");
+    }
+    let wrong_mask = Tensor::ones(&ctx, &[1, 3, 32, 32]).unwrap();
+    assert!(matches!(img.local_ncc(&img, 9, Some(&wrong_mask)), Err(Error::ShapeMismatch { .. })));
+    assert!(matches!(img.local_ncc(&tensor(&a, 1), 9, None), Err(Error::ShapeMismatch { .. })));
+}

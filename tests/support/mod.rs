@@ -172,6 +172,48 @@ pub fn fd_check(f: impl Fn(&[f64]) -> Vec<f64>, vjp: impl Fn(&[f64], &[f64]) -> 
     (numeric - analytic).abs() / numeric.abs().max(analytic.abs()).max(1e-12)
 }
 
+/// Every entry within `tol` times the largest reference magnitude.
+pub fn assert_within(got: &[f32], want: &[f64], tol: f64, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    let scale = want.iter().fold(0f64, |m, v| m.max(v.abs())).max(1e-30);
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        assert!((f64::from(g) - w).abs() <= tol * scale, "{what}[{i}]: {g} vs {w} (scale {scale})");
+    }
+}
+
+/// The GPU's values against the f64 reference's, and `⟨∇, v⟩` of its
+/// gradient against the reference's central difference along `v`, for
+/// random incoming gradients `u` (any output shape).
+pub fn check_directional(
+    what: &str,
+    values: &[f64],
+    shape: [usize; 4],
+    gpu: impl Fn(&Tensor) -> Tensor,
+    reference: impl Fn(&[f64]) -> Vec<f64>,
+    tol: f64,
+) {
+    let mut rng = Rng::new(21);
+    let x = Tensor::from_slice(&ctx(), &to_f32(values), &shape).unwrap().with_grad();
+    let want = reference(values);
+    assert_within(&gpu(&x).to_vec().unwrap(), &want, 2e-5, what);
+    for trial in 0..3 {
+        let y = gpu(&x);
+        let u = rng.vec(want.len(), -1.0, 1.0);
+        let seed = Tensor::from_slice(&ctx(), &to_f32(&u), y.shape()).unwrap();
+        let gx = to_f64(&y.backward_with(&seed).unwrap().get(&x).unwrap().to_vec().unwrap());
+        let v = rng.vec(values.len(), -1.0, 1.0);
+        let h = 1e-6;
+        let at = |s: f64| {
+            let moved: Vec<f64> = values.iter().zip(&v).map(|(a, b)| a + s * h * b).collect();
+            dot(&reference(&moved), &u)
+        };
+        let numeric = (at(1.0) - at(-1.0)) / (2.0 * h);
+        let analytic = dot(&gx, &v);
+        let err = (numeric - analytic).abs() / numeric.abs().max(analytic.abs());
+        assert!(err < tol, "{what} trial {trial}: {analytic} vs {numeric} ({err})");
+    }
+}
+
 pub mod dual;
 pub mod ops;
 pub mod sampling;

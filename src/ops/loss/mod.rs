@@ -2,7 +2,9 @@
 //! (so their gradients are the other ops' checked adjoints): `mse_loss`,
 //! `l1_loss`, `charbonnier_loss`, `huber_loss`, `psnr`, `total_variation`,
 //! `ssim`, `ssim_loss`, `ms_ssim`, and `masked_mean` for losses that must
-//! ignore pixels a warp brought in from outside its source.
+//! ignore pixels a warp brought in from outside its source; for images of
+//! different modalities, `mutual_information`, `normalized_mutual_information`
+//! (soft joint histograms) and `local_ncc`.
 //!
 //! ## Conventions
 //!
@@ -25,6 +27,7 @@ use crate::ops::image_shape;
 use crate::ops::reduce::reduce_forward;
 use crate::tensor::Tensor;
 
+mod similarity;
 mod ssim;
 pub use ssim::SsimPadding;
 
