@@ -15,6 +15,7 @@
 use nalgebra::{Matrix3, Vector3};
 
 use crate::error::{Error, Result};
+use crate::ops::histogram::HistogramOptions;
 use crate::ops::image_shape;
 use crate::ops::loss::{Reduction, SsimPadding};
 use crate::ops::warp::{Interpolation, Padding};
@@ -74,6 +75,11 @@ pub enum RegistrationLoss {
     Charbonnier,
     /// `(1 − SSIM) / 2`, 7-pixel window: insensitive to brightness and contrast changes.
     Ssim,
+    /// `2 − NMI`, the normalised mutual information of the two images'
+    /// soft joint histogram (32 bins, one-bin bandwidth) over the validity
+    /// mask: for images of different modalities or recoloured copies,
+    /// where intensities correspond by any one-to-one map.
+    MutualInformation,
 }
 
 /// Settings of [`register`]; `RegistrationConfig::default()` fits a homography.
@@ -302,6 +308,11 @@ fn masked_loss(moving: &Tensor, fixed: &Tensor, matrices: &Tensor, loss: Registr
         RegistrationLoss::Mse => warped.mse_loss(fixed, Reduction::None)?,
         RegistrationLoss::Charbonnier => warped.charbonnier_loss(fixed, 0.01, Reduction::None)?,
         RegistrationLoss::Ssim => warped.ssim(fixed, 7, 1.0, SsimPadding::Same)?.mul_scalar(-0.5)?.add_scalar(0.5)?,
+        RegistrationLoss::MutualInformation => {
+            let options = HistogramOptions { bins: 32, ..Default::default() };
+            let nmi = warped.normalized_mutual_information(fixed, &options, Some(&mask))?;
+            return Ok((nmi.mul_scalar(-1.0)?.add_scalar(2.0)?.mean()?, mask));
+        }
     };
     Ok((map.masked_mean(&mask)?, mask))
 }

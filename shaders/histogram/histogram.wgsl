@@ -21,6 +21,8 @@ override JOINT: u32 = 0u;
 override MASKED: u32 = 0u;
 
 const MAX_BINS: u32 = 256u;
+// Bins per axis of a joint histogram (MAX_JOINT_BINS in src/ops/histogram).
+const MAX_JOINT_BINS: u32 = 64u;
 
 struct Params {
     bins: Bins,
@@ -168,13 +170,18 @@ fn image_adjoint(ids: Invocation) {
     let reach = bins_reached(p.bins, v);
     let v2 = x2[t];
     let reach2 = bins_reached(p.bins2, v2);
+    // The columns' masses and slopes once (at most MAX_JOINT_BINS).
+    var cols: array<vec2<f32>, MAX_JOINT_BINS>;
+    for (var b = reach2.x; b <= reach2.y; b++) {
+        cols[b - reach2.x] = bin_mass(p.bins2, b, v2);
+    }
     var sum = 0.0;
     var sum2 = 0.0;
     for (var r = reach.x; r <= reach.y; r++) {
         let row = bin_mass(p.bins, r, v);
         let base = (plane * p.bins.count + r) * p.bins2.count;
         for (var b = reach2.x; b <= reach2.y; b++) {
-            let col = bin_mass(p.bins2, b, v2);
+            let col = cols[b - reach2.x];
             let gb = g[base + b];
             sum += gb * row.y * col.x;
             sum2 += gb * row.x * col.y;
