@@ -650,3 +650,52 @@ fn a_mean_loss_gives_the_gradients_of_its_expanded_seed() {
         }
     }
 }
+
+/// Kornia's elastic_transform2d (tests/data/elastic_cases.py): the output
+/// and the gradients of the image, noise, σ and α, three settings.
+#[test]
+fn elastic_transform_matches_kornia() {
+    use pixgrad::ops::warp::ElasticOptions;
+    let cases = include_str!("data/elastic_cases.txt");
+    let ctx = ctx();
+    let load = |name: &str, shape: &[usize]| Tensor::from_slice(&ctx, &to_f32(&data_case(cases, name)), shape).unwrap();
+    let shape = [2, 3, 16, 20];
+    let g = load("g", &shape);
+    let settings = [
+        ("bilinear_zeros", [9, 7], [3.0, 2.0], [0.8, 1.2], false, Padding::Zeros),
+        ("aligned_reflection", [7, 11], [1.5, 4.0], [2.0, 0.5], true, Padding::Reflection),
+        ("border", [5, 5], [1.0, 1.0], [1.5, 1.5], false, Padding::Border),
+    ];
+    for (name, kernel_size, sigma, alpha, align_corners, padding) in settings {
+        let image = load("image", &shape).with_grad();
+        let noise = load("noise", &[2, 2, 16, 20]).with_grad();
+        let sigma = Tensor::from_slice(&ctx, &sigma, &[1, 2]).unwrap().with_grad();
+        let alpha = Tensor::from_slice(&ctx, &alpha, &[2]).unwrap().with_grad();
+        let options = ElasticOptions { kernel_size, align_corners, mode: Interpolation::Bilinear, padding };
+        let out = image.elastic_transform2d(&noise, &sigma, &alpha, &options).unwrap();
+        let grads = out.backward_with(&g).unwrap();
+        assert_within(&out.to_vec().unwrap(), &data_case(cases, &format!("{name}.out")), 1e-5, name);
+        for (label, t, tol) in
+            [("image", &image, 1e-4), ("noise", &noise, 1e-4), ("sigma", &sigma, 1e-3), ("alpha", &alpha, 1e-3)]
+        {
+            let want = data_case(cases, &format!("{name}.grad.{label}"));
+            assert_within(&grads.get(t).unwrap().to_vec().unwrap(), &want, tol, &format!("{name} gradient of {label}"));
+        }
+    }
+    // Zero noise is the identity; a wrong noise or alpha shape is an error.
+    let img = Tensor::rand_uniform(&ctx, &[1, 3, 16, 20], 0.0, 1.0, 1).unwrap();
+    let still = Tensor::zeros(&ctx, &[1, 2, 16, 20]).unwrap();
+    let alpha = Tensor::ones(&ctx, &[2]).unwrap();
+    let options = ElasticOptions { kernel_size: [5, 5], ..Default::default() };
+    assert_eq!(
+        img.elastic_transform2d(&still, (2.0, 2.0), &alpha, &options).unwrap().to_vec().unwrap(),
+        img.to_vec().unwrap()
+    );
+    let wrong = Tensor::zeros(&ctx, &[1, 3, 16, 20]).unwrap();
+    assert!(matches!(img.elastic_transform2d(&wrong, (2.0, 2.0), &alpha, &options), Err(Error::ShapeMismatch { .. })));
+    let wrong_alpha = Tensor::ones(&ctx, &[3]).unwrap();
+    assert!(matches!(
+        img.elastic_transform2d(&still, (2.0, 2.0), &wrong_alpha, &options),
+        Err(Error::ShapeMismatch { .. })
+    ));
+}

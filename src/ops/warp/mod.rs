@@ -64,6 +64,7 @@
 //! and quarter turns sample exactly on pixel centres.
 
 mod builders;
+mod elastic;
 mod matrix;
 mod pyramid;
 mod resize;
@@ -73,6 +74,7 @@ pub use builders::{
     boxes, get_affine_matrix2d, get_perspective_transform, get_rotation_matrix2d, get_shear_matrix2d, invert_affine,
     quads,
 };
+pub use elastic::ElasticOptions;
 pub use resize::{ResizeMode, ResizeOptions};
 
 use nalgebra::{Matrix2x3, Matrix3};
