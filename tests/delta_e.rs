@@ -276,3 +276,37 @@ fn bad_input_is_a_typed_error() {
     assert!(matches!(a.delta_e(&grey, DeltaE::Cie76), Err(Error::InvalidShape { .. })));
     assert!(matches!(grey.delta_e_loss(&grey, DeltaE::Cie76, Reduction::Mean), Err(Error::InvalidShape { .. })));
 }
+
+/// A 1023×1531 Lab batch of two (odd, non-square): every formula against the
+/// reference at 400 sampled pixels, corners included.
+#[test]
+fn photo_sized_maps_match_the_reference_at_sampled_pixels() {
+    let mut rng = Rng::new(19);
+    let (h, w) = (1023, 1531);
+    let pixels = 2 * h * w;
+    let pairs = random_pairs(&mut rng, pixels, (0.0, 40.0));
+    let plane = |first: bool| -> Vec<f32> {
+        (0..2)
+            .flat_map(|n| {
+                let pairs = &pairs[n * h * w..(n + 1) * h * w];
+                (0..3).flat_map(move |c| pairs.iter().map(move |p| if first { p.0[c] } else { p.1[c] } as f32))
+            })
+            .collect()
+    };
+    let x = Tensor::from_slice(&ctx(), &plane(true), &[2, 3, h, w]).unwrap();
+    let y = Tensor::from_slice(&ctx(), &plane(false), &[2, 3, h, w]).unwrap();
+    let at: Vec<usize> =
+        (0..396).map(|_| rng.next_u64() as usize % pixels).chain([0, w - 1, h * w - 1, pixels - 1]).collect();
+    for formula in FORMULAS {
+        let map = x.delta_e_lab(&y, formula).unwrap().to_vec().unwrap();
+        for &i in &at {
+            let (a, b) = pairs[i];
+            let want = reference(formula)(a, b);
+            assert!(
+                (f64::from(map[i]) - want).abs() <= 2e-6 * (1.0 + want),
+                "{formula:?} pixel {i}: {} vs {want}",
+                map[i]
+            );
+        }
+    }
+}

@@ -545,8 +545,20 @@ fn mutual_information_matches_the_reference() {
             );
         }
     }
-    // The recoloured copy shares far more information than noise does, and
-    // a shift of the copy loses it.
+    // Degenerate inputs stay finite: constant images with a narrow kernel (one
+    // joint bin) and an empty mask give NMI 1 and MI 0; a huge bandwidth is
+    // accepted.
+    let constant = Tensor::full(&ctx, &[2, 1, h, w], 0.5).unwrap();
+    let narrow = HistogramOptions { bins: 32, bandwidth: Some(1e-5), ..Default::default() };
+    let empty = Tensor::zeros(&ctx, &[2, 1, h, w]).unwrap();
+    for (x, m, options) in [(&constant, None, &narrow), (&ta, Some(&empty), &options)] {
+        let nmi = x.normalized_mutual_information(x, options, m).unwrap().to_vec().unwrap();
+        let mi = x.mutual_information(x, options, m).unwrap().to_vec().unwrap();
+        assert!(nmi.iter().all(|v| (v - 1.0).abs() < 1e-4) && mi.iter().all(|v| v.abs() < 1e-4), "{nmi:?} {mi:?}");
+    }
+    let huge = HistogramOptions { bins: 16, bandwidth: Some(1e30), ..Default::default() };
+    assert!(ta.mutual_information(&tb, &huge, None).unwrap().to_vec().unwrap().iter().all(|v| v.is_finite()));
+    // The recoloured copy shares far more information than noise does.
     let noise = Tensor::rand_uniform(&ctx, &[2, 1, h, w], 0.0, 1.0, 8).unwrap();
     let with_copy = ta.mutual_information(&tb, &options, None).unwrap().to_vec().unwrap();
     let with_noise = ta.mutual_information(&noise, &options, None).unwrap().to_vec().unwrap();

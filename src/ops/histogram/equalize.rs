@@ -2,13 +2,12 @@
 //! through a plane's cumulative distribution (`shaders/histogram/cdf_map.wgsl`)
 //! and a reference's quantile function (`shaders/histogram/quantile.wgsl`).
 
-use super::{GpuBins, HistogramOptions, LOOP_BUDGET, MAX_BINS, TileGrid, blocks, check_pixels, plane_passes};
+use super::{GpuBins, HistogramOptions, LOOP_BUDGET, MAX_BINS, TileGrid, blocks, check_pixels, sum_partials_in_passes};
 use crate::autodiff::{Saved, is_grad_enabled, record};
 use crate::error::{Error, Result};
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::ops::image_shape;
-use crate::ops::reduce::reduce_forward;
-use crate::tensor::{BufferView, Tensor};
+use crate::tensor::Tensor;
 
 static CDF_MAP: Shader = shader!("histogram/cdf_map.wgsl");
 static QUANTILE: Shader = shader!("histogram/quantile.wgsl");
@@ -117,34 +116,20 @@ pub(super) fn cdf_map(
                 let per_histogram = (blocks_y * blocks_x) as usize;
                 let tiles = grid.tiles();
                 let gh = Tensor::uninit(ctx, op, h.shape())?;
-                let per_plane = tiles * per_histogram * count;
                 let mut pass = params;
-                let passes = plane_passes(planes, per_plane);
-                let partial = ctx.alloc(op, (passes.step * per_plane * 4) as u64)?;
-                for (first, planes) in passes {
+                let layout = [planes, tiles, per_histogram, count];
+                sum_partials_in_passes(ctx, op, &gh, layout, |first, planes, partial| {
                     pass.first_plane = first as u32;
                     pass.planes = planes as u32;
                     let dispatch = Dispatch {
                         kernel: &Kernel { shader: &CDF_MAP, entry: "bins_adjoint", reads: 4, writes: 1 },
                         constants: &constants,
                         params: params_bytes(&pass),
-                        buffers: &[x.buffer(), h.buffer(), cum.buffer(), g.buffer(), partial.buffer()],
+                        buffers: &[x.buffer(), h.buffer(), cum.buffer(), g.buffer(), partial],
                         groups: grid_1d((planes * tiles * per_histogram) as u32),
                     };
-                    ctx.dispatch(op, dispatch)?;
-                    let from = BufferView { buffer: partial.buffer(), offset: 0 };
-                    let to = BufferView { buffer: gh.buffer(), offset: (first * tiles * count) as u32 };
-                    let histograms = planes * tiles;
-                    reduce_forward(
-                        ctx,
-                        None,
-                        from,
-                        &[histograms, per_histogram, count],
-                        to,
-                        &[histograms, 1, count],
-                        1.0,
-                    )?;
-                }
+                    ctx.dispatch(op, dispatch)
+                })?;
                 grads[1] = Some(gh);
             }
             Ok(grads)

@@ -104,7 +104,8 @@ impl GpuBins {
     /// Bins a value's kernel reaches at most (`kernel_radius` in the shader).
     pub(crate) fn reach(&self, kernel: u32) -> usize {
         let radius = self.bandwidth * if kernel == 0 { 6.0 } else { 1.0 };
-        ((2.0 * radius / self.spacing).ceil() as usize + 2).min(self.count as usize)
+        // In f32 first: a bandwidth of 1e30 must not overflow the count.
+        ((2.0 * radius / self.spacing).ceil() + 2.0).min(self.count as f32) as usize
     }
 }
 
@@ -218,6 +219,30 @@ impl Iterator for PlanePasses {
     }
 }
 
+/// Block partial sums in passes over the planes: `accumulate(first, count,
+/// partial)` writes `[count, histograms, blocks, len]` partials for planes
+/// `first..first + count`, which are summed over blocks into `out`
+/// (`[planes, histograms, len]`) at those planes.
+pub(crate) fn sum_partials_in_passes(
+    ctx: &crate::gpu::Context,
+    op: &'static str,
+    out: &Tensor,
+    [planes, histograms, blocks, len]: [usize; 4],
+    mut accumulate: impl FnMut(usize, usize, &wgpu::Buffer) -> Result<()>,
+) -> Result<()> {
+    let per_plane = histograms * blocks * len;
+    let passes = plane_passes(planes, per_plane);
+    let partial = ctx.alloc(op, (passes.step * per_plane * 4) as u64)?;
+    for (first, count) in passes {
+        accumulate(first, count, partial.buffer())?;
+        let from = BufferView { buffer: partial.buffer(), offset: 0 };
+        let to = BufferView { buffer: out.buffer(), offset: (first * histograms * len) as u32 };
+        let sums = count * histograms;
+        reduce_forward(ctx, None, from, &[sums, blocks, len], to, &[sums, 1, len], 1.0)?;
+    }
+    Ok(())
+}
+
 /// Checks a mask `[N, 1, H, W]` for image `[N, C, H, W]`.
 fn check_mask(op: &'static str, img: &Tensor, mask: &Tensor) -> Result<()> {
     img.same_context(op, mask)?;
@@ -275,33 +300,18 @@ fn soft_histogram(op: &'static str, counted: Counted<'_>, grid: TileGrid, scale:
     let x2 = counted.x2.unwrap_or(counted.x);
     let mask = counted.mask.unwrap_or(counted.x).buffer();
     let out = Tensor::uninit(&ctx, op, &[planes, tiles, rows, cols])?;
-    let per_plane = tiles * block_count * rows * cols;
-    let passes = plane_passes(planes, per_plane);
-    let partial = ctx.alloc(op, (passes.step * per_plane * 4) as u64)?;
-    for (first, count) in passes {
+    sum_partials_in_passes(&ctx, op, &out, [planes, tiles, block_count, rows * cols], |first, count, partial| {
         params.first_plane = first as u32;
         params.planes = count as u32;
         let dispatch = Dispatch {
             kernel: &Kernel { shader: &HISTOGRAM, entry: "accumulate", reads: 3, writes: 1 },
             constants: &constants,
             params: params_bytes(&params),
-            buffers: &[counted.x.buffer(), x2.buffer(), mask, partial.buffer()],
+            buffers: &[counted.x.buffer(), x2.buffer(), mask, partial],
             groups: grid_1d((count * tiles * block_count * rows) as u32),
         };
-        ctx.dispatch(op, dispatch)?;
-        let from = BufferView { buffer: partial.buffer(), offset: 0 };
-        let to = BufferView { buffer: out.buffer(), offset: (first * tiles * rows * cols) as u32 };
-        let histograms = count * tiles;
-        reduce_forward(
-            &ctx,
-            None,
-            from,
-            &[histograms, block_count, rows * cols],
-            to,
-            &[histograms, 1, rows * cols],
-            1.0,
-        )?;
-    }
+        ctx.dispatch(op, dispatch)
+    })?;
     params.first_plane = 0;
     params.planes = planes as u32;
     let saved: Vec<Saved> = [Some(counted.x), counted.x2, counted.mask].into_iter().flatten().map(Saved::new).collect();

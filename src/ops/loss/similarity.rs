@@ -72,7 +72,8 @@ impl Tensor {
     /// H(X, Y)` per image and channel, `[N, C]` in [1, 2]: 2 when one image
     /// determines the other, 1 when they are independent; less sensitive
     /// than [`mutual_information`](Tensor::mutual_information) to how much
-    /// the images overlap. Same histogram, mask and gradients.
+    /// the images overlap; 1 where the joint histogram is a single bin
+    /// (both sides + 1e-10). Same histogram, mask and gradients.
     ///
     /// ```
     /// use pixgrad::ops::histogram::HistogramOptions;
@@ -90,7 +91,9 @@ impl Tensor {
         mask: Option<&Tensor>,
     ) -> Result<Tensor> {
         let [hx, hy, hxy] = entropies(self, other, options, mask)?;
-        hx.add(&hy)?.div(&hxy)
+        // + ε on both sides: all mass in one joint bin (constant images, an
+        // empty mask) gives 1, "no shared information", instead of 0 / 0.
+        hx.add(&hy)?.add_scalar(ENTROPY_EPSILON)?.div(&hxy.add_scalar(ENTROPY_EPSILON)?)
     }
 
     /// Local normalised cross-correlation with `other` in `window` ×
