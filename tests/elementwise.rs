@@ -509,6 +509,54 @@ fn stack_and_unbind_are_each_others_adjoint() {
     assert!(matches!(Tensor::stack(&[&a, &tensor(&[0.0; 6], &[6])]), Err(pixgrad::Error::ShapeMismatch { .. })));
 }
 
+/// narrow and cat along every axis: values against host slicing, the
+/// dot-product test, cat of narrows rebuilding the input, typed errors.
+#[test]
+fn narrow_and_cat_along_every_axis() {
+    let mut rng = Rng::new(52);
+    let shape = [3, 4, 5, 6];
+    let values = rng.vec(numel(&shape), -1.0, 1.0);
+    let x = tensor(&values, &shape);
+    let st = strides(&shape);
+    for axis in 0..4 {
+        let n = shape[axis];
+        let (start, len) = (1, n - 2);
+        let part = x.narrow(axis, start, len).unwrap();
+        let mut want_shape = shape;
+        want_shape[axis] = len;
+        assert_eq!(part.shape(), &want_shape);
+        let want: Vec<f64> = (0..numel(&want_shape))
+            .map(|i| {
+                let ws = strides(&want_shape);
+                let src: usize =
+                    (0..4).map(|d| ((i / ws[d]) % want_shape[d] + if d == axis { start } else { 0 }) * st[d]).sum();
+                values[src]
+            })
+            .collect();
+        assert_close(&part.to_vec().unwrap(), &want, 0.0, 1e-7, &format!("narrow axis {axis}"));
+        assert!(check_adjoint(|t| t.narrow(axis, start, len), &x, 3 + axis as u64).unwrap() < 1e-6);
+        // The three pieces joined in order give the input back, gradients too.
+        let xg = x.detach().with_grad();
+        let pieces =
+            [xg.narrow(axis, 0, 1).unwrap(), xg.narrow(axis, 1, n - 2).unwrap(), xg.narrow(axis, n - 1, 1).unwrap()];
+        let joined = Tensor::cat(&pieces.iter().collect::<Vec<_>>(), axis).unwrap();
+        assert_eq!(joined.to_vec().unwrap(), x.to_vec().unwrap());
+        let grads = joined.mul_scalar(2.0).unwrap().sum().unwrap().backward().unwrap();
+        assert_eq!(grads.get(&xg).unwrap().to_vec().unwrap(), vec![2.0; values.len()]);
+        let linear = |t: &Tensor| Tensor::cat(&[&t.narrow(axis, 0, 2)?, t, &t.mul_scalar(2.0)?], axis);
+        assert!(check_adjoint(linear, &x, 9 + axis as u64).unwrap() < 1e-6);
+    }
+    let bad = pixgrad::Error::InvalidArgument { op: "", name: "", reason: String::new() };
+    let kind = |r: pixgrad::Result<Tensor>| std::mem::discriminant(&r.unwrap_err());
+    assert_eq!(kind(x.narrow(4, 0, 1)), std::mem::discriminant(&bad));
+    assert_eq!(kind(x.narrow(1, 3, 2)), std::mem::discriminant(&bad));
+    assert_eq!(kind(x.narrow(1, 0, 0)), std::mem::discriminant(&bad));
+    assert_eq!(kind(x.narrow(1, usize::MAX, 2)), std::mem::discriminant(&bad));
+    let y = tensor(&[0.0; 6], &[1, 6]);
+    assert!(matches!(Tensor::cat(&[&x, &y], 0), Err(pixgrad::Error::ShapeMismatch { .. })));
+    assert!(matches!(Tensor::cat(&[], 0), Err(pixgrad::Error::InvalidArgument { .. })));
+}
+
 #[test]
 fn raw_adjoint_gradients_may_share_a_buffer_but_not_overlap() {
     use pixgrad::BufferView;
