@@ -6,7 +6,7 @@ use pixgrad::ResizeOptions;
 use pixgrad::ops::filter::{MorphBorder, Structure};
 use pixgrad::ops::histogram::{ClaheOptions, HistogramOptions};
 use pixgrad::ops::loss::{Reduction, SsimPadding};
-use pixgrad::ops::warp::{Interpolation, Padding, ResizeMode, get_perspective_transform};
+use pixgrad::ops::warp::{Interpolation, Padding, ResizeMode, get_perspective_transform, get_tps_transform};
 use pixgrad::{BorderType, ColorDistance, Context, ConvOptions, DeltaE, GradientMode, Result, Tensor};
 
 /// One op: `run(image, params)` with the image `[N, 3, H, W]` in [0, 1] and
@@ -45,6 +45,14 @@ fn second_image(ctx: &Context, n: usize) -> Vec<Tensor> {
 
 /// `[N, C, H, W]` of an image, ones where the tensor has fewer dimensions
 /// (the ops themselves reject those).
+/// Five control points and the same points moved, per item.
+fn tps_points(ctx: &Context, n: usize) -> Vec<Tensor> {
+    let src = [-0.6f32, -0.6, 0.6, -0.6, 0.6, 0.6, -0.6, 0.6, 0.0, 0.0];
+    let dst: Vec<f32> = src.iter().enumerate().map(|(i, v)| v + 0.04 * ((i % 3) as f32 - 1.0)).collect();
+    let repeat = |v: &[f32]| v.iter().copied().cycle().take(10 * n).collect::<Vec<_>>();
+    vec![t(ctx, &repeat(&dst), &[n, 5, 2]), t(ctx, &repeat(&src), &[n, 5, 2])]
+}
+
 fn dims(img: &Tensor) -> [usize; 4] {
     let s = img.shape();
     [0, 1, 2, 3].map(|i| s.get(i).copied().unwrap_or(1))
@@ -215,5 +223,24 @@ pub fn catalogue() -> Vec<OpCase> {
             run: |x, p| x.delta_e_loss(&p[0], DeltaE::Ciede2000, Reduction::Mean),
         },
         OpCase { name: "stack", params: none, run: |x, _| Tensor::stack(&x.unbind()?.iter().collect::<Vec<_>>()) },
+        OpCase {
+            name: "narrow_cat",
+            params: none,
+            // A roll by half the width: two narrows joined the other way round.
+            run: |x, _| {
+                let (w, k) = (x.shape()[3], x.shape()[3] / 2);
+                let pieces =
+                    if k == 0 { vec![x.narrow(3, 0, w)?] } else { vec![x.narrow(3, k, w - k)?, x.narrow(3, 0, k)?] };
+                Tensor::cat(&pieces.iter().collect::<Vec<_>>(), 3)
+            },
+        },
+        OpCase {
+            name: "warp_image_tps",
+            params: tps_points,
+            run: |x, p| {
+                let (kernel, affine) = get_tps_transform(&p[0], &p[1])?;
+                x.warp_image_tps(&p[1], &kernel, &affine, Interpolation::Bilinear, Padding::Zeros, false)
+            },
+        },
     ]
 }

@@ -10,7 +10,10 @@
 //! [`get_perspective_transform`], [`invert_affine`]) and the image transforms
 //! made of them ([`rotate`](Tensor::rotate), [`translate`](Tensor::translate),
 //! [`scale`](Tensor::scale), [`shear`](Tensor::shear), [`hflip`](Tensor::hflip),
-//! [`vflip`](Tensor::vflip), [`crop_and_resize`](Tensor::crop_and_resize)).
+//! [`vflip`](Tensor::vflip), [`crop_and_resize`](Tensor::crop_and_resize));
+//! non-rigid warps: [`elastic_transform2d`](Tensor::elastic_transform2d) and
+//! thin-plate splines ([`get_tps_transform`], [`warp_points_tps`],
+//! [`warp_image_tps`](Tensor::warp_image_tps)).
 //!
 //! Names that differ from Kornia: `invert_affine` is Kornia's
 //! `invert_affine_transform`; `pyr_down`/`pyr_up` are `pyrdown`/`pyrup`.
@@ -69,6 +72,7 @@ mod matrix;
 mod pyramid;
 mod resize;
 mod sample;
+mod tps;
 
 pub use builders::{
     boxes, get_affine_matrix2d, get_perspective_transform, get_rotation_matrix2d, get_shear_matrix2d, invert_affine,
@@ -76,6 +80,7 @@ pub use builders::{
 };
 pub use elastic::ElasticOptions;
 pub use resize::{ResizeMode, ResizeOptions};
+pub use tps::{MAX_TPS_POINTS, get_tps_transform, warp_points_tps};
 
 use nalgebra::{Matrix2x3, Matrix3};
 
