@@ -1,8 +1,9 @@
 //! Registration: recovers known transforms on the bundled photos (a
 //! homography at 512², a similarity from a photometrically changed copy, a
 //! batch of four homographies, a homography to an inverted recoloured copy
-//! by mutual information), reports no overlap instead of failing, and
-//! refuses bad input.
+//! by mutual information, a smooth 8-pixel deformation by a dense B-spline
+//! field and by a thin-plate spline, a 39 % shift from the translation
+//! search), reports no overlap instead of failing, and refuses bad input.
 
 mod support;
 
@@ -133,6 +134,22 @@ fn bad_input_is_a_typed_error() {
         RegistrationConfig { initial: Some(vec![Matrix3::identity(); 3]), ..Default::default() },
         "three initial matrices",
     );
+    for (model, what) in [
+        (Model::Tps { grid: 1 }, "a 1-point lattice"),
+        (Model::Tps { grid: 12 }, "144 TPS points"),
+        (Model::Dense { control_spacing: 3 }, "control spacing 3"),
+        (Model::Dense { control_spacing: 65 }, "control spacing past the image"),
+    ] {
+        invalid(RegistrationConfig { model, ..Default::default() }, what);
+    }
+    invalid(
+        RegistrationConfig { smoothness: (pixgrad::ops::warp::Smoothness::Bending, f32::NAN), ..Default::default() },
+        "NaN smoothness weight",
+    );
+    invalid(
+        RegistrationConfig { initial: Some(vec![Matrix3::identity()]), translation_search: true, ..Default::default() },
+        "a start and a search",
+    );
     // A singular start: the warp has no inverse to sample by.
     let singular = Matrix3::new(1.0, 2.0, 0.0, 2.0, 4.0, 0.0, 0.0, 0.0, 1.0);
     let r = register(&fixed, &fixed, &RegistrationConfig { initial: Some(vec![singular]), ..Default::default() }, None);
@@ -161,4 +178,81 @@ fn mutual_information_registers_a_recoloured_inverted_copy() {
     assert_eq!(status, Status::Converged);
     assert!(error < 0.5, "mutual information: mean corner error {error} px");
     assert!(mse_error > 2.0, "MSE should fail on an inverted copy: {mse_error} px");
+}
+
+/// A smooth known field `[1, 2, size, size]` in pixels: three Gaussian
+/// bumps (σ = 0.18 of the side) whose displacements peak at 8 px.
+fn bumps(size: usize) -> Vec<f64> {
+    let s = size as f64;
+    let centres = [(0.3, 0.35, 6.0, -5.0), (0.7, 0.3, -5.5, 4.0), (0.5, 0.72, 3.0, 6.5)];
+    let mut field = vec![0.0; 2 * size * size];
+    for y in 0..size {
+        for x in 0..size {
+            for &(cx, cy, dx, dy) in &centres {
+                let r2 = ((x as f64 - cx * s).powi(2) + (y as f64 - cy * s).powi(2)) / (0.18 * s).powi(2);
+                let g = (-0.5 * r2).exp();
+                field[y * size + x] += dx * g;
+                field[size * size + y * size + x] += dy * g;
+            }
+        }
+    }
+    let peak = (0..size * size).map(|i| field[i].hypot(field[size * size + i])).fold(0.0, f64::max);
+    field.iter().map(|v| v * 8.0 / peak).collect()
+}
+
+/// Mean endpoint error between two fields `[1, 2, n, n]` over the pixels at
+/// least `margin` from the border.
+fn endpoint_error(a: &[f32], b: &[f64], size: usize, margin: usize) -> f64 {
+    let plane = size * size;
+    let (mut sum, mut count) = (0.0, 0);
+    for y in margin..size - margin {
+        for x in margin..size - margin {
+            let i = y * size + x;
+            sum += (f64::from(a[i]) - b[i]).hypot(f64::from(a[plane + i]) - b[plane + i]);
+            count += 1;
+        }
+    }
+    sum / count as f64
+}
+
+/// A photo deformed by a smooth field (8 px peak) is recovered by a dense
+/// B-spline field and by a thin-plate spline.
+#[test]
+fn field_models_recover_a_smooth_deformation() {
+    let size = 256;
+    let moving = photo("astronaut.png", size as u32);
+    let truth = bumps(size);
+    let field = Tensor::from_slice(&ctx(), &to_f32(&truth), &[1, 2, size, size]).unwrap();
+    let fixed = moving.flow_warp(&field, Interpolation::Bilinear, Padding::Border).unwrap();
+    for model in [Model::Dense { control_spacing: 16 }, Model::Tps { grid: 6 }] {
+        let config = RegistrationConfig { model, ..Default::default() };
+        let fit = register(&moving, &fixed, &config, None).unwrap();
+        let got = fit.field.as_ref().unwrap().to_vec().unwrap();
+        let error = endpoint_error(&got, &truth, size, 16);
+        let before = endpoint_error(&vec![0.0; 2 * size * size], &truth, size, 16);
+        println!("{model:?}: {:?} {:?}, endpoint error {error:.3} px (before {before:.3})", fit.status, fit.iterations);
+        assert_eq!(fit.status, Status::Converged);
+        assert!(error < 0.5, "{model:?}: mean endpoint error {error} px");
+    }
+}
+
+/// Shifts of a quarter of the image already converge from the identity
+/// (coffee, astronaut, camera, chelsea at 256² and 512² were measured);
+/// one of 39 % × 35 % with a 2° turn converges from the searched translation
+/// and not from the identity.
+#[test]
+fn translation_search_rescues_a_large_shift() {
+    let size = 256;
+    let fixed = photo("astronaut.png", size);
+    let truth = homography(size, 2.0, 1.0, (100.0, 90.0), (0.0, 0.0));
+    let moving = moving_for(&fixed, &[truth]);
+    let fit = |search| {
+        let config = RegistrationConfig { translation_search: search, ..Default::default() };
+        let fit = register(&moving, &fixed, &config, None).unwrap();
+        corner_error(&fit.matrices[0], &truth, size as usize, size as usize)
+    };
+    let (with, without) = (fit(true), fit(false));
+    println!("mean corner error: {with} px with the search, {without} px without");
+    assert!(with < 0.5, "with the search: {with} px");
+    assert!(without > 10.0, "without the search: {without} px");
 }

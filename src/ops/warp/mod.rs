@@ -11,9 +11,12 @@
 //! made of them ([`rotate`](Tensor::rotate), [`translate`](Tensor::translate),
 //! [`scale`](Tensor::scale), [`shear`](Tensor::shear), [`hflip`](Tensor::hflip),
 //! [`vflip`](Tensor::vflip), [`crop_and_resize`](Tensor::crop_and_resize));
-//! non-rigid warps: [`elastic_transform2d`](Tensor::elastic_transform2d) and
+//! non-rigid warps: [`elastic_transform2d`](Tensor::elastic_transform2d),
 //! thin-plate splines ([`get_tps_transform`], [`warp_points_tps`],
-//! [`warp_image_tps`](Tensor::warp_image_tps)).
+//! [`warp_image_tps`](Tensor::warp_image_tps)) and dense fields (B-spline
+//! control grids by [`bspline_upsample`](Tensor::bspline_upsample), their
+//! [`smoothness`](Tensor::smoothness) and
+//! [`inverse_consistency`](Tensor::inverse_consistency)).
 //!
 //! Names that differ from Kornia: `invert_affine` is Kornia's
 //! `invert_affine_transform`; `pyr_down`/`pyr_up` are `pyrdown`/`pyrup`.
@@ -67,6 +70,7 @@
 //! and quarter turns sample exactly on pixel centres.
 
 mod builders;
+mod deformation;
 mod elastic;
 mod matrix;
 mod pyramid;
@@ -78,6 +82,8 @@ pub use builders::{
     boxes, get_affine_matrix2d, get_perspective_transform, get_rotation_matrix2d, get_shear_matrix2d, invert_affine,
     quads,
 };
+pub(crate) use deformation::bspline_upsample_scaled;
+pub use deformation::{Smoothness, bspline_grid_size};
 pub use elastic::ElasticOptions;
 pub use resize::{ResizeMode, ResizeOptions};
 pub use tps::{MAX_TPS_POINTS, get_tps_transform, warp_points_tps};

@@ -305,15 +305,23 @@ impl Resampler {
 }
 
 /// How one axis is resampled.
-struct Axis {
+pub(super) struct Axis {
     along_y: bool,
     formula: u32,
     align_corners: bool,
     lists: Vec<Vec<(usize, f64)>>,
 }
 
+impl Axis {
+    /// An axis resampled by a table of taps (per output position, the
+    /// source indices and weights).
+    pub(super) fn table(along_y: bool, lists: Vec<Vec<(usize, f64)>>) -> Axis {
+        Axis { along_y, formula: 0, align_corners: false, lists }
+    }
+}
+
 /// Resamples one axis of `img`, recorded for autodiff.
-fn resample_axis(op: &'static str, img: &Tensor, axis: Axis) -> Result<Tensor> {
+pub(super) fn resample_axis(op: &'static str, img: &Tensor, axis: Axis) -> Result<Tensor> {
     let ctx = img.context();
     let in_len = if axis.along_y { img.shape()[2] } else { img.shape()[3] };
     let out_len = axis.lists.len();

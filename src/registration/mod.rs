@@ -1,6 +1,8 @@
 //! Image registration: fits a transform that maps a moving image onto a
-//! fixed one by gradient descent through `warp_perspective`, coarse to fine
-//! over Gaussian pyramids, one model per batch item.
+//! fixed one by gradient descent through `warp_perspective` (matrix models)
+//! or `flow_warp` (thin-plate splines and dense B-spline fields), coarse to
+//! fine over Gaussian pyramids, one model per batch item, optionally from a
+//! translation found by an exhaustive search ([`RegistrationConfig::translation_search`]).
 //!
 //! The model's parameters live in normalised coordinates (pixel centres of
 //! the image span [-1, 1]), where one parameter step moves the image corners
@@ -14,11 +16,14 @@
 
 use nalgebra::{Matrix3, Vector3};
 
+mod field;
+mod search;
+
 use crate::error::{Error, Result};
 use crate::ops::histogram::HistogramOptions;
 use crate::ops::image_shape;
 use crate::ops::loss::{Reduction, SsimPadding};
-use crate::ops::warp::{Interpolation, Padding};
+use crate::ops::warp::{Interpolation, Padding, Smoothness};
 use crate::optim::{Adam, AdamConfig};
 use crate::tensor::Tensor;
 use crate::{BorderType, no_grad};
@@ -27,7 +32,9 @@ use crate::{BorderType, no_grad};
 ///
 /// ```
 /// use pixgrad::registration::Model;
-/// assert_eq!(Model::Homography.parameters(), 8);
+/// assert_eq!(Model::Homography.parameters([480, 640]), 8);
+/// assert_eq!(Model::Tps { grid: 5 }.parameters([480, 640]), 50);
+/// assert_eq!(Model::Dense { control_spacing: 32 }.parameters([480, 640]), 2 * 18 * 23);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Model {
@@ -42,18 +49,44 @@ pub enum Model {
     /// A homography (8).
     #[default]
     Homography,
+    /// A thin-plate spline through a `grid × grid` lattice of control points
+    /// spanning the image (corners included), each moved by two learned
+    /// normalised coordinates (2·grid², grid 2 to 11): smooth bends with
+    /// few parameters.
+    Tps {
+        /// Control points per side.
+        grid: usize,
+    },
+    /// A dense displacement field: cubic B-splines through a control grid
+    /// with points `control_spacing` pixels apart (full resolution, one ring
+    /// outside the image), two learned displacements per point (normalised
+    /// units, as every model), regularised by [`RegistrationConfig::smoothness`].
+    Dense {
+        /// Pixels between control points (at least 4).
+        control_spacing: usize,
+    },
 }
 
 impl Model {
-    /// Parameters per image.
-    pub fn parameters(self) -> usize {
+    /// Parameters per image of `size` `[height, width]`.
+    pub fn parameters(self, size: [usize; 2]) -> usize {
         match self {
             Model::Translation => 2,
             Model::Euclidean => 3,
             Model::Similarity => 4,
             Model::Affine => 6,
             Model::Homography => 8,
+            Model::Tps { grid } => 2 * grid * grid,
+            Model::Dense { control_spacing } => {
+                let [gh, gw] = field::control_grid(size, control_spacing);
+                2 * gh * gw
+            }
         }
+    }
+
+    /// Whether the model is a displacement field rather than a matrix.
+    fn is_field(self) -> bool {
+        matches!(self, Model::Tps { .. } | Model::Dense { .. })
     }
 }
 
@@ -111,8 +144,20 @@ pub struct RegistrationConfig {
     /// image, the fit is reported as not converged.
     pub min_overlap: f32,
     /// Start from these source → destination pixel matrices (one per image,
-    /// or one for all) instead of the identity.
+    /// or one for all) instead of the identity. The field models start
+    /// from the displacement the matrix gives at their control points
+    /// (exact for affine matrices).
     pub initial: Option<Vec<Matrix3<f64>>>,
+    /// Start from the translation that maximises the normalised
+    /// cross-correlation of the two images over every shift up to half their
+    /// size (on 64-pixel copies; `|NCC|` for mutual information, whose
+    /// images may be inverted), so that shifts of a quarter of the image and
+    /// more converge. Exclusive with `initial`. Default off.
+    pub translation_search: bool,
+    /// The regulariser of [`Model::Dense`] fields and its weight, added to
+    /// the loss at every level (the field in that level's pixels). Default
+    /// diffusion, 0.05.
+    pub smoothness: (Smoothness, f32),
 }
 
 impl Default for RegistrationConfig {
@@ -127,6 +172,8 @@ impl Default for RegistrationConfig {
             patience: 10,
             min_overlap: 0.25,
             initial: None,
+            translation_search: false,
+            smoothness: (Smoothness::Diffusion, 0.05),
         }
     }
 }
@@ -159,11 +206,16 @@ pub enum Status {
 }
 
 /// The fitted transforms and how the fit went.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Registration {
     /// Per image, the source → destination pixel matrix: `warp_perspective`
-    /// of the moving image by it lines it up with the fixed image.
+    /// of the moving image by it lines it up with the fixed image. The
+    /// identity for the field models (see `field`).
     pub matrices: Vec<Matrix3<f64>>,
+    /// For the field models, the displacement `[N, 2, H, W]` in pixels:
+    /// `moving.flow_warp(field, …)` lines the moving image up with the
+    /// fixed one. None for the matrix models.
+    pub field: Option<Tensor>,
     /// The final masked loss at full resolution.
     pub loss: f32,
     /// Steps taken per level, coarse to fine.
@@ -191,6 +243,7 @@ fn parameters_of(model: Model, m: &Matrix3<f64>) -> Vec<f32> {
         Model::Homography => {
             vec![m[(0, 0)] - 1.0, m[(0, 1)], m[(0, 2)], m[(1, 0)], m[(1, 1)] - 1.0, m[(1, 2)], m[(2, 0)], m[(2, 1)]]
         }
+        Model::Tps { .. } | Model::Dense { .. } => Vec::new(),
     };
     p.into_iter().map(|v| v as f32).collect()
 }
@@ -209,6 +262,13 @@ fn normalised_entries(model: Model, params: &Tensor) -> Result<[Tensor; 9]> {
             let scale = if model == Model::Similarity { p[3].exp()? } else { one.clone() };
             let (c, s) = (p[2].cos()?.mul(&scale)?, p[2].sin()?.mul(&scale)?);
             [c.clone(), s.neg()?, p[0].clone(), s, c, p[1].clone(), zero.clone(), zero, one]
+        }
+        Model::Tps { .. } | Model::Dense { .. } => {
+            return Err(Error::InvalidArgument {
+                op: "register",
+                name: "model",
+                reason: "a field model has no matrix".into(),
+            });
         }
         Model::Affine | Model::Homography => {
             // The perspective row's first two entries are learned only by a homography.
@@ -286,6 +346,25 @@ fn check(moving: &Tensor, fixed: &Tensor, config: &RegistrationConfig) -> Result
     {
         return invalid("initial", format!("needs 1 or {n} finite matrices, got {}", initial.len()));
     }
+    if config.initial.is_some() && config.translation_search {
+        return invalid("translation_search", "starts from a searched translation: leave `initial` unset".into());
+    }
+    match config.model {
+        Model::Tps { grid } if !(2..=11).contains(&grid) => {
+            return invalid("model", format!("Tps {{ grid: {grid} }}: the grid has 2 to 11 points a side"));
+        }
+        Model::Dense { control_spacing } if control_spacing < 4 || control_spacing > h.max(w) => {
+            return invalid(
+                "model",
+                format!("Dense {{ control_spacing: {control_spacing} }}: 4 to {} pixels", h.max(w)),
+            );
+        }
+        _ => {}
+    }
+    let (_, weight) = config.smoothness;
+    if !(weight.is_finite() && weight >= 0.0) {
+        return invalid("smoothness", format!("weight {weight}: must be finite and ≥ 0"));
+    }
     // A singular start has no inverse to warp by: every step would fail or give NaN.
     for (k, m) in config.initial.iter().flatten().enumerate() {
         if let Err(Error::InvalidArgument { reason, .. }) =
@@ -297,12 +376,8 @@ fn check(moving: &Tensor, fixed: &Tensor, config: &RegistrationConfig) -> Result
     Ok(n)
 }
 
-/// The masked per-pixel loss of warping `moving` by `matrices` onto `fixed`,
-/// and the validity mask.
-fn masked_loss(moving: &Tensor, fixed: &Tensor, matrices: &Tensor, loss: RegistrationLoss) -> Result<(Tensor, Tensor)> {
-    let [_, _, h, w] = image_shape("register", fixed)?;
-    let warped = moving.warp_perspective(matrices, [h, w], Interpolation::Bilinear, Padding::Zeros)?;
-    let mask = no_grad(|| moving.warp_perspective_mask(matrices, [h, w]))?;
+/// The masked loss of the warped moving image against `fixed`.
+fn masked_loss(warped: &Tensor, fixed: &Tensor, mask: &Tensor, loss: RegistrationLoss) -> Result<Tensor> {
     let map = match loss {
         RegistrationLoss::L1 => warped.l1_loss(fixed, Reduction::None)?,
         RegistrationLoss::Mse => warped.mse_loss(fixed, Reduction::None)?,
@@ -310,11 +385,44 @@ fn masked_loss(moving: &Tensor, fixed: &Tensor, matrices: &Tensor, loss: Registr
         RegistrationLoss::Ssim => warped.ssim(fixed, 7, 1.0, SsimPadding::Same)?.mul_scalar(-0.5)?.add_scalar(0.5)?,
         RegistrationLoss::MutualInformation => {
             let options = HistogramOptions { bins: 32, ..Default::default() };
-            let nmi = warped.normalized_mutual_information(fixed, &options, Some(&mask))?;
-            return Ok((nmi.mul_scalar(-1.0)?.add_scalar(2.0)?.mean()?, mask));
+            let nmi = warped.normalized_mutual_information(fixed, &options, Some(mask))?;
+            return nmi.mul_scalar(-1.0)?.add_scalar(2.0)?.mean();
         }
     };
-    Ok((map.masked_mean(&mask)?, mask))
+    map.masked_mean(mask)
+}
+
+/// A model evaluated at one level: the warped moving image, its validity
+/// mask (for fields, the coverage of the warped image's support), the
+/// penalty added to the loss, and the matrices or the field.
+struct Evaluated {
+    warped: Tensor,
+    mask: Tensor,
+    penalty: Option<Tensor>,
+    matrices: Option<Tensor>,
+    field: Option<Tensor>,
+}
+
+fn evaluate(config: &RegistrationConfig, params: &Tensor, moving: &Tensor, full: [usize; 2]) -> Result<Evaluated> {
+    let [n, _, h, w] = image_shape("register", moving)?;
+    if !config.model.is_field() {
+        let matrices = pixel_matrices(config.model, params, h, w)?;
+        let warped = moving.warp_perspective(&matrices, [h, w], Interpolation::Bilinear, Padding::Zeros)?;
+        let mask = no_grad(|| moving.warp_perspective_mask(&matrices, [h, w]))?;
+        return Ok(Evaluated { warped, mask, penalty: None, matrices: Some(matrices), field: None });
+    }
+    let field = field::level_field(config.model, params, [h, w], full)?;
+    let warped = moving.flow_warp(&field, Interpolation::Bilinear, Padding::Zeros)?;
+    let mask = no_grad(|| {
+        let ones = Tensor::ones(moving.context(), &[n, 1, h, w])?;
+        ones.flow_warp(&field, Interpolation::Bilinear, Padding::Zeros)
+    })?;
+    let (kind, weight) = config.smoothness;
+    let penalty = match config.model {
+        Model::Dense { .. } if weight > 0.0 => Some(field.smoothness(kind)?.mean()?.mul_scalar(weight)?),
+        _ => None,
+    };
+    Ok(Evaluated { warped, mask, penalty, matrices: None, field: Some(field) })
 }
 
 /// Fits `config.model` per image so that warping `moving` `[N, C, H, W]` by
@@ -340,13 +448,23 @@ pub fn register(
     let ctx = moving.context();
     let [_, _, h, w] = image_shape("register", moving)?;
     let (t, t_inv) = (to_normalised(h, w), to_normalised(h, w).try_inverse().expect("T is invertible"));
-    let initial: Vec<f32> = (0..n)
-        .flat_map(|i| {
-            let m = config.initial.as_ref().map_or_else(Matrix3::identity, |v| v[i.min(v.len() - 1)]);
-            parameters_of(config.model, &(t * m * t_inv))
+    let starts: Vec<Matrix3<f64>> = if config.translation_search {
+        let absolute = config.loss == RegistrationLoss::MutualInformation;
+        // moving(p + s) matches fixed(p): the source → destination map is a shift by -s.
+        let shifts = no_grad(|| search::search_translation(moving, fixed, absolute))?;
+        shifts.iter().map(|s| Matrix3::new(1.0, 0.0, -s[0], 0.0, 1.0, -s[1], 0.0, 0.0, 1.0)).collect()
+    } else {
+        (0..n).map(|i| config.initial.as_ref().map_or_else(Matrix3::identity, |v| v[i.min(v.len() - 1)])).collect()
+    };
+    let initial: Vec<f32> = starts
+        .iter()
+        .flat_map(|m| match config.model {
+            Model::Tps { .. } | Model::Dense { .. } => field::initial_parameters(config.model, m, [h, w]),
+            model => parameters_of(model, &(t * m * t_inv)),
         })
         .collect();
-    let params = Tensor::from_slice(ctx, &initial, &[n, config.model.parameters()])?.with_grad();
+    let shape = field::parameter_shape(config.model, n, [h, w]);
+    let params = Tensor::from_slice(ctx, &initial, &shape)?.with_grad();
     let (moving_levels, fixed_levels) = no_grad(|| {
         Ok::<_, Error>((
             moving.build_pyramid(config.levels, BorderType::Reflect, false)?,
@@ -358,14 +476,16 @@ pub fn register(
     let mut last_loss = f32::NAN;
     for level in (0..config.levels).rev() {
         let (mv, fx) = (&moving_levels[level], &fixed_levels[level]);
-        let [_, _, lh, lw] = image_shape("register", fx)?;
         let level_lr = config.lr / (1u32 << (config.levels - 1 - level)) as f32;
         let (mut calm, mut previous, mut steps) = (0, f32::NAN, 0);
         for i in 0..config.iterations {
             let progress = i as f32 / config.iterations as f32;
             opt.set_lr(level_lr * (0.05 + 0.95 * 0.5 * (1.0 + (std::f32::consts::PI * progress).cos())))?;
-            let matrices = pixel_matrices(config.model, &params, lh, lw)?;
-            let (loss, _) = masked_loss(mv, fx, &matrices, config.loss)?;
+            let at = evaluate(config, &params, mv, [h, w])?;
+            let mut loss = masked_loss(&at.warped, fx, &at.mask, config.loss)?;
+            if let Some(penalty) = &at.penalty {
+                loss = loss.add(penalty)?;
+            }
             let grads = loss.backward()?;
             opt.step(&grads)?;
             let value = loss.item()?;
@@ -387,10 +507,9 @@ pub fn register(
         last_loss = previous;
     }
     // Final loss and overlap at full resolution.
-    let matrices = no_grad(|| pixel_matrices(config.model, &params, h, w))?;
-    let (loss, mask) = no_grad(|| masked_loss(moving, fixed, &matrices, config.loss))?;
-    let loss = loss.item()?;
-    let overlap: Vec<f32> = mask.mean_hw()?.to_vec()?;
+    let last = no_grad(|| evaluate(config, &params, moving, [h, w]))?;
+    let loss = no_grad(|| masked_loss(&last.warped, fixed, &last.mask, config.loss))?.item()?;
+    let overlap: Vec<f32> = last.mask.mean_hw()?.to_vec()?;
     let status = if !loss.is_finite() || !last_loss.is_finite() {
         Status::Diverged
     } else if overlap.iter().any(|&o| o < config.min_overlap) {
@@ -398,8 +517,11 @@ pub fn register(
     } else {
         Status::Converged
     };
-    let matrices: Vec<Matrix3<f64>> = matrices.to_matrices::<f64, 3, 3>()?;
-    Ok(Registration { matrices, loss, iterations, status })
+    let matrices: Vec<Matrix3<f64>> = match &last.matrices {
+        Some(m) => m.to_matrices::<f64, 3, 3>()?,
+        None => vec![Matrix3::identity(); n],
+    };
+    Ok(Registration { matrices, field: last.field, loss, iterations, status })
 }
 
 /// The mean distance, in pixels, between where two source → destination
