@@ -142,6 +142,9 @@ fn bad_input_is_a_typed_error() {
     ] {
         invalid(RegistrationConfig { model, ..Default::default() }, what);
     }
+    for window in [1, 4, 17] {
+        invalid(RegistrationConfig { loss: RegistrationLoss::LocalNcc { window }, ..Default::default() }, "NCC window");
+    }
     invalid(
         RegistrationConfig { smoothness: (pixgrad::ops::warp::Smoothness::Bending, f32::NAN), ..Default::default() },
         "NaN smoothness weight",

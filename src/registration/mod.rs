@@ -113,6 +113,13 @@ pub enum RegistrationLoss {
     /// mask: for images of different modalities or recoloured copies,
     /// where intensities correspond by any one-to-one map.
     MutualInformation,
+    /// `1 − local NCC` in `window × window` windows (odd, 3 to 15) over the
+    /// validity mask: insensitive to brightness and contrast that vary
+    /// across the image (lighting, bias fields).
+    LocalNcc {
+        /// Window side in pixels.
+        window: usize,
+    },
 }
 
 /// Settings of [`register`]; `RegistrationConfig::default()` fits a homography.
@@ -361,6 +368,11 @@ fn check(moving: &Tensor, fixed: &Tensor, config: &RegistrationConfig) -> Result
         }
         _ => {}
     }
+    if let RegistrationLoss::LocalNcc { window } = config.loss
+        && (window.is_multiple_of(2) || !(3..=15).contains(&window))
+    {
+        return invalid("loss", format!("LocalNcc {{ window: {window} }}: an odd window of 3 to 15 pixels"));
+    }
     let (_, weight) = config.smoothness;
     if !(weight.is_finite() && weight >= 0.0) {
         return invalid("smoothness", format!("weight {weight}: must be finite and ≥ 0"));
@@ -387,6 +399,9 @@ fn masked_loss(warped: &Tensor, fixed: &Tensor, mask: &Tensor, loss: Registratio
             let options = HistogramOptions { bins: 32, ..Default::default() };
             let nmi = warped.normalized_mutual_information(fixed, &options, Some(mask))?;
             return nmi.mul_scalar(-1.0)?.add_scalar(2.0)?.mean();
+        }
+        RegistrationLoss::LocalNcc { window } => {
+            warped.local_ncc(fixed, window, Some(mask))?.mul_scalar(-1.0)?.add_scalar(1.0)?
         }
     };
     map.masked_mean(mask)
@@ -476,11 +491,20 @@ pub fn register(
     let mut last_loss = f32::NAN;
     for level in (0..config.levels).rev() {
         let (mv, fx) = (&moving_levels[level], &fixed_levels[level]);
-        let level_lr = config.lr / (1u32 << (config.levels - 1 - level)) as f32;
+        // Finer levels take smaller steps: halved for the matrix models,
+        // quartered for the fields, whose control points each step by about
+        // the learning rate under Adam and must settle to a fraction of a pixel.
+        let finer = (config.levels - 1 - level) as i32;
+        let level_lr = config.lr * if config.model.is_field() { 0.25f32.powi(finer) } else { 0.5f32.powi(finer) };
         let (mut calm, mut previous, mut steps) = (0, f32::NAN, 0);
         for i in 0..config.iterations {
             let progress = i as f32 / config.iterations as f32;
-            opt.set_lr(level_lr * (0.05 + 0.95 * 0.5 * (1.0 + (std::f32::consts::PI * progress).cos())))?;
+            // Field models warm up over a level's first 20 steps: each control
+            // point's moment estimates were tuned to the coarser level, and
+            // full steps at once jolt the whole field (a 5x loss spike at 384²).
+            let warm_up = if config.model.is_field() { ((i + 1) as f32 / 20.0).min(1.0) } else { 1.0 };
+            let schedule = 0.05 + 0.95 * 0.5 * (1.0 + (std::f32::consts::PI * progress).cos());
+            opt.set_lr(level_lr * schedule * warm_up)?;
             let at = evaluate(config, &params, mv, [h, w])?;
             let mut loss = masked_loss(&at.warped, fx, &at.mask, config.loss)?;
             if let Some(penalty) = &at.penalty {
