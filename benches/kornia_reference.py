@@ -126,7 +126,25 @@ OPS = {
 
 
 # Filters II, each at its one bench size: name: (function, params, (batch, channels, side)).
+def local_ncc(a, b, k):
+    """1 - local NCC in k x k windows (box filter, reflected borders), as pixgrad's."""
+    box = lambda t: kornia.filters.box_blur(t, (k, k), border_type="reflect")
+    ma, mb = box(a), box(b)
+    cov = box(a * b) - ma * mb
+    va, vb = box(a * a) - ma * ma, box(b * b) - mb * mb
+    return 1 - cov / torch.sqrt(va * vb + 1e-5)
+
+
 SIZED = {
+    # One dense-registration step: a field smoothed and applied by
+    # elastic_transform2d, then 1 - local NCC against a fixed image.
+    "dense_registration_step": (
+        lambda x, p: local_ncc(
+            kornia.geometry.transform.elastic_transform2d(x, p[0], (33, 33), (8.0, 8.0), (1.0, 1.0)), p[1], 9
+        ),
+        lambda n, s: [torch.rand(n, 2, int(s), int(s)) * 2 - 1, torch.rand(n, 3, int(s), int(s))],
+        (1, 3, 512),
+    ),
     "conv2d_3x3_16to16": (
         lambda x, p: torch.nn.functional.conv2d(x, p[0], p[1], padding=1),
         lambda n, s: [torch.randn(16, 16, 3, 3) * 0.1, torch.zeros(16)],

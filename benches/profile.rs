@@ -89,6 +89,7 @@ fn main() {
         ),
         ("equalize", vec![img.clone()], Box::new(|t| t[0].equalize(&HistogramOptions::default()))),
         ("clahe", vec![img.clone()], Box::new(|t| t[0].equalize_clahe(&ClaheOptions::default()))),
+        ("local_ncc", vec![img.clone(), other.clone()], Box::new(|t| t[0].local_ncc(&t[1], 9, None))),
         ("ssim_loss", vec![img.clone()], Box::new(move |t| t[0].ssim_loss(&other, 11, 1.0, SsimPadding::Same))),
         ("mse_loss", vec![img.clone()], Box::new(move |t| t[0].mse_loss(&img, Reduction::Mean))),
         (

@@ -2,7 +2,7 @@
 //! gradients) of warp_affine, warp_perspective, grid_sample (bilinear) and
 //! flow_warp on RGB images: 512² and 1024² at batch 1, 512² at batch 8; and
 //! of resize (×0.5 and ×2; bilinear, bicubic, antialiased) and a 5-level
-//! pyramid at 512² and 1024².
+//! pyramid at 512² and 1024²; one dense-registration step at 512².
 //!
 //! ```text
 //! WGPU_BACKEND=vulkan cargo bench --bench warp
@@ -14,7 +14,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use nalgebra::{Matrix2x3, Matrix3};
 use pixgrad::BorderType;
 use pixgrad::ResizeOptions;
-use pixgrad::ops::warp::{Interpolation, Padding, ResizeMode, affine_matrices, homographies};
+use pixgrad::ops::warp::{
+    ElasticOptions, Interpolation, Padding, ResizeMode, affine_matrices, bspline_grid_size, homographies,
+};
 use pixgrad::{Context, Result, Tensor};
 use support::{configure, forward_and_backward, selected};
 
@@ -111,5 +113,44 @@ fn resizing(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, warps, resizing);
+/// One step of dense registration at 512² RGB: a full-resolution field
+/// smoothed by a 33×33 Gaussian (σ 8) and applied by elastic_transform2d,
+/// then 1 − local NCC (9×9) against a fixed image; gradients for the
+/// moving image, the field and the fixed image. The same step as
+/// `dense_registration_step` in benches/kornia_reference.py. Also the step
+/// `register` takes for `Model::Dense { control_spacing: 16 }`: a B-spline
+/// control grid upsampled and applied by flow_warp (pixgrad only).
+fn registration_steps(c: &mut Criterion) {
+    let ctx = Context::new().expect("a GPU adapter");
+    let mut group = c.benchmark_group("registration");
+    configure(&mut group);
+    let (label, side) = ("512x512_b1", 512);
+    let moving = Tensor::rand_uniform(&ctx, &[1, 3, side, side], 0.0, 1.0, 1).unwrap();
+    let fixed = Tensor::rand_uniform(&ctx, &[1, 3, side, side], 0.0, 1.0, 2).unwrap();
+    let alpha = Tensor::ones(&ctx, &[2]).unwrap();
+    let ncc_loss = |warped: Tensor, fixed: &Tensor| warped.local_ncc(fixed, 9, None)?.mul_scalar(-1.0)?.add_scalar(1.0);
+    if selected("dense_registration_step") {
+        let noise = Tensor::rand_uniform(&ctx, &[1, 2, side, side], -1.0, 1.0, 3).unwrap();
+        let options = ElasticOptions { kernel_size: [33, 33], ..Default::default() };
+        forward_and_backward(
+            &mut group,
+            &ctx,
+            "dense_registration_step",
+            label,
+            &[moving.clone(), noise, fixed.clone()],
+            |t| ncc_loss(t[0].elastic_transform2d(&t[1], (8.0, 8.0), &alpha, &options)?, &t[2]),
+        );
+    }
+    if selected("bspline_registration_step") {
+        let [gh, gw] = bspline_grid_size([side, side], [16.0, 16.0]).unwrap();
+        let control = Tensor::rand_uniform(&ctx, &[1, 2, gh, gw], -4.0, 4.0, 4).unwrap();
+        forward_and_backward(&mut group, &ctx, "bspline_registration_step", label, &[moving, control, fixed], |t| {
+            let field = t[1].bspline_upsample([side, side], [16.0, 16.0])?;
+            ncc_loss(t[0].flow_warp(&field, Interpolation::Bilinear, Padding::Zeros)?, &t[2])
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, warps, resizing, registration_steps);
 criterion_main!(benches);

@@ -228,7 +228,7 @@ fn field_models_recover_a_smooth_deformation() {
     let field = Tensor::from_slice(&ctx(), &to_f32(&truth), &[1, 2, size, size]).unwrap();
     let fixed = moving.flow_warp(&field, Interpolation::Bilinear, Padding::Border).unwrap();
     for model in [Model::Dense { control_spacing: 16 }, Model::Tps { grid: 6 }] {
-        let config = RegistrationConfig { model, ..Default::default() };
+        let config = RegistrationConfig { model, iterations: 100, ..Default::default() };
         let fit = register(&moving, &fixed, &config, None).unwrap();
         let got = fit.field.as_ref().unwrap().to_vec().unwrap();
         let error = endpoint_error(&got, &truth, size, 16);
@@ -250,7 +250,7 @@ fn translation_search_rescues_a_large_shift() {
     let truth = homography(size, 2.0, 1.0, (100.0, 90.0), (0.0, 0.0));
     let moving = moving_for(&fixed, &[truth]);
     let fit = |search| {
-        let config = RegistrationConfig { translation_search: search, ..Default::default() };
+        let config = RegistrationConfig { translation_search: search, iterations: 60, ..Default::default() };
         let fit = register(&moving, &fixed, &config, None).unwrap();
         corner_error(&fit.matrices[0], &truth, size as usize, size as usize)
     };
