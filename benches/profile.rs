@@ -8,7 +8,7 @@
 
 use pixgrad::ops::histogram::{ClaheOptions, HistogramOptions};
 use pixgrad::ops::loss::{Reduction, SsimPadding};
-use pixgrad::ops::warp::{Interpolation, Padding, ResizeMode};
+use pixgrad::ops::warp::{ElasticOptions, Interpolation, Padding, ResizeMode};
 use pixgrad::{BorderType, Context, Result, Tensor};
 
 type Op = Box<dyn Fn(&[Tensor]) -> Result<Tensor>>;
@@ -90,6 +90,15 @@ fn main() {
         ("equalize", vec![img.clone()], Box::new(|t| t[0].equalize(&HistogramOptions::default()))),
         ("clahe", vec![img.clone()], Box::new(|t| t[0].equalize_clahe(&ClaheOptions::default()))),
         ("local_ncc", vec![img.clone(), other.clone()], Box::new(|t| t[0].local_ncc(&t[1], 9, None))),
+        (
+            "dense_registration_step",
+            vec![img.clone(), Tensor::rand_uniform(&ctx, &[1, 2, side, side], -1.0, 1.0, 3).unwrap(), other.clone()],
+            Box::new(|t| {
+                let alpha = Tensor::ones(t[0].context(), &[2])?;
+                let options = ElasticOptions { kernel_size: [33, 33], ..Default::default() };
+                t[0].elastic_transform2d(&t[1], (8.0, 8.0), &alpha, &options)?.local_ncc(&t[2], 9, None)
+            }),
+        ),
         ("ssim_loss", vec![img.clone()], Box::new(move |t| t[0].ssim_loss(&other, 11, 1.0, SsimPadding::Same))),
         ("mse_loss", vec![img.clone()], Box::new(move |t| t[0].mse_loss(&img, Reduction::Mean))),
         (

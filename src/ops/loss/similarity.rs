@@ -5,7 +5,9 @@
 //! through box-filtered moments.
 
 use super::same_shape;
+use crate::autodiff::{Saved, record};
 use crate::error::{Error, Result};
+use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::ops::filter::BorderType;
 use crate::ops::histogram::HistogramOptions;
 use crate::ops::image_shape;
@@ -19,6 +21,8 @@ const ENTROPY_EPSILON: f32 = 1e-10;
 /// window (standard deviation well under 0.003 in [0, 1] images) gives a
 /// correlation near 0 with a finite slope.
 const NCC_EPSILON: f32 = 1e-5;
+
+static NCC_FROM_MOMENTS: Shader = shader!("loss/ncc_from_moments.wgsl");
 
 /// `−Σ p log(p + ε)` over the last two axes of `[N, C, R, S]`, as `[N, C]`.
 fn entropy(p: &Tensor) -> Result<Tensor> {
@@ -137,19 +141,107 @@ impl Tensor {
                         reason: "do not fit: a mask is [N, 1, H, W] of its image",
                     });
                 }
-                let mask = mask.detach();
-                Some((blur(&mask)?.clamp(Some(1e-6), None)?, mask))
+                Some(mask.detach())
             }
             None => None,
         };
-        let mean = |t: &Tensor| match &weights {
-            Some((total, mask)) => blur(&t.mul(mask)?)?.div(total),
-            None => blur(t),
+        // The five products stacked along channels, filtered in one call.
+        let moments = blur(&stack_products(self, other, weights.as_ref())?)?;
+        let moments = match &weights {
+            Some(mask) => moments.div(&blur(mask)?.clamp(Some(1e-6), None)?)?,
+            None => moments,
         };
-        let (mx, my) = (mean(self)?, mean(other)?);
-        let var_x = mean(&self.square()?)?.sub(&mx.square()?)?.clamp(Some(0.0), None)?;
-        let var_y = mean(&other.square()?)?.sub(&my.square()?)?.clamp(Some(0.0), None)?;
-        let cov = mean(&self.mul(other)?)?.sub(&mx.mul(&my)?)?;
-        cov.div(&var_x.mul(&var_y)?.add_scalar(NCC_EPSILON)?.sqrt()?)
+        ncc_from_moments(&moments, self.shape())
     }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct NccParams {
+    len: u32,
+    plane: u32,
+    epsilon: f32,
+    _pad: u32,
+}
+
+/// The NCC map `shape` from the stacked window moments `[N, 5C, H, W]`
+/// (`shaders/loss/ncc_from_moments.wgsl`), one pass each way.
+fn ncc_from_moments(moments: &Tensor, shape: &[usize]) -> Result<Tensor> {
+    const OP: &str = "local_ncc";
+    let ctx = moments.context();
+    let len = shape.iter().product::<usize>();
+    let params = NccParams { len: len as u32, plane: (len / shape[0]) as u32, epsilon: NCC_EPSILON, _pad: 0 };
+    let out = Tensor::uninit(ctx, OP, shape)?;
+    run_ncc("forward", &params, moments, moments, &out)?;
+    let saved = Saved::new(moments);
+    Ok(record(OP, out, &[moments], move |_| {
+        Box::new(move |g| {
+            let moments = saved.get(OP)?;
+            let gm = Tensor::uninit(g.context(), OP, moments.shape())?;
+            run_ncc("adjoint", &params, moments, g, &gm)?;
+            Ok(vec![Some(gm)])
+        })
+    }))
+}
+
+/// One dispatch of `entry`; the forward binds the moments as its unread `g`.
+fn run_ncc(entry: &'static str, params: &NccParams, moments: &Tensor, g: &Tensor, out: &Tensor) -> Result<()> {
+    let dispatch = Dispatch {
+        kernel: &Kernel { shader: &NCC_FROM_MOMENTS, entry, reads: 2, writes: 1 },
+        constants: &[],
+        params: params_bytes(params),
+        buffers: &[moments.buffer(), g.buffer(), out.buffer()],
+        groups: grid_1d(params.len),
+    };
+    moments.context().dispatch("local_ncc", dispatch)
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct StackParams {
+    len: u32,
+    plane: u32,
+    pixels: u32,
+    masked: u32,
+}
+
+/// `[x, y, x², y², xy]·mask` stacked per item, `[N, 5C, H, W]`, in one pass;
+/// differentiable in `x` and `y` (the mask is a constant).
+fn stack_products(x: &Tensor, y: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
+    const OP: &str = "local_ncc";
+    let [n, c, h, w] = image_shape(OP, x)?;
+    let ctx = x.context();
+    let params = StackParams {
+        len: x.numel() as u32,
+        plane: (c * h * w) as u32,
+        pixels: (h * w) as u32,
+        masked: mask.is_some() as u32,
+    };
+    let stacked = Tensor::uninit(ctx, OP, &[n, 5 * c, h, w])?;
+    // An unread mask slot is bound to x.
+    let weight = mask.unwrap_or(x).clone();
+    let dispatch = Dispatch {
+        kernel: &Kernel { shader: &NCC_FROM_MOMENTS, entry: "stack_products", reads: 3, writes: 1 },
+        constants: &[],
+        params: params_bytes(&params),
+        buffers: &[x.buffer(), y.buffer(), weight.buffer(), stacked.buffer()],
+        groups: grid_1d(params.len),
+    };
+    ctx.dispatch(OP, dispatch)?;
+    let (saved_x, saved_y) = (Saved::new(x), Saved::new(y));
+    Ok(record(OP, stacked, &[x, y], move |_| {
+        Box::new(move |g| {
+            let (x, y) = (saved_x.get(OP)?, saved_y.get(OP)?);
+            let (gx, gy) = (Tensor::uninit(g.context(), OP, x.shape())?, Tensor::uninit(g.context(), OP, y.shape())?);
+            let dispatch = Dispatch {
+                kernel: &Kernel { shader: &NCC_FROM_MOMENTS, entry: "stack_products_adjoint", reads: 4, writes: 2 },
+                constants: &[],
+                params: params_bytes(&params),
+                buffers: &[x.buffer(), y.buffer(), weight.buffer(), g.buffer(), gx.buffer(), gy.buffer()],
+                groups: grid_1d(params.len),
+            };
+            g.context().dispatch(OP, dispatch)?;
+            Ok(vec![Some(gx), Some(gy)])
+        })
+    }))
 }
