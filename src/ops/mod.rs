@@ -8,6 +8,7 @@ pub mod color;
 pub mod elementwise;
 pub mod filter;
 pub mod histogram;
+pub mod linalg;
 pub mod loss;
 pub mod reduce;
 pub(crate) mod scan;

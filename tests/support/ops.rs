@@ -235,6 +235,12 @@ pub fn catalogue() -> Vec<OpCase> {
             },
         },
         OpCase {
+            name: "matmul_permute",
+            params: |ctx, _| vec![t(ctx, &[0.9, 0.1, 0.0, 0.05, 0.8, 0.15, 0.0, 0.2, 1.1], &[3, 3])],
+            // A colour matrix applied as a product over channels-last pixels.
+            run: |x, p| x.permute(&[0, 2, 3, 1])?.matmul(&p[0].transpose(0, 1)?)?.permute(&[0, 3, 1, 2]),
+        },
+        OpCase {
             name: "warp_image_tps",
             params: tps_points,
             run: |x, p| {

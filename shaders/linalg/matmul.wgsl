@@ -1,0 +1,44 @@
+// Batched matrix product out[b] = op(A[b]) · op(B[b]), op a transpose when
+// asked; one thread per output entry sums over the inner size in order
+// (deterministic). A batch stride of 0 broadcasts one matrix over the batch.
+
+struct MatmulParams {
+    batch: u32,
+    m: u32,
+    n: u32,
+    k: u32,
+    a_stride: u32,
+    b_stride: u32,
+    trans_a: u32,
+    trans_b: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: MatmulParams;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(256)
+fn matmul(ids: Invocation) {
+    let t = thread_index(ids);
+    let per_item = p.m * p.n;
+    if (t >= p.batch * per_item) {
+        return;
+    }
+    let item = t / per_item;
+    let r = t - item * per_item;
+    let i = r / p.n;
+    let j = r - i * p.n;
+    let a0 = item * p.a_stride;
+    let b0 = item * p.b_stride;
+    // Steps along the inner index in A's row i and B's column j.
+    let a_row = select(a0 + i * p.k, a0 + i, p.trans_a == 1u);
+    let a_step = select(1u, p.m, p.trans_a == 1u);
+    let b_col = select(b0 + j, b0 + j * p.k, p.trans_b == 1u);
+    let b_step = select(p.n, 1u, p.trans_b == 1u);
+    var acc = 0.0;
+    for (var l = 0u; l < p.k; l++) {
+        acc += a[a_row + l * a_step] * b[b_col + l * b_step];
+    }
+    out[t] = acc;
+}

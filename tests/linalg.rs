@@ -1,0 +1,122 @@
+//! Batched linear algebra: matmul (batched, one side shared) and permute
+//! against host f64 products and index maps, the dot-product test in each
+//! argument, gradients against the host, determinism and typed errors.
+
+mod support;
+
+use pixgrad::check::check_adjoint;
+use pixgrad::ops::linalg::MAX_INNER;
+use pixgrad::{Error, Tensor};
+use support::*;
+
+/// Host `[batch, m, k] · [batch, k, n]`, a batch of 1 on either side shared.
+fn matmul_ref(a: &[f64], b: &[f64], [ba, m, k]: [usize; 3], [bb, n]: [usize; 2]) -> Vec<f64> {
+    let batch = ba.max(bb);
+    let mut out = vec![0.0; batch * m * n];
+    for t in 0..batch {
+        let (ao, bo) = (if ba == 1 { 0 } else { t * m * k }, if bb == 1 { 0 } else { t * k * n });
+        for i in 0..m {
+            for j in 0..n {
+                out[(t * m + i) * n + j] = (0..k).map(|l| a[ao + i * k + l] * b[bo + l * n + j]).sum();
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn matmul_matches_the_host_with_gradients() {
+    let mut rng = Rng::new(4);
+    // (batch of a, batch of b) with 0 meaning a plain 2-D matrix.
+    for (ba, bb, m, k, n) in [(0, 0, 3, 4, 5), (6, 6, 3, 3, 3), (5, 0, 4, 4, 1), (0, 7, 2, 9, 3), (2, 2, 17, 33, 9)] {
+        let shape_a: Vec<usize> = if ba == 0 { vec![m, k] } else { vec![ba, m, k] };
+        let shape_b: Vec<usize> = if bb == 0 { vec![k, n] } else { vec![bb, k, n] };
+        let (va, vb) = (rng.vec(numel(&shape_a), -1.0, 1.0), rng.vec(numel(&shape_b), -1.0, 1.0));
+        let (a, b) = (tensor(&va, &shape_a).with_grad(), tensor(&vb, &shape_b).with_grad());
+        let out = a.matmul(&b).unwrap();
+        let batch = ba.max(bb).max(1);
+        let want = matmul_ref(&va, &vb, [ba.max(1), m, k], [bb.max(1), n]);
+        let what = format!("{shape_a:?} x {shape_b:?}");
+        assert_close(&out.to_vec().unwrap(), &want, 1e-5, 1e-6, &what);
+        let mut want_shape: Vec<usize> = if ba.max(bb) == 0 { vec![] } else { vec![batch] };
+        want_shape.extend([m, n]);
+        assert_eq!(out.shape(), &want_shape[..]);
+        // Linear in each argument: the dot-product test.
+        assert!(check_adjoint(|x| x.matmul(&b.detach()), &a.detach(), 1).unwrap() < 1e-5, "{what}: in a");
+        assert!(check_adjoint(|x| a.detach().matmul(x), &b.detach(), 2).unwrap() < 1e-5, "{what}: in b");
+        // Gradients of ⟨a b, u⟩ against the host: u bᵀ and aᵀ u, summed over a shared side.
+        let u = rng.vec(want.len(), -1.0, 1.0);
+        let grads = out.backward_with(&tensor(&u, out.shape())).unwrap();
+        let mut ga = vec![0.0; va.len()];
+        let mut gb = vec![0.0; vb.len()];
+        for t in 0..batch {
+            let (ao, bo) = (if ba == 0 { 0 } else { t * m * k }, if bb == 0 { 0 } else { t * k * n });
+            for i in 0..m {
+                for j in 0..n {
+                    let g = u[(t * m + i) * n + j];
+                    for l in 0..k {
+                        ga[ao + i * k + l] += g * vb[bo + l * n + j];
+                        gb[bo + l * n + j] += g * va[ao + i * k + l];
+                    }
+                }
+            }
+        }
+        assert_close(&grads.get(&a).unwrap().to_vec().unwrap(), &ga, 1e-5, 1e-5, &format!("{what}: gradient of a"));
+        assert_close(&grads.get(&b).unwrap().to_vec().unwrap(), &gb, 1e-5, 1e-5, &format!("{what}: gradient of b"));
+    }
+    // Bitwise deterministic.
+    let a = Tensor::rand_uniform(&ctx(), &[8, 31, 64], -1.0, 1.0, 1).unwrap().with_grad();
+    let b = Tensor::rand_uniform(&ctx(), &[64, 17], -1.0, 1.0, 2).unwrap().with_grad();
+    let run = || {
+        let grads = a.matmul(&b).unwrap().square().unwrap().sum().unwrap().backward().unwrap();
+        bits(&[grads.get(&a).unwrap(), grads.get(&b).unwrap()])
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn permute_and_transpose_move_axes() {
+    let mut rng = Rng::new(6);
+    let shape = [2, 3, 4, 5];
+    let values = rng.vec(numel(&shape), -1.0, 1.0);
+    let x = tensor(&values, &shape);
+    let st = strides(&shape);
+    for axes in [[0, 1, 2, 3], [3, 2, 1, 0], [0, 2, 3, 1], [1, 0, 3, 2]] {
+        let out = x.permute(&axes).unwrap();
+        let out_shape: Vec<usize> = axes.iter().map(|&a| shape[a]).collect();
+        assert_eq!(out.shape(), &out_shape[..]);
+        let os = strides(&out_shape);
+        let want: Vec<f64> = (0..values.len())
+            .map(|i| values[(0..4).map(|d| ((i / os[d]) % out_shape[d]) * st[axes[d]]).sum::<usize>()])
+            .collect();
+        assert_close(&out.to_vec().unwrap(), &want, 0.0, 0.0, &format!("{axes:?}"));
+        assert!(check_adjoint(|t| t.permute(&axes), &x, 3).unwrap() < 1e-6, "{axes:?}");
+    }
+    // HWC → CHW → HWC round trip; transpose of a matrix batch.
+    let back = x.permute(&[0, 2, 3, 1]).unwrap().permute(&[0, 3, 1, 2]).unwrap();
+    assert_eq!(back.to_vec().unwrap(), x.to_vec().unwrap());
+    let m = tensor(&values[..24], &[2, 3, 4]);
+    let mt = m.transpose(1, 2).unwrap();
+    assert_eq!(mt.shape(), &[2, 4, 3]);
+    assert_eq!(mt.transpose(2, 1).unwrap().to_vec().unwrap(), m.to_vec().unwrap());
+    for bad in [&[0, 1, 2][..], &[0, 1, 2, 2], &[0, 1, 2, 4], &[0, 1, 2, 3, 4]] {
+        assert!(matches!(x.permute(bad), Err(Error::InvalidArgument { .. })), "{bad:?}");
+    }
+    assert!(matches!(x.transpose(0, 4), Err(Error::InvalidArgument { .. })));
+}
+
+#[test]
+fn matmul_bad_input_is_a_typed_error() {
+    let ctx = ctx();
+    let a = Tensor::zeros(&ctx, &[2, 3, 4]).unwrap();
+    let shape_mismatch = |r: pixgrad::Result<Tensor>| matches!(r, Err(Error::ShapeMismatch { .. }));
+    assert!(shape_mismatch(a.matmul(&Tensor::zeros(&ctx, &[2, 5, 4]).unwrap())));
+    assert!(shape_mismatch(a.matmul(&Tensor::zeros(&ctx, &[3, 4, 2]).unwrap())));
+    assert!(shape_mismatch(a.matmul(&Tensor::zeros(&ctx, &[4]).unwrap())));
+    let wide = Tensor::zeros(&ctx, &[1, MAX_INNER + 1]).unwrap();
+    let tall = Tensor::zeros(&ctx, &[MAX_INNER + 1, 1]).unwrap();
+    assert!(matches!(wide.matmul(&tall), Err(Error::InvalidShape { .. })));
+    assert!(
+        Tensor::zeros(&ctx, &[1, MAX_INNER]).unwrap().matmul(&Tensor::ones(&ctx, &[MAX_INNER, 1]).unwrap()).is_ok()
+    );
+}
