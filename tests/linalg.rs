@@ -120,3 +120,139 @@ fn matmul_bad_input_is_a_typed_error() {
         Tensor::zeros(&ctx, &[1, MAX_INNER]).unwrap().matmul(&Tensor::ones(&ctx, &[MAX_INNER, 1]).unwrap()).is_ok()
     );
 }
+
+/// A random well-posed batch: entries in [-1, 1] plus `n/2` on the diagonal
+/// of every other item (the rest need pivoting: a zero leading entry).
+fn system(rng: &mut Rng, batch: usize, n: usize) -> Vec<f64> {
+    let mut a = rng.vec(batch * n * n, -1.0, 1.0);
+    for t in 0..batch {
+        for i in 0..n {
+            if t % 2 == 0 {
+                a[(t * n + i) * n + i] += n as f64 / 2.0;
+            }
+        }
+        if n > 1 {
+            a[t * n * n] = 0.0;
+        }
+    }
+    a
+}
+
+fn solve_ref(a: &[f64], b: &[f64], batch: usize, n: usize, r: usize) -> Vec<f64> {
+    let mut out = Vec::with_capacity(b.len());
+    for t in 0..batch {
+        let m = nalgebra::DMatrix::from_row_slice(n, n, &a[t * n * n..(t + 1) * n * n]);
+        let rhs = nalgebra::DMatrix::from_row_slice(n, r, &b[t * n * r..(t + 1) * n * r]);
+        let x = m.lu().solve(&rhs).expect("regular");
+        out.extend((0..n * r).map(|e| x[(e / r, e % r)]));
+    }
+    out
+}
+
+/// Gradients of ⟨solve(A, B), u⟩: B̄ = A⁻ᵀ u, Ā = −B̄ Xᵀ.
+fn solve_vjp(a: &[f64], b: &[f64], u: &[f64], batch: usize, n: usize, r: usize) -> (Vec<f64>, Vec<f64>) {
+    let x = solve_ref(a, b, batch, n, r);
+    let mut at = vec![0.0; a.len()];
+    for t in 0..batch {
+        for i in 0..n {
+            for j in 0..n {
+                at[(t * n + i) * n + j] = a[(t * n + j) * n + i];
+            }
+        }
+    }
+    let gb = solve_ref(&at, u, batch, n, r);
+    let mut ga = vec![0.0; a.len()];
+    for t in 0..batch {
+        for i in 0..n {
+            for j in 0..n {
+                ga[(t * n + i) * n + j] =
+                    -(0..r).map(|c| gb[(t * n + i) * r + c] * x[(t * n + j) * r + c]).sum::<f64>();
+            }
+        }
+    }
+    (ga, gb)
+}
+
+#[test]
+fn solve_and_inverse_match_the_reference() {
+    let mut rng = Rng::new(12);
+    // The reference's adjoint against finite differences.
+    let (batch, n, r) = (2, 4, 2);
+    let (a, b) = (system(&mut rng, batch, n), rng.vec(batch * n * r, -1.0, 1.0));
+    let joint = [a.clone(), b.clone()].concat();
+    let split = |x: &[f64]| (x[..a.len()].to_vec(), x[a.len()..].to_vec());
+    let err = fd_check(
+        |x| {
+            let (a, b) = split(x);
+            solve_ref(&a, &b, batch, n, r)
+        },
+        |x, u| {
+            let (a, b) = split(x);
+            let (ga, gb) = solve_vjp(&a, &b, u, batch, n, r);
+            [ga, gb].concat()
+        },
+        &joint,
+        1,
+    );
+    assert!(err < 1e-6, "reference adjoint: {err}");
+    for (batch, n, r) in [(3, 1, 1), (4, 3, 2), (2, 8, 5), (3, 33, 3), (2, 100, 2), (1, 128, 2)] {
+        let (va, vb) = (system(&mut rng, batch, n), rng.vec(batch * n * r, -1.0, 1.0));
+        let (a, b) = (tensor(&va, &[batch, n, n]).with_grad(), tensor(&vb, &[batch, n, r]).with_grad());
+        let x = a.solve(&b).unwrap();
+        let what = format!("{batch} x {n}x{n}, {r} right sides");
+        let want = solve_ref(&va, &vb, batch, n, r);
+        assert_within(&x.to_vec().unwrap(), &want, 2e-5 * n as f64, &what);
+        let u = rng.vec(want.len(), -1.0, 1.0);
+        let grads = x.backward_with(&tensor(&u, x.shape())).unwrap();
+        let (ga, gb) = solve_vjp(&va, &vb, &u, batch, n, r);
+        assert_within(
+            &grads.get(&a).unwrap().to_vec().unwrap(),
+            &ga,
+            1e-4 * n as f64,
+            &format!("{what}: gradient of A"),
+        );
+        assert_within(
+            &grads.get(&b).unwrap().to_vec().unwrap(),
+            &gb,
+            1e-4 * n as f64,
+            &format!("{what}: gradient of B"),
+        );
+    }
+    // Inverses: A A⁻¹ = I for a batch of 5×5 and a single 96×96.
+    for (batch, n) in [(6, 5), (1, 96)] {
+        let va = system(&mut rng, batch, n);
+        let a = tensor(&va, &[batch, n, n]);
+        let product = a.matmul(&a.inverse().unwrap()).unwrap().to_vec().unwrap();
+        let eye: Vec<f64> = (0..batch * n * n).map(|e| if (e % (n * n)) % (n + 1) == 0 { 1.0 } else { 0.0 }).collect();
+        assert_within(&product, &eye, 1e-4, &format!("{batch} x {n}x{n}: A A⁻¹"));
+    }
+    // A singular item gives NaN there only; a second run is bitwise identical.
+    let singular = tensor(&[1.0, 2.0, 2.0, 4.0, 2.0, 1.0, 1.0, 3.0], &[2, 2, 2]);
+    let x = singular.solve(&tensor(&[1.0, 1.0, 1.0, 1.0], &[2, 2, 1])).unwrap().to_vec().unwrap();
+    assert!(x[0].is_nan() && x[1].is_nan() && x[2].is_finite() && x[3].is_finite(), "{x:?}");
+    let (a, b) = (
+        tensor(&system(&mut rng, 4, 20), &[4, 20, 20]).with_grad(),
+        tensor(&rng.vec(80, -1.0, 1.0), &[4, 20, 1]).with_grad(),
+    );
+    let run = || {
+        let grads = a.solve(&b).unwrap().square().unwrap().sum().unwrap().backward().unwrap();
+        bits(&[grads.get(&a).unwrap(), grads.get(&b).unwrap()])
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn solve_bad_input_is_a_typed_error() {
+    let ctx = ctx();
+    let a = Tensor::zeros(&ctx, &[2, 3, 3]).unwrap();
+    let mismatch = |r: pixgrad::Result<Tensor>| matches!(r, Err(Error::ShapeMismatch { .. }));
+    assert!(mismatch(a.solve(&Tensor::zeros(&ctx, &[2, 4, 1]).unwrap())));
+    assert!(mismatch(a.solve(&Tensor::zeros(&ctx, &[3, 3, 1]).unwrap())));
+    assert!(mismatch(Tensor::zeros(&ctx, &[2, 3, 4]).unwrap().solve(&Tensor::zeros(&ctx, &[2, 3, 1]).unwrap())));
+    assert!(mismatch(a.solve(&Tensor::zeros(&ctx, &[3]).unwrap())));
+    let big = Tensor::zeros(&ctx, &[1, 200, 200]).unwrap();
+    assert!(matches!(big.solve(&Tensor::zeros(&ctx, &[1, 200, 1]).unwrap()), Err(Error::InvalidShape { .. })));
+    assert!(matches!(Tensor::zeros(&ctx, &[128, 128]).unwrap().inverse(), Err(Error::InvalidShape { .. })));
+    assert!(Tensor::zeros(&ctx, &[3]).unwrap().inverse().is_err());
+    assert!(Tensor::zeros(&ctx, &[2, 3]).unwrap().inverse().is_err());
+}

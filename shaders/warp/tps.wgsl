@@ -7,10 +7,9 @@
 // and a point p maps to Σ_j w_j φ(|p - c_j|²) + a_0 + p.x a_1 + p.y a_2 with
 // the kernel weights w_0..N, the centres c = d and the affine rows a = w_N..N+2.
 //
-// `solve`: one workgroup per item builds L (or Lᵀ for the adjoint) and solves
-// it by Gaussian elimination with partial pivoting, every step spread over
-// the 256 lanes in a fixed order (deterministic). A pivot below 1e-6 of the
-// largest entry (repeated or collinear points) gives zero weights.
+// `system` builds L and the right side, which the batched solver
+// (linalg/solve.wgsl) solves; a singular L (repeated or collinear points)
+// gives zero weights.
 // `point_gradients`: with λ = L⁻ᵀ w̄, L̄ = -λ wᵀ and the right side's λ, chained
 // to every source and destination coordinate.
 // `warp_points`, `points_adjoint`, `parameter_partials`: the map above, its
@@ -22,8 +21,7 @@ struct TpsParams {
     points: u32,
     // Points per item to warp; for a pixel grid width × height.
     count: u32,
-    // 1: solve Lᵀ λ = w̄ instead of L w = [d; 0].
-    transposed: u32,
+    _unused: u32,
     // The points are the pixel grid of grid_w × grid_h in grid_sample's
     // normalised frame (no points buffer), with `align_corners`.
     from_grid: u32,
@@ -46,18 +44,12 @@ fn phi_slope(r2: f32) -> f32 {
     return select(0.0, 0.5 * (log(r2) + 1.0), r2 > 0.0);
 }
 
-// ---- solve ----------------------------------------------------------------
+// ---- system ------------------------------------------------------------------
 
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read> dst: array<f32>;
-@group(0) @binding(3) var<storage, read> rhs: array<f32>;
-@group(0) @binding(4) var<storage, read_write> mat: array<f32>;
-@group(0) @binding(5) var<storage, read_write> sol: array<f32>;
-
-var<workgroup> best_value: array<f32, 256>;
-var<workgroup> best_row: array<u32, 256>;
-var<workgroup> largest: atomic<u32>;
-var<workgroup> singular: u32;
+@group(0) @binding(3) var<storage, read_write> system_out: array<f32>;
+@group(0) @binding(4) var<storage, read_write> rhs_out: array<f32>;
 
 fn point_of(buf_is_src: bool, item: u32, i: u32) -> vec2<f32> {
     let k = 2u * (item * p.points + i);
@@ -82,126 +74,21 @@ fn system_entry(item: u32, i: u32, j: u32) -> f32 {
     return 0.0;
 }
 
+// One thread per entry of L [B, n, n]; the first n·2 threads of an item
+// also write its right side [d; 0].
 @compute @workgroup_size(256)
-fn solve(ids: Invocation) {
-    let item = ids.wid.x;
-    let lane = ids.lid;
+fn system(ids: Invocation) {
+    let t = thread_index(ids);
     let n = p.points + 3u;
-    let base = item * n * n;
-    let xb = item * n * 2u;
-    if (lane == 0u) {
-        atomicStore(&largest, 0u);
-        singular = 0u;
+    if (t >= p.batch * n * n) {
+        return;
     }
-    workgroupBarrier();
-    var local_max = 0.0;
-    for (var e = lane; e < n * n; e += WG) {
-        let i = e / n;
-        let j = e - i * n;
-        let v = select(system_entry(item, i, j), system_entry(item, j, i), p.transposed == 1u);
-        mat[base + e] = v;
-        local_max = max(local_max, abs(v));
-    }
-    for (var e = lane; e < 2u * n; e += WG) {
-        if (p.transposed == 1u) {
-            sol[xb + e] = rhs[xb + e];
-        } else {
-            sol[xb + e] = select(0.0, dst[2u * item * p.points + e], e < 2u * p.points);
-        }
-    }
-    // Non-negative floats order as their bits.
-    atomicMax(&largest, bitcast<u32>(local_max));
-    storageBarrier();
-    workgroupBarrier();
-    let tolerance = 1e-6 * bitcast<f32>(atomicLoad(&largest));
-
-    for (var k = 0u; k < n; k++) {
-        // Pivot: the largest |entry| of column k at or below the diagonal
-        // (the first such row on ties), by a tree over the lanes.
-        var value = -1.0;
-        var row = k;
-        for (var r = k + lane; r < n; r += WG) {
-            let v = abs(mat[base + r * n + k]);
-            if (v > value) {
-                value = v;
-                row = r;
-            }
-        }
-        best_value[lane] = value;
-        best_row[lane] = row;
-        workgroupBarrier();
-        for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-            if (lane < stride) {
-                let v = best_value[lane + stride];
-                let r = best_row[lane + stride];
-                if (v > best_value[lane] || (v == best_value[lane] && r < best_row[lane])) {
-                    best_value[lane] = v;
-                    best_row[lane] = r;
-                }
-            }
-            workgroupBarrier();
-        }
-        let pivot_row = best_row[0];
-        if (lane == 0u && !(best_value[0] >= tolerance && best_value[0] > 0.0)) {
-            singular = 1u;
-        }
-        workgroupBarrier();
-        // Swap rows k and pivot_row (matrix columns k.., both right sides).
-        if (pivot_row != k) {
-            for (var c = k + lane; c < n; c += WG) {
-                let a = mat[base + k * n + c];
-                mat[base + k * n + c] = mat[base + pivot_row * n + c];
-                mat[base + pivot_row * n + c] = a;
-            }
-            if (lane < 2u) {
-                let a = sol[xb + 2u * k + lane];
-                sol[xb + 2u * k + lane] = sol[xb + 2u * pivot_row + lane];
-                sol[xb + 2u * pivot_row + lane] = a;
-            }
-        }
-        storageBarrier();
-        workgroupBarrier();
-        // Eliminate below the pivot: row r -= (a_rk / a_kk) row k, over the
-        // columns after k and the right side (column k is not read again).
-        var pivot = mat[base + k * n + k];
-        pivot = select(pivot, 1.0, pivot == 0.0);
-        let width = n - k + 1u;
-        for (var e = lane; e < (n - k - 1u) * width; e += WG) {
-            let r = k + 1u + e / width;
-            let c = k + 1u + e % width;
-            let f = mat[base + r * n + k] / pivot;
-            if (c < n) {
-                mat[base + r * n + c] -= f * mat[base + k * n + c];
-            } else {
-                let s = c - n;
-                sol[xb + 2u * r + s] -= f * sol[xb + 2u * k + s];
-            }
-        }
-        storageBarrier();
-        workgroupBarrier();
-    }
-    // Back substitution, column-oriented: x_i = b_i / a_ii, then every row
-    // above takes a_ri x_i off its right side.
-    for (var i = n; i > 0u; i--) {
-        let d = i - 1u;
-        if (lane < 2u) {
-            let a = mat[base + d * n + d];
-            sol[xb + 2u * d + lane] /= select(a, 1.0, a == 0.0);
-        }
-        storageBarrier();
-        workgroupBarrier();
-        for (var e = lane; e < 2u * d; e += WG) {
-            let r = e / 2u;
-            sol[xb + e] -= mat[base + r * n + d] * sol[xb + 2u * d + (e & 1u)];
-        }
-        storageBarrier();
-        workgroupBarrier();
-    }
-    let degenerate = workgroupUniformLoad(&singular);
-    if (degenerate == 1u) {
-        for (var e = lane; e < 2u * n; e += WG) {
-            sol[xb + e] = 0.0;
-        }
+    let item = t / (n * n);
+    let e = t - item * n * n;
+    let i = e / n;
+    system_out[t] = system_entry(item, i, e - i * n);
+    if (e < 2u * n) {
+        rhs_out[item * 2u * n + e] = select(0.0, dst[2u * item * p.points + e], e < 2u * p.points);
     }
 }
 

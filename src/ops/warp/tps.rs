@@ -1,13 +1,15 @@
 //! Thin-plate splines as Kornia's `get_tps_transform`, `warp_points_tps`
-//! and `warp_image_tps`: the kernel system solved on the GPU, one workgroup
-//! per item (`shaders/warp/tps.wgsl`), and the warp of points or of an
-//! image's pixel grid, all differentiable in every point and weight.
+//! and `warp_image_tps`: the kernel system built on the GPU
+//! (`shaders/warp/tps.wgsl`) and solved by the batched solver
+//! (`shaders/linalg/solve.wgsl`), and the warp of points or of an image's
+//! pixel grid, all differentiable in every point and weight.
 
 use super::{Interpolation, Padding};
 use crate::autodiff::{Saved, record};
 use crate::error::{Error, Result};
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::ops::image_shape;
+use crate::ops::linalg::solve_batched;
 use crate::tensor::Tensor;
 
 static TPS: Shader = shader!("warp/tps.wgsl");
@@ -28,7 +30,7 @@ struct TpsParams {
     batch: u32,
     points: u32,
     count: u32,
-    transposed: u32,
+    _unused: u32,
     from_grid: u32,
     grid_w: u32,
     grid_h: u32,
@@ -100,15 +102,23 @@ pub fn get_tps_transform(src: &Tensor, dst: &Tensor) -> Result<(Tensor, Tensor)>
     let ctx = src.context();
     let size = n + 3;
     let params = TpsParams { batch: b as u32, points: n as u32, ..Default::default() };
-    let weights = Tensor::uninit(ctx, OP, &[b, size, 2])?;
-    solve(OP, src, dst, src, &weights, params)?;
+    let (system, rhs) = (Tensor::uninit(ctx, OP, &[b, size, size])?, Tensor::uninit(ctx, OP, &[b, size, 2])?);
+    let dispatch = Dispatch {
+        kernel: &Kernel { shader: &TPS, entry: "system", reads: 2, writes: 2 },
+        constants: &[],
+        params: params_bytes(&params),
+        buffers: &[src.buffer(), dst.buffer(), system.buffer(), rhs.buffer()],
+        groups: grid_1d((b * size * size) as u32),
+    };
+    ctx.dispatch(OP, dispatch)?;
+    let weights = solve_batched(&system, &rhs, [b, size, 2], false, 0.0)?;
     let (saved_src, saved_dst, saved_w) = (Saved::new(src), Saved::new(dst), Saved::new(&weights));
     let weights = record(OP, weights.clone(), &[src, dst], move |_| {
         Box::new(move |g| {
             let (src, dst, w) = (saved_src.get(OP)?, saved_dst.get(OP)?, saved_w.get(OP)?);
             let ctx = g.context();
-            let lambda = Tensor::uninit(ctx, OP, w.shape())?;
-            solve(OP, src, dst, g, &lambda, TpsParams { transposed: 1, ..params })?;
+            // λ = L⁻ᵀ w̄ (zero where L is singular, as the weights).
+            let lambda = solve_batched(&system, g, [b, size, 2], true, 0.0)?;
             let (gs, gd) = (Tensor::uninit(ctx, OP, src.shape())?, Tensor::uninit(ctx, OP, dst.shape())?);
             let dispatch = Dispatch {
                 kernel: &Kernel { shader: &TPS, entry: "point_gradients", reads: 4, writes: 2 },
@@ -122,22 +132,6 @@ pub fn get_tps_transform(src: &Tensor, dst: &Tensor) -> Result<(Tensor, Tensor)>
         })
     });
     Ok((weights.narrow(1, 0, n)?, weights.narrow(1, n, 3)?))
-}
-
-/// One workgroup per item solves `L x = [dst; 0]`, or `Lᵀ x = rhs` when
-/// `params.transposed`, into `x`.
-fn solve(op: &'static str, src: &Tensor, dst: &Tensor, rhs: &Tensor, x: &Tensor, params: TpsParams) -> Result<()> {
-    let ctx = src.context();
-    let size = params.points as usize + 3;
-    let scratch = Tensor::uninit(ctx, op, &[params.batch as usize, size, size])?;
-    let dispatch = Dispatch {
-        kernel: &Kernel { shader: &TPS, entry: "solve", reads: 3, writes: 2 },
-        constants: &[],
-        params: params_bytes(&params),
-        buffers: &[src.buffer(), dst.buffer(), rhs.buffer(), scratch.buffer(), x.buffer()],
-        groups: [params.batch, 1, 1],
-    };
-    ctx.dispatch(op, dispatch)
 }
 
 /// Checks the spline's centres, kernel and affine weights against a batch
