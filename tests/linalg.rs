@@ -1,6 +1,7 @@
-//! Batched linear algebra: matmul (batched, one side shared) and permute
-//! against host f64 products and index maps, the dot-product test in each
-//! argument, gradients against the host, determinism and typed errors.
+//! Batched linear algebra: matmul (batched, one side shared), permute,
+//! solve, inverse and index_select against host f64 references, the
+//! dot-product test for the linear ones, gradients against the host,
+//! determinism and typed errors.
 
 mod support;
 
@@ -255,4 +256,53 @@ fn solve_bad_input_is_a_typed_error() {
     assert!(matches!(Tensor::zeros(&ctx, &[128, 128]).unwrap().inverse(), Err(Error::InvalidShape { .. })));
     assert!(Tensor::zeros(&ctx, &[3]).unwrap().inverse().is_err());
     assert!(Tensor::zeros(&ctx, &[2, 3]).unwrap().inverse().is_err());
+}
+
+#[test]
+fn index_select_along_every_axis() {
+    let mut rng = Rng::new(14);
+    let shape = [3, 4, 5, 6];
+    let values = rng.vec(numel(&shape), -1.0, 1.0);
+    let x = tensor(&values, &shape);
+    let st = strides(&shape);
+    for axis in 0..4 {
+        let n = shape[axis];
+        // Reversed, with a repeat and one row left out.
+        let indices: Vec<usize> = (1..n).rev().chain([n - 1, 1]).collect();
+        let out = x.index_select(axis, &indices).unwrap();
+        let mut out_shape = shape;
+        out_shape[axis] = indices.len();
+        assert_eq!(out.shape(), &out_shape);
+        let os = strides(&out_shape);
+        let want: Vec<f64> = (0..numel(&out_shape))
+            .map(|e| {
+                let at: usize = (0..4)
+                    .map(|d| {
+                        let i = (e / os[d]) % out_shape[d];
+                        (if d == axis { indices[i] } else { i }) * st[d]
+                    })
+                    .sum();
+                values[at]
+            })
+            .collect();
+        assert_close(&out.to_vec().unwrap(), &want, 0.0, 0.0, &format!("axis {axis}"));
+        assert!(check_adjoint(|t| t.index_select(axis, &indices), &x, 5 + axis as u64).unwrap() < 1e-6, "axis {axis}");
+    }
+    // Repeats sum their gradients; rows not read get zero.
+    let xg = x.detach().with_grad();
+    let grads = xg.index_select(1, &[2, 2, 0, 2]).unwrap().sum().unwrap().backward().unwrap();
+    let g = grads.get(&xg).unwrap().to_vec().unwrap();
+    for (e, v) in g.iter().enumerate() {
+        let row = (e / st[1]) % 4;
+        assert_eq!(*v, [1.0, 0.0, 3.0, 0.0][row], "element {e}");
+    }
+    let run = || {
+        let grads = xg.index_select(2, &[4, 4, 1, 4]).unwrap().square().unwrap().sum().unwrap().backward().unwrap();
+        bits(&[grads.get(&xg).unwrap()])
+    };
+    assert_eq!(run(), run());
+    assert!(matches!(x.index_select(4, &[0]), Err(Error::InvalidArgument { .. })));
+    assert!(matches!(x.index_select(1, &[4]), Err(Error::InvalidArgument { .. })));
+    assert!(matches!(x.index_select(1, &[]), Err(Error::InvalidArgument { .. })));
+    assert!(matches!(x.index_select(0, &vec![1; MAX_INNER + 1]), Err(Error::InvalidArgument { .. })));
 }
