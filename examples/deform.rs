@@ -14,7 +14,7 @@
 mod common;
 
 use pixgrad::ops::warp::{Interpolation, Padding};
-use pixgrad::registration::{Model, Progress, RegistrationConfig, Status, register};
+use pixgrad::registration::{Model, RegistrationConfig, Status};
 use pixgrad::{Context, Tensor, no_grad};
 
 const SIZE: usize = 384;
@@ -62,21 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = if tps { Model::Tps { grid: 6 } } else { Model::Dense { control_spacing: 24 } };
     let config = RegistrationConfig { model, iterations: common::steps(150), ..Default::default() };
     println!("model {model:?}, loss {:?}", config.loss);
-    let bar = common::progress((config.levels * config.iterations) as u64);
-    let (mut losses, mut marks, mut last_level) = (Vec::new(), Vec::new(), usize::MAX);
-    let mut on_step = |p: &Progress| {
-        if p.level != last_level {
-            marks.push((losses.len(), format!("level {} (1/{})", p.level, 1 << p.level)));
-            bar.set_position(((config.levels - 1 - p.level) * config.iterations) as u64);
-            last_level = p.level;
-        }
-        losses.push((losses.len(), p.loss));
-        bar.inc(1);
-        bar.set_message(format!("level {} loss {:.4e}", p.level, p.loss));
-    };
-    let fit = register(&moving, &fixed, &config, Some(&mut on_step))?;
-    bar.finish();
-    println!("status: {:?}, steps per level (coarse to fine): {:?}", fit.status, fit.iterations);
+    let (fit, (losses, marks)) = common::register_with_progress(&moving, &fixed, &config)?;
     let field = fit.field.as_ref().ok_or("a field model returns its field")?;
 
     let warp = |img: &Tensor| no_grad(|| img.flow_warp(field, Interpolation::Bilinear, Padding::Border));

@@ -17,7 +17,7 @@ mod common;
 
 use nalgebra::Matrix3;
 use pixgrad::ops::warp::{Interpolation, Padding};
-use pixgrad::registration::{Progress, RegistrationConfig, RegistrationLoss, Status, corner_error, register};
+use pixgrad::registration::{RegistrationConfig, RegistrationLoss, Status, corner_error};
 use pixgrad::{Context, Tensor, no_grad};
 
 const SIZE: u32 = 512;
@@ -64,21 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         RegistrationConfig { loss: RegistrationLoss::Ssim, iterations: common::steps(120), ..Default::default() };
     let (grey_moving, grey_fixed) =
         no_grad(|| Ok::<_, pixgrad::Error>((moving.rgb_to_grayscale()?, fixed.rgb_to_grayscale()?)))?;
-    let bar = common::progress((config.levels * config.iterations) as u64);
-    let (mut losses, mut marks, mut last_level) = (Vec::new(), Vec::new(), usize::MAX);
-    let mut on_step = |p: &Progress| {
-        if p.level != last_level {
-            marks.push((losses.len(), format!("level {} (1/{})", p.level, 1 << p.level)));
-            bar.set_position(((config.levels - 1 - p.level) * config.iterations) as u64);
-            last_level = p.level;
-        }
-        losses.push((losses.len(), p.loss));
-        bar.inc(1);
-        bar.set_message(format!("level {} loss {:.4e}", p.level, p.loss));
-    };
-    let fit = register(&grey_moving, &grey_fixed, &config, Some(&mut on_step))?;
-    bar.finish();
-    println!("status: {:?}, steps per level (coarse to fine): {:?}", fit.status, fit.iterations);
+    let (fit, (losses, marks)) = common::register_with_progress(&grey_moving, &grey_fixed, &config)?;
 
     let m = Tensor::from_matrices(&ctx, &[fit.matrices[0].map(|v| v as f32)])?;
     let (aligned, mask) = no_grad(|| {

@@ -81,15 +81,11 @@ fn permute_and_transpose_move_axes() {
     let shape = [2, 3, 4, 5];
     let values = rng.vec(numel(&shape), -1.0, 1.0);
     let x = tensor(&values, &shape);
-    let st = strides(&shape);
     for axes in [[0, 1, 2, 3], [3, 2, 1, 0], [0, 2, 3, 1], [1, 0, 3, 2]] {
         let out = x.permute(&axes).unwrap();
         let out_shape: Vec<usize> = axes.iter().map(|&a| shape[a]).collect();
         assert_eq!(out.shape(), &out_shape[..]);
-        let os = strides(&out_shape);
-        let want: Vec<f64> = (0..values.len())
-            .map(|i| values[(0..4).map(|d| ((i / os[d]) % out_shape[d]) * st[axes[d]]).sum::<usize>()])
-            .collect();
+        let want = gather_ref(&values, &shape, &out_shape, |d| axes[d], |_, i| i);
         assert_close(&out.to_vec().unwrap(), &want, 0.0, 0.0, &format!("{axes:?}"));
         assert!(check_adjoint(|t| t.permute(&axes), &x, 3).unwrap() < 1e-6, "{axes:?}");
     }
@@ -273,18 +269,7 @@ fn index_select_along_every_axis() {
         let mut out_shape = shape;
         out_shape[axis] = indices.len();
         assert_eq!(out.shape(), &out_shape);
-        let os = strides(&out_shape);
-        let want: Vec<f64> = (0..numel(&out_shape))
-            .map(|e| {
-                let at: usize = (0..4)
-                    .map(|d| {
-                        let i = (e / os[d]) % out_shape[d];
-                        (if d == axis { indices[i] } else { i }) * st[d]
-                    })
-                    .sum();
-                values[at]
-            })
-            .collect();
+        let want = gather_ref(&values, &shape, &out_shape, |d| d, |d, i| if d == axis { indices[i] } else { i });
         assert_close(&out.to_vec().unwrap(), &want, 0.0, 0.0, &format!("axis {axis}"));
         assert!(check_adjoint(|t| t.index_select(axis, &indices), &x, 5 + axis as u64).unwrap() < 1e-6, "axis {axis}");
     }

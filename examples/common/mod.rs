@@ -180,3 +180,31 @@ pub fn save_pictures(out: &Path, pictures: &[(&str, &Tensor)]) -> pixgrad::Resul
     }
     Ok(())
 }
+
+/// Every step's loss of a registration and the step where each level
+/// starts, for [`loss_curve`].
+pub type RegistrationCurve = (Vec<(usize, f32)>, Vec<(usize, String)>);
+
+/// Runs `register` behind a progress bar over its levels and steps.
+pub fn register_with_progress(
+    moving: &Tensor,
+    fixed: &Tensor,
+    config: &pixgrad::registration::RegistrationConfig,
+) -> pixgrad::Result<(pixgrad::registration::Registration, RegistrationCurve)> {
+    let bar = progress((config.levels * config.iterations) as u64);
+    let (mut losses, mut marks, mut last_level) = (Vec::new(), Vec::new(), usize::MAX);
+    let mut on_step = |p: &pixgrad::registration::Progress| {
+        if p.level != last_level {
+            marks.push((losses.len(), format!("level {} (1/{})", p.level, 1 << p.level)));
+            bar.set_position(((config.levels - 1 - p.level) * config.iterations) as u64);
+            last_level = p.level;
+        }
+        losses.push((losses.len(), p.loss));
+        bar.inc(1);
+        bar.set_message(format!("level {} loss {:.4e}", p.level, p.loss));
+    };
+    let fit = pixgrad::registration::register(moving, fixed, config, Some(&mut on_step))?;
+    bar.finish();
+    println!("status: {:?}, steps per level (coarse to fine): {:?}", fit.status, fit.iterations);
+    Ok((fit, (losses, marks)))
+}

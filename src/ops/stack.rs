@@ -1,53 +1,15 @@
 //! Stacking tensors along a new last axis and splitting a tensor along its
 //! last axis (PyTorch's `stack(…, dim=-1)` and `unbind(dim=-1)`), what
 //! parameter builders assemble matrices with; slicing along any axis and
-//! joining along one (`narrow`, `cat`). All differentiable. Kernels in
-//! `shaders/tensor/strided_copy.wgsl`.
+//! joining along one (`narrow`, `cat`). All differentiable, all one block
+//! copy kernel (`shaders/tensor/block_copy.wgsl`).
 
 use crate::autodiff::record;
 use crate::error::{Error, Result};
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::tensor::Tensor;
 
-static STRIDED_COPY: Shader = shader!("tensor/strided_copy.wgsl");
-
-#[repr(C)]
-#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-struct CopyParams {
-    count: u32,
-    src_offset: u32,
-    src_stride: u32,
-    dst_offset: u32,
-    dst_stride: u32,
-    _pad: [u32; 3],
-}
-
-/// `dst[dst_offset + i · dst_stride] = src[src_offset + i · src_stride]`, i < count.
-fn strided_copy(
-    op: &'static str,
-    src: &Tensor,
-    dst: &Tensor,
-    count: usize,
-    from: [usize; 2],
-    to: [usize; 2],
-) -> Result<()> {
-    let params = CopyParams {
-        count: count as u32,
-        src_offset: from[0] as u32,
-        src_stride: from[1] as u32,
-        dst_offset: to[0] as u32,
-        dst_stride: to[1] as u32,
-        _pad: [0; 3],
-    };
-    let dispatch = Dispatch {
-        kernel: &Kernel { shader: &STRIDED_COPY, entry: "strided_copy", reads: 1, writes: 1 },
-        constants: &[],
-        params: params_bytes(&params),
-        buffers: &[src.buffer(), dst.buffer()],
-        groups: grid_1d(count as u32),
-    };
-    src.context().dispatch(op, dispatch)
-}
+static BLOCK_COPY: Shader = shader!("tensor/block_copy.wgsl");
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
@@ -85,7 +47,7 @@ fn block_copy(
         _pad: [0; 2],
     };
     let dispatch = Dispatch {
-        kernel: &Kernel { shader: &STRIDED_COPY, entry: "block_copy", reads: 1, writes: 1 },
+        kernel: &Kernel { shader: &BLOCK_COPY, entry: "block_copy", reads: 1, writes: 1 },
         constants: &[],
         params: params_bytes(&params),
         buffers: &[src.buffer(), dst.buffer()],
@@ -143,7 +105,7 @@ impl Tensor {
         let out = Tensor::uninit(first.context(), OP, &shape)?;
         let n = first.numel();
         for (slot, t) in tensors.iter().enumerate() {
-            strided_copy(OP, t, &out, n, [0, 1], [slot, k])?;
+            block_copy(OP, t, &out, [n, 1], [0, 1], [slot, k])?;
         }
         let part = first.shape().to_vec();
         Ok(record(OP, out, tensors, move |needs| {
@@ -153,7 +115,7 @@ impl Tensor {
                 for (slot, &need) in needs.iter().enumerate() {
                     grads.push(if need {
                         let gs = Tensor::uninit(g.context(), OP, &part)?;
-                        strided_copy(OP, g, &gs, n, [slot, k], [0, 1])?;
+                        block_copy(OP, g, &gs, [n, 1], [slot, k], [0, 1])?;
                         Some(gs)
                     } else {
                         None
@@ -185,12 +147,12 @@ impl Tensor {
         (0..k)
             .map(|slot| {
                 let out = Tensor::uninit(self.context(), OP, &part)?;
-                strided_copy(OP, self, &out, n, [slot, k], [0, 1])?;
+                block_copy(OP, self, &out, [n, 1], [slot, k], [0, 1])?;
                 let full = full.clone();
                 Ok(record(OP, out, &[self], move |_| {
                     Box::new(move |g| {
                         let gx = Tensor::zeros(g.context(), &full)?;
-                        strided_copy(OP, g, &gx, n, [0, 1], [slot, k])?;
+                        block_copy(OP, g, &gx, [n, 1], [0, 1], [slot, k])?;
                         Ok(vec![Some(gx)])
                     })
                 }))

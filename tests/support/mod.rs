@@ -120,6 +120,24 @@ pub fn bits(tensors: &[&Tensor]) -> Vec<u32> {
     tensors.iter().flat_map(|t| t.to_vec().unwrap()).map(f32::to_bits).collect()
 }
 
+/// A host gather: output element `e` of `out_shape` reads `values` (of
+/// `shape`) at the index whose coordinate along each output axis `d` is
+/// `source(d, i)` for the output coordinate `i`, on input axis `axis_of(d)`.
+pub fn gather_ref(
+    values: &[f64],
+    shape: &[usize],
+    out_shape: &[usize],
+    axis_of: impl Fn(usize) -> usize,
+    source: impl Fn(usize, usize) -> usize,
+) -> Vec<f64> {
+    let (st, os) = (strides(shape), strides(out_shape));
+    (0..numel(out_shape))
+        .map(|e| {
+            values[(0..out_shape.len()).map(|d| source(d, (e / os[d]) % out_shape[d]) * st[axis_of(d)]).sum::<usize>()]
+        })
+        .collect()
+}
+
 /// Row-major strides of `shape`.
 pub fn strides(shape: &[usize]) -> Vec<usize> {
     let mut s = vec![1; shape.len()];
