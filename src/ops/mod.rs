@@ -7,6 +7,7 @@
 pub mod color;
 pub mod elementwise;
 pub mod filter;
+pub mod geometry;
 pub mod histogram;
 pub mod linalg;
 pub mod loss;
