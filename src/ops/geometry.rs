@@ -16,6 +16,24 @@ struct RotationParams {
     _pad: [u32; 3],
 }
 
+fn run_rotation(
+    op: &'static str,
+    entry: &'static str,
+    params: &RotationParams,
+    x: &Tensor,
+    g: &Tensor,
+    out: &Tensor,
+) -> Result<()> {
+    let dispatch = Dispatch {
+        kernel: &Kernel { shader: &ROTATION, entry, reads: 2, writes: 1 },
+        constants: &[],
+        params: params_bytes(params),
+        buffers: &[x.buffer(), g.buffer(), out.buffer()],
+        groups: grid_1d(params.count),
+    };
+    x.context().dispatch(op, dispatch)
+}
+
 /// `[…, width]` in, `[…, 3, 3]` out through `entry`'s forward and adjoint.
 fn rotations(op: &'static str, input: &Tensor, width: usize, entry: [&'static str; 2]) -> Result<Tensor> {
     let shape = input.shape();
@@ -26,32 +44,15 @@ fn rotations(op: &'static str, input: &Tensor, width: usize, entry: [&'static st
     let mut out_shape = shape[..shape.len() - 1].to_vec();
     out_shape.extend([3, 3]);
     let params = RotationParams { count: count as u32, _pad: [0; 3] };
-    let run = |entry, x: &Tensor, g: &Tensor, out: &Tensor| {
-        let dispatch = Dispatch {
-            kernel: &Kernel { shader: &ROTATION, entry, reads: 2, writes: 1 },
-            constants: &[],
-            params: params_bytes(&params),
-            buffers: &[x.buffer(), g.buffer(), out.buffer()],
-            groups: grid_1d(count as u32),
-        };
-        x.context().dispatch(op, dispatch)
-    };
     let out = Tensor::uninit(input.context(), op, &out_shape)?;
     // The forward binds the input as its unread gradient.
-    run(entry[0], input, input, &out)?;
+    run_rotation(op, entry[0], &params, input, input, &out)?;
     let saved = Saved::new(input);
     Ok(record(op, out, &[input], move |_| {
         Box::new(move |g| {
             let x = saved.get(op)?;
             let gx = Tensor::uninit(g.context(), op, x.shape())?;
-            let dispatch = Dispatch {
-                kernel: &Kernel { shader: &ROTATION, entry: entry[1], reads: 2, writes: 1 },
-                constants: &[],
-                params: params_bytes(&params),
-                buffers: &[x.buffer(), g.buffer(), gx.buffer()],
-                groups: grid_1d(count as u32),
-            };
-            g.context().dispatch(op, dispatch)?;
+            run_rotation(op, entry[1], &params, x, g, &gx)?;
             Ok(vec![Some(gx)])
         })
     }))
