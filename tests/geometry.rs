@@ -6,7 +6,9 @@
 
 mod support;
 
-use pixgrad::ops::geometry::{axis_angle_to_rotation_matrix, quaternion_to_rotation_matrix};
+use pixgrad::ops::geometry::{
+    axis_angle_to_rotation_matrix, depth_to_3d, project_points, quaternion_to_rotation_matrix, unproject_points,
+};
 use pixgrad::{Error, Tensor};
 use support::*;
 
@@ -121,4 +123,92 @@ fn quaternions_normalise_and_are_deterministic() {
     let bad = Tensor::zeros(&ctx, &[2, 5]).unwrap();
     assert!(matches!(quaternion_to_rotation_matrix(&bad), Err(Error::InvalidShape { .. })));
     assert!(matches!(axis_angle_to_rotation_matrix(&bad), Err(Error::InvalidShape { .. })));
+}
+
+#[test]
+fn camera_projection_matches_kornia() {
+    let cases = include_str!("data/camera_cases.txt");
+    let load = |name: &str, shape: &[usize]| tensor(&data_case(cases, name), shape);
+    let want = |name: &str| data_case(cases, name);
+    // project_points: points [2, 7, 3] through per-item intrinsics.
+    let (points, k) = (load("points", &[2, 7, 3]).with_grad(), load("k", &[2, 3, 3]).with_grad());
+    let out = project_points(&points, &k).unwrap();
+    assert_within(&out.to_vec().unwrap(), &want("project.out"), 1e-6, "project_points");
+    let grads = out.backward_with(&load("g_project", &[2, 7, 2])).unwrap();
+    assert_within(
+        &grads.get(&points).unwrap().to_vec().unwrap(),
+        &want("project.grad.points"),
+        1e-5,
+        "project: points",
+    );
+    assert_within(&grads.get(&k).unwrap().to_vec().unwrap(), &want("project.grad.k"), 1e-5, "project: intrinsics");
+    // unproject_points, plain and along unit rays.
+    for (name, normalize) in [("plain", false), ("normalized", true)] {
+        let (pixels, depth, k) = (
+            load("pixels", &[2, 7, 2]).with_grad(),
+            load("depth", &[2, 7, 1]).with_grad(),
+            load("k", &[2, 3, 3]).with_grad(),
+        );
+        let out = unproject_points(&pixels, &depth, &k, normalize).unwrap();
+        let tag = format!("unproject.{name}");
+        assert_within(&out.to_vec().unwrap(), &want(&format!("{tag}.out")), 1e-6, &tag);
+        let grads = out.backward_with(&load("g_unproject", &[2, 7, 3])).unwrap();
+        for (label, t) in [("pixels", &pixels), ("depth", &depth), ("k", &k)] {
+            let got = grads.get(t).unwrap().to_vec().unwrap();
+            assert_within(&got, &want(&format!("{tag}.grad.{label}")), 1e-5, &format!("{tag}: {label}"));
+        }
+    }
+    // depth_to_3d of a [2, 1, 5, 6] map.
+    let (depth, k) = (load("depth_map", &[2, 1, 5, 6]).with_grad(), load("k", &[2, 3, 3]).with_grad());
+    let out = depth_to_3d(&depth, &k, false).unwrap();
+    assert_eq!(out.shape(), &[2, 3, 5, 6]);
+    assert_within(&out.to_vec().unwrap(), &want("depth_to_3d.out"), 1e-6, "depth_to_3d");
+    let grads = out.backward_with(&load("g_depth", &[2, 3, 5, 6])).unwrap();
+    assert_within(
+        &grads.get(&depth).unwrap().to_vec().unwrap(),
+        &want("depth_to_3d.grad.depth"),
+        1e-5,
+        "depth_to_3d: depth",
+    );
+    assert_within(
+        &grads.get(&k).unwrap().to_vec().unwrap(),
+        &want("depth_to_3d.grad.k"),
+        1e-5,
+        "depth_to_3d: intrinsics",
+    );
+}
+
+/// Projecting unprojected pixels gives them back at 640×480 batch 4 (a
+/// shared camera matrix), and bad shapes are typed errors.
+#[test]
+fn projection_round_trips_at_camera_size() {
+    let ctx = ctx();
+    let k = Tensor::from_slice(&ctx, &[525.0, 0.0, 319.5, 0.0, 525.0, 239.5, 0.0, 0.0, 1.0], &[3, 3]).unwrap();
+    let depth = Tensor::rand_uniform(&ctx, &[4, 1, 480, 640], 0.5, 8.0, 3).unwrap();
+    let xyz = depth_to_3d(&depth, &k, false).unwrap();
+    let points = xyz.permute(&[0, 2, 3, 1]).unwrap();
+    let uv = project_points(&points, &k).unwrap().to_vec().unwrap();
+    let mut rng = Rng::new(2);
+    for _ in 0..400 {
+        let i = (rng.next_u64() % (4 * 480 * 640) as u64) as usize;
+        let (x, y) = ((i % 640) as f32, ((i / 640) % 480) as f32);
+        assert!(
+            (uv[2 * i] - x).abs() < 2e-3 && (uv[2 * i + 1] - y).abs() < 2e-3,
+            "pixel {i}: {:?}",
+            &uv[2 * i..2 * i + 2]
+        );
+    }
+    let flat = Tensor::zeros(&ctx, &[5, 2]).unwrap();
+    assert!(matches!(project_points(&flat, &k), Err(Error::InvalidShape { .. })));
+    let p = Tensor::zeros(&ctx, &[5, 3]).unwrap();
+    assert!(matches!(project_points(&p, &Tensor::zeros(&ctx, &[2, 3, 3]).unwrap()), Err(Error::ShapeMismatch { .. })));
+    let uv = Tensor::zeros(&ctx, &[5, 2]).unwrap();
+    assert!(matches!(
+        unproject_points(&uv, &Tensor::zeros(&ctx, &[4, 1]).unwrap(), &k, false),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        depth_to_3d(&Tensor::zeros(&ctx, &[1, 2, 4, 4]).unwrap(), &k, false),
+        Err(Error::InvalidShape { .. })
+    ));
 }

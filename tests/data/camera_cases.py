@@ -1,0 +1,73 @@
+"""Generates camera_cases.txt: Kornia's project_points, unproject_points
+(plain and normalised rays) and depth_to_3d in float64 with gradients, for
+tests/geometry.rs. Values to 12 digits.
+
+Lines come in pairs, a name and its values (row-major):
+  k                       intrinsics [2, 3, 3] (zero skew)
+  points, g_project       camera points [2, 7, 3] (z in [0.5, 5]) and a seed [2, 7, 2]
+  project.out, project.grad.points, project.grad.k
+  pixels, depth, g_unproject     [2, 7, 2], [2, 7, 1], [2, 7, 3]
+  unproject.<plain|normalized>.out, .grad.pixels, .grad.depth, .grad.k
+  depth_map, g_depth      [2, 1, 5, 6] and a seed [2, 3, 5, 6]
+  depth_to_3d.out, depth_to_3d.grad.depth, depth_to_3d.grad.k
+
+Run with torch and kornia (0.9) installed: python tests/data/camera_cases.py
+"""
+import os
+
+import torch
+from kornia.geometry.camera import project_points, unproject_points
+from kornia.geometry.depth import depth_to_3d
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def f32(t):
+    return t.float().double()
+
+
+def line(t):
+    return " ".join(f"{v:.12g}" for v in t.flatten().tolist())
+
+
+def main():
+    torch.manual_seed(11)
+    k = torch.zeros(2, 3, 3, dtype=torch.float64)
+    k[:, 0, 0] = torch.tensor([520.0, 410.5])
+    k[:, 1, 1] = torch.tensor([515.0, 430.25])
+    k[:, 0, 2] = torch.tensor([319.5, 250.0])
+    k[:, 1, 2] = torch.tensor([239.5, 180.0])
+    k[:, 2, 2] = 1.0
+    points = f32(torch.cat([torch.rand(2, 7, 2) * 2 - 1, torch.rand(2, 7, 1) * 4.5 + 0.5], -1).double())
+    g_project = f32(torch.randn(2, 7, 2, dtype=torch.float64))
+    lines = ["k", line(k), "points", line(points), "g_project", line(g_project)]
+    p, kk = points.clone().requires_grad_(True), k.clone().requires_grad_(True)
+    out = project_points(p, kk[:, None])
+    out.backward(g_project)
+    lines += ["project.out", line(out.detach()), "project.grad.points", line(p.grad), "project.grad.k", line(kk.grad)]
+
+    pixels = f32((torch.rand(2, 7, 2) * 600).double())
+    depth = f32((torch.rand(2, 7, 1) * 4 + 0.5).double())
+    g_unproject = f32(torch.randn(2, 7, 3, dtype=torch.float64))
+    lines += ["pixels", line(pixels), "depth", line(depth), "g_unproject", line(g_unproject)]
+    for name, normalize in [("plain", False), ("normalized", True)]:
+        x, d, kk = pixels.clone().requires_grad_(True), depth.clone().requires_grad_(True), k.clone().requires_grad_(True)
+        out = unproject_points(x, d, kk[:, None], normalize=normalize)
+        out.backward(g_unproject)
+        tag = f"unproject.{name}"
+        lines += [f"{tag}.out", line(out.detach()), f"{tag}.grad.pixels", line(x.grad)]
+        lines += [f"{tag}.grad.depth", line(d.grad), f"{tag}.grad.k", line(kk.grad)]
+
+    depth_map = f32((torch.rand(2, 1, 5, 6) * 3 + 1).double())
+    g_depth = f32(torch.randn(2, 3, 5, 6, dtype=torch.float64))
+    d, kk = depth_map.clone().requires_grad_(True), k.clone().requires_grad_(True)
+    out = depth_to_3d(d, kk)
+    out.backward(g_depth)
+    lines += ["depth_map", line(depth_map), "g_depth", line(g_depth)]
+    lines += ["depth_to_3d.out", line(out.detach()), "depth_to_3d.grad.depth", line(d.grad), "depth_to_3d.grad.k", line(kk.grad)]
+    with open(os.path.join(HERE, "camera_cases.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
