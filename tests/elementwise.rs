@@ -538,6 +538,20 @@ fn narrow_and_cat_along_every_axis() {
         let linear = |t: &Tensor| Tensor::cat(&[&t.narrow(axis, 0, 2)?, t, &t.mul_scalar(2.0)?], axis);
         assert!(check_adjoint(linear, &x, 9 + axis as u64).unwrap() < 1e-6);
     }
+    // A crop in the far corner of an odd, non-square RGB photo size, pasted
+    // back between its neighbours by cat: values and gradient exact.
+    let (h, w) = (1531, 2047);
+    let big = Tensor::rand_uniform(&ctx(), &[1, 3, h, w], 0.0, 1.0, 9).unwrap().with_grad();
+    let all = big.to_vec().unwrap();
+    let crop = big.narrow(2, h - 200, 200).unwrap().narrow(3, w - 300, 300).unwrap();
+    let got = crop.to_vec().unwrap();
+    for (e, v) in got.iter().enumerate() {
+        let (ch, y, x) = (e / 60_000, (e / 300) % 200, e % 300);
+        assert_eq!(*v, all[(ch * h + h - 200 + y) * w + w - 300 + x], "crop element {e}");
+    }
+    let row = Tensor::cat(&[&big.narrow(2, h - 200, 200).unwrap().narrow(3, 0, w - 300).unwrap(), &crop], 3).unwrap();
+    let grads = row.sum().unwrap().backward().unwrap().get(&big).unwrap().to_vec().unwrap();
+    assert!(grads.iter().enumerate().all(|(e, g)| *g == if (e / w) % h >= h - 200 { 1.0 } else { 0.0 }));
     let bad = pixgrad::Error::InvalidArgument { op: "", name: "", reason: String::new() };
     let kind = |r: pixgrad::Result<Tensor>| std::mem::discriminant(&r.unwrap_err());
     assert_eq!(kind(x.narrow(4, 0, 1)), std::mem::discriminant(&bad));

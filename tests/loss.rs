@@ -503,6 +503,34 @@ fn local_ncc_matches_the_reference() {
             2e-3,
         );
     }
+    // The fused kernels at a photo-like size: RGB (the moments stack per
+    // channel), odd and non-square, masked off in the far corner.
+    {
+        let (n, c, h, w) = (2, 3, 257, 389);
+        let a = rng.vec(n * c * h * w, 0.0, 1.0);
+        let b: Vec<f64> = a.iter().map(|v| (1.0 - v).powi(2) + rng.uniform(-0.05, 0.05)).collect();
+        let mask: Vec<f64> =
+            (0..n * h * w).map(|i| if (i % w) > w - 60 && (i / w) % h > h - 50 { 0.0 } else { 1.0 }).collect();
+        let tmask = Tensor::from_slice(&ctx, &to_f32(&mask), &[n, 1, h, w]).unwrap();
+        let tb = Tensor::from_slice(&ctx, &to_f32(&b), &[n, c, h, w]).unwrap();
+        let reference = |x: &[f64]| -> Vec<f64> {
+            (0..n * c)
+                .flat_map(|p| {
+                    let r = p * h * w..(p + 1) * h * w;
+                    let m = &mask[(p / c) * h * w..(p / c + 1) * h * w];
+                    local_ncc_ref(&x[r.clone()], &b[r], [h, w], 9, Some(m))
+                })
+                .collect()
+        };
+        check_directional(
+            "local_ncc 2x3x257x389 masked",
+            &a,
+            [n, c, h, w],
+            |x| x.local_ncc(&tb, 9, Some(&tmask)).unwrap(),
+            reference,
+            2e-3,
+        );
+    }
     // A linear recolouring correlates fully; bad windows and masks are errors.
     let img = Tensor::rand_uniform(&ctx, &[1, 3, 32, 32], 0.0, 1.0, 1).unwrap();
     let cc = img.local_ncc(&img.mul_scalar(0.5).unwrap().add_scalar(0.3).unwrap(), 9, None).unwrap();
