@@ -28,8 +28,21 @@ fn matmul_ref(a: &[f64], b: &[f64], [ba, m, k]: [usize; 3], [bb, n]: [usize; 2])
 #[test]
 fn matmul_matches_the_host_with_gradients() {
     let mut rng = Rng::new(4);
-    // (batch of a, batch of b) with 0 meaning a plain 2-D matrix.
-    for (ba, bb, m, k, n) in [(0, 0, 3, 4, 5), (6, 6, 3, 3, 3), (5, 0, 4, 4, 1), (0, 7, 2, 9, 3), (2, 2, 17, 33, 9)] {
+    // (batch of a, batch of b) with 0 meaning a plain 2-D matrix. The last
+    // three sum in chunks: a long inner size with few outputs, one past
+    // MAX_INNER with many, and a rotation of 100 000 points whose gradient
+    // sums over the points.
+    let cases = [
+        (0, 0, 3, 4, 5),
+        (6, 6, 3, 3, 3),
+        (5, 0, 4, 4, 1),
+        (0, 7, 2, 9, 3),
+        (2, 2, 17, 33, 9),
+        (3, 3, 2, 9000, 2),
+        (0, 0, 70, MAX_INNER + 9, 70),
+        (0, 4, 3, 3, 100_000),
+    ];
+    for (ba, bb, m, k, n) in cases {
         let shape_a: Vec<usize> = if ba == 0 { vec![m, k] } else { vec![ba, m, k] };
         let shape_b: Vec<usize> = if bb == 0 { vec![k, n] } else { vec![bb, k, n] };
         let (va, vb) = (rng.vec(numel(&shape_a), -1.0, 1.0), rng.vec(numel(&shape_b), -1.0, 1.0));
@@ -38,7 +51,9 @@ fn matmul_matches_the_host_with_gradients() {
         let batch = ba.max(bb).max(1);
         let want = matmul_ref(&va, &vb, [ba.max(1), m, k], [bb.max(1), n]);
         let what = format!("{shape_a:?} x {shape_b:?}");
-        assert_close(&out.to_vec().unwrap(), &want, 1e-5, 1e-6, &what);
+        // f32 sums drift with their length: 2e-7 per term, absolute.
+        let tol = |terms: usize| 1e-5 + 2e-7 * terms as f64;
+        assert_close(&out.to_vec().unwrap(), &want, 1e-5, tol(k), &what);
         let mut want_shape: Vec<usize> = if ba.max(bb) == 0 { vec![] } else { vec![batch] };
         want_shape.extend([m, n]);
         assert_eq!(out.shape(), &want_shape[..]);
@@ -62,8 +77,9 @@ fn matmul_matches_the_host_with_gradients() {
                 }
             }
         }
-        assert_close(&grads.get(&a).unwrap().to_vec().unwrap(), &ga, 1e-5, 1e-5, &format!("{what}: gradient of a"));
-        assert_close(&grads.get(&b).unwrap().to_vec().unwrap(), &gb, 1e-5, 1e-5, &format!("{what}: gradient of b"));
+        let (ta, tb) = (tol(n * if ba == 0 { batch } else { 1 }), tol(m * if bb == 0 { batch } else { 1 }));
+        assert_close(&grads.get(&a).unwrap().to_vec().unwrap(), &ga, 1e-5, ta, &format!("{what}: gradient of a"));
+        assert_close(&grads.get(&b).unwrap().to_vec().unwrap(), &gb, 1e-5, tb, &format!("{what}: gradient of b"));
     }
     // Bitwise deterministic.
     let a = Tensor::rand_uniform(&ctx(), &[8, 31, 64], -1.0, 1.0, 1).unwrap().with_grad();
@@ -110,12 +126,10 @@ fn matmul_bad_input_is_a_typed_error() {
     assert!(shape_mismatch(a.matmul(&Tensor::zeros(&ctx, &[2, 5, 4]).unwrap())));
     assert!(shape_mismatch(a.matmul(&Tensor::zeros(&ctx, &[3, 4, 2]).unwrap())));
     assert!(shape_mismatch(a.matmul(&Tensor::zeros(&ctx, &[4]).unwrap())));
-    let wide = Tensor::zeros(&ctx, &[1, MAX_INNER + 1]).unwrap();
-    let tall = Tensor::zeros(&ctx, &[MAX_INNER + 1, 1]).unwrap();
-    assert!(matches!(wide.matmul(&tall), Err(Error::InvalidShape { .. })));
-    assert!(
-        Tensor::zeros(&ctx, &[1, MAX_INNER]).unwrap().matmul(&Tensor::ones(&ctx, &[MAX_INNER, 1]).unwrap()).is_ok()
-    );
+    // Inner sizes past MAX_INNER are summed in chunks, not refused.
+    let wide = Tensor::ones(&ctx, &[1, 5 * MAX_INNER + 3]).unwrap();
+    let tall = Tensor::ones(&ctx, &[5 * MAX_INNER + 3, 1]).unwrap();
+    assert_eq!(wide.matmul(&tall).unwrap().to_vec().unwrap(), vec![(5 * MAX_INNER + 3) as f32]);
 }
 
 /// A random well-posed batch: entries in [-1, 1] plus `n/2` on the diagonal

@@ -20,9 +20,17 @@ static INDEX_SELECT: Shader = shader!("linalg/index_select.wgsl");
 /// rasterisers' budget, docs/performance.md).
 const SOLVE_BUDGET: usize = 10_000;
 
-/// The inner size one thread sums: the software rasterisers' loop budget
-/// (docs/performance.md).
+/// The longest inner run one thread sums (the software rasterisers' loop
+/// budget, docs/performance.md): longer matrix products are summed in
+/// chunks whose partial sums are then added in order.
 pub const MAX_INNER: usize = 8192;
+
+/// The chunk length when few outputs would each sum a long inner run (a
+/// `[3, N] · [N, 3]` gradient): more, shorter threads.
+const SHORT_CHUNK: usize = 1024;
+
+/// Products with fewer outputs than this sum in short chunks.
+const FEW_OUTPUTS: usize = 4096;
 
 /// Ranks `permute` handles.
 const MAX_RANK: usize = 8;
@@ -38,6 +46,9 @@ struct MatmulParams {
     b_stride: u32,
     trans_a: u32,
     trans_b: u32,
+    chunk: u32,
+    splits: u32,
+    _pad: [u32; 2],
 }
 
 /// `op(a) · op(b)` per batch item into a new `[batch, m, n]` tensor, `a`
@@ -49,7 +60,10 @@ fn product(
     trans: [bool; 2],
     shared: [bool; 2],
 ) -> Result<Tensor> {
-    let out = Tensor::uninit(a.context(), "matmul", &[batch, m, n])?;
+    let outputs = batch * m * n;
+    let chunk = if k > SHORT_CHUNK && outputs < FEW_OUTPUTS { SHORT_CHUNK } else { MAX_INNER };
+    let splits = k.div_ceil(chunk).max(1);
+    let out = Tensor::uninit(a.context(), "matmul", &[splits, batch, m, n])?;
     let params = MatmulParams {
         batch: batch as u32,
         m: m as u32,
@@ -59,16 +73,20 @@ fn product(
         b_stride: if shared[1] { 0 } else { (k * n) as u32 },
         trans_a: trans[0] as u32,
         trans_b: trans[1] as u32,
+        chunk: chunk as u32,
+        splits: splits as u32,
+        _pad: [0; 2],
     };
     let dispatch = Dispatch {
         kernel: &Kernel { shader: &MATMUL, entry: "matmul", reads: 2, writes: 1 },
         constants: &[],
         params: params_bytes(&params),
         buffers: &[a.buffer(), b.buffer(), out.buffer()],
-        groups: grid_1d((batch * m * n) as u32),
+        groups: grid_1d((splits * outputs) as u32),
     };
     a.context().dispatch("matmul", dispatch)?;
-    Ok(out)
+    let out = if splits > 1 { out.sum_to_shape(&[1, batch, m, n])? } else { out };
+    out.reshape(&[batch, m, n])
 }
 
 /// `(batch dims, rows, columns)` of a matrix batch of rank ≥ 2.
@@ -81,8 +99,10 @@ impl Tensor {
     /// The matrix product of batches `[…, m, k] · […, k, n] = […, m, n]`
     /// (PyTorch's `matmul` for matrices): the batch axes agree, or one side
     /// is a single matrix `[m, k]` (or `[k, n]`) used for every item. Each
-    /// entry sums its `k` products in order (deterministic); `k` is at most
-    /// [`MAX_INNER`]. Differentiable in both.
+    /// entry sums its `k` products in order, in chunks of at most
+    /// [`MAX_INNER`] whose partial sums are added in order (deterministic;
+    /// the gradient of `R · points` over a million points sums that way).
+    /// Differentiable in both.
     ///
     /// ```
     /// let ctx = pixgrad::Context::new()?;
@@ -108,13 +128,6 @@ impl Tensor {
             (false, false) if batch_a == batch_b => batch_a.to_vec(),
             _ => return Err(mismatch("have different batch axes: equal, or one side a single matrix")),
         };
-        if k > MAX_INNER {
-            return Err(Error::InvalidShape {
-                op: OP,
-                shape: self.shape().to_vec(),
-                reason: format!("an inner size of {k}: at most {MAX_INNER}"),
-            });
-        }
         let batch: usize = batch_dims.iter().product();
         let shared = [batch_a.is_empty() && batch > 1, batch_b.is_empty() && batch > 1];
         let out = product(self, other, [batch, m, n, k], [false, false], shared)?;
