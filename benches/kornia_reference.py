@@ -161,7 +161,25 @@ SIZED = {
         (1, 3, 512),
     ),
     "median_5x5": (lambda x, p: kornia.filters.median_blur(x, (5, 5)), lambda n, s: [], (1, 3, 512)),
+    # The source image [4, 3, 480, 640]; depth in [1, 4], a small turn and
+    # shift per item, per-item intrinsics; gradients for all four.
+    "warp_frame_depth": (
+        lambda x, p: kornia.geometry.depth.warp_frame_depth(x, p[0], p[1], p[2]),
+        lambda n, s: [torch.rand(n, 1, 480, 640) * 3 + 1, frame_poses(n), camera(n)],
+        (4, 3, (480, 640)),
+    ),
 }
+
+
+def frame_poses(n):
+    pose = torch.eye(4).repeat(n, 1, 1)
+    pose[:, :3, :3] = kornia.geometry.conversions.axis_angle_to_rotation_matrix((torch.rand(n, 3) - 0.5) * 0.1)
+    pose[:, :3, 3] = (torch.rand(n, 3) - 0.5) * 0.2
+    return pose
+
+
+def camera(n):
+    return torch.tensor([[525.0, 0.0, 319.5], [0.0, 525.0, 239.5], [0.0, 0.0, 1.0]]).repeat(n, 1, 1)
 # Kornia's hard histogram ops have no gradient (forward only, below);
 # equalize_clahe's slow_and_differentiable path has one.
 OPS.update(
@@ -211,8 +229,8 @@ def ciede2000(x, y):
 
 def run(name, n, side, reps, channels=3):
     f, make_params = OPS[name] if name in OPS else SIZED[name][:2]
-    x0 = torch.rand(n, channels, side, side)
-    p0 = make_params(n, float(side))
+    x0 = torch.rand(n, channels, *((side, side) if isinstance(side, int) else side))
+    p0 = make_params(n, float(side) if isinstance(side, int) else side)
 
     def forward():
         with torch.no_grad():
@@ -228,7 +246,8 @@ def run(name, n, side, reps, channels=3):
         fb = f"{median_ms(forward_backward, reps):8.2f} ms"
     except RuntimeError:  # no gradient to the image (hard histograms)
         fb = "     n/a"
-    print(f"{name:26} {n}x{channels}x{side}²: forward {fwd:8.2f} ms   forward+backward {fb}", flush=True)
+    size = f"{side}²" if isinstance(side, int) else "x".join(map(str, side))
+    print(f"{name:26} {n}x{channels}x{size}: forward {fwd:8.2f} ms   forward+backward {fb}", flush=True)
 
 
 if __name__ == "__main__":

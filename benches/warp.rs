@@ -2,7 +2,9 @@
 //! gradients) of warp_affine, warp_perspective, grid_sample (bilinear) and
 //! flow_warp on RGB images: 512² and 1024² at batch 1, 512² at batch 8; and
 //! of resize (×0.5 and ×2; bilinear, bicubic, antialiased) and a 5-level
-//! pyramid at 512² and 1024²; one dense-registration step at 512².
+//! pyramid at 512² and 1024²; one dense-registration step at 512²;
+//! warp_frame_depth at 640×480, batch 4 (gradients for the image, the
+//! depth, the pose and the intrinsics).
 //!
 //! ```text
 //! WGPU_BACKEND=vulkan cargo bench --bench warp
@@ -14,6 +16,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use nalgebra::{Matrix2x3, Matrix3};
 use pixgrad::BorderType;
 use pixgrad::ResizeOptions;
+use pixgrad::ops::geometry::{axis_angle_to_rotation_matrix, warp_frame_depth};
 use pixgrad::ops::warp::{
     ElasticOptions, Interpolation, Padding, ResizeMode, affine_matrices, bspline_grid_size, homographies,
 };
@@ -152,5 +155,32 @@ fn registration_steps(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, warps, resizing, registration_steps);
+/// warp_frame_depth at 640×480 RGB, batch 4: random depth in [1, 4], a
+/// small turn and shift per item, per-item intrinsics; as
+/// `warp_frame_depth` in benches/kornia_reference.py.
+fn depth_reprojection(c: &mut Criterion) {
+    if !selected("warp_frame_depth") {
+        return;
+    }
+    let ctx = Context::new().expect("a GPU adapter");
+    let mut group = c.benchmark_group("geometry");
+    configure(&mut group);
+    let (n, h, w) = (4, 480, 640);
+    let image = Tensor::rand_uniform(&ctx, &[n, 3, h, w], 0.0, 1.0, 1).unwrap();
+    let depth = Tensor::rand_uniform(&ctx, &[n, 1, h, w], 1.0, 4.0, 2).unwrap();
+    let turns = Tensor::rand_uniform(&ctx, &[n, 3], -0.05, 0.05, 3).unwrap();
+    let rotation = axis_angle_to_rotation_matrix(&turns).unwrap();
+    let shift = Tensor::rand_uniform(&ctx, &[n, 3, 1], -0.1, 0.1, 4).unwrap();
+    let bottom = Tensor::from_slice(&ctx, &[0.0, 0.0, 0.0, 1.0], &[1, 1, 4]).unwrap();
+    let bottom = bottom.mul(&Tensor::ones(&ctx, &[n, 1, 1]).unwrap()).unwrap();
+    let pose = Tensor::cat(&[&Tensor::cat(&[&rotation, &shift], 2).unwrap(), &bottom], 1).unwrap();
+    let k = Tensor::from_slice(&ctx, &[525.0, 0.0, 319.5, 0.0, 525.0, 239.5, 0.0, 0.0, 1.0], &[1, 3, 3]).unwrap();
+    let k = k.mul(&Tensor::ones(&ctx, &[n, 1, 1]).unwrap()).unwrap();
+    forward_and_backward(&mut group, &ctx, "warp_frame_depth", "640x480_b4", &[image, depth, pose, k], |t| {
+        Ok(warp_frame_depth(&t[0], &t[1], &t[2], &t[3], false)?.0)
+    });
+    group.finish();
+}
+
+criterion_group!(benches, warps, resizing, registration_steps, depth_reprojection);
 criterion_main!(benches);

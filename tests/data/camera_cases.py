@@ -10,6 +10,12 @@ Lines come in pairs, a name and its values (row-major):
   unproject.<plain|normalized>.out, .grad.pixels, .grad.depth, .grad.k
   depth_map, g_depth      [2, 1, 5, 6] and a seed [2, 3, 5, 6]
   depth_to_3d.out, depth_to_3d.grad.depth, depth_to_3d.grad.k
+  g_normals, normals.out, normals.grad.depth, normals.grad.k   depth_to_normals
+                          of depth_map, a seed [2, 3, 5, 6]
+  image_src, pose, depth_dst, k_small, g_warp   [2, 3, 6, 7] image, [2, 4, 4]
+                          poses, [2, 1, 6, 7] depth (a corner near 0 and a
+                          region moved out of view), intrinsics for 7x6 images
+  warp.out, warp.grad.image, warp.grad.depth, warp.grad.pose, warp.grad.k
 
 Run with torch and kornia (0.9) installed: python tests/data/camera_cases.py
 """
@@ -17,7 +23,8 @@ import os
 
 import torch
 from kornia.geometry.camera import project_points, unproject_points
-from kornia.geometry.depth import depth_to_3d
+from kornia.geometry.conversions import axis_angle_to_rotation_matrix
+from kornia.geometry.depth import depth_to_3d, depth_to_normals, warp_frame_depth
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -65,6 +72,35 @@ def main():
     out.backward(g_depth)
     lines += ["depth_map", line(depth_map), "g_depth", line(g_depth)]
     lines += ["depth_to_3d.out", line(out.detach()), "depth_to_3d.grad.depth", line(d.grad), "depth_to_3d.grad.k", line(kk.grad)]
+
+    g_normals = f32(torch.randn(2, 3, 5, 6, dtype=torch.float64))
+    d, kk = depth_map.clone().requires_grad_(True), k.clone().requires_grad_(True)
+    out = depth_to_normals(d, kk)
+    out.backward(g_normals)
+    lines += ["g_normals", line(g_normals), "normals.out", line(out.detach())]
+    lines += ["normals.grad.depth", line(d.grad), "normals.grad.k", line(kk.grad)]
+
+    image_src = f32(torch.rand(2, 3, 6, 7, dtype=torch.float64))
+    depth_dst = f32((torch.rand(2, 1, 6, 7) * 2 + 1.5).double())
+    pose = torch.eye(4, dtype=torch.float64).repeat(2, 1, 1)
+    pose[:, :3, :3] = axis_angle_to_rotation_matrix(torch.tensor([[0.02, -0.05, 0.03], [-0.04, 0.08, -0.02]], dtype=torch.float64))
+    pose[:, :3, 3] = torch.tensor([[0.15, -0.1, 0.05], [-0.3, 0.12, -0.2]], dtype=torch.float64)
+    pose = f32(pose)
+    k_small = torch.zeros(2, 3, 3, dtype=torch.float64)
+    k_small[:, 0, 0] = torch.tensor([6.0, 5.5])
+    k_small[:, 1, 1] = torch.tensor([6.2, 5.0])
+    k_small[:, 0, 2] = torch.tensor([3.1, 2.9])
+    k_small[:, 1, 2] = torch.tensor([2.4, 2.6])
+    k_small[:, 2, 2] = 1.0
+    g_warp = f32(torch.randn(2, 3, 6, 7, dtype=torch.float64))
+    lines += ["image_src", line(image_src), "pose", line(pose), "depth_dst", line(depth_dst), "k_small", line(k_small)]
+    lines += ["g_warp", line(g_warp)]
+    im, d = image_src.clone().requires_grad_(True), depth_dst.clone().requires_grad_(True)
+    ps, kk = pose.clone().requires_grad_(True), k_small.clone().requires_grad_(True)
+    out = warp_frame_depth(im, d, ps, kk)
+    out.backward(g_warp)
+    lines += ["warp.out", line(out.detach()), "warp.grad.image", line(im.grad), "warp.grad.depth", line(d.grad)]
+    lines += ["warp.grad.pose", line(ps.grad), "warp.grad.k", line(kk.grad)]
     with open(os.path.join(HERE, "camera_cases.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
 

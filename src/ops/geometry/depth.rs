@@ -1,0 +1,197 @@
+//! Depth maps: back-projection to points, surface normals and the
+//! reprojection of one view into another.
+
+use super::camera::{intrinsics, unproject_points};
+use crate::error::{Error, Result};
+use crate::ops::image_shape;
+use crate::ops::warp::{Interpolation, Padding};
+use crate::tensor::Tensor;
+use crate::{GradientMode, no_grad};
+
+/// Kornia's `depth_to_3d`: the camera-frame point of every pixel `[B, 3,
+/// H, W]` from a depth map `[B, 1, H, W]` and intrinsics `[B, 3, 3]` (or
+/// `[3, 3]`), pixel (x, y) at integer coordinates: `unproject_points` of
+/// each pixel. Differentiable in the depth and the intrinsics.
+///
+/// ```
+/// use pixgrad::ops::geometry::depth_to_3d;
+/// let ctx = pixgrad::Context::new()?;
+/// let k = pixgrad::Tensor::from_slice(&ctx, &[2.0, 0.0, 1.0, 0.0, 2.0, 1.0, 0.0, 0.0, 1.0], &[1, 3, 3])?;
+/// let depth = pixgrad::Tensor::full(&ctx, &[1, 1, 3, 3], 4.0)?;
+/// let xyz = depth_to_3d(&depth, &k, false)?.to_vec()?;
+/// assert_eq!((xyz[0], xyz[9], xyz[18]), (-2.0, -2.0, 4.0)); // pixel (0, 0)
+/// # Ok::<(), pixgrad::Error>(())
+/// ```
+pub fn depth_to_3d(depth: &Tensor, camera_matrix: &Tensor, normalize_points: bool) -> Result<Tensor> {
+    const OP: &str = "depth_to_3d";
+    let [b, c, h, w] = image_shape(OP, depth)?;
+    if c != 1 {
+        return Err(Error::InvalidShape {
+            op: OP,
+            shape: depth.shape().to_vec(),
+            reason: "a depth map is [B, 1, H, W]".into(),
+        });
+    }
+    let ctx = depth.context();
+    let xs: Vec<f32> = (0..h * w).map(|i| (i % w) as f32).collect();
+    let ys: Vec<f32> = (0..h * w).map(|i| (i / w) as f32).collect();
+    let grid = Tensor::cat(
+        &[&Tensor::from_slice(ctx, &xs, &[1, h, w, 1])?, &Tensor::from_slice(ctx, &ys, &[1, h, w, 1])?],
+        3,
+    )?;
+    let pixels = grid.mul(&Tensor::ones(ctx, &[b, 1, 1, 1])?)?;
+    let k = match camera_matrix.shape() {
+        [kb, 3, 3] if *kb == b || *kb == 1 => camera_matrix.reshape(&[*kb, 1, 1, 3, 3])?,
+        [3, 3] => camera_matrix.clone(),
+        _ => {
+            return Err(Error::ShapeMismatch {
+                op: OP,
+                lhs: depth.shape().to_vec(),
+                rhs: camera_matrix.shape().to_vec(),
+                reason: "do not fit: the camera matrix is [B, 3, 3] or [3, 3]",
+            });
+        }
+    };
+    let points = unproject_points(&pixels, &depth.permute(&[0, 2, 3, 1])?, &k, normalize_points)?;
+    points.permute(&[0, 3, 1, 2])
+}
+
+/// `a × b` along axis 1 of `[B, 3, …]` tensors.
+fn cross(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let (a, b) = (components(a)?, components(b)?);
+    let term = |i: usize, j: usize| a[i].mul(&b[j])?.sub(&a[j].mul(&b[i])?);
+    Tensor::cat(&[&term(1, 2)?, &term(2, 0)?, &term(0, 1)?], 1)
+}
+
+/// The three slices `[B, 1, …]` of a `[B, 3, …]` tensor.
+fn components(t: &Tensor) -> Result<Vec<Tensor>> {
+    (0..3).map(|i| t.narrow(1, i, 1)).collect()
+}
+
+/// Kornia's `depth_to_normals`: unit surface normals `[B, 3, H, W]` of a
+/// depth map `[B, 1, H, W]` through intrinsics `[B, 3, 3]` (or `[3, 3]`):
+/// the cross product of the back-projected points' normalised Sobel
+/// derivatives along x and y (replicate borders), divided by
+/// `max(|n|, 1e-12)` (PyTorch's `normalize`; a flat patch of zeros gives a
+/// zero normal and a zero gradient). A wall facing the camera has normal
+/// (0, 0, 1), pointing away from it (Kornia's orientation, `∂P/∂x ×
+/// ∂P/∂y`). Differentiable in the depth and the intrinsics.
+///
+/// ```
+/// use pixgrad::ops::geometry::depth_to_normals;
+/// let ctx = pixgrad::Context::new()?;
+/// let k = pixgrad::Tensor::from_slice(&ctx, &[2.0, 0.0, 2.0, 0.0, 2.0, 2.0, 0.0, 0.0, 1.0], &[1, 3, 3])?;
+/// let wall = pixgrad::Tensor::full(&ctx, &[1, 1, 5, 5], 3.0)?;
+/// let n = depth_to_normals(&wall, &k, false)?.to_vec()?;
+/// assert!(n[..25].iter().chain(&n[25..50]).all(|v| v.abs() < 1e-6)); // x, y
+/// assert!(n[50..].iter().all(|v| (v - 1.0).abs() < 1e-6)); // z
+/// # Ok::<(), pixgrad::Error>(())
+/// ```
+pub fn depth_to_normals(depth: &Tensor, camera_matrix: &Tensor, normalize_points: bool) -> Result<Tensor> {
+    let points = depth_to_3d(depth, camera_matrix, normalize_points)?;
+    let [b, _, h, w] = image_shape("depth_to_normals", &points)?;
+    let slopes = points.spatial_gradient(GradientMode::Sobel, true)?;
+    let along = |axis: usize| slopes.narrow(2, axis, 1)?.reshape(&[b, 3, h, w]);
+    let normals = cross(&along(0)?, &along(1)?)?;
+    // max(|n|, 1e-12) as √max(|n|², 1e-24): no infinite slope at n = 0.
+    let length = normals.square()?.sum_to_shape(&[b, 1, h, w])?.clamp(Some(1e-24), None)?.sqrt()?;
+    normals.div(&length)
+}
+
+/// 1 where `x >= threshold`, else 0 (NaN: 0); outside the graph.
+fn at_least(x: &Tensor, threshold: f32) -> Result<Tensor> {
+    no_grad(|| x.add_scalar(-threshold)?.clamp(None, Some(0.0))?.is_zero())
+}
+
+/// 1 where `x <= threshold`, else 0 (NaN: 0); outside the graph.
+fn at_most(x: &Tensor, threshold: f32) -> Result<Tensor> {
+    no_grad(|| x.add_scalar(-threshold)?.clamp(Some(0.0), None)?.is_zero())
+}
+
+/// Depth below which a point counts as on or behind the source camera.
+const MIN_DEPTH: f32 = 1e-6;
+
+/// How far (in pixels) past the border a sample still counts as valid.
+const SLACK: f32 = 0.01;
+
+/// Kornia's `warp_frame_depth`: the source image `[B, C, Hs, Ws]` seen
+/// from the target view, given the target's depth `[B, 1, H, W]`, the
+/// rigid pose `src_trans_dst` `[B, 4, 4]` (target-frame points to the
+/// source frame; the last row is not read) and the pinhole intrinsics
+/// `[B, 3, 3]` or `[3, 3]` shared by both views. Each target pixel (x, y)
+/// (integer coordinates) is back-projected at its depth, moved by the
+/// pose, projected into the source and sampled there bilinearly (pixel
+/// coordinates, zeros outside: Kornia's `grid_sample` with
+/// `align_corners=True`).
+///
+/// Returns `(warped [B, C, H, W], valid [B, 1, H, W])`: `valid` is 1 where
+/// the moved point lies in front of the source camera (z ≥ 1e-6) and
+/// projects inside the source image (−0.01 ≤ u ≤ Ws − 0.99, likewise v: a
+/// hundredth of a pixel of slack for rounding, where at most 1 % of the
+/// bilinear weight falls outside), else 0; a point on or behind the camera samples nothing (zero value, zero
+/// gradient), where Kornia divides by its depth anyway. Differentiable in
+/// the image, the depth, the pose and the intrinsics; `valid` is a
+/// constant.
+///
+/// ```
+/// use pixgrad::ops::geometry::warp_frame_depth;
+/// let ctx = pixgrad::Context::new()?;
+/// let img = pixgrad::Tensor::rand_uniform(&ctx, &[1, 3, 6, 8], 0.0, 1.0, 3)?;
+/// let depth = pixgrad::Tensor::full(&ctx, &[1, 1, 6, 8], 2.0)?;
+/// let still = pixgrad::Tensor::from_slice(&ctx, &[1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1.], &[1, 4, 4])?;
+/// let k = pixgrad::Tensor::from_slice(&ctx, &[4.0, 0.0, 3.5, 0.0, 4.0, 2.5, 0.0, 0.0, 1.0], &[3, 3])?;
+/// let (warped, valid) = warp_frame_depth(&img, &depth, &still, &k, false)?;
+/// let (a, b) = (warped.to_vec()?, img.to_vec()?);
+/// assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-5)); // the identity pose
+/// assert!(valid.to_vec()?.iter().all(|&v| v == 1.0));
+/// # Ok::<(), pixgrad::Error>(())
+/// ```
+pub fn warp_frame_depth(
+    image_src: &Tensor,
+    depth_dst: &Tensor,
+    src_trans_dst: &Tensor,
+    camera_matrix: &Tensor,
+    normalize_points: bool,
+) -> Result<(Tensor, Tensor)> {
+    const OP: &str = "warp_frame_depth";
+    image_src.same_context(OP, depth_dst)?;
+    image_src.same_context(OP, src_trans_dst)?;
+    let [b, _, hs, ws] = image_shape(OP, image_src)?;
+    let [bd, _, h, w] = image_shape(OP, depth_dst)?;
+    if bd != b {
+        return Err(Error::ShapeMismatch {
+            op: OP,
+            lhs: image_src.shape().to_vec(),
+            rhs: depth_dst.shape().to_vec(),
+            reason: "do not fit: one depth map per source image",
+        });
+    }
+    if src_trans_dst.shape() != [b, 4, 4] {
+        return Err(Error::ShapeMismatch {
+            op: OP,
+            lhs: depth_dst.shape().to_vec(),
+            rhs: src_trans_dst.shape().to_vec(),
+            reason: "do not fit: the pose is [B, 4, 4]",
+        });
+    }
+    let points = depth_to_3d(depth_dst, camera_matrix, normalize_points)?.reshape(&[b, 3, h * w])?;
+    let top = src_trans_dst.narrow(1, 0, 3)?;
+    let moved = top.narrow(2, 0, 3)?.matmul(&points)?.add(&top.narrow(2, 3, 1)?)?;
+    let xyz = components(&moved)?;
+    let (x, y, z) = (&xyz[0], &xyz[1], &xyz[2]);
+    let front = at_least(z, MIN_DEPTH)?;
+    let z = z.clamp(Some(MIN_DEPTH), None)?;
+    let [fx, fy, cx, cy] = intrinsics(OP, camera_matrix, &[b, 1])?;
+    let u = x.div(&z)?.mul(&fx)?.add(&cx)?;
+    let v = y.div(&z)?.mul(&fy)?.add(&cy)?;
+    let valid = no_grad(|| {
+        let inside_u = at_least(&u, -SLACK)?.mul(&at_most(&u, (ws - 1) as f32 + SLACK)?)?;
+        let inside_v = at_least(&v, -SLACK)?.mul(&at_most(&v, (hs - 1) as f32 + SLACK)?)?;
+        front.mul(&inside_u)?.mul(&inside_v)?.reshape(&[b, 1, h, w])
+    })?;
+    // Points on or behind the camera read from outside the image.
+    let outside = Tensor::full(image_src.context(), &[1], -2.0)?;
+    let map = |c: &Tensor| Tensor::select(&front, c, &outside)?.reshape(&[b, h, w]);
+    let warped = image_src.remap(&map(&u)?, &map(&v)?, Interpolation::Bilinear, Padding::Zeros)?;
+    Ok((warped, valid))
+}
