@@ -169,14 +169,15 @@ fn mutual_information_registers_a_recoloured_inverted_copy() {
     let truth = homography(size, 4.0, 1.04, (6.0, -4.0), (5e-5, -3e-5));
     let recoloured = fixed.mul_scalar(-1.0).unwrap().add_scalar(1.0).unwrap().square().unwrap();
     let moving = moving_for(&recoloured, &[truth]);
-    let fit = |loss| {
-        let config = RegistrationConfig { loss, ..Default::default() };
+    let fit = |loss, iterations| {
+        let config = RegistrationConfig { loss, iterations, ..Default::default() };
         let fit = register(&moving, &fixed, &config, None).unwrap();
         (fit.status, corner_error(&fit.matrices[0], &truth, size as usize, size as usize))
     };
-    let (status, error) = fit(RegistrationLoss::MutualInformation);
+    let (status, error) = fit(RegistrationLoss::MutualInformation, RegistrationConfig::default().iterations);
     println!("mutual information: {status:?}, mean corner error {error} px");
-    let (_, mse_error) = fit(RegistrationLoss::Mse);
+    // MSE stalls far off; 60 steps per level show it (no need for the full budget).
+    let (_, mse_error) = fit(RegistrationLoss::Mse, 60);
     println!("MSE: mean corner error {mse_error} px");
     assert_eq!(status, Status::Converged);
     assert!(error < 0.5, "mutual information: mean corner error {error} px");
@@ -228,7 +229,7 @@ fn field_models_recover_a_smooth_deformation() {
     let field = Tensor::from_slice(&ctx(), &to_f32(&truth), &[1, 2, size, size]).unwrap();
     let fixed = moving.flow_warp(&field, Interpolation::Bilinear, Padding::Border).unwrap();
     for model in [Model::Dense { control_spacing: 16 }, Model::Tps { grid: 6 }] {
-        let config = RegistrationConfig { model, iterations: 100, ..Default::default() };
+        let config = RegistrationConfig { model, iterations: 50, ..Default::default() };
         let fit = register(&moving, &fixed, &config, None).unwrap();
         let got = fit.field.as_ref().unwrap().to_vec().unwrap();
         let error = endpoint_error(&got, &truth, size, 16);
