@@ -6,6 +6,7 @@
 //! PIXGRAD_PROFILE=1 WGPU_BACKEND=vulkan cargo bench --bench profile [-- NAME [SIDE]]
 //! ```
 
+use pixgrad::ops::geometry::warp_frame_depth;
 use pixgrad::ops::histogram::{ClaheOptions, HistogramOptions};
 use pixgrad::ops::loss::{Reduction, SsimPadding};
 use pixgrad::ops::warp::{ElasticOptions, Interpolation, Padding, ResizeMode};
@@ -97,6 +98,22 @@ fn main() {
                 let alpha = Tensor::ones(t[0].context(), &[2])?;
                 let options = ElasticOptions { kernel_size: [33, 33], ..Default::default() };
                 t[0].elastic_transform2d(&t[1], (8.0, 8.0), &alpha, &options)?.local_ncc(&t[2], 9, None)
+            }),
+        ),
+        (
+            // benches/warp.rs's case at the profiler's size: batch 1, a square
+            // SIDE² frame, a small turn and shift
+            "warp_frame_depth",
+            vec![img.clone(), Tensor::rand_uniform(&ctx, &[1, 1, side, side], 1.0, 4.0, 4).unwrap()],
+            Box::new(move |t| {
+                let ctx = t[0].context();
+                let pose = Tensor::from_slice(
+                    ctx,
+                    &[0.999, -0.03, 0.02, 0.05, 0.03, 0.999, -0.01, -0.02, -0.02, 0.01, 0.999, 0.1, 0., 0., 0., 1.],
+                    &[1, 4, 4],
+                )?;
+                let k = Tensor::from_slice(ctx, &[500.0, 0.0, s / 2.0, 0.0, 500.0, s / 2.0, 0.0, 0.0, 1.0], &[3, 3])?;
+                Ok(warp_frame_depth(&t[0], &t[1], &pose, &k, false)?.0)
             }),
         ),
         ("ssim_loss", vec![img.clone()], Box::new(move |t| t[0].ssim_loss(&other, 11, 1.0, SsimPadding::Same))),

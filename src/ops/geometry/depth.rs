@@ -1,7 +1,7 @@
 //! Depth maps: back-projection to points, surface normals and the
 //! reprojection of one view into another.
 
-use super::camera::{intrinsics, unproject_points};
+use super::camera::intrinsics;
 use crate::error::{Error, Result};
 use crate::ops::image_shape;
 use crate::ops::warp::{Interpolation, Padding};
@@ -32,28 +32,21 @@ pub fn depth_to_3d(depth: &Tensor, camera_matrix: &Tensor, normalize_points: boo
             reason: "a depth map is [B, 1, H, W]".into(),
         });
     }
+    // Pixel coordinates [1, 1, H, W] against intrinsics [B or 1, 1, 1, 1],
+    // straight in the output's layout (no permutes, no per-item grids).
     let ctx = depth.context();
     let xs: Vec<f32> = (0..h * w).map(|i| (i % w) as f32).collect();
     let ys: Vec<f32> = (0..h * w).map(|i| (i / w) as f32).collect();
-    let grid = Tensor::cat(
-        &[&Tensor::from_slice(ctx, &xs, &[1, h, w, 1])?, &Tensor::from_slice(ctx, &ys, &[1, h, w, 1])?],
-        3,
-    )?;
-    let pixels = grid.mul(&Tensor::ones(ctx, &[b, 1, 1, 1])?)?;
-    let k = match camera_matrix.shape() {
-        [kb, 3, 3] if *kb == b || *kb == 1 => camera_matrix.reshape(&[*kb, 1, 1, 3, 3])?,
-        [3, 3] => camera_matrix.clone(),
-        _ => {
-            return Err(Error::ShapeMismatch {
-                op: OP,
-                lhs: depth.shape().to_vec(),
-                rhs: camera_matrix.shape().to_vec(),
-                reason: "do not fit: the camera matrix is [B, 3, 3] or [3, 3]",
-            });
-        }
+    let [fx, fy, cx, cy] = intrinsics(OP, camera_matrix, &[b, 1, h])?;
+    let x = Tensor::from_slice(ctx, &xs, &[1, 1, h, w])?.sub(&cx)?.div(&fx)?;
+    let y = Tensor::from_slice(ctx, &ys, &[1, 1, h, w])?.sub(&cy)?.div(&fy)?;
+    // Depth along the optical axis, or along the unit ray.
+    let z = if normalize_points {
+        depth.div(&x.square()?.add(&y.square()?)?.add_scalar(1.0)?.sqrt()?)?
+    } else {
+        depth.clone()
     };
-    let points = unproject_points(&pixels, &depth.permute(&[0, 2, 3, 1])?, &k, normalize_points)?;
-    points.permute(&[0, 3, 1, 2])
+    Tensor::cat(&[&x.mul(&z)?, &y.mul(&z)?, &z], 1)
 }
 
 /// `a × b` along axis 1 of `[B, 3, …]` tensors.
