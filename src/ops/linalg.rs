@@ -6,6 +6,10 @@
 //! differentiable and deterministic (each output a fixed-order sum; the
 //! solver's elimination steps in a fixed order). Kernels in `shaders/linalg/`.
 
+mod eigh;
+
+pub use eigh::MAX_EIGH;
+
 use crate::autodiff::{Saved, record};
 use crate::error::{Error, Result};
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};

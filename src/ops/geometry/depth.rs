@@ -2,6 +2,7 @@
 //! reprojection of one view into another.
 
 use super::camera::intrinsics;
+use super::{at_least, at_most};
 use crate::error::{Error, Result};
 use crate::ops::image_shape;
 use crate::ops::warp::{Interpolation, Padding};
@@ -89,16 +90,6 @@ pub fn depth_to_normals(depth: &Tensor, camera_matrix: &Tensor, normalize_points
     // max(|n|, 1e-12) as √max(|n|², 1e-24): no infinite slope at n = 0.
     let length = normals.square()?.sum_to_shape(&[b, 1, h, w])?.clamp(Some(1e-24), None)?.sqrt()?;
     normals.div(&length)
-}
-
-/// 1 where `x >= threshold`, else 0 (NaN: 0); outside the graph.
-fn at_least(x: &Tensor, threshold: f32) -> Result<Tensor> {
-    no_grad(|| x.add_scalar(-threshold)?.clamp(None, Some(0.0))?.is_zero())
-}
-
-/// 1 where `x <= threshold`, else 0 (NaN: 0); outside the graph.
-fn at_most(x: &Tensor, threshold: f32) -> Result<Tensor> {
-    no_grad(|| x.add_scalar(-threshold)?.clamp(Some(0.0), None)?.is_zero())
 }
 
 /// Depth below which a point counts as on or behind the source camera.
