@@ -2,35 +2,9 @@
 //! eigenvector of the smallest eigenvalue of the normal matrix
 //! ([`Tensor::eigh`]), made of differentiable tensor ops.
 
-use super::{at_least, check_points};
+use super::correspondences::{check_points, hartley, scaled_to_corner, weights_or_ones};
 use crate::error::Result;
 use crate::tensor::Tensor;
-
-/// Hartley's isotropic normalisation of points `[B, N, 2]` under weights
-/// `[B, N, 1]` summing to `total` `[B, 1, 1]`: the weighted centroid moved
-/// to the origin, the weighted mean distance to it scaled to √2. Returns
-/// (normalised points, T, T⁻¹), T `[B, 3, 3]`.
-fn hartley(points: &Tensor, weights: &Tensor, total: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
-    let [b, n] = [points.shape()[0], points.shape()[1]];
-    let ctx = points.context();
-    let centroid = points.mul(weights)?.sum_to_shape(&[b, 1, 2])?.div(total)?;
-    let centred = points.sub(&centroid)?;
-    // |p − c| as √max(r², 1e-24): a point on the centroid has a zero slope,
-    // not an infinite one (PyTorch's norm at 0 likewise).
-    let radius = centred.square()?.sum_to_shape(&[b, n, 1])?.clamp(Some(1e-24), None)?.sqrt()?;
-    let mean_radius = radius.mul(weights)?.sum_to_shape(&[b, 1, 1])?.div(total)?;
-    let scale = mean_radius.add_scalar(1e-8)?.powf(-1.0)?.mul_scalar(std::f32::consts::SQRT_2)?;
-    let (cx, cy) = (centroid.narrow(2, 0, 1)?, centroid.narrow(2, 1, 1)?);
-    let (zero, one) = (Tensor::zeros(ctx, &[b, 1, 1])?, Tensor::ones(ctx, &[b, 1, 1])?);
-    let row = |entries: [&Tensor; 3]| Tensor::cat(&entries, 2);
-    let shift_x = scale.mul(&cx)?.neg()?;
-    let shift_y = scale.mul(&cy)?.neg()?;
-    let last = row([&zero, &zero, &one])?;
-    let t = Tensor::cat(&[&row([&scale, &zero, &shift_x])?, &row([&zero, &scale, &shift_y])?, &last], 1)?;
-    let inverse_scale = scale.powf(-1.0)?;
-    let t_inv = Tensor::cat(&[&row([&inverse_scale, &zero, &cx])?, &row([&zero, &inverse_scale, &cy])?, &last], 1)?;
-    Ok((centred.mul(&scale)?, t, t_inv))
-}
 
 /// Kornia's `find_homography_dlt` (its `solver="svd"`): the homography
 /// `[B, 3, 3]` with `points2 ~ H · points1` (pixels `[B, N, 2]`, N ≥ 4)
@@ -66,14 +40,7 @@ pub fn find_homography_dlt(points1: &Tensor, points2: &Tensor, weights: Option<&
     const OP: &str = "find_homography_dlt";
     let [b, n] = check_points(OP, points1, points2, weights, 4)?;
     let ctx = points1.context();
-    let weights = match weights {
-        None => Tensor::ones(ctx, &[b, n, 1])?,
-        Some(w) => {
-            let w = w.clamp(Some(0.0), None)?.reshape(&[b, n, 1])?;
-            let any = at_least(&w.sum_to_shape(&[b, 1, 1])?, f32::MIN_POSITIVE)?;
-            Tensor::select(&any, &w, &Tensor::ones(ctx, &[1, 1, 1])?)?
-        }
-    };
+    let weights = weights_or_ones(weights, [b, n], ctx)?;
     let total = weights.sum_to_shape(&[b, 1, 1])?;
     let (p1, t1, _) = hartley(points1, &weights, &total)?;
     let (p2, _, t2_inv) = hartley(points2, &weights, &total)?;
@@ -90,8 +57,5 @@ pub fn find_homography_dlt(points1: &Tensor, points2: &Tensor, weights: Option<&
     let (_, vectors) = normal.eigh()?;
     let h = vectors.narrow(2, 0, 1)?.reshape(&[b, 3, 3])?;
     let h = t2_inv.matmul(&h.matmul(&t1)?)?;
-    let corner = h.narrow(1, 2, 1)?.narrow(2, 2, 1)?;
-    let scalable = at_least(&corner.abs()?, 1e-8)?;
-    let divisor = Tensor::select(&scalable, &corner, &Tensor::ones(ctx, &[1, 1, 1])?)?;
-    h.div(&divisor)
+    scaled_to_corner(&h)
 }
