@@ -552,3 +552,54 @@ fn frame_warps_and_normals_at_their_edges() {
         Err(Error::InvalidShape { .. })
     ));
 }
+
+/// The fused coordinates kernel against the same warp composed of public
+/// ops (depth_to_3d, matmul, project_points, remap), with and without unit
+/// rays, a shared camera matrix: values and the gradients of the image, the
+/// depth, the pose and the intrinsics.
+#[test]
+fn frame_warps_equal_their_composition() {
+    let ctx = ctx();
+    let (b, h, w) = (2, 37, 53);
+    let image = Tensor::rand_uniform(&ctx, &[b, 3, h, w], 0.0, 1.0, 8).unwrap();
+    let depth = Tensor::rand_uniform(&ctx, &[b, 1, h, w], 1.0, 3.0, 9).unwrap();
+    let turns = tensor(&[0.03, -0.05, 0.02, -0.04, 0.02, 0.06], &[b, 3]);
+    let top = Tensor::cat(
+        &[&axis_angle_to_rotation_matrix(&turns).unwrap(), &tensor(&[0.1, -0.05, 0.08, -0.12, 0.04, -0.1], &[b, 3, 1])],
+        2,
+    )
+    .unwrap();
+    let pose = Tensor::cat(&[&top, &tensor(&[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0], &[b, 1, 4])], 1).unwrap();
+    let k = tensor(&[40.0, 0.0, 26.0, 0.0, 42.0, 18.0, 0.0, 0.0, 1.0], &[3, 3]);
+    let seed = Tensor::rand_uniform(&ctx, &[b, 3, h, w], -1.0, 1.0, 10).unwrap();
+    for normalize in [false, true] {
+        let run = |fused: bool| {
+            let (x, d, p, kk) = (
+                image.detach().with_grad(),
+                depth.detach().with_grad(),
+                pose.detach().with_grad(),
+                k.detach().with_grad(),
+            );
+            let out = if fused {
+                warp_frame_depth(&x, &d, &p, &kk, normalize).unwrap().0
+            } else {
+                let points = depth_to_3d(&d, &kk, normalize).unwrap().reshape(&[b, 3, h * w]).unwrap();
+                let rows = p.narrow(1, 0, 3).unwrap();
+                let moved =
+                    rows.narrow(2, 0, 3).unwrap().matmul(&points).unwrap().add(&rows.narrow(2, 3, 1).unwrap()).unwrap();
+                let uv = project_points(&moved.transpose(1, 2).unwrap(), &kk).unwrap();
+                let map = |c: usize| uv.narrow(2, c, 1).unwrap().reshape(&[b, h, w]).unwrap();
+                x.remap(&map(0), &map(1), Interpolation::Bilinear, Padding::Zeros).unwrap()
+            };
+            let grads = out.backward_with(&seed).unwrap();
+            let mut all = vec![out.to_vec().unwrap()];
+            all.extend([&x, &d, &p, &kk].map(|t| grads.get(t).unwrap().to_vec().unwrap()));
+            all
+        };
+        let (fused, composed) = (run(true), run(false));
+        for (what, (a, c)) in ["values", "image", "depth", "pose", "intrinsics"].iter().zip(fused.iter().zip(&composed))
+        {
+            assert_within(a, &to_f64(c), 1e-4, &format!("{what}, unit rays {normalize}"));
+        }
+    }
+}

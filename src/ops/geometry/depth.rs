@@ -2,8 +2,9 @@
 //! reprojection of one view into another.
 
 use super::camera::intrinsics;
-use super::{at_least, at_most};
+use crate::autodiff::{Saved, record};
 use crate::error::{Error, Result};
+use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
 use crate::ops::image_shape;
 use crate::ops::warp::{Interpolation, Padding};
 use crate::tensor::Tensor;
@@ -92,11 +93,86 @@ pub fn depth_to_normals(depth: &Tensor, camera_matrix: &Tensor, normalize_points
     normals.div(&length)
 }
 
-/// Depth below which a point counts as on or behind the source camera.
-const MIN_DEPTH: f32 = 1e-6;
+static FRAME_COORDINATES: Shader = shader!("geometry/frame_coordinates.wgsl");
 
-/// How far (in pixels) past the border a sample still counts as valid.
-const SLACK: f32 = 0.01;
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct FrameParams {
+    pixels: u32,
+    batch: u32,
+    width: u32,
+    normalize: u32,
+    source_width: f32,
+    source_height: f32,
+    k_stride: u32,
+    _pad: u32,
+}
+
+/// warp_frame_depth's sampling coordinates `[B, 3, H·W]` (u, v, valid;
+/// `shaders/geometry/frame_coordinates.wgsl`), differentiable in the
+/// depth, the pose and the intrinsics (valid is a constant).
+fn frame_coordinates(params: &FrameParams, depth: &Tensor, pose: &Tensor, camera: &Tensor) -> Result<Tensor> {
+    const OP: &str = "warp_frame_depth";
+    let (b, pixels) = (params.batch as usize, params.pixels as usize);
+    let ctx = depth.context();
+    let coords = Tensor::uninit(ctx, OP, &[b, 3, pixels])?;
+    let dispatch = Dispatch {
+        kernel: &Kernel { shader: &FRAME_COORDINATES, entry: "coordinates_forward", reads: 3, writes: 1 },
+        constants: &[],
+        params: params_bytes(params),
+        buffers: &[depth.buffer(), pose.buffer(), camera.buffer(), coords.buffer()],
+        groups: grid_1d((b * pixels) as u32),
+    };
+    ctx.dispatch(OP, dispatch)?;
+    let params = *params;
+    let (saved_depth, saved_pose, saved_camera) = (Saved::new(depth), Saved::new(pose), Saved::new(camera));
+    let (depth_shape, camera_shape) = (depth.shape().to_vec(), camera.shape().to_vec());
+    Ok(record(OP, coords, &[depth, pose, camera], move |needs| {
+        let needs = needs.to_vec();
+        Box::new(move |g| {
+            let (depth, pose, camera) = (saved_depth.get(OP)?, saved_pose.get(OP)?, saved_camera.get(OP)?);
+            let ctx = g.context();
+            let depth_grad = Tensor::uninit(ctx, OP, &depth_shape)?;
+            let partials = Tensor::uninit(ctx, OP, &[b, pixels, 16])?;
+            let dispatch = Dispatch {
+                kernel: &Kernel { shader: &FRAME_COORDINATES, entry: "coordinates_adjoint", reads: 4, writes: 2 },
+                constants: &[],
+                params: params_bytes(&params),
+                buffers: &[
+                    depth.buffer(),
+                    pose.buffer(),
+                    camera.buffer(),
+                    g.buffer(),
+                    depth_grad.buffer(),
+                    partials.buffer(),
+                ],
+                groups: grid_1d((b * pixels) as u32),
+            };
+            ctx.dispatch(OP, dispatch)?;
+            let sums = if needs[1] || needs[2] { Some(partials.sum_to_shape(&[b, 1, 16])?) } else { None };
+            let pose_grad = match (&sums, needs[1]) {
+                (Some(sums), true) => {
+                    let top = sums.narrow(2, 0, 12)?.reshape(&[b, 3, 4])?;
+                    Some(Tensor::cat(&[&top, &Tensor::zeros(ctx, &[b, 1, 4])?], 1)?)
+                }
+                _ => None,
+            };
+            let camera_grad = match (&sums, needs[2]) {
+                (Some(sums), true) => {
+                    // [f̄x, 0, c̄x; 0, f̄y, c̄y; 0, 0, 0] per item, summed when shared.
+                    let at = |e: usize| sums.narrow(2, e, 1);
+                    let zero = Tensor::zeros(ctx, &[b, 1, 1])?;
+                    let rows = [&at(12)?, &zero, &at(14)?, &zero, &at(13)?, &at(15)?, &zero, &zero, &zero];
+                    let per_item = Tensor::cat(&rows, 2)?.reshape(&[b, 3, 3])?;
+                    let summed = if params.k_stride == 0 { per_item.sum_to_shape(&[1, 3, 3])? } else { per_item };
+                    Some(summed.reshape(&camera_shape)?)
+                }
+                _ => None,
+            };
+            Ok(vec![needs[0].then_some(depth_grad), pose_grad, camera_grad])
+        })
+    }))
+}
 
 /// Kornia's `warp_frame_depth`: the source image `[B, C, Hs, Ws]` seen
 /// from the target view, given the target's depth `[B, 1, H, W]`, the
@@ -158,24 +234,38 @@ pub fn warp_frame_depth(
             reason: "do not fit: the pose is [B, 4, 4]",
         });
     }
-    let points = depth_to_3d(depth_dst, camera_matrix, normalize_points)?.reshape(&[b, 3, h * w])?;
-    let top = src_trans_dst.narrow(1, 0, 3)?;
-    let moved = top.narrow(2, 0, 3)?.matmul(&points)?.add(&top.narrow(2, 3, 1)?)?;
-    let xyz = components(&moved)?;
-    let (x, y, z) = (&xyz[0], &xyz[1], &xyz[2]);
-    let front = at_least(z, MIN_DEPTH)?;
-    let z = z.clamp(Some(MIN_DEPTH), None)?;
-    let [fx, fy, cx, cy] = intrinsics(OP, camera_matrix, &[b, 1])?;
-    let u = x.div(&z)?.mul(&fx)?.add(&cx)?;
-    let v = y.div(&z)?.mul(&fy)?.add(&cy)?;
-    let valid = no_grad(|| {
-        let inside_u = at_least(&u, -SLACK)?.mul(&at_most(&u, (ws - 1) as f32 + SLACK)?)?;
-        let inside_v = at_least(&v, -SLACK)?.mul(&at_most(&v, (hs - 1) as f32 + SLACK)?)?;
-        front.mul(&inside_u)?.mul(&inside_v)?.reshape(&[b, 1, h, w])
-    })?;
-    // Points on or behind the camera read from outside the image.
-    let outside = Tensor::full(image_src.context(), &[1], -2.0)?;
-    let map = |c: &Tensor| Tensor::select(&front, c, &outside)?.reshape(&[b, h, w]);
-    let warped = image_src.remap(&map(&u)?, &map(&v)?, Interpolation::Bilinear, Padding::Zeros)?;
+    let k_stride = match camera_matrix.shape() {
+        [kb, 3, 3] if *kb == b => 9,
+        [1, 3, 3] | [3, 3] => 0,
+        _ => {
+            return Err(Error::ShapeMismatch {
+                op: OP,
+                lhs: depth_dst.shape().to_vec(),
+                rhs: camera_matrix.shape().to_vec(),
+                reason: "do not fit: the camera matrix is [B, 3, 3] or [3, 3]",
+            });
+        }
+    };
+    if image_shape(OP, depth_dst)?[1] != 1 {
+        return Err(Error::InvalidShape {
+            op: OP,
+            shape: depth_dst.shape().to_vec(),
+            reason: "a depth map is [B, 1, H, W]".into(),
+        });
+    }
+    let params = FrameParams {
+        pixels: (h * w) as u32,
+        batch: b as u32,
+        width: w as u32,
+        normalize: normalize_points as u32,
+        source_width: ws as f32,
+        source_height: hs as f32,
+        k_stride,
+        _pad: 0,
+    };
+    let coords = frame_coordinates(&params, depth_dst, src_trans_dst, camera_matrix)?;
+    let map = |row: usize| coords.narrow(1, row, 1)?.reshape(&[b, h, w]);
+    let valid = no_grad(|| coords.narrow(1, 2, 1)?.reshape(&[b, 1, h, w]))?.detach();
+    let warped = image_src.remap(&map(0)?, &map(1)?, Interpolation::Bilinear, Padding::Zeros)?;
     Ok((warped, valid))
 }

@@ -32,8 +32,3 @@ use crate::{Tensor, no_grad};
 fn at_least(x: &Tensor, threshold: f32) -> Result<Tensor> {
     no_grad(|| x.add_scalar(-threshold)?.clamp(None, Some(0.0))?.is_zero())
 }
-
-/// 1 where `x <= threshold`, else 0 (NaN: 0); outside the graph.
-fn at_most(x: &Tensor, threshold: f32) -> Result<Tensor> {
-    no_grad(|| x.add_scalar(-threshold)?.clamp(Some(0.0), None)?.is_zero())
-}
