@@ -55,29 +55,48 @@ pub(super) fn weights_or_ones(weights: Option<&Tensor>, [b, n]: [usize; 2], ctx:
     Tensor::select(&any, &w, &Tensor::ones(ctx, &[1, 1, 1])?)
 }
 
-/// Hartley's isotropic normalisation of points `[B, N, 2]` under weights
+/// Hartley's isotropic normalisation of points `[B, N, D]` under weights
 /// `[B, N, 1]` summing to `total` `[B, 1, 1]`: the weighted centroid moved
-/// to the origin, the weighted mean distance to it scaled to √2. Returns
-/// (normalised points, T, T⁻¹), T `[B, 3, 3]`.
+/// to the origin, the weighted mean distance to it scaled to √D. Returns
+/// (normalised points, T, T⁻¹), T `[B, D + 1, D + 1]`.
 pub(super) fn hartley(points: &Tensor, weights: &Tensor, total: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
-    let [b, n] = [points.shape()[0], points.shape()[1]];
+    let [b, n, dims] = [points.shape()[0], points.shape()[1], points.shape()[2]];
     let ctx = points.context();
-    let centroid = points.mul(weights)?.sum_to_shape(&[b, 1, 2])?.div(total)?;
+    let centroid = points.mul(weights)?.sum_to_shape(&[b, 1, dims])?.div(total)?;
     let centred = points.sub(&centroid)?;
     // |p − c| as √max(r², 1e-24): a point on the centroid has a zero slope,
     // not an infinite one (PyTorch's norm at 0 likewise).
     let radius = centred.square()?.sum_to_shape(&[b, n, 1])?.clamp(Some(1e-24), None)?.sqrt()?;
     let mean_radius = radius.mul(weights)?.sum_to_shape(&[b, 1, 1])?.div(total)?;
-    let scale = mean_radius.add_scalar(1e-8)?.powf(-1.0)?.mul_scalar(std::f32::consts::SQRT_2)?;
-    let (cx, cy) = (centroid.narrow(2, 0, 1)?, centroid.narrow(2, 1, 1)?);
-    let (zero, one) = (Tensor::zeros(ctx, &[b, 1, 1])?, Tensor::ones(ctx, &[b, 1, 1])?);
-    let row = |entries: [&Tensor; 3]| Tensor::cat(&entries, 2);
-    let shift_x = scale.mul(&cx)?.neg()?;
-    let shift_y = scale.mul(&cy)?.neg()?;
-    let last = row([&zero, &zero, &one])?;
-    let t = Tensor::cat(&[&row([&scale, &zero, &shift_x])?, &row([&zero, &scale, &shift_y])?, &last], 1)?;
+    let scale = mean_radius.add_scalar(1e-8)?.powf(-1.0)?.mul_scalar((dims as f32).sqrt())?;
     let inverse_scale = scale.powf(-1.0)?;
-    let t_inv = Tensor::cat(&[&row([&inverse_scale, &zero, &cx])?, &row([&zero, &inverse_scale, &cy])?, &last], 1)?;
+    let (zero, one) = (Tensor::zeros(ctx, &[b, 1, 1])?, Tensor::ones(ctx, &[b, 1, 1])?);
+    // Rows of diag(s, …, s, 1) with the last column −s c (T), or of
+    // diag(1/s, …, 1/s, 1) with the last column c (T⁻¹).
+    let matrix = |diagonal: &Tensor, shift: &dyn Fn(&Tensor) -> Result<Tensor>| -> Result<Tensor> {
+        let mut rows = Vec::with_capacity(dims + 1);
+        for r in 0..=dims {
+            let mut entries = Vec::with_capacity(dims + 1);
+            for c in 0..=dims {
+                entries.push(match (r, c) {
+                    (r, c) if r == dims => {
+                        if c == dims {
+                            one.clone()
+                        } else {
+                            zero.clone()
+                        }
+                    }
+                    (r, c) if c == dims => shift(&centroid.narrow(2, r, 1)?)?,
+                    (r, c) if r == c => diagonal.clone(),
+                    _ => zero.clone(),
+                });
+            }
+            rows.push(Tensor::cat(&entries.iter().collect::<Vec<_>>(), 2)?);
+        }
+        Tensor::cat(&rows.iter().collect::<Vec<_>>(), 1)
+    };
+    let t = matrix(&scale, &|c| scale.mul(c)?.neg())?;
+    let t_inv = matrix(&inverse_scale, &|c| Ok(c.clone()))?;
     Ok((centred.mul(&scale)?, t, t_inv))
 }
 

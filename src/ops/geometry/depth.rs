@@ -2,6 +2,7 @@
 //! reprojection of one view into another.
 
 use super::camera::intrinsics;
+use super::cross;
 use crate::autodiff::{Saved, record};
 use crate::error::{Error, Result};
 use crate::gpu::kernel::{Dispatch, Kernel, Shader, grid_1d, params_bytes, shader};
@@ -49,18 +50,6 @@ pub fn depth_to_3d(depth: &Tensor, camera_matrix: &Tensor, normalize_points: boo
         depth.clone()
     };
     Tensor::cat(&[&x.mul(&z)?, &y.mul(&z)?, &z], 1)
-}
-
-/// `a × b` along axis 1 of `[B, 3, …]` tensors.
-fn cross(a: &Tensor, b: &Tensor) -> Result<Tensor> {
-    let (a, b) = (components(a)?, components(b)?);
-    let term = |i: usize, j: usize| a[i].mul(&b[j])?.sub(&a[j].mul(&b[i])?);
-    Tensor::cat(&[&term(1, 2)?, &term(2, 0)?, &term(0, 1)?], 1)
-}
-
-/// The three slices `[B, 1, …]` of a `[B, 3, …]` tensor.
-fn components(t: &Tensor) -> Result<Vec<Tensor>> {
-    (0..3).map(|i| t.narrow(1, i, 1)).collect()
 }
 
 /// Kornia's `depth_to_normals`: unit surface normals `[B, 3, H, W]` of a
