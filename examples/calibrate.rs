@@ -5,7 +5,7 @@
 //! corners' reprojection error through `project_points` and
 //! `distort_points`. The Jacobian comes from pixgrad's reverse mode (one
 //! backward pass over 108 copies of the views, copy j seeded at corner
-//! coordinate j), the steps from Levenberg–Marquardt on the host (64
+//! coordinate j), the steps from Levenberg–Marquardt on the host (68
 //! unknowns). First-order steps do not get there: the principal point, the
 //! tangential coefficients and the poses trade off along narrow valleys
 //! (2000 Adam steps left the principal point 12 px off, 300 L-BFGS steps
