@@ -92,9 +92,11 @@ fn fits_a_batch_of_four_homographies_in_one_call() {
         homography(256, 4.0, 1.05, (0.0, 0.0), (0.0, 0.0)),
     ];
     let moving = moving_for(&fixed, &truths);
-    let fit = register(&moving, &fixed, &RegistrationConfig::default(), None).unwrap();
+    let config = RegistrationConfig { iterations: 80, ..Default::default() };
+    let fit = register(&moving, &fixed, &config, None).unwrap();
     assert_eq!(fit.status, Status::Converged);
     for (k, (m, t)) in fit.matrices.iter().zip(&truths).enumerate() {
+        println!("image {k}: mean corner error {} px", corner_error(m, t, 256, 256));
         let error = corner_error(m, t, 256, 256);
         assert!(error < 0.5, "image {k}: mean corner error {error} px");
     }
