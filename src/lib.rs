@@ -51,6 +51,7 @@ pub use interop::nalgebra::{MatrixScalar, Transform2, TransformScalar};
 pub use ops::Factor;
 pub use ops::color::{Channels, DeltaE, LogOptions};
 pub use ops::filter::{BorderType, ColorDistance, ConvOptions, GradientMode, MorphBorder, Sigma};
+pub use ops::linalg::Indices;
 pub use ops::loss::{Reduction, SsimPadding};
 pub use ops::warp::{Interpolation, Padding, ResizeMode, ResizeOptions};
 pub use shape::MAX_RANK;

@@ -1,11 +1,12 @@
 //! Batched linear algebra: matmul (batched, one side shared), permute,
-//! solve, inverse and index_select against host f64 references, the
+//! solve, inverse, eigh, index_select and gather against host f64 references, the
 //! dot-product test for the linear ones, gradients against the host,
 //! determinism and typed errors.
 
 mod support;
 
 use nalgebra::{DMatrix, SymmetricEigen};
+use pixgrad::Gradients;
 use pixgrad::check::check_adjoint;
 use pixgrad::ops::linalg::{MAX_EIGH, MAX_INNER};
 use pixgrad::{Error, Tensor};
@@ -304,7 +305,138 @@ fn index_select_along_every_axis() {
     assert!(matches!(x.index_select(4, &[0]), Err(Error::InvalidArgument { .. })));
     assert!(matches!(x.index_select(1, &[4]), Err(Error::InvalidArgument { .. })));
     assert!(matches!(x.index_select(1, &[]), Err(Error::InvalidArgument { .. })));
-    assert!(matches!(x.index_select(0, &vec![1; MAX_INNER + 1]), Err(Error::InvalidArgument { .. })));
+    let flat = tensor(&[0.0, 1.0], &[2]);
+    assert!(matches!(x.index_select(1, &tensor(&[0.0, 1.0], &[1, 2])), Err(Error::InvalidShape { .. })));
+    assert!(matches!(x.index_select(5, &flat), Err(Error::InvalidArgument { .. })));
+}
+
+/// `f(x)` and its gradient under `sum(f(x) · weights)`.
+fn value_and_weighted_grad(
+    f: impl Fn(&Tensor) -> pixgrad::Result<Tensor>,
+    x: &Tensor,
+    weights: &[f64],
+) -> [Vec<f32>; 2] {
+    let xg = x.detach().with_grad();
+    let out = f(&xg).unwrap();
+    let grads: Gradients = out.backward_with(&tensor(weights, out.shape())).unwrap();
+    [out.to_vec().unwrap(), grads.get_or_zeros(&xg).unwrap().to_vec().unwrap()]
+}
+
+#[test]
+fn index_select_with_device_indices_equals_the_host_list() {
+    let mut rng = Rng::new(15);
+    let shape = [2, 7, 3];
+    let x = tensor(&rng.vec(numel(&shape), -1.0, 1.0), &shape);
+    let host = [6usize, 0, 3, 3, 6, 1, 6];
+    let device = tensor(&host.map(|i| i as f64), &[host.len()]);
+    let weights = rng.vec(2 * host.len() * 3, -1.0, 1.0);
+    let from_host = value_and_weighted_grad(|t| t.index_select(1, &host), &x, &weights);
+    let from_device = value_and_weighted_grad(|t| t.index_select(1, &device), &x, &weights);
+    assert_eq!(from_host, from_device);
+    // Outside the axis (either side, NaN, far off) selects zeros and takes no
+    // gradient; fractions round to the nearest row.
+    let odd = tensor(&[-1.0, 7.0, f64::NAN, 1e9, 1.4, 1.6, -0.4], &[7]);
+    let [value, grad] = value_and_weighted_grad(|t| t.index_select(1, &odd), &x, &weights);
+    let xs = x.to_vec().unwrap();
+    for o in 0..2 {
+        for (t, row) in [None, None, None, None, Some(1), Some(2), Some(0)].into_iter().enumerate() {
+            for i in 0..3 {
+                let want = row.map_or(0.0, |j| xs[(o * 7 + j) * 3 + i]);
+                assert_eq!(value[(o * 7 + t) * 3 + i], want, "item {o}, pick {t}, column {i}");
+            }
+        }
+        for j in 3..7 {
+            assert_eq!(&grad[(o * 7 + j) * 3..(o * 7 + j + 1) * 3], &[0.0; 3], "row {j} was not read");
+        }
+    }
+}
+
+#[test]
+fn repeated_indices_sum_exactly_past_the_loop_budget() {
+    // 200 000 picks, 150 000 of them of one row: a sum no thread could loop
+    // over (llvmpipe's loop limiter), exact and rounded once.
+    let mut rng = Rng::new(16);
+    let x = tensor(&rng.vec(50 * 2, -1.0, 1.0), &[50, 2]);
+    let picks: Vec<usize> = (0..200_000).map(|t| if t % 4 == 3 { (t / 4) % 50 } else { 7 }).collect();
+    let weights = rng.vec(picks.len() * 2, -1.0, 1.0);
+    let run = || value_and_weighted_grad(|t| t.index_select(0, &picks), &x, &weights)[1].clone();
+    let grad = run();
+    let mut want = vec![0.0; 100];
+    for (t, &j) in picks.iter().enumerate() {
+        want[2 * j] += weights[2 * t];
+        want[2 * j + 1] += weights[2 * t + 1];
+    }
+    // within one rounding of the exact sum (f64 holds these sums exactly)
+    for (g, w) in grad.iter().zip(&want) {
+        assert!((*g as f64 - w).abs() <= w.abs() * 2f64.powi(-24) + 1e-30, "{g} vs {w}");
+    }
+    assert_eq!(bits_of(&grad), bits_of(&run()));
+    // Non-finite terms follow IEEE: inf + finite = inf, inf + -inf = NaN.
+    let mut special = vec![0.5; 8];
+    special[0] = f64::INFINITY;
+    special[4] = f64::INFINITY;
+    special[6] = f64::NEG_INFINITY;
+    special[7] = f64::NAN;
+    let [_, g] = value_and_weighted_grad(|t| t.index_select(0, &[0, 0, 1, 1]), &tensor(&[1.0; 4], &[2, 2]), &special);
+    assert_eq!(g[0], f32::INFINITY);
+    assert_eq!(g[1], 1.0);
+    assert!(g[2].is_nan() && g[3].is_nan(), "{g:?}");
+}
+
+fn bits_of(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// Host `torch.gather`: the source element each output element reads.
+fn gather_source(shape: &[usize], index_shape: &[usize], axis: usize, index: &[f64], e: usize) -> Option<usize> {
+    let (st, is) = (strides(shape), strides(index_shape));
+    let j = index[e].round();
+    if !(j >= 0.0 && j < shape[axis] as f64) {
+        return None;
+    }
+    Some((0..shape.len()).map(|d| if d == axis { j as usize } else { (e / is[d]) % index_shape[d] } * st[d]).sum())
+}
+
+#[test]
+fn gather_matches_torch_gather_along_every_axis() {
+    let mut rng = Rng::new(17);
+    let shape = [3, 4, 5, 6];
+    let values = rng.vec(numel(&shape), -1.0, 1.0);
+    let x = tensor(&values, &shape);
+    for axis in 0..4 {
+        let mut index_shape = shape;
+        index_shape[axis] = 7;
+        let n = numel(&index_shape);
+        let index: Vec<f64> = (0..n).map(|_| (rng.uniform(0.0, 1.0) * shape[axis] as f64).floor()).collect();
+        let index_t = tensor(&index, &index_shape);
+        let weights = rng.vec(n, -1.0, 1.0);
+        let [value, grad] = value_and_weighted_grad(|t| t.gather(axis, &index_t), &x, &weights);
+        let mut want_grad = vec![0.0; values.len()];
+        let want: Vec<f64> = (0..n)
+            .map(|e| {
+                let s = gather_source(&shape, &index_shape, axis, &index, e).unwrap();
+                want_grad[s] += weights[e];
+                values[s]
+            })
+            .collect();
+        assert_close(&value, &want, 0.0, 0.0, &format!("axis {axis}"));
+        assert_close(&grad, &want_grad, 1e-6, 1e-6, &format!("gradient, axis {axis}"));
+        assert!(check_adjoint(|t| t.gather(axis, &index_t), &x, 30 + axis as u64).unwrap() < 1e-6, "axis {axis}");
+        let again = value_and_weighted_grad(|t| t.gather(axis, &index_t), &x, &weights)[1].clone();
+        assert_eq!(bits_of(&grad), bits_of(&again), "axis {axis}");
+    }
+    // Indices outside the axis pick 0 and take no gradient.
+    let index = [0.0, -1.0, 3.0, f64::NAN, 1.6, 1e7];
+    let small = tensor(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+    let [value, grad] = value_and_weighted_grad(|t| t.gather(1, &tensor(&index, &[2, 3])), &small, &[1.0; 6]);
+    assert_eq!(value, vec![1.0, 0.0, 0.0, 0.0, 6.0, 0.0]);
+    assert_eq!(grad, vec![1.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
+    // Typed errors: rank, another axis's length, the axis.
+    for bad in [vec![2, 3, 1], vec![3, 3], vec![6]] {
+        let index = Tensor::zeros(&ctx(), &bad).unwrap();
+        assert!(matches!(small.gather(1, &index), Err(Error::InvalidShape { .. })), "{bad:?}");
+    }
+    assert!(matches!(small.gather(2, &tensor(&[0.0; 6], &[2, 3])), Err(Error::InvalidArgument { .. })));
 }
 
 /// Ascending eigenvalues and sign-fixed eigenvector columns in f64, as

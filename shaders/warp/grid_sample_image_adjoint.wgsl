@@ -1,5 +1,6 @@
 // import lib/sampling.wgsl
 // import lib/sample_points.wgsl
+// import lib/exact_sum.wgsl
 
 // The sampler, adjoint with respect to the image, deterministic without
 // float atomics: every tap is binned by the source pixel it reads, then each
@@ -61,47 +62,6 @@ fn bin_taps(ids: Invocation) {
             }
         }
     }
-}
-
-// Exact, order-independent sum of a bin: each term is scaled by a power of
-// two chosen from the bin's largest term and added as a 64-bit integer
-// (i32 high word, u32 low word with carry). The fill order of a bin varies
-// run to run; its sum does not, and it is rounded to f32 only once.
-struct Wide {
-    hi: i32,
-    lo: u32,
-}
-
-fn wide_add(a: Wide, t: f32) -> Wide {
-    // |t| < 2^30 here: split |t| exactly into integer and 32 fraction bits.
-    let m = abs(t);
-    let whole = floor(m);
-    var hi = i32(whole);
-    var lo = u32((m - whole) * 4294967296.0);
-    if (t < 0.0) {
-        // two's complement of (hi, lo)
-        hi = -hi - select(0, 1, lo != 0u);
-        lo = 0u - lo;
-    }
-    let sum = a.lo + lo;
-    return Wide(a.hi + hi + select(0, 1, sum < a.lo), sum);
-}
-
-// x · 2^e in two steps: ldexp is only defined for |e| up to 127.
-fn scale(x: f32, e: i32) -> f32 {
-    return ldexp(ldexp(x, e / 2), e - e / 2);
-}
-
-fn wide_value(a: Wide, exponent: i32) -> f32 {
-    return scale(f32(a.hi), exponent) + scale(f32(a.lo), exponent - 32);
-}
-
-// The power of two that scales a sum of `count` terms of magnitude at most
-// `largest` (finite, > 0) below 2^28: each term below 2^(29 - k), with
-// k = ceil(log2 count) + 1 in integers.
-fn sum_shift(count: u32, largest: f32) -> i32 {
-    let k = 33 - i32(countLeadingZeros(max(count, 2u) - 1u));
-    return 29 - k - frexp(largest).exp;
 }
 
 // One tap of a bin; EMPTY keys fill a small bin's unused slots (they sort

@@ -1,14 +1,17 @@
 //! Linear algebra on batches of matrices (part of the tensor algebra user
 //! geometry is written in): [`matmul`](Tensor::matmul),
 //! [`transpose`](Tensor::transpose), [`permute`](Tensor::permute),
-//! [`solve`](Tensor::solve), [`inverse`](Tensor::inverse) and
-//! [`index_select`](Tensor::index_select), all
-//! differentiable and deterministic (each output a fixed-order sum; the
-//! solver's elimination steps in a fixed order). Kernels in `shaders/linalg/`.
+//! [`solve`](Tensor::solve), [`inverse`](Tensor::inverse),
+//! [`eigh`](Tensor::eigh), [`index_select`](Tensor::index_select) and
+//! [`gather`](Tensor::gather), all differentiable and deterministic (each
+//! output a fixed-order or exact sum; the solver's elimination steps in a
+//! fixed order). Kernels in `shaders/linalg/`.
 
 mod eigh;
+mod gather;
 
 pub use eigh::MAX_EIGH;
+pub use gather::Indices;
 
 use crate::autodiff::{Saved, record};
 use crate::error::{Error, Result};
@@ -18,7 +21,6 @@ use crate::tensor::Tensor;
 static MATMUL: Shader = shader!("linalg/matmul.wgsl");
 static PERMUTE: Shader = shader!("linalg/permute.wgsl");
 static SOLVE: Shader = shader!("linalg/solve.wgsl");
-static INDEX_SELECT: Shader = shader!("linalg/index_select.wgsl");
 
 /// The loop iterations one lane of the solver may run (the software
 /// rasterisers' budget, docs/performance.md).
@@ -391,116 +393,5 @@ impl Tensor {
             eye
         };
         self.solve(&eye)
-    }
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-struct SelectParams {
-    len: u32,
-    inner: u32,
-    picked: u32,
-    size: u32,
-}
-
-/// A host list of u32 uploaded to a pooled buffer.
-fn upload_u32(t: &Tensor, values: &[u32]) -> Result<crate::gpu::PooledBuffer> {
-    let ctx = t.context();
-    let buffer = ctx.alloc("index_select", (values.len().max(1) * 4) as u64)?;
-    ctx.upload(bytemuck::cast_slice(values), buffer.buffer(), 0);
-    Ok(buffer)
-}
-
-impl Tensor {
-    /// The entries at `indices` along `axis`, in that order (PyTorch's
-    /// `index_select`, with the indices given from the host; repeats
-    /// allowed). Differentiable: a source entry's gradient sums, in order,
-    /// the gradients of every output that read it (deterministic).
-    ///
-    /// ```
-    /// let ctx = pixgrad::Context::new()?;
-    /// let points = pixgrad::Tensor::from_slice(&ctx, &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0], &[3, 2])?;
-    /// assert_eq!(points.index_select(0, &[2, 0, 2])?.to_vec()?, vec![4.0, 5.0, 0.0, 1.0, 4.0, 5.0]);
-    /// # Ok::<(), pixgrad::Error>(())
-    /// ```
-    pub fn index_select(&self, axis: usize, indices: &[usize]) -> Result<Tensor> {
-        const OP: &str = "index_select";
-        let shape = self.shape().to_vec();
-        if axis >= shape.len() {
-            return Err(Error::InvalidArgument {
-                op: OP,
-                name: "axis",
-                reason: format!("axis {axis} of a tensor of shape {shape:?}"),
-            });
-        }
-        let size = shape[axis];
-        if indices.is_empty() || indices.iter().any(|&i| i >= size) {
-            return Err(Error::InvalidArgument {
-                op: OP,
-                name: "indices",
-                reason: format!(
-                    "need 1 or more indices below {size}, got {} of them (largest {:?})",
-                    indices.len(),
-                    indices.iter().max()
-                ),
-            });
-        }
-        let inner: usize = shape[axis + 1..].iter().product();
-        let mut out_shape = shape.clone();
-        out_shape[axis] = indices.len();
-        let out = Tensor::uninit(self.context(), OP, &out_shape)?;
-        let index: Vec<u32> = indices.iter().map(|&i| i as u32).collect();
-        let index = upload_u32(self, &index)?;
-        let params = SelectParams {
-            len: out.numel() as u32,
-            inner: inner as u32,
-            picked: indices.len() as u32,
-            size: size as u32,
-        };
-        let dispatch = Dispatch {
-            kernel: &Kernel { shader: &INDEX_SELECT, entry: "forward", reads: 2, writes: 1 },
-            constants: &[],
-            params: params_bytes(&params),
-            buffers: &[self.buffer(), index.buffer(), out.buffer()],
-            groups: grid_1d(params.len),
-        };
-        self.context().dispatch(OP, dispatch)?;
-        // The adjoint's readers per source row, in output order.
-        let mut offsets = vec![0u32; size + 1];
-        for &i in indices {
-            offsets[i + 1] += 1;
-        }
-        for j in 0..size {
-            offsets[j + 1] += offsets[j];
-        }
-        if (0..size).any(|j| offsets[j + 1] - offsets[j] > MAX_INNER as u32) {
-            return Err(Error::InvalidArgument {
-                op: OP,
-                name: "indices",
-                reason: format!("an index repeated more than {MAX_INNER} times (the gradient's loop budget)"),
-            });
-        }
-        let mut fill = offsets.clone();
-        let mut readers = vec![0u32; indices.len()];
-        for (t, &i) in indices.iter().enumerate() {
-            readers[fill[i] as usize] = t as u32;
-            fill[i] += 1;
-        }
-        Ok(record(OP, out, &[self], move |_| {
-            Box::new(move |g| {
-                let gx = Tensor::uninit(g.context(), OP, &shape)?;
-                let (readers, offsets) = (upload_u32(g, &readers)?, upload_u32(g, &offsets)?);
-                let params = SelectParams { len: gx.numel() as u32, ..params };
-                let dispatch = Dispatch {
-                    kernel: &Kernel { shader: &INDEX_SELECT, entry: "adjoint", reads: 3, writes: 1 },
-                    constants: &[],
-                    params: params_bytes(&params),
-                    buffers: &[g.buffer(), readers.buffer(), offsets.buffer(), gx.buffer()],
-                    groups: grid_1d(params.len),
-                };
-                g.context().dispatch(OP, dispatch)?;
-                Ok(vec![Some(gx)])
-            })
-        }))
     }
 }
