@@ -10,7 +10,9 @@
 //
 // Adjoint, for eigenvalue and eigenvector gradients λ̄, Ū:
 //   M̄ = U (diag λ̄ + F ∘ (UᵀŪ)) Uᵀ, symmetrised, F_ij = d / (d² + ε),
-//   d = λ_j − λ_i (i ≠ j), ε = (1e-5 · max |λ|)²:
+//   d = λ_j − λ_i (i ≠ j), ε = (1e-6 · max |λ|)² (gaps below ~1e-6 · max |λ|
+// are under f32 Jacobi's resolution; above 1e-4 · max |λ| it shifts F by
+// under 1e-4: the 8-point normal matrix's gap is often ~1e-4 · max):
 // the analytic gradient where eigenvalues are apart, finite (no
 // contribution from the pair) where they coincide.
 
@@ -142,7 +144,7 @@ fn eigh_adjoint(ids: Invocation) {
     for (var j = 0u; j < n; j++) {
         scale = max(scale, abs(input[base + j]));
     }
-    let eps = (1e-5 * scale) * (1e-5 * scale) + 1e-30;
+    let eps = (1e-6 * scale) * (1e-6 * scale) + 1e-30;
     // inner = diag λ̄ + F ∘ (UᵀŪ), row-major n × n.
     var inner: array<f32, 144>;
     for (var i = 0u; i < n; i++) {

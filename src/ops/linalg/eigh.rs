@@ -42,7 +42,7 @@ impl Tensor {
     /// matrix, deterministic.
     ///
     /// Differentiable: `M̄ = U (diag λ̄ + F ∘ UᵀŪ) Uᵀ`, symmetrised, with
-    /// `F_ij = d / (d² + ε)` for the gap `d = λ_j − λ_i` and `ε = (1e-5 ·
+    /// `F_ij = d / (d² + ε)` for the gap `d = λ_j − λ_i` and `ε = (1e-6 ·
     /// max |λ|)²`: the analytic gradient where eigenvalues are apart, and a
     /// finite one where two coincide (PyTorch's is inf or NaN there; the
     /// eigenvectors of a repeated eigenvalue are any basis of its space).
