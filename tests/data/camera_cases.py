@@ -19,22 +19,12 @@ Lines come in pairs, a name and its values (row-major):
 
 Run with torch and kornia (0.9) installed: python tests/data/camera_cases.py
 """
-import os
-
 import torch
 from kornia.geometry.camera import project_points, unproject_points
 from kornia.geometry.conversions import axis_angle_to_rotation_matrix
 from kornia.geometry.depth import depth_to_3d, depth_to_normals, warp_frame_depth
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def f32(t):
-    return t.float().double()
-
-
-def line(t):
-    return " ".join(f"{v:.12g}" for v in t.flatten().tolist())
+from fixtures import f32, line, write
 
 
 def main():
@@ -101,8 +91,7 @@ def main():
     out.backward(g_warp)
     lines += ["warp.out", line(out.detach()), "warp.grad.image", line(im.grad), "warp.grad.depth", line(d.grad)]
     lines += ["warp.grad.pose", line(ps.grad), "warp.grad.k", line(kk.grad)]
-    with open(os.path.join(HERE, "camera_cases.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write("camera_cases.txt", lines)
 
 
 if __name__ == "__main__":

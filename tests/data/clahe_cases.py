@@ -16,6 +16,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from fixtures import write
+
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ASSETS = os.path.join(HERE, "..", "..", "assets")
 # Even tiles (64x64), odd and even (57x38), and a low limit on a coarse grid.
@@ -37,8 +40,7 @@ def main():
         lines += [f"{name}.settings", f"{photo} {clip} {grid[0]} {grid[1]}".split(" ", 1)[1]]
         lines += [f"{name}.at", " ".join(map(str, at.tolist()))]
         lines += [f"{name}.out", " ".join(f"{v:.7f}" for v in out[at].tolist())]
-    with open(os.path.join(HERE, "clahe_cases.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write("clahe_cases.txt", lines)
 
 
 if __name__ == "__main__":

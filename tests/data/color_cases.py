@@ -28,13 +28,12 @@ import kornia.color as kc
 import kornia.enhance as ke
 import torch
 
+from fixtures import f32
+
+
 torch.set_default_dtype(torch.float64)
 gen = torch.Generator().manual_seed(22)
 N, H, W = 2, 8, 8
-
-
-def f32(t):
-    return t.float().double()
 
 
 def below(v):

@@ -14,20 +14,10 @@ Lines come in pairs, a name and its values (row-major):
 
 Run with torch and kornia (0.9) installed: python tests/data/distortion_cases.py
 """
-import os
-
 import torch
 from kornia.geometry.calibration import distort_points, undistort_image, undistort_points
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def f32(t):
-    return t.float().double()
-
-
-def line(t):
-    return " ".join(f"{v:.12g}" for v in t.flatten().tolist())
+from fixtures import f32, line, write
 
 
 def main():
@@ -71,8 +61,7 @@ def main():
     out.backward(g_image)
     lines += ["undistort_image.out", line(out.detach()), "undistort_image.grad.image", line(im.grad)]
     lines += ["undistort_image.grad.k", line(kk.grad), "undistort_image.grad.dist", line(d.grad)]
-    with open(os.path.join(HERE, "distortion_cases.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write("distortion_cases.txt", lines)
 
 
 if __name__ == "__main__":

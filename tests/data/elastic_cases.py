@@ -9,26 +9,23 @@ Lines come in pairs, a name and its values (row-major):
 
 Run with torch and kornia (0.9) installed: python tests/data/elastic_cases.py
 """
-import os
-
 import torch
 from kornia.geometry.transform import elastic_transform2d
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from fixtures import f32, write
+from fixtures import line as line_digits
+
+
+def line(t):
+    return line_digits(t, digits=10)
+
+
 # name: kernel size, sigma (y, x), alpha (x, y), align_corners, mode, padding
 CASES = {
     "bilinear_zeros": ((9, 7), (3.0, 2.0), (0.8, 1.2), False, "bilinear", "zeros"),
     "aligned_reflection": ((7, 11), (1.5, 4.0), (2.0, 0.5), True, "bilinear", "reflection"),
     "border": ((5, 5), (1.0, 1.0), (1.5, 1.5), False, "bilinear", "border"),
 }
-
-
-def f32(t):
-    return t.float().double()
-
-
-def line(t):
-    return " ".join(f"{v:.10g}" for v in t.flatten().tolist())
 
 
 def main():
@@ -47,8 +44,7 @@ def main():
         lines += [f"{name}.out", line(out.detach())]
         for label, t in [("image", x), ("noise", z), ("sigma", s), ("alpha", a)]:
             lines += [f"{name}.grad.{label}", line(t.grad)]
-    with open(os.path.join(HERE, "elastic_cases.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write("elastic_cases.txt", lines)
 
 
 if __name__ == "__main__":

@@ -16,21 +16,11 @@ noisy case); lines in pairs, a name and its values (row-major):
 
 Run with torch and kornia (0.9) installed: python tests/data/epipolar_cases.py
 """
-import os
-
 import torch
 from kornia.geometry.conversions import axis_angle_to_rotation_matrix
 from kornia.geometry.epipolar import essential_from_fundamental, find_fundamental, triangulate_points
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def f32(t):
-    return t.float().double()
-
-
-def line(t):
-    return " ".join(f"{v:.12g}" for v in t.flatten().tolist())
+from fixtures import f32, line, write
 
 
 def project(p, x):
@@ -80,8 +70,7 @@ def main():
     lines += ["triangulate.seed", line(seed), "triangulate.out", line(out.detach())]
     lines += ["triangulate.grad.points1", line(a.grad), "triangulate.grad.points2", line(b.grad)]
     lines += ["triangulate.grad.p1", line(q1.grad), "triangulate.grad.p2", line(q2.grad)]
-    with open(os.path.join(HERE, "epipolar_cases.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write("epipolar_cases.txt", lines)
 
 
 if __name__ == "__main__":

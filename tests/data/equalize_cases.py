@@ -14,6 +14,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from fixtures import write
+
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ASSETS = os.path.join(HERE, "..", "..", "assets")
 PHOTOS = ["astronaut.png", "coffee.png", "chelsea.png", "camera.png"]
@@ -36,8 +39,7 @@ def main():
                 table[level] = int(values[0])
             lines.append(f"{name}.{c}")
             lines.append(" ".join(map(str, table)))
-    with open(os.path.join(HERE, "equalize_cases.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write("equalize_cases.txt", lines)
 
 
 if __name__ == "__main__":

@@ -64,6 +64,9 @@ import kornia
 import torch
 import torch.nn.functional as F
 
+from fixtures import f32
+
+
 torch.set_default_dtype(torch.float64)
 cases = []
 
@@ -72,10 +75,6 @@ def add(name, t):
     if not isinstance(t, torch.Tensor):
         t = torch.tensor(t, dtype=torch.float64)
     cases.append((name, t.detach()))
-
-
-def f32(t):
-    return t.float().double()  # values exactly representable in f32
 
 
 def rand(g, *shape):

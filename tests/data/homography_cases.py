@@ -14,20 +14,10 @@ Cases (lines in pairs, a name and its values, row-major):
 
 Run with torch and kornia (0.9) installed: python tests/data/homography_cases.py
 """
-import os
-
 import torch
 from kornia.geometry.homography import find_homography_dlt
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def f32(t):
-    return t.float().double()
-
-
-def line(t):
-    return " ".join(f"{v:.12g}" for v in t.flatten().tolist())
+from fixtures import f32, line, write
 
 
 def apply(h, p):
@@ -67,8 +57,7 @@ def main():
         lines += [f"{name}.grad.points1", line(a.grad), f"{name}.grad.points2", line(c.grad)]
         if w is not None:
             lines += [f"{name}.grad.weights", line(wt.grad)]
-    with open(os.path.join(HERE, "homography_cases.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write("homography_cases.txt", lines)
 
 
 if __name__ == "__main__":

@@ -10,21 +10,11 @@ Cases (lines in pairs, a name and its values, row-major):
 
 Run with torch and kornia (0.9) installed: python tests/data/pnp_cases.py
 """
-import os
-
 import torch
 from kornia.geometry.calibration import solve_pnp_dlt
 from kornia.geometry.conversions import axis_angle_to_rotation_matrix
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def f32(t):
-    return t.float().double()
-
-
-def line(t):
-    return " ".join(f"{v:.12g}" for v in t.flatten().tolist())
+from fixtures import f32, line, write
 
 
 def main():
@@ -53,8 +43,7 @@ def main():
         lines += [f"{name}.grad.world", line(a.grad), f"{name}.grad.image", line(b.grad), f"{name}.grad.k", line(c.grad)]
         if w0 is not None:
             lines += [f"{name}.grad.weights", line(w.grad)]
-    with open(os.path.join(HERE, "pnp_cases.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write("pnp_cases.txt", lines)
 
 
 if __name__ == "__main__":

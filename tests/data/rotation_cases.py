@@ -18,8 +18,6 @@ Lines come in pairs, a name and its values (row-major):
 
 Run with torch and kornia (0.9) installed: python tests/data/rotation_cases.py
 """
-import os
-
 import torch
 from kornia.geometry.conversions import (
     axis_angle_to_rotation_matrix,
@@ -29,15 +27,7 @@ from kornia.geometry.conversions import (
     rotation_matrix_to_quaternion,
 )
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def f32(t):
-    return t.float().double()
-
-
-def line(t):
-    return " ".join(f"{v:.12g}" for v in t.flatten().tolist())
+from fixtures import f32, line, write
 
 
 def main():
@@ -81,8 +71,7 @@ def main():
         if name != "matrix_axis_angle":
             lines += [name, line(x0)]
         lines += [f"g_{name}", line(g), f"{name}.out", line(out.detach()), f"{name}.grad", line(x.grad)]
-    with open(os.path.join(HERE, "rotation_cases.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write("rotation_cases.txt", lines)
 
 
 if __name__ == "__main__":

@@ -19,20 +19,15 @@ Cases: "random" (2 items, 6 random points, destinations moved by up to
 
 Run with torch and kornia (0.9) installed: python tests/data/tps_cases.py
 """
-import os
-
 import torch
 from kornia.geometry.transform import get_tps_transform, warp_image_tps, warp_points_tps
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def f32(t):
-    return t.float().double()
+from fixtures import f32, write
+from fixtures import line as line_digits
 
 
 def line(t):
-    return " ".join(f"{v:.10g}" for v in t.flatten().tolist())
+    return line_digits(t, digits=10)
 
 
 def cases():
@@ -76,8 +71,7 @@ def main():
             lines += [f"{tag}.image_out", line(out.detach())]
             for label, t in [("image", x), ("src", src), ("dst", dst)]:
                 lines += [f"{tag}.grad.{label}", line(t.grad)]
-    with open(os.path.join(HERE, "tps_cases.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write("tps_cases.txt", lines)
 
 
 if __name__ == "__main__":
