@@ -1,5 +1,6 @@
 //! Batched linear algebra: matmul (batched, one side shared), permute,
-//! solve, inverse, eigh, index_select and gather against host f64 references, the
+//! solve, inverse, eigh, index_select and gather against host f64 references
+//! and PyTorch's (tests/data/algebra_cases.py), the
 //! dot-product test for the linear ones, gradients against the host,
 //! determinism and typed errors.
 
@@ -511,4 +512,54 @@ fn eigh_matches_the_f64_reference() {
     for bad in [&[3, 4][..], &[2, 13, 13], &[5]] {
         assert!(matches!(Tensor::zeros(&ctx, bad).unwrap().eigh(), Err(Error::InvalidShape { .. })), "{bad:?}");
     }
+}
+
+/// PyTorch's values and vector-Jacobian products in f64
+/// (tests/data/algebra_cases.py) for every op here.
+#[test]
+fn algebra_matches_pytorch() {
+    let cases = include_str!("data/algebra_cases.txt");
+    let load = |name: &str, shape: &[usize]| tensor(&data_case(cases, name), shape).with_grad();
+    type Op<'a> = Box<dyn Fn(&[Tensor]) -> pixgrad::Result<Tensor> + 'a>;
+    type Inputs = &'static [(&'static str, &'static [usize])];
+    let index = tensor(&data_case(cases, "gather.index"), &[3, 6, 5]);
+    let ops: [(&str, Inputs, Op, f64); 6] = [
+        ("matmul", &[("a", &[2, 3, 4]), ("b", &[4, 5])], Box::new(|t| t[0].matmul(&t[1])), 1e-6),
+        ("permute", &[("x", &[2, 3, 4, 5])], Box::new(|t| t[0].permute(&[2, 0, 3, 1])), 1e-7),
+        ("solve", &[("a", &[3, 4, 4]), ("b", &[3, 4, 2])], Box::new(|t| t[0].solve(&t[1])), 1e-5),
+        ("inverse", &[("a", &[2, 3, 3])], Box::new(|t| t[0].inverse()), 1e-5),
+        ("index_select", &[("x", &[2, 5, 3])], Box::new(|t| t[0].index_select(1, &[4, 0, 4, 2, 4, 1])), 1e-6),
+        ("gather", &[("x", &[3, 4, 5])], Box::new(|t| t[0].gather(1, &index)), 1e-6),
+    ];
+    for (name, inputs, op, tol) in ops {
+        let tensors: Vec<Tensor> =
+            inputs.iter().map(|(label, shape)| load(&format!("{name}.{label}"), shape)).collect();
+        let out = op(&tensors).unwrap();
+        let want = data_case(cases, &format!("{name}.out"));
+        assert_within(&out.to_vec().unwrap(), &want, tol, &format!("{name}: values"));
+        let seed = tensor(&data_case(cases, &format!("{name}.seed")), out.shape());
+        let grads = out.backward_with(&seed).unwrap();
+        for ((label, _), t) in inputs.iter().zip(&tensors) {
+            let want = data_case(cases, &format!("{name}.grad.{label}"));
+            assert_within(
+                &grads.get(t).unwrap().to_vec().unwrap(),
+                &want,
+                tol,
+                &format!("{name}: gradient of {label}"),
+            );
+        }
+    }
+    let x = load("eigh.x", &[3, 5, 5]);
+    let (values, vectors) = x.eigh().unwrap();
+    assert_within(&values.to_vec().unwrap(), &data_case(cases, "eigh.values"), 1e-5, "eigh: values");
+    assert_within(&vectors.to_vec().unwrap(), &data_case(cases, "eigh.vectors"), 1e-5, "eigh: vectors");
+    let loss = values
+        .mul(&tensor(&data_case(cases, "eigh.values.seed"), &[3, 5]))
+        .unwrap()
+        .sum()
+        .unwrap()
+        .add(&vectors.mul(&tensor(&data_case(cases, "eigh.vectors.seed"), &[3, 5, 5])).unwrap().sum().unwrap())
+        .unwrap();
+    let grads = loss.backward().unwrap();
+    assert_within(&grads.get(&x).unwrap().to_vec().unwrap(), &data_case(cases, "eigh.grad.x"), 1e-4, "eigh: gradient");
 }
