@@ -17,9 +17,9 @@ fn rss_kib() -> u64 {
 }
 
 /// Steps before measuring: pipelines compiled, pool and allocator filled.
-const WARM_UP: usize = 50;
+const WARM_UP: usize = 40;
 /// Steps of each of the three windows measured.
-const WINDOW: usize = 100;
+const WINDOW: usize = 60;
 /// Growth allowed per step: 25 times below the ~200 KiB of a leaked shader
 /// variant, above allocator noise (up to ~3 KiB/step seen on GL in all
 /// three windows of one run; the soak example measures finer).
