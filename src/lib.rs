@@ -30,6 +30,7 @@
 
 #![warn(missing_docs)]
 
+pub mod augment;
 pub mod autodiff;
 #[cfg(feature = "burn")]
 pub mod burn;
