@@ -181,9 +181,10 @@ impl Sequential {
 
     /// The output `img` mapped back to the input's frame through the
     /// inverse of the composed geometric matrix (bilinear, zero padding),
-    /// with its validity mask `[N, 1, H, W]`: 1 where the output covered
-    /// the input, 0 where the chain had cut or padded. Intensity steps are
-    /// not inverted (as Kornia's).
+    /// with its validity mask `[N, 1, H, W]`: 1 where the output pixel read
+    /// back came from the input through every step (nearest sampling of
+    /// the chain's coverage), 0 where the chain cut or padded. Intensity
+    /// steps are not inverted (as Kornia's).
     pub fn inverse(&self, img: &Tensor, params: &Params) -> Result<(Tensor, Tensor)> {
         let size = size_of("Sequential::inverse", img)?;
         let last = *params.sizes.last().ok_or_else(|| self.mismatch("no steps drawn"))?;
@@ -196,9 +197,13 @@ impl Sequential {
         }
         let back = self.matrix(img.context(), params)?.inverse()?;
         let input = params.sizes[0];
+        // Valid: the output pixel it reads came from the input through every
+        // step (a step may cut what a later one brings back into view).
+        let ones = Tensor::ones(img.context(), &[params.batch(), 1, input[0], input[1]])?;
+        let coverage = crate::no_grad(|| self.apply_to_mask(&ones, params))?;
         Ok((
             img.warp_perspective(&back, input, Interpolation::Bilinear, Padding::Zeros)?,
-            img.warp_perspective_mask(&back, input)?,
+            crate::no_grad(|| coverage.warp_perspective(&back, input, Interpolation::Nearest, Padding::Zeros))?,
         ))
     }
 
