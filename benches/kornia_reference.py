@@ -135,7 +135,29 @@ def local_ncc(a, b, k):
     return 1 - cov / torch.sqrt(va * vb + 1e-5)
 
 
+_AUGMENT_CHAIN = None
+
+
+def augment_chain(x):
+    global _AUGMENT_CHAIN
+    if _AUGMENT_CHAIN is None:
+        import kornia.augmentation as K
+
+        _AUGMENT_CHAIN = K.AugmentationSequential(
+            K.RandomResizedCrop((512, 512), scale=(0.5, 1.0), p=1.0),
+            K.RandomHorizontalFlip(p=0.5),
+            K.RandomAffine(degrees=15.0, translate=(0.1, 0.1), scale=(0.9, 1.1), p=1.0),
+            K.ColorJitter(0.2, 0.2, 0.2, 0.05, p=1.0),
+            K.RandomGaussianBlur((5, 5), (0.1, 2.0), p=1.0),
+        )
+    return _AUGMENT_CHAIN(x)
+
+
 SIZED = {
+    # benches/augment.rs: random resized crop, flip, affine, colour jitter,
+    # blur; new parameters every call, gradients to the images.
+    "augment_chain_b8": (lambda x, p: augment_chain(x), lambda n, s: [], (8, 3, 512)),
+    "augment_chain_b32": (lambda x, p: augment_chain(x), lambda n, s: [], (32, 3, 512)),
     # One dense-registration step: a field smoothed and applied by
     # elastic_transform2d, then 1 - local NCC against a fixed image.
     "dense_registration_step": (

@@ -6,6 +6,9 @@
 //! PIXGRAD_PROFILE=1 WGPU_BACKEND=vulkan cargo bench --bench profile [-- NAME [SIDE]]
 //! ```
 
+use pixgrad::augment::{
+    ColorJitter, Generator, RandomAffine, RandomGaussianBlur, RandomHorizontalFlip, RandomResizedCrop, Sequential,
+};
 use pixgrad::ops::geometry::warp_frame_depth;
 use pixgrad::ops::histogram::{ClaheOptions, HistogramOptions};
 use pixgrad::ops::loss::{Reduction, SsimPadding};
@@ -114,6 +117,21 @@ fn main() {
                 )?;
                 let k = Tensor::from_slice(ctx, &[500.0, 0.0, s / 2.0, 0.0, 500.0, s / 2.0, 0.0, 0.0, 1.0], &[3, 3])?;
                 Ok(warp_frame_depth(&t[0], &t[1], &pose, &k, false)?.0)
+            }),
+        ),
+        (
+            // benches/augment.rs's chain on a batch of 8, one draw for every run
+            "augment_chain",
+            vec![Tensor::rand_uniform(&ctx, &[8, 3, side, side], 0.0, 1.0, 3).unwrap()],
+            Box::new(move |t| {
+                let chain = Sequential::new(vec![
+                    Box::new(RandomResizedCrop::new([side, side]).scale(0.5, 1.0)),
+                    Box::new(RandomHorizontalFlip::new(0.5)),
+                    Box::new(RandomAffine::new(15.0).translate(0.1, 0.1).scale(0.9, 1.1).p(1.0)),
+                    Box::new(ColorJitter::new(0.2, 0.2, 0.2, 0.05)),
+                    Box::new(RandomGaussianBlur::new([5, 5], (0.1, 2.0)).p(1.0)),
+                ]);
+                Ok(chain.forward(&t[0], &mut Generator::new(1))?.0)
             }),
         ),
         ("ssim_loss", vec![img.clone()], Box::new(move |t| t[0].ssim_loss(&other, 11, 1.0, SsimPadding::Same))),

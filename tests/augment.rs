@@ -244,10 +244,9 @@ fn the_container_replays_inverts_and_moves_annotations() {
     ]);
     let (out, params) = chain.forward(&img, &mut Generator::new(5)).unwrap();
     assert_eq!(bits(&[&out]), bits(&[&chain.forward_with(&img, &params).unwrap()]));
-    // One warp by the composed matrix is the chain to resampling.
+    // The run of geometric steps is one warp by the composed matrix.
     let m = chain.matrix(&ctx, &params).unwrap();
-    let once = warp(&img, &m, [H, W]).to_vec().unwrap();
-    let chained = out.to_vec().unwrap();
+    assert_eq!(bits(&[&out]), bits(&[&warp(&img, &m, [H, W])]));
     let (back, valid) = chain.inverse(&out, &params).unwrap();
     let (back, valid, input) = (back.to_vec().unwrap(), valid.to_vec().unwrap(), img.to_vec().unwrap());
     // Inside the mask, 3 px from its edge (bilinear twice blurs less than that).
@@ -273,9 +272,17 @@ fn the_container_replays_inverts_and_moves_annotations() {
     println!("inverse: {count} values inside the mask, mean |error| {mean:.4}, largest {worst:.4}");
     assert!(count > 4 * 3 * H * W / 3, "most of each image stays valid: {count}");
     assert!(mean < 0.01 && worst < 0.1, "mean {mean}, largest {worst}");
-    // where the chain's coverage is whole (3 px in), one warp matches it
+    // Resampled after every step (Kornia's way), the chain is the one warp
+    // to resampling where its coverage is whole (3 px in).
+    let each = Sequential::new(vec![
+        Box::new(RandomHorizontalFlip::new(0.5)),
+        Box::new(RandomAffine::new(15.0).translate(0.06, 0.06).scale(0.9, 1.1).shear(5.0).p(0.9)),
+        Box::new(RandomPerspective::new(0.2).p(0.7)),
+    ])
+    .resample_each_step(true);
+    let (chained, once) = (each.forward_with(&img, &params).unwrap().to_vec().unwrap(), out.to_vec().unwrap());
     let ones = Tensor::ones(&ctx, &[4, 1, H, W]).unwrap();
-    let coverage = chain.apply_to_mask(&ones, &params).unwrap().to_vec().unwrap();
+    let coverage = each.apply_to_mask(&ones, &params).unwrap().to_vec().unwrap();
     let inside = |e: usize| {
         let (i, y, x) = (e / (3 * H * W), (e / W) % H, e % W);
         (3..H - 3).contains(&y)
@@ -284,9 +291,10 @@ fn the_container_replays_inverts_and_moves_annotations() {
     };
     let differences: Vec<f64> =
         (0..once.len()).filter(|&e| inside(e)).map(|e| f64::from((once[e] - chained[e]).abs())).collect();
-    let once_error = differences.iter().sum::<f64>() / differences.len() as f64;
-    println!("one warp vs the chain: mean |difference| {once_error:.4} over {} values", differences.len());
-    assert!(once_error < 0.01, "one warp by the composed matrix vs the chain: mean |difference| {once_error}");
+    let each_error = differences.iter().sum::<f64>() / differences.len() as f64;
+    println!("each step vs one warp: mean |difference| {each_error:.4} over {} values", differences.len());
+    assert!(each_error < 0.01, "resampled each step vs once: mean |difference| {each_error}");
+    assert!(coverage.iter().filter(|&&c| c == 0.0).count() > 0, "the steps cut something");
 
     // Keypoints and boxes against the composed matrix on the host (f64).
     let mut rng = Rng::new(3);

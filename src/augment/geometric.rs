@@ -239,6 +239,10 @@ impl Augmentation for RandomAffine {
         where_applied(&m, draw).map(Some)
     }
 
+    fn sampling(&self) -> Option<(Interpolation, Padding)> {
+        Some((self.mode, self.padding))
+    }
+
     fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
         let size = size_of("RandomAffine", img)?;
         let m = self.matrix(img.context(), draw, size)?.expect("geometric");
@@ -315,6 +319,10 @@ impl Augmentation for RandomRotation {
         where_applied(&homogeneous(&m)?, draw).map(Some)
     }
 
+    fn sampling(&self) -> Option<(Interpolation, Padding)> {
+        Some((self.mode, self.padding))
+    }
+
     fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
         let size = size_of("RandomRotation", img)?;
         let m = self.matrix(img.context(), draw, size)?.expect("geometric");
@@ -382,8 +390,14 @@ macro_rules! flip {
             }
 
             fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
-                size_of($name, img)?;
-                draw.keep_unapplied(img, &img.$flip()?)
+                let size = size_of($name, img)?;
+                if draw.applied.iter().all(|&a| a) {
+                    return img.$flip();
+                }
+                // Mirror or identity per image: nearest sampling at pixel
+                // centres, exact either way.
+                let m = self.matrix(img.context(), draw, size)?.expect("geometric");
+                img.warp_perspective(&m, size, Interpolation::Nearest, Padding::Zeros)
             }
         }
     };
@@ -517,6 +531,10 @@ impl Augmentation for RandomPerspective {
         let end = self.distortion.affine(ctx, &start, &coefficient, &[n, 4, 2])?;
         let h = get_perspective_transform(&Tensor::from_slice(ctx, &start, &[n, 4, 2])?, &end)?;
         where_applied(&h, draw).map(Some)
+    }
+
+    fn sampling(&self) -> Option<(Interpolation, Padding)> {
+        Some((self.mode, self.padding))
     }
 
     fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
@@ -667,6 +685,10 @@ impl Augmentation for RandomResizedCrop {
             })
             .collect();
         host_matrices(ctx, &m).map(Some)
+    }
+
+    fn sampling(&self) -> Option<(Interpolation, Padding)> {
+        Some((self.mode, self.padding))
     }
 
     fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {

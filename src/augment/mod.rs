@@ -51,6 +51,7 @@ pub use intensity::{
 };
 
 use crate::error::{Error, Result};
+use crate::ops::warp::{Interpolation, Padding};
 use crate::{Context, Tensor};
 
 /// A seeded pseudo-random generator (SplitMix64) for augmentation
@@ -293,6 +294,13 @@ pub trait Augmentation: Send + Sync {
 
     /// Applies the drawn parameters to `img`.
     fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor>;
+
+    /// How a geometric transform samples (`None`: any sampling gives the
+    /// same result, as for flips; intensity transforms too): a
+    /// [`Sequential`] fuses a run of geometric steps that agree on it.
+    fn sampling(&self) -> Option<(Interpolation, Padding)> {
+        None
+    }
 }
 
 /// Per image: whether it applies (probability `p`), then its uniforms
