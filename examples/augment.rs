@@ -4,7 +4,8 @@
 //! colour jitter, blur — four times with new parameters. Writes
 //! `grid.png` (top row the originals; the mask tinted red, the moved
 //! square in cyan, its keypoints in green, the moved box in yellow) and
-//! `inverse.png` (the first draw mapped back, black where the chain cut).
+//! `inverse_0.png` … `inverse_3.png` (the first draw's geometry mapped back,
+//! black where the chain cut).
 //! Checks that every moved keypoint of the square's centre lies inside the
 //! moved mask and that the inverse returns the photo inside its validity
 //! mask; fails otherwise.
@@ -147,7 +148,11 @@ fn main() -> Result<(), Failure> {
         Params { draws: params.draws[..GEOMETRIC_STEPS].to_vec(), sizes: params.sizes[..=GEOMETRIC_STEPS].to_vec() };
     let warped = geometric.forward_with(&images, &geometric_params)?;
     let (back, valid) = geometric.inverse(&warped, &geometric_params)?;
-    common::save_pictures(&out, &[("inverse", &back.mul(&valid)?), ("validity", &valid)])?;
+    let masked = back.mul(&valid)?;
+    for i in 0..4 {
+        let name = format!("inverse_{i}");
+        common::save_pictures(&out, &[(&name, &masked.narrow(0, i, 1)?)])?;
+    }
     let (back, valid, photos) = (back.to_vec()?, valid.to_vec()?, images.to_vec()?);
     let (mut total, mut count) = (0.0f64, 0usize);
     for i in 0..4 {

@@ -7,8 +7,8 @@
 mod support;
 
 use pixgrad::augment::{
-    Augmentation, ColorJitter, Draw, Generator, Magnitude, Params, RandomAffine, RandomErasing, RandomGamma,
-    RandomGaussianBlur, RandomGaussianNoise, RandomGrayscale, RandomHorizontalFlip, RandomPerspective,
+    Augmentation, ColorJiggle, ColorJitter, Draw, Generator, Magnitude, Params, RandomAffine, RandomErasing,
+    RandomGamma, RandomGaussianBlur, RandomGaussianNoise, RandomGrayscale, RandomHorizontalFlip, RandomPerspective,
     RandomResizedCrop, RandomRotation, RandomSharpness, RandomVerticalFlip, Range, Sequential,
 };
 use pixgrad::ops::filter::{BorderType, Sigma};
@@ -153,13 +153,32 @@ fn intensity_transforms_equal_their_operators() {
     let ctx = ctx();
     let jitter = ColorJitter::new(0.3, 0.4, 0.5, 0.1).p(0.5);
     check_against(&jitter, &img, |x, u, draw| {
+        // torchvision's blends: (1 − f) · other + f · x, clipped
+        let blend = |x: &Tensor, other: &Tensor, f: f32| {
+            let f = Tensor::from_slice(&ctx, &[f], &[1, 1, 1, 1]).unwrap();
+            let keep = f.neg().unwrap().add_scalar(1.0).unwrap();
+            keep.mul(other).unwrap().add(&f.mul(x).unwrap()).unwrap().clamp(Some(0.0), Some(1.0)).unwrap()
+        };
         let mut out = x.clone();
         for &k in &draw.order {
             out = match k {
-                0 => out.adjust_brightness(lerp(0.7, 1.3, u[0]) - 1.0, true),
-                1 => out.adjust_contrast(lerp(0.6, 1.4, u[1]), true),
-                2 => out.adjust_saturation(lerp(0.5, 1.5, u[2])),
-                _ => out.adjust_hue(lerp(-0.1, 0.1, u[3]) * std::f32::consts::TAU),
+                0 => out.adjust_contrast(&scalar(lerp(0.7, 1.3, u[0])), true).unwrap(),
+                1 => blend(&out, &out.rgb_to_grayscale().unwrap().mean_hw().unwrap(), lerp(0.6, 1.4, u[1])),
+                2 => blend(&out, &out.rgb_to_grayscale().unwrap(), lerp(0.5, 1.5, u[2])),
+                _ => out.adjust_hue(&scalar(lerp(-0.1, 0.1, u[3])).mul_scalar(std::f32::consts::TAU).unwrap()).unwrap(),
+            };
+        }
+        out
+    });
+    let jiggle = ColorJiggle::new(0.3, 0.4, 0.5, 0.1).p(0.5);
+    check_against(&jiggle, &img, |x, u, draw| {
+        let mut out = x.clone();
+        for &k in &draw.order {
+            out = match k {
+                0 => out.adjust_brightness(&scalar(lerp(0.7, 1.3, u[0])).add_scalar(-1.0).unwrap(), true),
+                1 => out.adjust_contrast(&scalar(lerp(0.6, 1.4, u[1])), true),
+                2 => out.adjust_saturation(&scalar(lerp(0.5, 1.5, u[2]))),
+                _ => out.adjust_hue(&scalar(lerp(-0.1, 0.1, u[3])).mul_scalar(std::f32::consts::TAU).unwrap()),
             }
             .unwrap();
         }
@@ -501,4 +520,66 @@ fn bad_settings_and_parameters_are_typed_errors() {
         chain.transform_points(&Tensor::ones(&ctx(), &[3, 2, 2]).unwrap(), &params),
         Err(Error::InvalidShape { .. })
     ));
+}
+
+/// Kornia's transforms run with the parameters Kornia drew
+/// (tests/data/augment_cases.py, align_corners=True), given to ours as the
+/// uniform draws that produce them: the same images within 1e-4, and every
+/// draw within [0, 1] (the parameter ranges mean the same).
+#[test]
+fn transforms_match_kornia_given_its_parameters() {
+    let cases = include_str!("data/augment_cases.txt");
+    let case = |name: &str| data_case(cases, name);
+    let (n, h, w) = (3, 12.0, 20.0);
+    let img = tensor(&case("image"), &[n, 3, 12, 20]);
+    let draw = |uniforms: Vec<f64>, order: Vec<usize>| Draw {
+        applied: vec![true; n],
+        uniforms: uniforms.iter().map(|&u| u as f32).collect(),
+        order,
+        seed: 0,
+    };
+    let check = |t: &dyn Augmentation, d: &Draw, name: &str| {
+        assert!(d.uniforms.iter().all(|u| (0.0..=1.0).contains(u)), "{name}: draws {:?}", d.uniforms);
+        let out = t.apply(&img, d).unwrap().to_vec().unwrap();
+        assert_within(&out, &case(&format!("{name}.out")), 1e-4, name);
+    };
+    let (angle, shift, scale) = (case("affine.angle"), case("affine.translations"), case("affine.scale"));
+    let (shear_x, shear_y) = (case("affine.shear_x"), case("affine.shear_y"));
+    assert!(shear_y.iter().all(|&v| v == 0.0), "a shear=s affine shears along x only");
+    let u = (0..n).flat_map(|i| {
+        [
+            (angle[i] + 20.0) / 40.0,
+            (shift[2 * i] / w + 0.1) / 0.2,
+            (shift[2 * i + 1] / h + 0.2) / 0.4,
+            (scale[2 * i] - 0.8) / 0.4,
+            (shear_x[i] + 10.0) / 20.0,
+            0.0,
+        ]
+    });
+    let affine = RandomAffine::new(20.0).translate(0.1, 0.2).scale(0.8, 1.2).shear(10.0).p(1.0);
+    check(&affine, &draw(u.collect(), vec![]), "affine");
+    let u = case("rotation.degrees").iter().map(|d| (d + 45.0) / 90.0).collect();
+    check(&RandomRotation::new(45.0).p(1.0), &draw(u, vec![]), "rotation");
+    // end = start + 0.4 · u · (inwards) · (W/2, H/2)
+    let (start, end) = (case("perspective.start_points"), case("perspective.end_points"));
+    let inwards = [1.0, 1.0, -1.0, 1.0, -1.0, -1.0, 1.0, -1.0];
+    let u = (0..8 * n).map(|e| (end[e] - start[e]) / (0.4 * inwards[e % 8] * [w / 2.0, h / 2.0][e % 2])).collect();
+    check(&RandomPerspective::new(0.4).p(1.0), &draw(u, vec![]), "perspective");
+    for name in ["jitter", "jiggle"] {
+        let factors = ["brightness", "contrast", "saturation", "hue"].map(|f| case(&format!("{name}.{f}_factor")));
+        let u = (0..n).flat_map(|i| {
+            [
+                (factors[0][i] - 0.7) / 0.6,
+                (factors[1][i] - 0.6) / 0.8,
+                (factors[2][i] - 0.5) / 1.0,
+                (factors[3][i] + 0.1) / 0.2,
+            ]
+        });
+        let d = draw(u.collect(), case(&format!("{name}.order")).iter().map(|&k| k as usize).collect());
+        if name == "jitter" {
+            check(&ColorJitter::new(0.3, 0.4, 0.5, 0.1), &d, name);
+        } else {
+            check(&ColorJiggle::new(0.3, 0.4, 0.5, 0.1), &d, name);
+        }
+    }
 }

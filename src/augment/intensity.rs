@@ -29,7 +29,7 @@ macro_rules! intensity_settings {
 
 /// The common trait methods of an intensity transform.
 macro_rules! intensity_basics {
-    ($name:literal, $uniforms:expr) => {
+    ($name:expr, $uniforms:expr) => {
         fn name(&self) -> &'static str {
             $name
         }
@@ -68,15 +68,72 @@ fn check_image(op: &'static str, img_shape: &[usize], p: f32, channels: Option<u
     }
 }
 
-/// Kornia's `ColorJitter`: brightness, contrast, saturation and hue
-/// adjustments in an order drawn once per batch (as Kornia), each factor
-/// drawn per image: brightness and contrast (clipped to [0, 1]) and
-/// saturation factors in `[max(0, 1 − x), 1 + x]`, hue in `[−h, h]` turns
-/// (h ≤ 0.5). Brightness adds `factor − 1`
-/// ([`Tensor::adjust_brightness`]), contrast multiplies, saturation and
-/// hue act in HSV ([`Tensor::adjust_saturation`], [`Tensor::adjust_hue`]
-/// with `2π · factor`). Any range may be learned ([`Range::learned`]
-/// around 1, or 0 for hue). `p` defaults to 1, as Kornia's. RGB input.
+/// The formulas of a colour jitter's four adjustments (Kornia has two
+/// classes): [`Torchvision`] for [`ColorJitter`], [`Hsv`] for
+/// [`ColorJiggle`].
+pub trait JitterFormulas: Send + Sync + Clone + std::fmt::Debug + 'static {
+    /// Kornia's class name.
+    const NAME: &'static str;
+
+    /// Adjustment `k` (0 brightness, 1 contrast, 2 saturation, 3 hue) by
+    /// per-image factors `f` `[N]` (hue in turns).
+    fn adjust(img: &Tensor, k: usize, f: &Tensor) -> Result<Tensor>;
+}
+
+/// torchvision's formulas (Kornia's `ColorJitter`): brightness multiplies,
+/// contrast blends with the image's mean grey, saturation with its grey
+/// (`rgb_to_grayscale`), each clipped to [0, 1]; hue shifts in HSV.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Torchvision;
+
+/// Kornia's own formulas (`ColorJiggle`): brightness adds `factor − 1`,
+/// contrast multiplies (both clipped to [0, 1]), saturation scales HSV
+/// saturation, hue shifts in HSV.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Hsv;
+
+/// `(1 − f) · other + f · img`, clipped to [0, 1]: torchvision's blend.
+fn blend(img: &Tensor, other: &Tensor, f: &Tensor) -> Result<Tensor> {
+    let f = f.reshape(&[f.numel(), 1, 1, 1])?;
+    let keep = f.neg()?.add_scalar(1.0)?;
+    keep.mul(other)?.add(&f.mul(img)?)?.clamp(Some(0.0), Some(1.0))
+}
+
+impl JitterFormulas for Torchvision {
+    const NAME: &'static str = "ColorJitter";
+
+    fn adjust(img: &Tensor, k: usize, f: &Tensor) -> Result<Tensor> {
+        match k {
+            0 => img.adjust_contrast(f, true),
+            1 => blend(img, &img.rgb_to_grayscale()?.mean_hw()?, f),
+            2 => blend(img, &img.rgb_to_grayscale()?, f),
+            _ => img.adjust_hue(&f.mul_scalar(std::f32::consts::TAU)?),
+        }
+    }
+}
+
+impl JitterFormulas for Hsv {
+    const NAME: &'static str = "ColorJiggle";
+
+    fn adjust(img: &Tensor, k: usize, f: &Tensor) -> Result<Tensor> {
+        match k {
+            0 => img.adjust_brightness(&f.add_scalar(-1.0)?, true),
+            1 => img.adjust_contrast(f, true),
+            2 => img.adjust_saturation(f),
+            _ => img.adjust_hue(&f.mul_scalar(std::f32::consts::TAU)?),
+        }
+    }
+}
+
+/// A colour jitter: brightness, contrast, saturation and hue adjustments
+/// in an order drawn once per batch (as Kornia), each factor drawn per
+/// image: brightness, contrast and saturation factors in
+/// `[max(0, 1 − x), 1 + x]`, hue in `[−h, h]` turns (h ≤ 0.5); 1 (0 for
+/// hue) leaves the image. The formulas are `F`'s: [`ColorJitter`]
+/// (torchvision's) or [`ColorJiggle`] (Kornia's HSV ones). Any range may be
+/// learned ([`Range::learned`] around 1, or 0 for hue). `p` defaults to 1,
+/// as Kornia's. RGB input in [0, 1] (Kornia clamps the input first; here
+/// values outside are the caller's).
 ///
 /// ```
 /// use pixgrad::augment::{Augmentation, ColorJitter, Generator, Range};
@@ -89,34 +146,52 @@ fn check_image(op: &'static str, img_shape: &[usize], p: f32, channels: Option<u
 /// # Ok::<(), pixgrad::Error>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct ColorJitter {
+pub struct Jitter<F: JitterFormulas> {
     brightness: Option<Range>,
     contrast: Option<Range>,
     saturation: Option<Range>,
     hue: Option<Range>,
     p: f32,
     same_on_batch: bool,
+    formulas: std::marker::PhantomData<F>,
 }
 
-intensity_settings!(ColorJitter);
+/// Kornia's `ColorJitter` (torchvision's formulas, [`Torchvision`]).
+pub type ColorJitter = Jitter<Torchvision>;
+
+/// Kornia's `ColorJiggle` (Kornia's HSV formulas, [`Hsv`]).
+pub type ColorJiggle = Jitter<Hsv>;
 
 /// `[max(0, 1 − x), 1 + x]`, or none for 0.
 fn around_one(x: f32) -> Option<Range> {
     (x != 0.0).then(|| Range::Fixed((1.0 - x).max(0.0), 1.0 + x))
 }
 
-impl ColorJitter {
-    /// Kornia's `ColorJitter(brightness, contrast, saturation, hue)`; 0
-    /// leaves that adjustment out.
+impl<F: JitterFormulas> Jitter<F> {
+    /// Kornia's `(brightness, contrast, saturation, hue)`; 0 leaves that
+    /// adjustment out.
     pub fn new(brightness: f32, contrast: f32, saturation: f32, hue: f32) -> Self {
-        ColorJitter {
+        Jitter {
             brightness: around_one(brightness),
             contrast: around_one(contrast),
             saturation: around_one(saturation),
             hue: (hue != 0.0).then(|| Range::symmetric(hue)),
             p: 1.0,
             same_on_batch: false,
+            formulas: std::marker::PhantomData,
         }
+    }
+
+    /// The probability of applying to each image.
+    pub fn p(mut self, p: f32) -> Self {
+        self.p = p;
+        self
+    }
+
+    /// Whether every image gets the first image's parameters.
+    pub fn same_on_batch(mut self, same: bool) -> Self {
+        self.same_on_batch = same;
+        self
     }
 
     /// Brightness factors drawn in `range` (1 is the identity).
@@ -148,21 +223,21 @@ impl ColorJitter {
     }
 }
 
-impl Augmentation for ColorJitter {
-    intensity_basics!("ColorJitter", 4);
+impl<F: JitterFormulas> Augmentation for Jitter<F> {
+    intensity_basics!(F::NAME, 4);
 
     fn check(&self, img_shape: &[usize]) -> Result<()> {
-        check_image("ColorJitter", img_shape, self.p, Some(3))?;
+        check_image(F::NAME, img_shape, self.p, Some(3))?;
         for (name, range) in ["brightness", "contrast", "saturation", "hue"].into_iter().zip(self.ranges()) {
             if let Some(range) = range {
-                range.check("ColorJitter", name)?;
+                range.check(F::NAME, name)?;
             }
         }
         if let Some(Range::Fixed(lo, hi)) = &self.hue
             && (*lo < -0.5 || *hi > 0.5)
         {
             return Err(Error::InvalidArgument {
-                op: "ColorJitter",
+                op: F::NAME,
                 name: "hue",
                 reason: format!("turns within [-0.5, 0.5], got [{lo}, {hi}]"),
             });
@@ -183,18 +258,13 @@ impl Augmentation for ColorJitter {
     }
 
     fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
-        size_of("ColorJitter", img)?;
+        size_of(F::NAME, img)?;
         let ctx = img.context();
         let mut out = img.clone();
         for &k in &draw.order {
             let Some(range) = self.ranges()[k] else { continue };
-            let u = draw.column(k);
-            out = match k {
-                0 => out.adjust_brightness(&range.values(ctx, &u, &draw.applied, 1.0, 1.0)?.add_scalar(-1.0)?, true)?,
-                1 => out.adjust_contrast(&range.values(ctx, &u, &draw.applied, 1.0, 1.0)?, true)?,
-                2 => out.adjust_saturation(&range.values(ctx, &u, &draw.applied, 1.0, 1.0)?)?,
-                _ => out.adjust_hue(&range.values(ctx, &u, &draw.applied, 0.0, std::f32::consts::TAU)?)?,
-            };
+            let identity = if k == 3 { 0.0 } else { 1.0 };
+            out = F::adjust(&out, k, &range.values(ctx, &draw.column(k), &draw.applied, identity, 1.0)?)?;
         }
         draw.keep_unapplied(img, &out)
     }

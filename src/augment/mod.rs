@@ -47,7 +47,8 @@ pub use geometric::{
     RandomAffine, RandomHorizontalFlip, RandomPerspective, RandomResizedCrop, RandomRotation, RandomVerticalFlip,
 };
 pub use intensity::{
-    ColorJitter, RandomErasing, RandomGamma, RandomGaussianBlur, RandomGaussianNoise, RandomGrayscale, RandomSharpness,
+    ColorJiggle, ColorJitter, Hsv, Jitter, JitterFormulas, RandomErasing, RandomGamma, RandomGaussianBlur,
+    RandomGaussianNoise, RandomGrayscale, RandomSharpness, Torchvision,
 };
 
 use crate::error::{Error, Result};
