@@ -153,20 +153,15 @@ fn intensity_transforms_equal_their_operators() {
     let ctx = ctx();
     let jitter = ColorJitter::new(0.3, 0.4, 0.5, 0.1).p(0.5);
     check_against(&jitter, &img, |x, u, draw| {
-        // torchvision's blends: (1 − f) · other + f · x, clipped
-        let blend = |x: &Tensor, other: &Tensor, f: f32| {
-            let f = Tensor::from_slice(&ctx, &[f], &[1, 1, 1, 1]).unwrap();
-            let keep = f.neg().unwrap().add_scalar(1.0).unwrap();
-            keep.mul(other).unwrap().add(&f.mul(x).unwrap()).unwrap().clamp(Some(0.0), Some(1.0)).unwrap()
-        };
         let mut out = x.clone();
         for &k in &draw.order {
             out = match k {
-                0 => out.adjust_contrast(&scalar(lerp(0.7, 1.3, u[0])), true).unwrap(),
-                1 => blend(&out, &out.rgb_to_grayscale().unwrap().mean_hw().unwrap(), lerp(0.6, 1.4, u[1])),
-                2 => blend(&out, &out.rgb_to_grayscale().unwrap(), lerp(0.5, 1.5, u[2])),
-                _ => out.adjust_hue(&scalar(lerp(-0.1, 0.1, u[3])).mul_scalar(std::f32::consts::TAU).unwrap()).unwrap(),
-            };
+                0 => out.adjust_brightness_accumulative(&scalar(lerp(0.7, 1.3, u[0]))),
+                1 => out.adjust_contrast_with_mean(&scalar(lerp(0.6, 1.4, u[1]))),
+                2 => out.adjust_saturation_with_gray(&scalar(lerp(0.5, 1.5, u[2]))),
+                _ => out.adjust_hue(&scalar(lerp(-0.1, 0.1, u[3])).mul_scalar(std::f32::consts::TAU).unwrap()),
+            }
+            .unwrap();
         }
         out
     });

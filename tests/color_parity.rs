@@ -74,6 +74,9 @@ fn cases() -> Vec<Case> {
             x.adjust_log(1.5, LogOptions { inverse: true, ..Default::default() })
         }),
         case("adjust_sharpness", "rgb", &["factor"], |x, f| x.adjust_sharpness(&f[0])),
+        case("adjust_brightness_accumulative", "rgb", &["factor"], |x, f| x.adjust_brightness_accumulative(&f[0])),
+        case("adjust_contrast_with_mean", "rgb", &["factor"], |x, f| x.adjust_contrast_with_mean(&f[0])),
+        case("adjust_saturation_with_gray", "rgb", &["factor"], |x, f| x.adjust_saturation_with_gray(&f[0])),
         case("solarize", "rgb", &["additions"], |x, f| {
             let thresholds = Tensor::from_slice(x.context(), &[0.5, 0.25], &[2])?;
             x.solarize(&thresholds, Some((&f[0]).into()))

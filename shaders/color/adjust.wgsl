@@ -3,7 +3,9 @@
 // Photometric adjustments with per-image factors, forward and adjoint.
 // OP (pipeline constant): 0 saturation, 1 hue (radians), 2 gamma (factors
 // gamma, gain), 3 solarize (threshold; no factor gradient), 4 posterize
-// (bits; forward only). Saturation works per pixel in RGB and hue in HSV
+// (bits; forward only); torchvision's blends, each clipped to [0, 1]:
+// 5 brightness `f · x`, 6 contrast `f · x + mean · (1 − f)` (factors f,
+// mean), 7 saturation `(1 − f) · grey + f · x` (grey = GRAY · rgb). Saturation works per pixel in RGB and hue in HSV
 // (lib/color_math.wgsl), both as Kornia 0.9; the others per channel. Factors are [1] for all images
 // or [N], one per image.
 //
@@ -100,6 +102,11 @@ fn saturate_adjoint(c: vec3<f32>, factor: f32, g: vec3<f32>) -> vec4<f32> {
     return vec4(gc, g_factor);
 }
 
+// clamp(v, 0, 1) keeping NaN (WGSL leaves clamp of NaN unspecified).
+fn clip_unit(v: f32) -> f32 {
+    return select(min(max(v, 0.0), 1.0), v, is_nan(v));
+}
+
 // x^γ with PyTorch's values at x = 0: 1 for γ = 0, 0 for γ > 0, +inf for γ < 0.
 fn power(v: f32, gamma: f32) -> f32 {
     let at_zero = select(select(0.0, pos_inf(), gamma < 0.0), 1.0, gamma == 0.0);
@@ -154,12 +161,20 @@ fn forward(ids: Invocation) {
         store3(base, hsv_to_rgb(hsv));
         return;
     }
+    if (OP == 7u) {
+        let c = load3(0u, base);
+        let pre = (1.0 - fa) * dot(GRAY, c) + fa * c;
+        store3(base, vec3(clip_unit(pre.x), clip_unit(pre.y), clip_unit(pre.z)));
+        return;
+    }
     for (var k = 0u; k < p.channels; k++) {
         let v = x[base + k * p.pixels];
         var y: f32;
         switch OP {
             case 2u: { y = clamp(fb * power(v, fa), 0.0, 1.0); }
             case 3u: { y = select(1.0 - v, v, v < fa); }
+            case 5u: { y = clip_unit(v * fa); }
+            case 6u: { y = clip_unit(v * fa + fb * (1.0 - fa)); }
             default: { y = posterize(v); }
         }
         out[base + k * p.pixels] = y;
@@ -184,6 +199,19 @@ fn adjoint(ids: Invocation) {
         store3(base, gc.xyz);
         return;
     }
+    if (OP == 7u) {
+        // y = clip((1 − f) · grey + f · c): the clip passes strictly inside,
+        // decided as Kornia's f64 does: its weights sum to 1 − 1.1e-16, so
+        // the grey of white is below 1 and white keeps its gradient (in f32
+        // they round to a sum of 1).
+        let c = load3(0u, base);
+        let grey = dot(GRAY, c);
+        let pre = (1.0 - fa) * grey * 0.99999994 + fa * c;
+        let gin = select(vec3(0.0), load3(1u, base), pre > vec3(0.0) & pre < vec3(1.0));
+        contrib[i] = dot(gin, c - grey);
+        store3(base, fa * gin + (1.0 - fa) * (gin.x + gin.y + gin.z) * GRAY);
+        return;
+    }
     if (OP == 1u) {
         let c = load3(0u, base);
         var moved = rgb_to_hsv(c);
@@ -199,7 +227,15 @@ fn adjoint(ids: Invocation) {
         let v = x[base + k * p.pixels];
         let gy = g[select(base + k * p.pixels, 0u, G_UNIFORM == 1u)];
         var gx = 0.0;
-        if (OP == 2u) {
+        if (OP == 5u || OP == 6u) {
+            // y = clip(f · x (+ mean · (1 − f))): strictly inside, as clamp
+            let mean = select(0.0, fb, OP == 6u);
+            let pre = select(v * fa, v * fa + fb * (1.0 - fa), OP == 6u);
+            let inside = pre > 0.0 && pre < 1.0;
+            gx = select(0.0, gy * fa, inside);
+            ga += select(0.0, gy * (v - mean), inside);
+            gb += select(0.0, gy * (1.0 - fa), inside);
+        } else if (OP == 2u) {
             // y = clamp(gain · x^γ, 0, 1); at x = 0 the slopes in x and γ are
             // taken as 0 (x^(γ-1) and x^γ ln x have no finite value or limit
             // there), and for γ < 1 the slope's base is floored (SLOPE_FLOOR).
@@ -217,8 +253,10 @@ fn adjoint(ids: Invocation) {
         }
         out[base + k * p.pixels] = gx;
     }
-    if (OP == 2u) {
+    if (OP == 2u || OP == 5u || OP == 6u) {
         contrib[i] = ga;
+    }
+    if (OP == 2u || OP == 6u) {
         contrib[n_contrib + i] = gb;
     }
 }

@@ -26,7 +26,6 @@ struct ColorParams {
 @group(0) @binding(2) var<storage, read> g: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-const GRAY: vec3<f32> = vec3(0.299, 0.587, 0.114);
 const RGB_TO_YUV: mat3x3<f32> = mat3x3<f32>(
     vec3(0.299, -0.147, 0.615),
     vec3(0.587, -0.289, -0.515),

@@ -6,6 +6,9 @@
 
 const TAU: f32 = 6.283185307179586;
 const HSV_EPS: f32 = 1e-8;
+
+// The luma weights of rgb_to_grayscale (ITU-R BT.601, Kornia's).
+const GRAY: vec3<f32> = vec3(0.299, 0.587, 0.114);
 const LUV_EPS: f32 = 1e-12;
 // D65 white of Kornia's Lab/Luv (not the XYZ matrix's row sums).
 const WHITE: vec3<f32> = vec3(0.95047, 1.0, 1.08883);

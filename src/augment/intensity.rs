@@ -92,21 +92,14 @@ pub struct Torchvision;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Hsv;
 
-/// `(1 − f) · other + f · img`, clipped to [0, 1]: torchvision's blend.
-fn blend(img: &Tensor, other: &Tensor, f: &Tensor) -> Result<Tensor> {
-    let f = f.reshape(&[f.numel(), 1, 1, 1])?;
-    let keep = f.neg()?.add_scalar(1.0)?;
-    keep.mul(other)?.add(&f.mul(img)?)?.clamp(Some(0.0), Some(1.0))
-}
-
 impl JitterFormulas for Torchvision {
     const NAME: &'static str = "ColorJitter";
 
     fn adjust(img: &Tensor, k: usize, f: &Tensor) -> Result<Tensor> {
         match k {
-            0 => img.adjust_contrast(f, true),
-            1 => blend(img, &img.rgb_to_grayscale()?.mean_hw()?, f),
-            2 => blend(img, &img.rgb_to_grayscale()?, f),
+            0 => img.adjust_brightness_accumulative(f),
+            1 => img.adjust_contrast_with_mean(f),
+            2 => img.adjust_saturation_with_gray(f),
             _ => img.adjust_hue(&f.mul_scalar(std::f32::consts::TAU)?),
         }
     }

@@ -117,6 +117,9 @@ pub(crate) enum Adjustment {
     Gamma = 2,
     Solarize = 3,
     Posterize = 4,
+    BrightnessScale = 5,
+    ContrastWithMean = 6,
+    SaturationWithGray = 7,
 }
 
 impl Adjustment {
@@ -127,21 +130,26 @@ impl Adjustment {
             Adjustment::Gamma => "adjust_gamma",
             Adjustment::Solarize => "solarize",
             Adjustment::Posterize => "posterize",
+            Adjustment::BrightnessScale => "adjust_brightness_accumulative",
+            Adjustment::ContrastWithMean => "adjust_contrast_with_mean",
+            Adjustment::SaturationWithGray => "adjust_saturation_with_gray",
         }
     }
 
     /// Factors that receive gradients.
     fn differentiable_factors(self) -> usize {
         match self {
-            Adjustment::Saturation | Adjustment::Hue => 1,
-            Adjustment::Gamma => 2,
+            Adjustment::Saturation | Adjustment::Hue | Adjustment::BrightnessScale | Adjustment::SaturationWithGray => {
+                1
+            }
+            Adjustment::Gamma | Adjustment::ContrastWithMean => 2,
             Adjustment::Solarize | Adjustment::Posterize => 0,
         }
     }
 
     /// Works on RGB pixels (else on each channel).
     fn rgb(self) -> bool {
-        matches!(self, Adjustment::Saturation | Adjustment::Hue)
+        matches!(self, Adjustment::Saturation | Adjustment::Hue | Adjustment::SaturationWithGray)
     }
 }
 

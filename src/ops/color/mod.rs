@@ -524,6 +524,61 @@ impl Tensor {
         if clip { out.clamp(Some(0.0), Some(1.0)) } else { Ok(out) }
     }
 
+    /// Kornia's `adjust_brightness_accumulative` (torchvision's brightness):
+    /// `clamp(factor · x, 0, 1)` per image, 0 black, 1 unchanged; one pass.
+    /// The clip passes the gradient strictly inside (0, 1).
+    ///
+    /// ```
+    /// let ctx = pixgrad::Context::new()?;
+    /// let img = pixgrad::Tensor::full(&ctx, &[1, 3, 2, 2], 0.4)?;
+    /// let out = img.adjust_brightness_accumulative(1.5)?.to_vec()?;
+    /// assert!(out.iter().all(|&v| (v - 0.6).abs() < 1e-6));
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
+    pub fn adjust_brightness_accumulative<'a>(&self, factor: impl Into<Factor<'a>>) -> Result<Tensor> {
+        let factor = factor.into().per_image("adjust_brightness_accumulative", "factor", self)?;
+        adjust(self, Adjustment::BrightnessScale, &factor, &factor, 0)
+    }
+
+    /// Kornia's `adjust_contrast_with_mean_subtraction` (torchvision's
+    /// contrast): `clamp(factor · x + mean · (1 − factor), 0, 1)` per image,
+    /// `mean` the mean of its grey ([`rgb_to_grayscale`](Self::rgb_to_grayscale))
+    /// for RGB, of all its values otherwise; 0 gives the flat mean, 1 the
+    /// image. Differentiable in the image (through the mean too) and the
+    /// factor.
+    ///
+    /// ```
+    /// let ctx = pixgrad::Context::new()?;
+    /// let img = pixgrad::Tensor::from_slice(&ctx, &[0.2, 0.6], &[1, 1, 1, 2])?;
+    /// let flat = img.adjust_contrast_with_mean(0.0)?.to_vec()?;
+    /// assert!(flat.iter().all(|&v| (v - 0.4).abs() < 1e-6));
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
+    pub fn adjust_contrast_with_mean<'a>(&self, factor: impl Into<Factor<'a>>) -> Result<Tensor> {
+        const OP: &str = "adjust_contrast_with_mean";
+        let factor = factor.into().per_image(OP, "factor", self)?;
+        let [n, c, _, _] = crate::ops::image_shape(OP, self)?;
+        let mean = if c == 3 { self.rgb_to_grayscale()?.mean_hw()? } else { self.mean_to_shape(&[n, 1, 1, 1])? };
+        adjust(self, Adjustment::ContrastWithMean, &factor, &mean.reshape(&[n, 1, 1, 1])?, 0)
+    }
+
+    /// Kornia's `adjust_saturation_with_gray_subtraction` (torchvision's
+    /// saturation): `clamp((1 − factor) · grey + factor · x, 0, 1)` per
+    /// pixel, `grey` its [`rgb_to_grayscale`](Self::rgb_to_grayscale); 0 gives
+    /// the grey, 1 the image; one pass. RGB input.
+    ///
+    /// ```
+    /// let ctx = pixgrad::Context::new()?;
+    /// let img = pixgrad::Tensor::from_slice(&ctx, &[1.0, 0.0, 0.0], &[1, 3, 1, 1])?;
+    /// let grey = img.adjust_saturation_with_gray(0.0)?.to_vec()?;
+    /// assert!(grey.iter().all(|&v| (v - 0.299).abs() < 1e-6));
+    /// # Ok::<(), pixgrad::Error>(())
+    /// ```
+    pub fn adjust_saturation_with_gray<'a>(&self, factor: impl Into<Factor<'a>>) -> Result<Tensor> {
+        let factor = factor.into().per_image("adjust_saturation_with_gray", "factor", self)?;
+        adjust(self, Adjustment::SaturationWithGray, &factor, &factor, 0)
+    }
+
     /// Kornia's `sharpness`: blends each image with its 3×3 smoothed version
     /// (`[[1,1,1],[1,5,1],[1,1,1]] / 13`, clipped to [0, 1], border pixels
     /// kept), `out = clamp(smooth + factor · (img - smooth), 0, 1)`: factor 0
