@@ -578,3 +578,45 @@ fn transforms_match_kornia_given_its_parameters() {
         }
     }
 }
+
+/// Learned magnitudes through the container: a chain with a learned
+/// rotation range, a flip and a learned saturation jitter, the gradient of
+/// both magnitudes against central differences of the whole chain (the
+/// geometric run fused into one warp), and the images' gradient through it
+/// by the dot-product identity of the linear part (flip and affine only).
+#[test]
+fn magnitude_gradients_flow_through_the_container() {
+    let img = smooth_images();
+    let chain = |degrees: &Tensor, saturation: &Tensor| {
+        Sequential::new(vec![
+            Box::new(RandomHorizontalFlip::new(0.5)),
+            Box::new(RandomAffine::with_degrees(Range::learned(0.0, degrees)).p(1.0).padding(Padding::Border)),
+            Box::new(ColorJitter::new(0.0, 0.0, 0.0, 0.0).saturation(Range::learned(1.0, saturation))),
+        ])
+    };
+    let params = chain(&scalar(12.0), &scalar(0.3)).sample(&mut Generator::new(4), img.shape()).unwrap();
+    // A smooth weighting (the images' own centred values, reversed): random
+    // weights cancel to a gradient within the differences' noise.
+    let mut w: Vec<f64> = to_f64(&img.to_vec().unwrap()).iter().map(|v| v - 0.5).collect();
+    w.reverse();
+    let run = |d: f32, s: f32| {
+        dot(&to_f64(&chain(&scalar(d), &scalar(s)).forward_with(&img, &params).unwrap().to_vec().unwrap()), &w)
+    };
+    let (d, s) = (scalar(12.0).with_grad(), scalar(0.3).with_grad());
+    let out = chain(&d, &s).forward_with(&img, &params).unwrap();
+    let grads = out.backward_with(&tensor(&w, out.shape())).unwrap();
+    for (name, t, h, numeric) in [
+        ("degrees", &d, 0.005f32, (run(12.005, 0.3) - run(11.995, 0.3)) / 0.01),
+        ("saturation", &s, 1e-3, (run(12.0, 0.301) - run(12.0, 0.299)) / 0.002),
+    ] {
+        let analytic = f64::from(grads.get(t).unwrap().to_vec().unwrap()[0]);
+        let error = (analytic - numeric).abs() / numeric.abs().max(analytic.abs());
+        println!("through the chain, {name} (step {h}): {analytic:.5} vs {numeric:.5} ({error:.2e})");
+        assert!(error < 2e-2, "{name}: {analytic} vs {numeric}");
+    }
+    let linear =
+        Sequential::new(vec![Box::new(RandomHorizontalFlip::new(0.5)), Box::new(RandomAffine::new(12.0).p(1.0))]);
+    let geometric = Params { draws: params.draws[..2].to_vec(), sizes: params.sizes[..3].to_vec() };
+    let error = pixgrad::check::check_adjoint(|x| linear.forward_with(x, &geometric), &img, 3).unwrap();
+    assert!(error < 1e-5, "the geometric chain's adjoint: {error}");
+}
