@@ -7,9 +7,9 @@
 mod support;
 
 use pixgrad::augment::{
-    Augmentation, ColorJiggle, ColorJitter, Draw, Generator, Magnitude, Params, RandomAffine, RandomErasing,
-    RandomGamma, RandomGaussianBlur, RandomGaussianNoise, RandomGrayscale, RandomHorizontalFlip, RandomPerspective,
-    RandomResizedCrop, RandomRotation, RandomSharpness, RandomVerticalFlip, Range, Sequential,
+    Augmentation, CenterCrop, ColorJiggle, ColorJitter, Draw, Generator, Magnitude, Params, RandomAffine, RandomCrop,
+    RandomErasing, RandomGamma, RandomGaussianBlur, RandomGaussianNoise, RandomGrayscale, RandomHorizontalFlip,
+    RandomPerspective, RandomResizedCrop, RandomRotation, RandomSharpness, RandomVerticalFlip, Range, Sequential,
 };
 use pixgrad::ops::filter::{BorderType, Sigma};
 use pixgrad::ops::warp::{
@@ -145,6 +145,38 @@ fn geometric_transforms_equal_their_operators() {
         let want = warp(&item(&img, i), &Tensor::from_slice(&ctx, &m, &[1, 3, 3]).unwrap(), [64, 48]);
         assert_eq!(bits(&[&item(&out, i)]), bits(&[&want]), "RandomResizedCrop: image {i}");
     }
+}
+
+/// Random and centre windows are exact copies of the pixels inside them.
+#[test]
+fn crops_copy_their_windows() {
+    let img = photos();
+    let input = img.to_vec().unwrap();
+    let crop = RandomCrop::new([50, 70]).p(0.5);
+    let draw = mixed_draw(&crop, 4);
+    let out = crop.apply(&img, &draw).unwrap().to_vec().unwrap();
+    let centre = CenterCrop::new([50, 70]);
+    let centred = centre.apply(&img, &centre.sample(&mut Generator::new(0), 4)).unwrap().to_vec().unwrap();
+    let mut corners = Vec::new();
+    for (i, &applied) in draw.applied.iter().enumerate() {
+        let [x, y] = crop.corner(applied.then(|| &draw.uniforms[2 * i..2 * i + 2]), [H, W]);
+        let [cx, cy] = [(W - 70) / 2, (H - 50) / 2];
+        assert!(x + 70 <= W && y + 50 <= H);
+        corners.push([x, y]);
+        for e in 0..3 * 50 * 70 {
+            let (c, row, col) = (e / (50 * 70), (e / 70) % 50, e % 70);
+            let at = |x: usize, y: usize| input[((i * 3 + c) * H + y + row) * W + x + col].to_bits();
+            assert_eq!(out[i * 3 * 50 * 70 + e].to_bits(), at(x, y), "image {i}, element {e}");
+            assert_eq!(centred[i * 3 * 50 * 70 + e].to_bits(), at(cx, cy), "centre of image {i}, element {e}");
+        }
+    }
+    // every placement possible: the draws spread over the free range
+    let many = RandomCrop::new([50, 70]).sample(&mut Generator::new(1), 400);
+    let xs: Vec<usize> =
+        (0..400).map(|i| RandomCrop::new([50, 70]).corner(Some(&many.uniforms[2 * i..2 * i + 2]), [H, W])[0]).collect();
+    assert_eq!((xs.iter().min(), xs.iter().max()), (Some(&0), Some(&(W - 70))));
+    let too_big = Sequential::new(vec![Box::new(RandomCrop::new([H + 1, W]))]);
+    assert!(matches!(too_big.forward(&img, &mut Generator::new(0)), Err(Error::InvalidArgument { .. })));
 }
 
 #[test]

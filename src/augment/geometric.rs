@@ -697,3 +697,176 @@ impl Augmentation for RandomResizedCrop {
         img.warp_perspective(&m, self.size, self.mode, self.padding)
     }
 }
+
+/// Kornia's `RandomCrop` (without padding): a window of `size` placed at a
+/// whole-pixel offset drawn uniformly inside the image (each placement
+/// equally likely), copied exactly (an integer shift). Images it does not
+/// apply to (`p` < 1) give their centre window, as [`CenterCrop`]. No
+/// continuous parameter: images only.
+///
+/// ```
+/// use pixgrad::augment::{Augmentation, Generator, RandomCrop};
+/// let ctx = pixgrad::Context::new()?;
+/// let img = pixgrad::Tensor::rand_uniform(&ctx, &[2, 3, 40, 60], 0.0, 1.0, 1)?;
+/// let crop = RandomCrop::new([32, 32]);
+/// assert_eq!(crop.apply(&img, &crop.sample(&mut Generator::new(5), 2))?.shape(), &[2, 3, 32, 32]);
+/// # Ok::<(), pixgrad::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct RandomCrop {
+    size: [usize; 2],
+    p: f32,
+    same_on_batch: bool,
+}
+
+impl RandomCrop {
+    /// Windows of `[H, W]`; `p` 1 (Kornia's default).
+    pub fn new(size: [usize; 2]) -> Self {
+        RandomCrop { size, p: 1.0, same_on_batch: false }
+    }
+
+    /// The probability of a random window (else the centre one).
+    pub fn p(mut self, p: f32) -> Self {
+        self.p = p;
+        self
+    }
+
+    /// Whether every image gets the first image's window.
+    pub fn same_on_batch(mut self, same: bool) -> Self {
+        self.same_on_batch = same;
+        self
+    }
+
+    /// The window's top-left corner `[x, y]` for draws `u` (2) in an
+    /// `[h, w]` image, `None` for the centre window.
+    pub fn corner(&self, u: Option<&[f32]>, [h, w]: [usize; 2]) -> [usize; 2] {
+        let (free_x, free_y) = (w - self.size[1], h - self.size[0]);
+        match u {
+            Some(u) => [
+                ((u[0] * (free_x + 1) as f32) as usize).min(free_x),
+                ((u[1] * (free_y + 1) as f32) as usize).min(free_y),
+            ],
+            None => [free_x / 2, free_y / 2],
+        }
+    }
+}
+
+/// Kornia's `CenterCrop`: the centred window of `size` (offsets rounded
+/// down), copied exactly; always applied, nothing drawn.
+///
+/// ```
+/// use pixgrad::augment::{Augmentation, CenterCrop, Generator};
+/// let ctx = pixgrad::Context::new()?;
+/// let img = pixgrad::Tensor::from_slice(&ctx, &[1.0, 2.0, 3.0, 4.0, 5.0], &[1, 1, 1, 5])?;
+/// let crop = CenterCrop::new([1, 3]);
+/// assert_eq!(crop.apply(&img, &crop.sample(&mut Generator::new(0), 1))?.to_vec()?, vec![2.0, 3.0, 4.0]);
+/// # Ok::<(), pixgrad::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct CenterCrop {
+    crop: RandomCrop,
+}
+
+impl CenterCrop {
+    /// The centred window of `[H, W]`.
+    pub fn new(size: [usize; 2]) -> Self {
+        CenterCrop { crop: RandomCrop::new(size).p(0.0) }
+    }
+}
+
+/// The integer shifts of windows at `corners`, `[N, 3, 3]`.
+fn window_matrices(ctx: &Context, corners: impl Iterator<Item = [usize; 2]>) -> Result<Tensor> {
+    let m: Vec<[f32; 9]> =
+        corners.map(|[x, y]| [1.0, 0.0, -(x as f32), 0.0, 1.0, -(y as f32), 0.0, 0.0, 1.0]).collect();
+    host_matrices(ctx, &m)
+}
+
+fn check_window(op: &'static str, img_shape: &[usize], size: [usize; 2], p: f32) -> Result<()> {
+    check_image(op, img_shape, p)?;
+    if size.contains(&0) || size[0] > img_shape[2] || size[1] > img_shape[3] {
+        return Err(Error::InvalidArgument {
+            op,
+            name: "size",
+            reason: format!("a window of {size:?} inside images of {:?}", &img_shape[2..]),
+        });
+    }
+    Ok(())
+}
+
+impl Augmentation for RandomCrop {
+    fn name(&self) -> &'static str {
+        "RandomCrop"
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::Geometric
+    }
+
+    fn probability(&self) -> f32 {
+        self.p
+    }
+
+    fn same_on_batch(&self) -> bool {
+        self.same_on_batch
+    }
+
+    fn uniforms_per_image(&self) -> usize {
+        2
+    }
+
+    fn output_size(&self, _: [usize; 2]) -> [usize; 2] {
+        self.size
+    }
+
+    fn check(&self, img_shape: &[usize]) -> Result<()> {
+        check_window("RandomCrop", img_shape, self.size, self.p)
+    }
+
+    fn matrix(&self, ctx: &Context, draw: &Draw, size: [usize; 2]) -> Result<Option<Tensor>> {
+        let corners = (0..draw.applied.len()).map(|i| self.corner(draw.applied[i].then(|| draw.of(i)), size));
+        window_matrices(ctx, corners).map(Some)
+    }
+
+    fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
+        let size = size_of("RandomCrop", img)?;
+        let m = self.matrix(img.context(), draw, size)?.expect("geometric");
+        // whole-pixel shifts: nearest sampling is exact
+        img.warp_perspective(&m, self.size, Interpolation::Nearest, Padding::Zeros)
+    }
+}
+
+impl Augmentation for CenterCrop {
+    fn name(&self) -> &'static str {
+        "CenterCrop"
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::Geometric
+    }
+
+    fn probability(&self) -> f32 {
+        1.0
+    }
+
+    fn uniforms_per_image(&self) -> usize {
+        0
+    }
+
+    fn output_size(&self, _: [usize; 2]) -> [usize; 2] {
+        self.crop.size
+    }
+
+    fn check(&self, img_shape: &[usize]) -> Result<()> {
+        check_window("CenterCrop", img_shape, self.crop.size, 1.0)
+    }
+
+    fn matrix(&self, ctx: &Context, draw: &Draw, size: [usize; 2]) -> Result<Option<Tensor>> {
+        window_matrices(ctx, (0..draw.applied.len()).map(|_| self.crop.corner(None, size))).map(Some)
+    }
+
+    fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
+        let size = size_of("CenterCrop", img)?;
+        let m = self.matrix(img.context(), draw, size)?.expect("geometric");
+        img.warp_perspective(&m, self.crop.size, Interpolation::Nearest, Padding::Zeros)
+    }
+}

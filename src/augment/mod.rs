@@ -44,7 +44,8 @@ mod intensity;
 
 pub use container::{Params, Sequential};
 pub use geometric::{
-    RandomAffine, RandomHorizontalFlip, RandomPerspective, RandomResizedCrop, RandomRotation, RandomVerticalFlip,
+    CenterCrop, RandomAffine, RandomCrop, RandomHorizontalFlip, RandomPerspective, RandomResizedCrop, RandomRotation,
+    RandomVerticalFlip,
 };
 pub use intensity::{
     ColorJiggle, ColorJitter, Hsv, Jitter, JitterFormulas, RandomErasing, RandomGamma, RandomGaussianBlur,
