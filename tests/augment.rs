@@ -652,3 +652,80 @@ fn magnitude_gradients_flow_through_the_container() {
     let error = pixgrad::check::check_adjoint(|x| linear.forward_with(x, &geometric), &img, 3).unwrap();
     assert!(error < 1e-5, "the geometric chain's adjoint: {error}");
 }
+
+/// Photo size, odd and non-square (two photos at 1023×769): a window in the
+/// far corner copied exactly, a chain with a 40° turn about the centre and
+/// shifts of a quarter of the frame replayed as one warp, its keypoints at
+/// the frame's corners against the host, and the inverse inside its mask.
+#[test]
+fn photo_sized_batches() {
+    let (h, w) = (769usize, 1023usize);
+    let planes: Vec<f32> = ["chelsea.png", "coffee.png"]
+        .iter()
+        .flat_map(|name| {
+            let img = image::open(format!("{}/assets/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap().resize_exact(
+                w as u32,
+                h as u32,
+                image::imageops::FilterType::Triangle,
+            );
+            Tensor::from_image(&ctx(), &image::DynamicImage::ImageRgb8(img.to_rgb8())).unwrap().to_vec().unwrap()
+        })
+        .collect();
+    let img = Tensor::from_slice(&ctx(), &planes, &[2, 3, h, w]).unwrap();
+    // The far corner: the largest draw places the window at the last offset.
+    let crop = RandomCrop::new([300, 401]);
+    let far = Draw { applied: vec![true; 2], uniforms: vec![0.999_999_9; 4], ..Draw::default() };
+    let out = crop.apply(&img, &far).unwrap().to_vec().unwrap();
+    for (e, v) in out.iter().enumerate().step_by(97) {
+        let (i, c, row, col) = (e / (3 * 300 * 401), (e / (300 * 401)) % 3, (e / 401) % 300, e % 401);
+        let want = planes[((i * 3 + c) * h + h - 300 + row) * w + w - 401 + col];
+        assert_eq!(v.to_bits(), want.to_bits(), "window element {e}");
+    }
+    let chain = Sequential::new(vec![
+        Box::new(RandomRotation::new(40.0).p(1.0)),
+        Box::new(RandomAffine::new(0.0).translate(0.25, 0.25).p(1.0)),
+        Box::new(ColorJitter::new(0.2, 0.2, 0.2, 0.02)),
+    ]);
+    let geometric = Sequential::new(vec![
+        Box::new(RandomRotation::new(40.0).p(1.0)),
+        Box::new(RandomAffine::new(0.0).translate(0.25, 0.25).p(1.0)),
+    ]);
+    let (_, params) = chain.forward(&img, &mut Generator::new(9)).unwrap();
+    let geometric_params = Params { draws: params.draws[..2].to_vec(), sizes: params.sizes[..3].to_vec() };
+    let moved = geometric.forward_with(&img, &geometric_params).unwrap();
+    let m = geometric.matrix(&ctx(), &geometric_params).unwrap();
+    assert_eq!(bits(&[&moved]), bits(&[&warp(&img, &m, [h, w])]));
+    let matrices = to_f64(&m.to_vec().unwrap());
+    let corners = [0.0, 0.0, (w - 1) as f64, 0.0, 0.0, (h - 1) as f64, (w - 1) as f64, (h - 1) as f64];
+    let points = tensor(&corners.repeat(2), &[2, 4, 2]);
+    let got = geometric.transform_points(&points, &geometric_params).unwrap().to_vec().unwrap();
+    let want: Vec<f64> = corners
+        .repeat(2)
+        .chunks(2)
+        .enumerate()
+        .flat_map(|(k, p)| {
+            let m = &matrices[9 * (k / 4)..9 * (k / 4) + 9];
+            let z = m[6] * p[0] + m[7] * p[1] + m[8];
+            [(m[0] * p[0] + m[1] * p[1] + m[2]) / z, (m[3] * p[0] + m[4] * p[1] + m[5]) / z]
+        })
+        .collect();
+    assert_within(&got, &want, 1e-6, "corners");
+    let (back, valid) = geometric.inverse(&moved, &geometric_params).unwrap();
+    let (back, valid) = (back.to_vec().unwrap(), valid.to_vec().unwrap());
+    let (mut total, mut count) = (0.0, 0);
+    for e in (0..back.len()).step_by(13) {
+        let (i, y, x) = (e / (3 * h * w), (e / w) % h, e % w);
+        let inside = (2..h - 2).contains(&y)
+            && (2..w - 2).contains(&x)
+            && (y - 2..=y + 2).all(|yy| (x - 2..=x + 2).all(|xx| valid[(i * h + yy) * w + xx] == 1.0));
+        if inside {
+            total += f64::from((back[e] - planes[e]).abs());
+            count += 1;
+        }
+    }
+    let mean = total / count as f64;
+    println!("photo size inverse: mean |error| {mean:.4} over {count} sampled values");
+    assert!(count > 10_000 && mean < 0.02, "mean {mean} over {count}");
+    // A transform called directly refuses a draw made for another batch.
+    assert!(matches!(crop.apply(&img, &Draw { applied: vec![true; 3], ..far }), Err(Error::InvalidArgument { .. })));
+}

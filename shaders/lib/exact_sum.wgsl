@@ -42,3 +42,24 @@ fn sum_shift(count: u32, largest: f32) -> i32 {
     let k = 33 - i32(countLeadingZeros(max(count, 2u) - 1u));
     return 29 - k - frexp(largest).exp;
 }
+
+// Flags of a non-finite term: 1 +inf, 2 −inf, 4 NaN (or-ed over a sum).
+fn special_flags(term: f32) -> u32 {
+    return select(select(2u, 1u, term > 0.0), 4u, is_nan(term));
+}
+
+// An exact sum rounded to f32, IEEE for its non-finite terms (`flags`):
+// NaN where one is NaN or both infinities meet, else the infinity; finite
+// terms give the fixed-point sum `acc` of `count` terms scaled back.
+fn exact_total(flags: u32, largest: f32, acc: Wide, count: u32) -> f32 {
+    if ((flags & 4u) != 0u || flags == 3u) {
+        return quiet_nan();
+    }
+    if (flags != 0u) {
+        return select(-1.0, 1.0, flags == 1u) * pos_inf();
+    }
+    if (largest > 0.0) {
+        return wide_value(acc, -sum_shift(count, largest));
+    }
+    return 0.0;
+}

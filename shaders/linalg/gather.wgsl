@@ -89,7 +89,7 @@ fn scatter_bounds(ids: Invocation) {
     if (is_finite(term)) {
         atomicMax(&scratch[at + LARGEST], bitcast<u32>(abs(term)));
     } else {
-        atomicOr(&scratch[at + FLAGS], select(select(2u, 1u, term > 0.0), 4u, is_nan(term)));
+        atomicOr(&scratch[at + FLAGS], special_flags(term));
     }
 }
 
@@ -123,16 +123,11 @@ fn scatter_finish(ids: Invocation) {
         return;
     }
     let at = e * WORDS;
-    let flags = atomicLoad(&scratch[at + FLAGS]);
-    let largest = bitcast<f32>(atomicLoad(&scratch[at + LARGEST]));
-    var total = 0.0;
-    if ((flags & 4u) != 0u || flags == 3u) {
-        total = quiet_nan();
-    } else if (flags != 0u) {
-        total = select(-1.0, 1.0, flags == 1u) * pos_inf();
-    } else if (largest > 0.0) {
-        let acc = Wide(bitcast<i32>(atomicLoad(&scratch[at + HI])), atomicLoad(&scratch[at + LO]));
-        total = wide_value(acc, -sum_shift(atomicLoad(&scratch[at + COUNT]), largest));
-    }
-    dst[e] = total;
+    let acc = Wide(bitcast<i32>(atomicLoad(&scratch[at + HI])), atomicLoad(&scratch[at + LO]));
+    dst[e] = exact_total(
+        atomicLoad(&scratch[at + FLAGS]),
+        bitcast<f32>(atomicLoad(&scratch[at + LARGEST])),
+        acc,
+        atomicLoad(&scratch[at + COUNT]),
+    );
 }

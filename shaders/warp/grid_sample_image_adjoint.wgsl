@@ -260,7 +260,7 @@ fn piece_largest(piece: Piece, bin: u32) {
         if (is_finite(term)) {
             largest = max(largest, abs(term));
         } else {
-            flags |= select(select(2u, 1u, term > 0.0), 4u, is_nan(term));
+            flags |= special_flags(term);
         }
     }
     atomicMax(&counts[slot_word(bin, piece.channel, 0u)], bitcast<u32>(largest));
@@ -322,17 +322,13 @@ fn big_finish(ids: Invocation) {
     }
     let bin = bin_plus_one - 1u;
     let channel = t % p.channels;
-    let largest = bitcast<f32>(atomicLoad(&counts[at]));
-    let flags = atomicLoad(&counts[at + 1u]);
-    var total = 0.0;
-    if ((flags & 4u) != 0u || flags == 3u) {
-        total = quiet_nan();
-    } else if (flags != 0u) {
-        total = select(-1.0, 1.0, flags == 1u) * pos_inf();
-    } else if (largest > 0.0) {
-        let acc = Wide(bitcast<i32>(atomicLoad(&counts[at + 2u])), atomicLoad(&counts[at + 3u]));
-        total = wide_value(acc, -sum_shift(starts[bin + 1u] - starts[bin], largest));
-    }
+    let acc = Wide(bitcast<i32>(atomicLoad(&counts[at + 2u])), atomicLoad(&counts[at + 3u]));
+    let total = exact_total(
+        atomicLoad(&counts[at + 1u]),
+        bitcast<f32>(atomicLoad(&counts[at])),
+        acc,
+        starts[bin + 1u] - starts[bin],
+    );
     let plane = p.height * p.width;
     let n = p.item + bin / plane;
     grad_img[p.off_out + (n * p.channels + channel) * plane + bin % plane] = total;

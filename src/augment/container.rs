@@ -2,7 +2,7 @@
 //! the parameters it drew, replay, masks, keypoints, boxes and the inverse
 //! of its geometric part.
 
-use super::{Augmentation, Draw, Generator, Kind, size_of};
+use super::{Augmentation, Draw, Generator, Kind, check_draw, matrix_of, size_of};
 use crate::error::{Error, Result};
 use crate::ops::warp::{Interpolation, Padding};
 use crate::{Context, Tensor};
@@ -154,7 +154,7 @@ impl Sequential {
     fn run_matrix(&self, ctx: &Context, params: &Params, range: std::ops::Range<usize>) -> Result<Tensor> {
         let mut total: Option<Tensor> = None;
         for k in range {
-            let m = self.steps[k].matrix(ctx, &params.draws[k], params.sizes[k])?.expect("a geometric step");
+            let m = matrix_of(self.steps[k].as_ref(), ctx, &params.draws[k], params.sizes[k])?;
             total = Some(match total {
                 Some(t) => m.matmul(&t)?,
                 None => m,
@@ -279,6 +279,9 @@ impl Sequential {
                 params.draws.len(),
                 self.steps.len()
             )));
+        }
+        for (step, draw) in self.steps.iter().zip(&params.draws) {
+            check_draw(step.as_ref(), draw, params.batch())?;
         }
         Ok(())
     }

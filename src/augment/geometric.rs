@@ -2,27 +2,18 @@
 //! → output pixel), applied with [`Tensor::warp_perspective`] (flips with
 //! [`Tensor::hflip`] / [`Tensor::vflip`], exact).
 
-use super::{Augmentation, Draw, Kind, Magnitude, Range, check_probability, size_of};
+use super::{Augmentation, Draw, Kind, Magnitude, Range, check_probability, checked, matrix_of};
 use crate::error::{Error, Result};
 use crate::ops::warp::{Interpolation, Padding, get_affine_matrix2d, get_perspective_transform, get_rotation_matrix2d};
 use crate::{Context, Tensor};
 
-/// The settings every geometric transform shares, with their builders.
+/// The builders every sampled geometric transform has: `p`,
+/// `same_on_batch`, the sampling and the padding.
 macro_rules! geometric_settings {
     ($t:ty) => {
+        probability_settings!($t);
+
         impl $t {
-            /// The probability of applying to each image.
-            pub fn p(mut self, p: f32) -> Self {
-                self.p = p;
-                self
-            }
-
-            /// Whether every image gets the first image's parameters.
-            pub fn same_on_batch(mut self, same: bool) -> Self {
-                self.same_on_batch = same;
-                self
-            }
-
             /// The sampling (bilinear unless set).
             pub fn mode(mut self, mode: Interpolation) -> Self {
                 self.mode = mode;
@@ -36,6 +27,35 @@ macro_rules! geometric_settings {
             }
         }
     };
+}
+
+/// The trait methods of a geometric transform that samples with its own
+/// mode and padding: the basics, its sampling, and `apply` as one warp.
+macro_rules! sampled_geometric {
+    ($name:literal, $uniforms:expr) => {
+        transform_basics!($name, Kind::Geometric, $uniforms);
+
+        fn sampling(&self) -> Option<(Interpolation, Padding)> {
+            Some((self.mode, self.padding))
+        }
+
+        fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
+            warp_apply(self, img, draw, self.mode, self.padding)
+        }
+    };
+}
+
+/// A geometric transform's `apply`: its matrices, one warp to its output size.
+fn warp_apply<A: Augmentation + ?Sized>(
+    t: &A,
+    img: &Tensor,
+    draw: &Draw,
+    mode: Interpolation,
+    padding: Padding,
+) -> Result<Tensor> {
+    let size = checked(t, img, draw)?;
+    let m = matrix_of(t, img.context(), draw, size)?;
+    img.warp_perspective(&m, t.output_size(size), mode, padding)
 }
 
 /// `[N, 3, 3]` from host matrices, row-major.
@@ -167,25 +187,7 @@ impl RandomAffine {
 }
 
 impl Augmentation for RandomAffine {
-    fn name(&self) -> &'static str {
-        "RandomAffine"
-    }
-
-    fn kind(&self) -> Kind {
-        Kind::Geometric
-    }
-
-    fn probability(&self) -> f32 {
-        self.p
-    }
-
-    fn same_on_batch(&self) -> bool {
-        self.same_on_batch
-    }
-
-    fn uniforms_per_image(&self) -> usize {
-        6
-    }
+    sampled_geometric!("RandomAffine", 6);
 
     fn check(&self, img_shape: &[usize]) -> Result<()> {
         let op = "RandomAffine";
@@ -238,16 +240,6 @@ impl Augmentation for RandomAffine {
         )?;
         where_applied(&m, draw).map(Some)
     }
-
-    fn sampling(&self) -> Option<(Interpolation, Padding)> {
-        Some((self.mode, self.padding))
-    }
-
-    fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
-        let size = size_of("RandomAffine", img)?;
-        let m = self.matrix(img.context(), draw, size)?.expect("geometric");
-        img.warp_perspective(&m, size, self.mode, self.padding)
-    }
 }
 
 /// Kornia's `RandomRotation`: a turn by an angle in `degrees` about the
@@ -287,25 +279,7 @@ impl RandomRotation {
 }
 
 impl Augmentation for RandomRotation {
-    fn name(&self) -> &'static str {
-        "RandomRotation"
-    }
-
-    fn kind(&self) -> Kind {
-        Kind::Geometric
-    }
-
-    fn probability(&self) -> f32 {
-        self.p
-    }
-
-    fn same_on_batch(&self) -> bool {
-        self.same_on_batch
-    }
-
-    fn uniforms_per_image(&self) -> usize {
-        1
-    }
+    sampled_geometric!("RandomRotation", 1);
 
     fn check(&self, img_shape: &[usize]) -> Result<()> {
         check_image("RandomRotation", img_shape, self.p)?;
@@ -317,16 +291,6 @@ impl Augmentation for RandomRotation {
         let angle = self.degrees.values(ctx, &draw.column(0), &draw.applied, 0.0, 1.0)?;
         let m = get_rotation_matrix2d(&centres(ctx, n, size)?, &angle, &Tensor::ones(ctx, &[n, 2])?)?;
         where_applied(&homogeneous(&m)?, draw).map(Some)
-    }
-
-    fn sampling(&self) -> Option<(Interpolation, Padding)> {
-        Some((self.mode, self.padding))
-    }
-
-    fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
-        let size = size_of("RandomRotation", img)?;
-        let m = self.matrix(img.context(), draw, size)?.expect("geometric");
-        img.warp_perspective(&m, size, self.mode, self.padding)
     }
 }
 
@@ -354,25 +318,7 @@ macro_rules! flip {
         }
 
         impl Augmentation for $t {
-            fn name(&self) -> &'static str {
-                $name
-            }
-
-            fn kind(&self) -> Kind {
-                Kind::Geometric
-            }
-
-            fn probability(&self) -> f32 {
-                self.p
-            }
-
-            fn same_on_batch(&self) -> bool {
-                self.same_on_batch
-            }
-
-            fn uniforms_per_image(&self) -> usize {
-                0
-            }
+            transform_basics!($name, Kind::Geometric, 0);
 
             fn check(&self, img_shape: &[usize]) -> Result<()> {
                 check_image($name, img_shape, self.p)
@@ -390,14 +336,13 @@ macro_rules! flip {
             }
 
             fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
-                let size = size_of($name, img)?;
+                checked(self, img, draw)?;
                 if draw.applied.iter().all(|&a| a) {
                     return img.$flip();
                 }
                 // Mirror or identity per image: nearest sampling at pixel
                 // centres, exact either way.
-                let m = self.matrix(img.context(), draw, size)?.expect("geometric");
-                img.warp_perspective(&m, size, Interpolation::Nearest, Padding::Zeros)
+                warp_apply(self, img, draw, Interpolation::Nearest, Padding::Zeros)
             }
         }
     };
@@ -481,25 +426,7 @@ impl RandomPerspective {
 }
 
 impl Augmentation for RandomPerspective {
-    fn name(&self) -> &'static str {
-        "RandomPerspective"
-    }
-
-    fn kind(&self) -> Kind {
-        Kind::Geometric
-    }
-
-    fn probability(&self) -> f32 {
-        self.p
-    }
-
-    fn same_on_batch(&self) -> bool {
-        self.same_on_batch
-    }
-
-    fn uniforms_per_image(&self) -> usize {
-        8
-    }
+    sampled_geometric!("RandomPerspective", 8);
 
     fn check(&self, img_shape: &[usize]) -> Result<()> {
         check_image("RandomPerspective", img_shape, self.p)?;
@@ -531,16 +458,6 @@ impl Augmentation for RandomPerspective {
         let end = self.distortion.affine(ctx, &start, &coefficient, &[n, 4, 2])?;
         let h = get_perspective_transform(&Tensor::from_slice(ctx, &start, &[n, 4, 2])?, &end)?;
         where_applied(&h, draw).map(Some)
-    }
-
-    fn sampling(&self) -> Option<(Interpolation, Padding)> {
-        Some((self.mode, self.padding))
-    }
-
-    fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
-        let size = size_of("RandomPerspective", img)?;
-        let m = self.matrix(img.context(), draw, size)?.expect("geometric");
-        img.warp_perspective(&m, size, self.mode, self.padding)
     }
 }
 
@@ -631,25 +548,7 @@ impl RandomResizedCrop {
 }
 
 impl Augmentation for RandomResizedCrop {
-    fn name(&self) -> &'static str {
-        "RandomResizedCrop"
-    }
-
-    fn kind(&self) -> Kind {
-        Kind::Geometric
-    }
-
-    fn probability(&self) -> f32 {
-        self.p
-    }
-
-    fn same_on_batch(&self) -> bool {
-        self.same_on_batch
-    }
-
-    fn uniforms_per_image(&self) -> usize {
-        4 * CROP_TRIES
-    }
+    sampled_geometric!("RandomResizedCrop", 4 * CROP_TRIES);
 
     fn output_size(&self, _: [usize; 2]) -> [usize; 2] {
         self.size
@@ -686,16 +585,6 @@ impl Augmentation for RandomResizedCrop {
             .collect();
         host_matrices(ctx, &m).map(Some)
     }
-
-    fn sampling(&self) -> Option<(Interpolation, Padding)> {
-        Some((self.mode, self.padding))
-    }
-
-    fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
-        let size = size_of("RandomResizedCrop", img)?;
-        let m = self.matrix(img.context(), draw, size)?.expect("geometric");
-        img.warp_perspective(&m, self.size, self.mode, self.padding)
-    }
 }
 
 /// Kornia's `RandomCrop` (without padding): a window of `size` placed at a
@@ -719,22 +608,12 @@ pub struct RandomCrop {
     same_on_batch: bool,
 }
 
+probability_settings!(RandomCrop);
+
 impl RandomCrop {
-    /// Windows of `[H, W]`; `p` 1 (Kornia's default).
+    /// Windows of `[H, W]`; `p` 1 (Kornia's default; else the centre window).
     pub fn new(size: [usize; 2]) -> Self {
         RandomCrop { size, p: 1.0, same_on_batch: false }
-    }
-
-    /// The probability of a random window (else the centre one).
-    pub fn p(mut self, p: f32) -> Self {
-        self.p = p;
-        self
-    }
-
-    /// Whether every image gets the first image's window.
-    pub fn same_on_batch(mut self, same: bool) -> Self {
-        self.same_on_batch = same;
-        self
     }
 
     /// The window's top-left corner `[x, y]` for draws `u` (2) in an
@@ -794,25 +673,7 @@ fn check_window(op: &'static str, img_shape: &[usize], size: [usize; 2], p: f32)
 }
 
 impl Augmentation for RandomCrop {
-    fn name(&self) -> &'static str {
-        "RandomCrop"
-    }
-
-    fn kind(&self) -> Kind {
-        Kind::Geometric
-    }
-
-    fn probability(&self) -> f32 {
-        self.p
-    }
-
-    fn same_on_batch(&self) -> bool {
-        self.same_on_batch
-    }
-
-    fn uniforms_per_image(&self) -> usize {
-        2
-    }
+    transform_basics!("RandomCrop", Kind::Geometric, 2);
 
     fn output_size(&self, _: [usize; 2]) -> [usize; 2] {
         self.size
@@ -828,10 +689,8 @@ impl Augmentation for RandomCrop {
     }
 
     fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
-        let size = size_of("RandomCrop", img)?;
-        let m = self.matrix(img.context(), draw, size)?.expect("geometric");
         // whole-pixel shifts: nearest sampling is exact
-        img.warp_perspective(&m, self.size, Interpolation::Nearest, Padding::Zeros)
+        warp_apply(self, img, draw, Interpolation::Nearest, Padding::Zeros)
     }
 }
 
@@ -865,8 +724,7 @@ impl Augmentation for CenterCrop {
     }
 
     fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
-        let size = size_of("CenterCrop", img)?;
-        let m = self.matrix(img.context(), draw, size)?.expect("geometric");
-        img.warp_perspective(&m, self.crop.size, Interpolation::Nearest, Padding::Zeros)
+        // whole-pixel shifts: nearest sampling is exact
+        warp_apply(self, img, draw, Interpolation::Nearest, Padding::Zeros)
     }
 }

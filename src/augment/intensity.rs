@@ -3,52 +3,15 @@
 //! parameters; images a transform does not apply to are returned bit for
 //! bit.
 
-use super::{Augmentation, Draw, Generator, Kind, Magnitude, Range, check_probability, per_image_draws, size_of};
+use super::{Augmentation, Draw, Generator, Kind, Magnitude, Range, check_probability, checked, per_image_draws};
 use crate::error::{Error, Result};
 use crate::ops::filter::{BorderType, Sigma};
 use crate::{Context, Tensor};
 
-/// `p` and `same_on_batch` builders.
-macro_rules! intensity_settings {
-    ($t:ty) => {
-        impl $t {
-            /// The probability of applying to each image.
-            pub fn p(mut self, p: f32) -> Self {
-                self.p = p;
-                self
-            }
-
-            /// Whether every image gets the first image's parameters.
-            pub fn same_on_batch(mut self, same: bool) -> Self {
-                self.same_on_batch = same;
-                self
-            }
-        }
-    };
-}
-
 /// The common trait methods of an intensity transform.
 macro_rules! intensity_basics {
     ($name:expr, $uniforms:expr) => {
-        fn name(&self) -> &'static str {
-            $name
-        }
-
-        fn kind(&self) -> Kind {
-            Kind::Intensity
-        }
-
-        fn probability(&self) -> f32 {
-            self.p
-        }
-
-        fn same_on_batch(&self) -> bool {
-            self.same_on_batch
-        }
-
-        fn uniforms_per_image(&self) -> usize {
-            $uniforms
-        }
+        transform_basics!($name, Kind::Intensity, $uniforms);
 
         fn matrix(&self, _: &Context, _: &Draw, _: [usize; 2]) -> Result<Option<Tensor>> {
             Ok(None)
@@ -251,7 +214,7 @@ impl<F: JitterFormulas> Augmentation for Jitter<F> {
     }
 
     fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
-        size_of(F::NAME, img)?;
+        checked(self, img, draw)?;
         let ctx = img.context();
         let mut out = img.clone();
         for &k in &draw.order {
@@ -296,6 +259,7 @@ impl Augmentation for RandomGrayscale {
     }
 
     fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
+        checked(self, img, draw)?;
         let grey = img.rgb_to_grayscale()?;
         draw.keep_unapplied(img, &Tensor::cat(&[&grey, &grey, &grey], 1)?)
     }
@@ -324,7 +288,7 @@ pub struct RandomGaussianBlur {
     same_on_batch: bool,
 }
 
-intensity_settings!(RandomGaussianBlur);
+probability_settings!(RandomGaussianBlur);
 
 impl RandomGaussianBlur {
     /// Kernel `[ky, kx]` (odd), sigmas drawn in `sigma`.
@@ -364,6 +328,7 @@ impl Augmentation for RandomGaussianBlur {
     }
 
     fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
+        checked(self, img, draw)?;
         let n = draw.applied.len();
         let s = self.sigma.values(img.context(), &draw.column(0), &draw.applied, 1.0, 1.0)?.reshape(&[n, 1])?;
         let sigma = Tensor::cat(&[&s, &s], 1)?;
@@ -392,7 +357,7 @@ pub struct RandomGamma {
     same_on_batch: bool,
 }
 
-intensity_settings!(RandomGamma);
+probability_settings!(RandomGamma);
 
 impl RandomGamma {
     /// Gammas and gains drawn in these ranges.
@@ -411,6 +376,7 @@ impl Augmentation for RandomGamma {
     }
 
     fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
+        checked(self, img, draw)?;
         let ctx = img.context();
         let gamma = self.gamma.values(ctx, &draw.column(0), &draw.applied, 1.0, 1.0)?;
         let gain = self.gain.values(ctx, &draw.column(1), &draw.applied, 1.0, 1.0)?;
@@ -438,7 +404,7 @@ pub struct RandomSharpness {
     same_on_batch: bool,
 }
 
-intensity_settings!(RandomSharpness);
+probability_settings!(RandomSharpness);
 
 impl RandomSharpness {
     /// Factors in `[0, sharpness]`.
@@ -461,6 +427,7 @@ impl Augmentation for RandomSharpness {
     }
 
     fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
+        checked(self, img, draw)?;
         let factor = self.factor.values(img.context(), &draw.column(0), &draw.applied, 1.0, 1.0)?;
         draw.keep_unapplied(img, &img.adjust_sharpness(&factor)?)
     }
@@ -489,7 +456,7 @@ pub struct RandomGaussianNoise {
     same_on_batch: bool,
 }
 
-intensity_settings!(RandomGaussianNoise);
+probability_settings!(RandomGaussianNoise);
 
 impl RandomGaussianNoise {
     /// Noise of this mean and standard deviation (fixed or learned).
@@ -520,6 +487,7 @@ impl Augmentation for RandomGaussianNoise {
     }
 
     fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
+        checked(self, img, draw)?;
         let ctx = img.context();
         let mut shape = img.shape().to_vec();
         if self.same_on_batch {
@@ -556,7 +524,7 @@ pub struct RandomErasing {
     same_on_batch: bool,
 }
 
-intensity_settings!(RandomErasing);
+probability_settings!(RandomErasing);
 
 impl Default for RandomErasing {
     fn default() -> Self {
@@ -626,7 +594,7 @@ impl Augmentation for RandomErasing {
     }
 
     fn apply(&self, img: &Tensor, draw: &Draw) -> Result<Tensor> {
-        let [h, w] = size_of("RandomErasing", img)?;
+        let [h, w] = checked(self, img, draw)?;
         let n = draw.applied.len();
         let mut inside = vec![0.0f32; n * h * w];
         for i in (0..n).filter(|&i| draw.applied[i]) {

@@ -38,6 +38,51 @@
 //! # Ok::<(), pixgrad::Error>(())
 //! ```
 
+/// The `p` and `same_on_batch` builders every random transform has.
+macro_rules! probability_settings {
+    ($t:ty) => {
+        impl $t {
+            /// The probability of applying to each image.
+            pub fn p(mut self, p: f32) -> Self {
+                self.p = p;
+                self
+            }
+
+            /// Whether every image gets the first image's parameters.
+            pub fn same_on_batch(mut self, same: bool) -> Self {
+                self.same_on_batch = same;
+                self
+            }
+        }
+    };
+}
+
+/// The trait methods every random transform writes alike: its name, kind,
+/// probability, `same_on_batch` and uniforms per image.
+macro_rules! transform_basics {
+    ($name:expr, $kind:expr, $uniforms:expr) => {
+        fn name(&self) -> &'static str {
+            $name
+        }
+
+        fn kind(&self) -> Kind {
+            $kind
+        }
+
+        fn probability(&self) -> f32 {
+            self.p
+        }
+
+        fn same_on_batch(&self) -> bool {
+            self.same_on_batch
+        }
+
+        fn uniforms_per_image(&self) -> usize {
+            $uniforms
+        }
+    };
+}
+
 mod container;
 mod geometric;
 mod intensity;
@@ -326,6 +371,43 @@ fn per_image_draws<A: Augmentation + ?Sized>(t: &A, rng: &mut Generator, n: usiz
 fn size_of(op: &'static str, img: &Tensor) -> Result<[usize; 2]> {
     let [_, _, h, w] = crate::ops::image_shape(op, img)?;
     Ok([h, w])
+}
+
+/// Where every `apply` starts (a transform may be called outside a
+/// [`Sequential`]): the settings against `img`, and `draw` made by this
+/// transform for this batch; then `[H, W]`.
+fn checked<A: Augmentation + ?Sized>(t: &A, img: &Tensor, draw: &Draw) -> Result<[usize; 2]> {
+    t.check(img.shape())?;
+    let size = size_of(t.name(), img)?;
+    check_draw(t, draw, img.shape()[0])?;
+    Ok(size)
+}
+
+/// `draw` holds `n` images' worth of `t`'s uniforms and a valid order.
+fn check_draw<A: Augmentation + ?Sized>(t: &A, draw: &Draw, n: usize) -> Result<()> {
+    let k = t.uniforms_per_image();
+    let fits = draw.applied.len() == n && draw.uniforms.len() == n * k && draw.order.iter().all(|&i| i < 4);
+    if fits {
+        return Ok(());
+    }
+    Err(Error::InvalidArgument {
+        op: t.name(),
+        name: "draw",
+        reason: format!(
+            "need {n} images of {k} uniforms each, got {} images and {} uniforms",
+            draw.applied.len(),
+            draw.uniforms.len()
+        ),
+    })
+}
+
+/// The matrices of a transform that says it is geometric.
+fn matrix_of<A: Augmentation + ?Sized>(t: &A, ctx: &Context, draw: &Draw, size: [usize; 2]) -> Result<Tensor> {
+    t.matrix(ctx, draw, size)?.ok_or_else(|| Error::InvalidArgument {
+        op: t.name(),
+        name: "matrix",
+        reason: "a geometric transform returned no matrix".into(),
+    })
 }
 
 /// A probability in [0, 1].
